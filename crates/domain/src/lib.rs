@@ -1,0 +1,51 @@
+//! The Bonafide domain: people and IT staff, support requests, announced outreach, the contact policy
+//! and the verification engine that turns "someone claims to be IT" into a verdict.
+//!
+//! Everything here is pure: no IO, no randomness, no cryptography. Time comes in as a parameter so tests
+//! control it; storage, HTTP and the challenge-code HMAC live in other crates.
+#![deny(missing_docs)]
+
+pub mod challenge;
+pub mod clock;
+pub mod contact;
+pub mod ids;
+pub mod outreach;
+pub mod person;
+pub mod phone;
+pub mod policy;
+pub mod request;
+pub mod verification;
+
+pub use challenge::Authority;
+pub use challenge::{ChallengeSubject, MAX_CHALLENGE_ATTEMPTS, TimeStep};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use contact::{Ask, Channel};
+pub use ids::{CheckId, Email, OutreachId, PersonId, RequestKey, StaffId};
+pub use outreach::{OutreachStatus, OutreachWindow};
+pub use person::{DisplayName, PersonStatus, Role, Roles};
+pub use phone::{PhoneNumber, PhoneRegion};
+pub use policy::ContactPolicy;
+pub use request::{RequestStatus, Summary};
+pub use verification::{Assessment, Claim, Facts, Reason, Verdict};
+
+/// A value from outside did not have the expected form.
+///
+/// `field` names the offending input so the API can answer 422 with it and the CLI can print it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct InvalidInput {
+    /// The input field that was rejected, e.g. `caller_number`.
+    pub field: &'static str,
+    /// What was wrong with it, in plain words.
+    pub message: String,
+}
+
+impl InvalidInput {
+    /// Builds an error for `field`.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! People in the directory: names, roles and status.
+
+use crate::InvalidInput;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// What a person may do in Bonafide. Everyone is an employee; the other roles add to that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Opens requests, verifies contacts, reports.
+    Employee,
+    /// Works assigned requests and sees their challenge codes.
+    ItStaff,
+    /// Runs the directory, policy, alerts and campaigns.
+    SecurityAdmin,
+    /// Reads the audit log, campaigns and risk; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [
+        Role::Employee,
+        Role::ItStaff,
+        Role::SecurityAdmin,
+        Role::Auditor,
+    ];
+
+    /// The wire name, e.g. `it_staff`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Employee => "employee",
+            Role::ItStaff => "it_staff",
+            Role::SecurityAdmin => "security_admin",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == t)
+            .ok_or_else(|| InvalidInput::new("roles", format!("unknown role `{}`", s.trim())))
+    }
+}
+
+/// The set of roles a person holds; always contains [`Role::Employee`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Roles(BTreeSet<Role>);
+
+impl Roles {
+    /// Roles from any list; `employee` is added when missing.
+    pub fn new(roles: impl IntoIterator<Item = Role>) -> Self {
+        let mut set: BTreeSet<Role> = roles.into_iter().collect();
+        set.insert(Role::Employee);
+        Self(set)
+    }
+
+    /// Whether the set holds `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    /// The roles in a stable order.
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Parses a list separated by `;`, `,` or `|` (as found in CSV cells).
+    pub fn parse_list(s: &str) -> Result<Self, InvalidInput> {
+        let roles = s
+            .split([';', ',', '|'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<Role>, _>>()?;
+        Ok(Self::new(roles))
+    }
+}
+
+/// Whether a person may currently act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonStatus {
+    /// Working normally.
+    Active,
+    /// Left, on leave or blocked: cannot sign in and is never a genuine caller.
+    Suspended,
+}
+
+impl PersonStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "active",
+            PersonStatus::Suspended => "suspended",
+        }
+    }
+}
+
+impl FromStr for PersonStatus {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "active" => Ok(PersonStatus::Active),
+            "suspended" | "inactive" => Ok(PersonStatus::Suspended),
+            other => Err(InvalidInput::new(
+                "status",
+                format!("unknown status `{other}` (active or suspended)"),
+            )),
+        }
+    }
+}
+
+/// A person's name as shown in the directory: 1 to 120 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `claimed` names this person: case, accents of spacing and a missing surname are
+    /// forgiven ("ana", "Ana  Lopez" and "ANA LOPEZ" all name "Ana Lopez"), other names are not.
+    pub fn is_named_by(&self, claimed: &str) -> bool {
+        let words =
+            |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_lowercase).collect() };
+        let mine = words(&self.0);
+        let theirs = words(claimed);
+        if theirs.is_empty() {
+            return false;
+        }
+        theirs == mine || (theirs.len() == 1 && mine.first() == theirs.first())
+    }
+}
+
+impl FromStr for DisplayName {
+    type Err = InvalidInput;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let len = t.chars().count();
+        if len == 0 || len > 120 || t.chars().any(char::is_control) {
+            return Err(InvalidInput::new(
+                "display_name",
+                "a name is 1 to 120 characters",
+            ));
+        }
+        Ok(Self(t))
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_person_is_an_employee() {
+        let roles = Roles::new([Role::ItStaff]);
+        assert!(
+            roles.has(Role::Employee)
+                && roles.has(Role::ItStaff)
+                && !roles.has(Role::SecurityAdmin)
+        );
+    }
+
+    #[test]
+    fn role_lists_from_csv_cells() {
+        let roles =
+            Roles::parse_list("IT-Staff; security admin").map(|r| r.iter().collect::<Vec<_>>());
+        assert_eq!(
+            roles,
+            Ok(vec![Role::Employee, Role::ItStaff, Role::SecurityAdmin])
+        );
+        assert!(Roles::parse_list("root").is_err());
+    }
+
+    #[test]
+    fn claimed_names_match_loosely_but_not_other_people() {
+        let name: DisplayName = "Ana  Lopez".parse().unwrap();
+        assert_eq!(name.as_str(), "Ana Lopez");
+        assert!(
+            name.is_named_by("ana lopez")
+                && name.is_named_by("Ana")
+                && name.is_named_by(" ANA   LOPEZ ")
+        );
+        assert!(
+            !name.is_named_by("Lopez") && !name.is_named_by("Ana Garcia") && !name.is_named_by("")
+        );
+    }
+
+    #[test]
+    fn names_must_be_printable_and_bounded() {
+        assert!("".parse::<DisplayName>().is_err());
+        assert!("a\u{7}b".parse::<DisplayName>().is_err());
+        assert!("x".repeat(121).parse::<DisplayName>().is_err());
+    }
+}

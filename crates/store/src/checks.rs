@@ -1,0 +1,300 @@
+//! Contact checks, challenge attempts and security alerts.
+
+use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
+use crate::{Store, StoreError, dynamic};
+use bonafide_domain::verification::ChallengeState;
+use bonafide_domain::{
+    Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+/// A check being recorded: what the employee entered and the first assessment.
+#[derive(Debug, Clone)]
+pub struct NewCheck {
+    /// The employee who is being contacted.
+    pub employee: PersonId,
+    /// Channel.
+    pub channel: Channel,
+    /// Staff id as given.
+    pub claimed_staff_id: Option<StaffId>,
+    /// Name as given.
+    pub claimed_name: Option<String>,
+    /// Number as typed (normalised again when re-assessed).
+    pub caller_number: Option<String>,
+    /// Address as given, lower-cased.
+    pub caller_address: Option<String>,
+    /// Request key as given.
+    pub request_key: Option<RequestKey>,
+    /// What was asked.
+    pub asked_for: BTreeSet<Ask>,
+}
+
+/// A stored check.
+#[derive(Debug, Clone)]
+pub struct CheckRecord {
+    /// Id.
+    pub id: CheckId,
+    /// What was entered.
+    pub input: NewCheck,
+    /// Latest verdict.
+    pub verdict: Verdict,
+    /// Latest reasons.
+    pub reasons: Vec<Reason>,
+    /// The staffer the claim resolved to.
+    pub staffer: Option<PersonId>,
+    /// Challenge progress.
+    pub challenge: ChallengeState,
+    /// Opened at.
+    pub created_at: OffsetDateTime,
+}
+
+/// A security alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Id.
+    pub id: String,
+    /// Kind, e.g. `challenge_locked`.
+    pub kind: String,
+    /// `high`, `medium` or `low`.
+    pub severity: String,
+    /// The person concerned.
+    pub person: Option<PersonId>,
+    /// The check concerned.
+    pub check: Option<CheckId>,
+    /// What happened, in plain words.
+    pub message: String,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+fn check_from(row: &AnyRow) -> Result<CheckRecord, StoreError> {
+    let request: Option<i64> = row.try_get("request_number")?;
+    Ok(CheckRecord {
+        id: parse("check id", &row.try_get::<String, _>("id")?)?,
+        input: NewCheck {
+            employee: parse("person id", &row.try_get::<String, _>("employee_id")?)?,
+            channel: parse("channel", &row.try_get::<String, _>("channel")?)?,
+            claimed_staff_id: parse_opt("staff id", row.try_get("claimed_staff_id")?)?,
+            claimed_name: row.try_get("claimed_name")?,
+            caller_number: row.try_get("caller_number")?,
+            caller_address: row.try_get("caller_address")?,
+            request_key: request
+                .and_then(|n| u64::try_from(n).ok())
+                .map(RequestKey::from_number),
+            asked_for: asks(&row.try_get::<String, _>("asked_for")?)?,
+        },
+        verdict: parse("verdict", &row.try_get::<String, _>("verdict")?)?,
+        reasons: split::<Reason>("reason", &row.try_get::<String, _>("reasons")?)?
+            .into_iter()
+            .collect(),
+        staffer: parse_opt("person id", row.try_get("staffer_id")?)?,
+        challenge: ChallengeState {
+            failures: u32::try_from(row.try_get::<i64, _>("failures")?).unwrap_or(u32::MAX),
+            last_failed: flag(row.try_get("last_failed")?),
+            locked: flag(row.try_get("locked")?),
+            passed: flag(row.try_get("passed")?),
+        },
+        created_at: from_millis(row.try_get("created_at")?)?,
+    })
+}
+
+impl Store {
+    /// Records a new check with its first assessment.
+    pub async fn create_check(
+        &self,
+        new: &NewCheck,
+        a: &Assessment,
+        now: OffsetDateTime,
+    ) -> Result<CheckId, StoreError> {
+        let id = CheckId::new();
+        sqlx::query(
+            "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
+             caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        )
+        .bind(id.to_string())
+        .bind(new.employee.to_string())
+        .bind(new.channel.as_str())
+        .bind(new.claimed_staff_id.as_ref().map(StaffId::as_str))
+        .bind(new.claimed_name.as_deref())
+        .bind(new.caller_number.as_deref())
+        .bind(new.caller_address.as_deref())
+        .bind(new.request_key.and_then(|k| i64::try_from(k.number()).ok()))
+        .bind(join(&new.asked_for))
+        .bind(a.verdict.as_str())
+        .bind(join(a.reasons.iter().map(|r| r.as_str())))
+        .bind(a.staffer.map(|s| s.to_string()))
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
+        Ok(id)
+    }
+
+    /// The check with `id`.
+    pub async fn check(&self, id: CheckId) -> Result<Option<CheckRecord>, StoreError> {
+        // Read from the writer: a check is usually read right after one of its attempts was counted.
+        let row = sqlx::query("SELECT * FROM contact_checks WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.write)
+            .await?;
+        row.as_ref().map(check_from).transpose()
+    }
+
+    /// Counts a wrong code. When it is the `max`-th, locks the check and raises a `challenge_locked`
+    /// alert in the same transaction. Returns the new challenge state, or `None` when the check was
+    /// already locked or passed (nothing counted).
+    pub async fn record_challenge_failure(
+        &self,
+        id: CheckId,
+        max: u32,
+        alert_message: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ChallengeState>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        // INVARIANT: one atomic UPDATE decides the count and the lock, so concurrent attempts on any
+        // number of server instances can never exceed `max` wrong codes.
+        let row = sqlx::query(
+            "UPDATE contact_checks SET failures = failures + 1, last_failed = 1, \
+               locked = CASE WHEN failures + 1 >= $2 THEN 1 ELSE 0 END, updated_at = $3 \
+             WHERE id = $1 AND locked = 0 AND passed = 0 \
+             RETURNING failures, locked, employee_id",
+        )
+        .bind(id.to_string())
+        .bind(i64::from(max))
+        .bind(millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state = ChallengeState {
+            failures: u32::try_from(row.try_get::<i64, _>("failures")?).unwrap_or(u32::MAX),
+            last_failed: true,
+            locked: flag(row.try_get("locked")?),
+            passed: false,
+        };
+        if state.locked {
+            let employee: String = row.try_get("employee_id")?;
+            insert_alert(
+                &mut tx,
+                "challenge_locked",
+                "high",
+                Some(&employee),
+                Some(id),
+                alert_message,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(state))
+    }
+
+    /// Marks the challenge passed; false when the check is locked.
+    pub async fn record_challenge_pass(
+        &self,
+        id: CheckId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE contact_checks SET passed = 1, last_failed = 0, updated_at = $2 WHERE id = $1 AND locked = 0",
+        )
+        .bind(id.to_string())
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores the latest assessment of a check.
+    pub async fn update_check_assessment(
+        &self,
+        id: CheckId,
+        a: &Assessment,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(a.verdict.as_str())
+            .bind(join(a.reasons.iter().map(|r| r.as_str())))
+            .bind(a.staffer.map(|s| s.to_string()))
+            .bind(millis(now))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Raises a security alert.
+    pub async fn raise_alert(
+        &self,
+        kind: &str,
+        severity: &str,
+        person: Option<PersonId>,
+        check: Option<CheckId>,
+        message: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        insert_alert(
+            &mut tx,
+            kind,
+            severity,
+            person.map(|p| p.to_string()).as_deref(),
+            check,
+            message,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest alerts, at most `limit`.
+    pub async fn list_alerts(&self, limit: i64) -> Result<Vec<Alert>, StoreError> {
+        let rows = sqlx::query(dynamic(format!(
+            "SELECT id, kind, severity, person_id, check_id, message, created_at FROM security_alerts \
+             ORDER BY created_at DESC, id DESC LIMIT {limit}"
+        )))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Alert {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    severity: row.try_get("severity")?,
+                    person: parse_opt("person id", row.try_get("person_id")?)?,
+                    check: parse_opt("check id", row.try_get("check_id")?)?,
+                    message: row.try_get("message")?,
+                    created_at: from_millis(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_alert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kind: &str,
+    severity: &str,
+    person: Option<&str>,
+    check: Option<CheckId>,
+    message: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO security_alerts (id, kind, severity, person_id, check_id, message, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(kind)
+    .bind(severity)
+    .bind(person)
+    .bind(check.map(|c| c.to_string()))
+    .bind(message)
+    .bind(millis(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

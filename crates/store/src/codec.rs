@@ -1,0 +1,56 @@
+//! Conversions between domain values and their portable column forms.
+
+use crate::StoreError;
+use bonafide_domain::{Ask, Channel};
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// Unix milliseconds, the column form of every timestamp.
+pub(crate) fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|_| StoreError::Corrupt(format!("timestamp {ms} out of range")))
+}
+
+pub(crate) fn parse<T: FromStr>(what: &str, text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} `{text}`")))
+}
+
+pub(crate) fn parse_opt<T: FromStr>(
+    what: &str,
+    text: Option<String>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| parse(what, &t)).transpose()
+}
+
+pub(crate) fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn split<T: FromStr + Ord>(what: &str, text: &str) -> Result<BTreeSet<T>, StoreError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(what, s))
+        .collect()
+}
+
+pub(crate) fn channels(text: &str) -> Result<BTreeSet<Channel>, StoreError> {
+    split("channel", text)
+}
+
+pub(crate) fn asks(text: &str) -> Result<BTreeSet<Ask>, StoreError> {
+    split("ask", text)
+}
+
+pub(crate) fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,486 @@
+//! The directory: people, IT staff cards, API tokens.
+
+use crate::codec::{flag, join, millis, parse, parse_opt};
+use crate::{Store, StoreError, conflict_on_unique, dynamic};
+use bonafide_domain::verification::StaffFacts;
+use bonafide_domain::{
+    DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// A person as written to the directory (by import, the demo or an admin).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPerson {
+    /// Primary work email; the key for updates.
+    pub email: Email,
+    /// Name shown everywhere.
+    pub display_name: DisplayName,
+    /// Department.
+    pub department: String,
+    /// Job title.
+    pub title: String,
+    /// Office or city.
+    pub location: String,
+    /// Works remotely.
+    pub remote: bool,
+    /// Holds privileged access.
+    pub privileged: bool,
+    /// Their manager's email; must be in the directory or in the same import.
+    pub manager_email: Option<Email>,
+    /// Roles.
+    pub roles: Roles,
+    /// Active or suspended.
+    pub status: PersonStatus,
+    /// Photo address.
+    pub photo_url: Option<String>,
+    /// Staff id, for IT staff.
+    pub staff_id: Option<StaffId>,
+    /// IT team.
+    pub team: Option<String>,
+    /// Whether the staffer is on duty.
+    pub on_duty: bool,
+    /// Personal work numbers.
+    pub phones: Vec<PhoneNumber>,
+    /// Further work emails.
+    pub other_emails: Vec<Email>,
+    /// Numbers IT calls from (staff only).
+    pub official_phones: Vec<PhoneNumber>,
+    /// Addresses IT writes from (staff only).
+    pub official_addresses: Vec<Email>,
+}
+
+/// A signed-in person, as the API sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// Person id.
+    pub id: PersonId,
+    /// Primary email.
+    pub email: Email,
+    /// Name.
+    pub display_name: DisplayName,
+    /// Roles.
+    pub roles: Roles,
+    /// Department.
+    pub department: String,
+    /// Staff id, for IT staff.
+    pub staff_id: Option<StaffId>,
+}
+
+/// A directory entry with everything the security team manages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// Person id.
+    pub id: PersonId,
+    /// Primary email.
+    pub email: Email,
+    /// Name.
+    pub display_name: DisplayName,
+    /// Department.
+    pub department: String,
+    /// Roles.
+    pub roles: Roles,
+    /// Status.
+    pub status: PersonStatus,
+    /// Staff id, for IT staff.
+    pub staff_id: Option<StaffId>,
+}
+
+/// What any employee may see of an IT staffer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffCard {
+    /// Person id (not shown to employees; used to join).
+    pub person: PersonId,
+    /// Staff id.
+    pub staff_id: StaffId,
+    /// Name.
+    pub display_name: DisplayName,
+    /// IT team.
+    pub team: String,
+    /// Photo address.
+    pub photo_url: Option<String>,
+    /// Active or suspended.
+    pub status: PersonStatus,
+    /// On duty now.
+    pub on_duty: bool,
+    /// Official numbers.
+    pub official_numbers: Vec<PhoneNumber>,
+    /// Official addresses.
+    pub official_addresses: Vec<String>,
+}
+
+const PERSON_COLUMNS: &str = "id, email, display_name, department, roles, status, staff_id";
+
+fn person_from(row: &AnyRow) -> Result<Person, StoreError> {
+    Ok(Person {
+        id: parse("person id", &row.try_get::<String, _>("id")?)?,
+        email: parse("email", &row.try_get::<String, _>("email")?)?,
+        display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
+        department: row.try_get("department")?,
+        roles: Roles::parse_list(&row.try_get::<String, _>("roles")?)
+            .map_err(|e| StoreError::Corrupt(e.message))?,
+        status: parse("status", &row.try_get::<String, _>("status")?)?,
+        staff_id: parse_opt("staff id", row.try_get("staff_id")?)?,
+    })
+}
+
+fn name_key(name: &DisplayName) -> String {
+    name.as_str()
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+impl Store {
+    /// Writes many people in one transaction: all or nothing. Existing people (by email) are updated.
+    /// Returns how many were created and how many updated.
+    pub async fn import_people(
+        &self,
+        people: &[NewPerson],
+        now: OffsetDateTime,
+        mut progress: impl FnMut(usize),
+    ) -> Result<(usize, usize), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let (mut created, mut updated) = (0, 0);
+        let mut ids = BTreeMap::new();
+        for (i, p) in people.iter().enumerate() {
+            let fresh = PersonId::new();
+            let row = sqlx::query(
+                "INSERT INTO people (id, email, display_name, name_key, department, title, location, remote, \
+                 privileged, roles, status, photo_url, staff_id, team, on_duty, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+                 ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
+                 name_key = excluded.name_key, department = excluded.department, title = excluded.title, \
+                 location = excluded.location, remote = excluded.remote, privileged = excluded.privileged, \
+                 roles = excluded.roles, status = excluded.status, photo_url = excluded.photo_url, \
+                 staff_id = excluded.staff_id, team = excluded.team, on_duty = excluded.on_duty, \
+                 updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(fresh.to_string())
+            .bind(p.email.as_str())
+            .bind(p.display_name.as_str())
+            .bind(name_key(&p.display_name))
+            .bind(&p.department)
+            .bind(&p.title)
+            .bind(&p.location)
+            .bind(i64::from(p.remote))
+            .bind(i64::from(p.privileged))
+            .bind(join(p.roles.iter()))
+            .bind(p.status.as_str())
+            .bind(p.photo_url.as_deref())
+            .bind(p.staff_id.as_ref().map(StaffId::as_str))
+            .bind(p.team.as_deref())
+            .bind(i64::from(p.on_duty))
+            .bind(millis(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, &format!("staff id of {} is already used by someone else", p.email)))?;
+            let id: PersonId = parse("person id", &row.try_get::<String, _>("id")?)?;
+            if id == fresh {
+                created += 1
+            } else {
+                updated += 1
+            }
+            ids.insert(p.email.clone(), id);
+            sqlx::query("DELETE FROM person_contacts WHERE person_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let contacts = p
+                .phones
+                .iter()
+                .map(|n| ("phone", n.as_str()))
+                .chain(p.other_emails.iter().map(|e| ("email", e.as_str())))
+                .chain(
+                    p.official_phones
+                        .iter()
+                        .map(|n| ("official_phone", n.as_str())),
+                )
+                .chain(
+                    p.official_addresses
+                        .iter()
+                        .map(|e| ("official_address", e.as_str())),
+                );
+            for (kind, value) in contacts {
+                sqlx::query(
+                    "INSERT INTO person_contacts (person_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(id.to_string())
+                .bind(kind)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+            progress(i + 1);
+        }
+        for p in people {
+            let Some(manager) = &p.manager_email else {
+                continue;
+            };
+            let manager_id = match ids.get(manager) {
+                Some(id) => id.to_string(),
+                None => sqlx::query("SELECT id FROM people WHERE email = $1")
+                    .bind(manager.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("id"))
+                    .transpose()?
+                    .ok_or_else(|| {
+                        StoreError::Conflict(format!(
+                            "manager {manager} of {} is not in the directory",
+                            p.email
+                        ))
+                    })?,
+            };
+            sqlx::query("UPDATE people SET manager_id = $1 WHERE email = $2")
+                .bind(manager_id)
+                .bind(p.email.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((created, updated))
+    }
+
+    /// How many people the directory holds.
+    pub async fn count_people(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM people")
+            .fetch_one(&self.read)
+            .await?
+            .try_get("n")?)
+    }
+
+    /// Every person, ordered by email.
+    pub async fn list_people(&self) -> Result<Vec<Person>, StoreError> {
+        let rows = sqlx::query(dynamic(format!(
+            "SELECT {PERSON_COLUMNS} FROM people ORDER BY email"
+        )))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(person_from).collect()
+    }
+
+    /// The person with primary or further work email `email`.
+    pub async fn person_by_email(&self, email: &Email) -> Result<Option<Person>, StoreError> {
+        let row = sqlx::query(dynamic(format!(
+            "SELECT {PERSON_COLUMNS} FROM people WHERE email = $1 \
+             OR id IN (SELECT person_id FROM person_contacts WHERE value = $1 AND kind = 'email')"
+        )))
+        .bind(email.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(person_from).transpose()
+    }
+
+    /// The active person holding the unrevoked API token with hash `hash`.
+    pub async fn principal_by_token(&self, hash: &str) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.id, p.email, p.display_name, p.roles, p.department, p.staff_id, p.status \
+             FROM api_tokens t JOIN people p ON p.id = t.person_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let p = person_from(&row)?;
+        if p.status != PersonStatus::Active {
+            return Ok(None);
+        }
+        Ok(Some(Principal {
+            id: p.id,
+            email: p.email,
+            display_name: p.display_name,
+            roles: p.roles,
+            department: p.department,
+            staff_id: p.staff_id,
+        }))
+    }
+
+    /// Stores a new API token hash for `person`.
+    pub async fn create_token(
+        &self,
+        person: PersonId,
+        token_hash: &str,
+        label: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (id, person_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(person.to_string())
+            .bind(token_hash)
+            .bind(label)
+            .bind(millis(now))
+            .execute(&self.write)
+            .await
+            .map_err(|e| conflict_on_unique(e, "token already exists"))?;
+        Ok(())
+    }
+
+    /// Revokes every token of `person`; returns how many.
+    pub async fn revoke_tokens(
+        &self,
+        person: PersonId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(person.to_string())
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The staff card for `staff_id`.
+    pub async fn staff_card(&self, staff_id: &StaffId) -> Result<Option<StaffCard>, StoreError> {
+        let cards = self
+            .staff_where("p.staff_id = $1", &[staff_id.as_str()], 1)
+            .await?;
+        Ok(cards.into_iter().next())
+    }
+
+    /// Staff whose name, staff id or team contains `query` (case-insensitive), by name, at most `limit`.
+    pub async fn search_staff(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<StaffCard>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            query.trim().to_lowercase().replace(['%', '_', '\\'], "")
+        );
+        self.staff_where(
+            "(LOWER(p.display_name) LIKE $1 OR LOWER(p.staff_id) LIKE $1 OR LOWER(COALESCE(p.team, '')) LIKE $1)",
+            &[&pattern],
+            limit,
+        )
+        .await
+    }
+
+    async fn staff_where(
+        &self,
+        condition: &str,
+        args: &[&str],
+        limit: i64,
+    ) -> Result<Vec<StaffCard>, StoreError> {
+        let sql = format!(
+            "SELECT p.id, p.staff_id, p.display_name, p.team, p.photo_url, p.status, p.on_duty, p.roles \
+             FROM people p WHERE p.staff_id IS NOT NULL AND {condition} ORDER BY p.display_name LIMIT {limit}"
+        );
+        let mut q = sqlx::query(dynamic(sql));
+        for a in args {
+            q = q.bind(*a);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        let mut cards = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let roles = Roles::parse_list(&row.try_get::<String, _>("roles")?)
+                .map_err(|e| StoreError::Corrupt(e.message))?;
+            if !roles.has(Role::ItStaff) {
+                continue;
+            }
+            let person: PersonId = parse("person id", &row.try_get::<String, _>("id")?)?;
+            let (official_numbers, official_addresses) = self.official_contacts(person).await?;
+            cards.push(StaffCard {
+                person,
+                staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
+                display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
+                team: row
+                    .try_get::<Option<String>, _>("team")?
+                    .unwrap_or_default(),
+                photo_url: row.try_get("photo_url")?,
+                status: parse("status", &row.try_get::<String, _>("status")?)?,
+                on_duty: flag(row.try_get("on_duty")?),
+                official_numbers,
+                official_addresses,
+            });
+        }
+        Ok(cards)
+    }
+
+    async fn official_contacts(
+        &self,
+        person: PersonId,
+    ) -> Result<(Vec<PhoneNumber>, Vec<String>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, value FROM person_contacts WHERE person_id = $1 \
+             AND kind IN ('official_phone', 'official_address') ORDER BY kind, value",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        let (mut numbers, mut addresses) = (vec![], vec![]);
+        for row in rows {
+            let value: String = row.try_get("value")?;
+            if row.try_get::<String, _>("kind")? == "official_phone" {
+                numbers.push(PhoneNumber::from_e164_unchecked(value));
+            } else {
+                addresses.push(value);
+            }
+        }
+        Ok((numbers, addresses))
+    }
+
+    /// Staffers a claim might designate: by staff id, by the first word of a claimed name, or by an
+    /// official number or address. The verification engine picks among them.
+    pub async fn staff_candidates(
+        &self,
+        staff_id: Option<&StaffId>,
+        claimed_name: Option<&str>,
+        number: Option<&PhoneNumber>,
+        address: Option<&str>,
+    ) -> Result<Vec<StaffFacts>, StoreError> {
+        let first_word = claimed_name
+            .and_then(|n| n.split_whitespace().next())
+            .map(str::to_lowercase);
+        let rows = sqlx::query(
+            "SELECT p.id, p.staff_id, p.display_name, p.roles, p.status, c.kind, c.value \
+             FROM people p LEFT JOIN person_contacts c ON c.person_id = p.id \
+               AND c.kind IN ('official_phone', 'official_address') \
+             WHERE p.staff_id IS NOT NULL AND (p.staff_id = $1 OR p.name_key = $2 OR p.id IN \
+               (SELECT person_id FROM person_contacts WHERE value IN ($3, $4) \
+                AND kind IN ('official_phone', 'official_address'))) \
+             ORDER BY p.id",
+        )
+        .bind(staff_id.map(StaffId::as_str))
+        .bind(first_word)
+        .bind(number.map(PhoneNumber::as_str))
+        .bind(address)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out: Vec<StaffFacts> = Vec::new();
+        for row in &rows {
+            let id: PersonId = parse("person id", &row.try_get::<String, _>("id")?)?;
+            if out.last().is_none_or(|s| s.person != id) {
+                let roles = Roles::parse_list(&row.try_get::<String, _>("roles")?)
+                    .map_err(|e| StoreError::Corrupt(e.message))?;
+                out.push(StaffFacts {
+                    person: id,
+                    staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
+                    display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
+                    is_it_staff: roles.has(Role::ItStaff),
+                    active: row.try_get::<String, _>("status")? == PersonStatus::Active.as_str(),
+                    official_numbers: vec![],
+                    official_addresses: vec![],
+                });
+            }
+            let kind: Option<String> = row.try_get("kind")?;
+            let value: Option<String> = row.try_get("value")?;
+            if let (Some(kind), Some(value), Some(s)) = (kind, value, out.last_mut()) {
+                if kind == "official_phone" {
+                    s.official_numbers
+                        .push(PhoneNumber::from_e164_unchecked(value));
+                } else {
+                    s.official_addresses.push(value);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

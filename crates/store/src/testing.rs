@@ -1,0 +1,80 @@
+//! Fresh databases for tests: a temporary SQLite file, or a private PostgreSQL schema.
+//!
+//! PostgreSQL is reached at `BONAFIDE_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! A test that cannot reach it fails: there is no silent skip.
+
+use crate::{Backend, Store, StoreError};
+use sqlx::Executor;
+
+/// A migrated store on a database nobody else uses, and its URL (for a second instance).
+pub struct TestDb {
+    /// The store.
+    pub store: Store,
+    /// The URL another instance can connect with.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema(String),
+}
+
+fn admin_url() -> String {
+    std::env::var("BONAFIDE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+impl TestDb {
+    /// Creates and migrates a fresh database of `backend`.
+    pub async fn new(backend: Backend) -> Result<Self, StoreError> {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("bonafide-test-{tag}.db"));
+                (format!("sqlite://{}", path.display()), Cleanup::File(path))
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{tag}");
+                sqlx::any::install_default_drivers();
+                let admin = sqlx::AnyPool::connect(&admin_url()).await?;
+                admin
+                    .execute(crate::dynamic(format!("CREATE SCHEMA {schema}")))
+                    .await?;
+                admin.close().await;
+                let sep = if admin_url().contains('?') { '&' } else { '?' };
+                (
+                    format!("{}{sep}options=-c%20search_path%3D{schema}", admin_url()),
+                    Cleanup::Schema(schema),
+                )
+            }
+        };
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        Ok(Self {
+            store,
+            url,
+            cleanup,
+        })
+    }
+
+    /// Closes the store and removes the database.
+    pub async fn drop_db(self) {
+        self.store.close().await;
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Schema(schema) => {
+                if let Ok(admin) = sqlx::AnyPool::connect(&admin_url()).await {
+                    let _ = admin
+                        .execute(crate::dynamic(format!("DROP SCHEMA {schema} CASCADE")))
+                        .await;
+                    admin.close().await;
+                }
+            }
+        }
+    }
+}
