@@ -1,1 +1,38 @@
-fn main() {}
+//! `bonafide`: the command-line entry point. Parses arguments, runs one command, and decides the exit
+//! code in one place.
+//!
+//! Exit codes: 0 success; 1 failure (database unreachable, I/O, a failed benchmark); 2 usage error;
+//! 3 invalid input (a bad CSV row, a malformed setting or secret, an unknown email).
+
+mod bench;
+mod cli;
+mod demo;
+mod import;
+mod serve;
+mod settings;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Input that the user must fix; exits with code 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInputError(pub String);
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<InvalidInputError>().is_some() { ExitCode::from(3) } else { ExitCode::from(1) }
+        }
+    }
+}

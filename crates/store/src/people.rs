@@ -345,6 +345,13 @@ impl Store {
         Ok(cards.into_iter().next())
     }
 
+    /// The staff card of the person `person`, if they have a staff id.
+    pub async fn staff_card_of(&self, person: PersonId) -> Result<Option<StaffCard>, StoreError> {
+        let id = person.to_string();
+        let cards = self.staff_where("p.id = $1", &[id.as_str()], 1).await?;
+        Ok(cards.into_iter().next())
+    }
+
     /// Staff whose name, staff id or team contains `query` (case-insensitive), by name, at most `limit`.
     pub async fn search_staff(
         &self,

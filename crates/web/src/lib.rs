@@ -1,1 +1,89 @@
-//! placeholder
+//! Bonafide's HTTP JSON API (axum), under `/api/v1`, with RFC 9457 problem details for every error.
+//!
+//! The app is built as a value ([`Application::build`]) so tests run exactly what `serve` runs.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod extract;
+mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use bonafide_auth::ChallengeSecret;
+use bonafide_domain::{Clock, ContactPolicy, PhoneRegion};
+use bonafide_store::Store;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings the API needs besides the store and the secret.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Region used to read phone numbers written without a country code.
+    pub default_region: PhoneRegion,
+    /// The contact policy checked at verification time.
+    pub policy: ContactPolicy,
+    /// Directory look-ups allowed per person per minute.
+    pub staff_lookups_per_minute: i64,
+    /// Contact checks and challenge answers allowed per person per minute.
+    pub checks_per_minute: i64,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            default_region: PhoneRegion::default(),
+            policy: ContactPolicy::default(),
+            staff_lookups_per_minute: 60,
+            checks_per_minute: 30,
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Store,
+    /// The key challenge codes derive from.
+    pub secret: Arc<ChallengeSecret>,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<WebConfig>,
+}
+
+/// The HTTP application.
+pub struct Application;
+
+impl Application {
+    /// The complete router: API, health check, fallbacks and layers.
+    pub fn build(state: AppState) -> Router {
+        let body_limit = state.config.body_limit;
+        Router::new()
+            .merge(routes::router())
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(DefaultBodyLimit::max(body_limit))
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state)
+    }
+
+    /// Serves `router` on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        router: Router,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    }
+}

@@ -1,0 +1,145 @@
+//! Every API error, answered as RFC 9457 problem details with a stable `type` per kind.
+//!
+//! Clients get a short, generic message; the detail of an internal failure goes to the log only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bonafide_domain::InvalidInput;
+use bonafide_store::StoreError;
+use serde::Serialize;
+
+/// One rejected input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field, as named in the request body (`asked_for[1]`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Why an API call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid credentials.
+    #[error("sign-in required")]
+    Unauthorized,
+    /// Signed in, but this role may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Absent, or not visible to the caller (we do not say which).
+    #[error("not found")]
+    NotFound,
+    /// The body was not JSON.
+    #[error("{0}")]
+    MalformedBody(String),
+    /// The body was JSON but some fields were wrong.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// The body was not sent as `application/json`.
+    #[error("expected application/json")]
+    UnsupportedMediaType,
+    /// The body is over the size limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The resource is not in a state that allows this.
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many calls in this window.
+    #[error("too many requests")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
+    /// The route exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The database is unreachable.
+    #[error("storage unavailable")]
+    Unavailable(#[source] StoreError),
+    /// A bug or corrupt data.
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            e if e.is_unavailable() => ApiError::Unavailable(e),
+            other => ApiError::Internal(other),
+        }
+    }
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(e: InvalidInput) -> Self {
+        ApiError::Invalid(vec![FieldError { field: e.field.to_owned(), message: e.message }])
+    }
+}
+
+impl ApiError {
+    /// A 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError { field: field.to_owned(), message: message.into() }])
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = match &self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Sign-in required"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for your role"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed-body", "Malformed request body"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request body too large"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflicts with the current state"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            ApiError::Unavailable(e) => {
+                tracing::error!(error = %e, "storage unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+            }
+        };
+        let errors = match &self {
+            ApiError::Invalid(fields) => Some(fields.as_slice()),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: format!("urn:bonafide:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: self.to_string(),
+            errors,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::RateLimited { retry_after } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,128 @@
+//! Request extractors: the JSON body with field-level errors, and the signed-in person with their role.
+//!
+//! Permission is a type: a handler that takes [`ItStaff`] cannot run for anyone without the it_staff
+//! role, and its signature says so.
+
+use crate::AppState;
+use crate::error::{ApiError, FieldError};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use bonafide_auth::TokenHash;
+use bonafide_domain::Role;
+use bonafide_store::Principal;
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Syntax errors answer 400; wrong or missing fields answer 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge)?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses `bytes` as `T`, mapping errors to 400 (not JSON) or 422 (wrong fields).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::MalformedBody(format!("not valid JSON: {inner}"));
+        }
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let field = if path == "." { missing_field(&message).unwrap_or_else(|| "body".to_owned()) } else { path };
+        ApiError::Invalid(vec![FieldError { field, message }])
+    })?;
+    de.end().map_err(|e| ApiError::MalformedBody(format!("not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// Any signed-in person (everyone is an employee).
+#[derive(Debug, Clone)]
+pub struct Employee(pub Principal);
+
+/// A person with the it_staff role.
+#[derive(Debug, Clone)]
+pub struct ItStaff(pub Principal);
+
+/// A person with the security_admin role.
+#[derive(Debug, Clone)]
+pub struct SecurityAdmin(pub Principal);
+
+/// A person who may assign requests and approve outreach: it_staff or security_admin.
+#[derive(Debug, Clone)]
+pub struct Dispatcher(pub Principal);
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+    let (scheme, token) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
+        return Err(ApiError::Unauthorized);
+    }
+    let hash = TokenHash::of(token.trim());
+    state.store.principal_by_token(hash.as_str()).await?.ok_or(ApiError::Unauthorized)
+}
+
+impl FromRequestParts<AppState> for Employee {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await.map(Employee)
+    }
+}
+
+impl FromRequestParts<AppState> for ItStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.roles.has(Role::ItStaff) { Ok(ItStaff(p)) } else { Err(ApiError::Forbidden("only IT staff may do this")) }
+    }
+}
+
+impl FromRequestParts<AppState> for SecurityAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.roles.has(Role::SecurityAdmin) {
+            Ok(SecurityAdmin(p))
+        } else {
+            Err(ApiError::Forbidden("only security admins may do this"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Dispatcher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.roles.has(Role::ItStaff) || p.roles.has(Role::SecurityAdmin) {
+            Ok(Dispatcher(p))
+        } else {
+            Err(ApiError::Forbidden("only IT staff or security admins may do this"))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The API's routes, one file per resource.
+
+mod alerts;
+mod checks;
+mod console;
+mod me;
+mod outreach;
+mod requests;
+mod staff;
+mod views;
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/v1/me", get(me::get))
+        .route("/api/v1/staff", get(staff::search))
+        .route("/api/v1/staff/{staff_id}", get(staff::get))
+        .route("/api/v1/staff/{staff_id}/photo", get(staff::photo))
+        .route("/api/v1/requests", post(requests::create).get(requests::list))
+        .route("/api/v1/requests/{key}", get(requests::get))
+        .route("/api/v1/requests/{key}/assign", post(requests::assign))
+        .route("/api/v1/requests/{key}/resolve", post(requests::resolve))
+        .route("/api/v1/requests/{key}/cancel", post(requests::cancel))
+        .route("/api/v1/requests/{key}/close", post(requests::close))
+        .route("/api/v1/outreach", post(outreach::create).get(outreach::list))
+        .route("/api/v1/outreach/{id}/approve", post(outreach::approve))
+        .route("/api/v1/checks", post(checks::create))
+        .route("/api/v1/checks/{id}", get(checks::get))
+        .route("/api/v1/checks/{id}/challenge", post(checks::challenge))
+        .route("/api/v1/console/codes", get(console::codes))
+        .route("/api/v1/alerts", get(alerts::list))
+}
+
+/// `GET /healthz`: no auth; 200 when the process answers.
+async fn health() -> &'static str {
+    "ok"
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Counts a hit on a per-person bucket and refuses once `limit` is passed in this minute.
+pub(crate) async fn rate_limit(state: &AppState, bucket: &str, limit: i64) -> Result<(), ApiError> {
+    let now = state.clock.now().unix_timestamp();
+    let minute = now.div_euclid(60);
+    let hits = state.store.hit_rate_limit(bucket, minute).await?;
+    if hits > limit {
+        let retry_after = u64::try_from(60 - now.rem_euclid(60)).unwrap_or(60);
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    Ok(())
+}

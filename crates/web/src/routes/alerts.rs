@@ -1,0 +1,36 @@
+//! `GET /api/v1/alerts`: security alerts (lockouts and more). security_admin only.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::SecurityAdmin;
+use crate::routes::views::rfc3339;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub(crate) struct AlertView {
+    id: String,
+    kind: String,
+    severity: String,
+    check_id: Option<String>,
+    message: String,
+    created_at: String,
+}
+
+pub(crate) async fn list(_: SecurityAdmin, State(state): State<AppState>) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let alerts = state.store.list_alerts(200).await?;
+    Ok(Json(
+        alerts
+            .into_iter()
+            .map(|a| AlertView {
+                id: a.id,
+                kind: a.kind,
+                severity: a.severity,
+                check_id: a.check.map(|c| c.to_string()),
+                message: a.message,
+                created_at: rfc3339(a.created_at),
+            })
+            .collect(),
+    ))
+}

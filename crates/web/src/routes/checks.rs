@@ -1,0 +1,290 @@
+//! Contact verification: `POST /api/v1/checks` (the employee enters what the caller claims),
+//! `GET /api/v1/checks/{id}` and `POST /api/v1/checks/{id}/challenge` (the code the caller read out).
+//! Only the employee who opened a check sees or answers it; anyone else gets 404.
+
+use crate::AppState;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{ApiJson, Employee};
+use crate::routes::rate_limit;
+use crate::routes::views::{StaffRef, photo_url};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bonafide_domain::verification::{self, CallerNumber, ChallengeState};
+use bonafide_domain::{
+    Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS,
+    PersonId, PhoneNumber, Reason, RequestKey, StaffId, Verdict,
+};
+use bonafide_store::{CheckRecord, NewCheck, Principal};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateBody {
+    channel: Channel,
+    claimed_staff_id: Option<String>,
+    claimed_name: Option<String>,
+    caller_number: Option<String>,
+    caller_address: Option<String>,
+    request_key: Option<String>,
+    asked_for: Option<BTreeSet<Ask>>,
+}
+
+#[derive(Serialize)]
+struct StaffView {
+    #[serde(flatten)]
+    who: StaffRef,
+    team: String,
+    photo_url: String,
+}
+
+#[derive(Serialize)]
+struct RequestRef {
+    key: String,
+    summary: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct CheckView {
+    id: String,
+    verdict: Verdict,
+    reasons: Vec<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    staff: Option<StaffView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<RequestRef>,
+    attempts_left: u32,
+    advice: &'static str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ChallengeView {
+    verdict: Verdict,
+    reasons: Vec<Reason>,
+    attempts_left: u32,
+    advice: &'static str,
+}
+
+fn advice(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Verified => "The caller proved they are the staffer working on your request. Still never share a password or code.",
+        Verdict::ChallengeRequired => "Ask the caller to read out the code shown on their Bonafide console, and type it in.",
+        Verdict::Unverified => "Not verified: hang up, call IT back on the number in the directory, and report this contact.",
+    }
+}
+
+fn trimmed(field: &'static str, value: Option<String>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        errors.push(FieldError { field: field.into(), message: format!("at most {max} printable characters") });
+        return None;
+    }
+    Some(v)
+}
+
+fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
+    let mut errors = Vec::new();
+    let claimed_staff_id = trimmed("claimed_staff_id", body.claimed_staff_id, 32, &mut errors).and_then(|s| {
+        s.parse::<StaffId>().map_err(|e| errors.push(FieldError { field: e.field.into(), message: e.message })).ok()
+    });
+    let request_key = trimmed("request_key", body.request_key, 32, &mut errors).and_then(|s| {
+        s.parse::<RequestKey>().map_err(|e| errors.push(FieldError { field: e.field.into(), message: e.message })).ok()
+    });
+    let check = NewCheck {
+        employee: me.id,
+        channel: body.channel,
+        claimed_staff_id,
+        claimed_name: trimmed("claimed_name", body.claimed_name, 120, &mut errors),
+        caller_number: trimmed("caller_number", body.caller_number, 64, &mut errors),
+        caller_address: trimmed("caller_address", body.caller_address, 254, &mut errors).map(|a| a.to_lowercase()),
+        request_key,
+        asked_for: body.asked_for.unwrap_or_default(),
+    };
+    if errors.is_empty() { Ok(check) } else { Err(ApiError::Invalid(errors)) }
+}
+
+/// Gathers the facts for `input` and runs the verification engine.
+async fn assess(state: &AppState, input: &NewCheck, challenge: ChallengeState) -> Result<Assessment, ApiError> {
+    let now = state.clock.now();
+    let caller_number = input.caller_number.as_deref().map(|raw| {
+        PhoneNumber::parse(raw, state.config.default_region)
+            .map_or_else(|_| CallerNumber::Unparsed(raw.to_owned()), CallerNumber::Parsed)
+    });
+    let parsed_number = match &caller_number {
+        Some(CallerNumber::Parsed(n)) => Some(n),
+        _ => None,
+    };
+    let candidates = state
+        .store
+        .staff_candidates(
+            input.claimed_staff_id.as_ref(),
+            input.claimed_name.as_deref(),
+            parsed_number,
+            input.caller_address.as_deref(),
+        )
+        .await?;
+    let requests = state.store.request_facts(input.employee, input.request_key).await?;
+    let outreach = state.store.outreach_facts(input.employee, now).await?;
+    let claim = Claim {
+        channel: input.channel,
+        claimed_staff_id: input.claimed_staff_id.clone(),
+        claimed_name: input.claimed_name.clone(),
+        caller_number,
+        caller_address: input.caller_address.clone(),
+        request_key: input.request_key,
+        asked_for: input.asked_for.clone(),
+    };
+    let facts = Facts {
+        candidates: &candidates,
+        requests: &requests,
+        outreach: &outreach,
+        policy: &state.config.policy,
+        // Campaign correlation does not exist yet; nothing can match an active campaign.
+        campaign_match: false,
+        challenge,
+    };
+    Ok(verification::assess(&claim, &facts, now))
+}
+
+fn attempts_left(c: ChallengeState) -> u32 {
+    if c.locked { 0 } else { MAX_CHALLENGE_ATTEMPTS.saturating_sub(c.failures) }
+}
+
+async fn view(state: &AppState, id: CheckId, a: &Assessment, challenge: ChallengeState) -> Result<CheckView, ApiError> {
+    let mut staff = None;
+    if let Some(person) = a.staffer {
+        if let Some(card) = state.store.staff_card_of(person).await? {
+            staff = Some(StaffView {
+                photo_url: photo_url(card.photo_url.as_deref(), card.staff_id.as_str()),
+                who: StaffRef { staff_id: card.staff_id.to_string(), display_name: card.display_name.to_string() },
+                team: card.team,
+            });
+        }
+    }
+    let mut request = None;
+    if let Some(Authority::Request { key }) = a.authority {
+        if let Some(r) = state.store.request(key).await? {
+            request = Some(RequestRef { key: key.to_string(), summary: r.summary });
+        }
+    }
+    Ok(CheckView {
+        id: id.to_string(),
+        verdict: a.verdict,
+        reasons: a.reasons.clone(),
+        staff,
+        request,
+        attempts_left: attempts_left(challenge),
+        advice: advice(a.verdict),
+    })
+}
+
+/// `POST /api/v1/checks`: every signed-in person.
+pub(crate) async fn create(
+    Employee(me): Employee,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<CheckView>), ApiError> {
+    let input = parse_body(&me, body)?;
+    rate_limit(&state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
+    let a = assess(&state, &input, ChallengeState::default()).await?;
+    let id = state.store.create_check(&input, &a, state.clock.now()).await?;
+    tracing::info!(check = %id, verdict = a.verdict.as_str(), "contact check");
+    Ok((StatusCode::CREATED, Json(view(&state, id, &a, ChallengeState::default()).await?)))
+}
+
+async fn own_check(state: &AppState, me: &Principal, id: &str) -> Result<CheckRecord, ApiError> {
+    let id: CheckId = id.parse().map_err(|_| ApiError::NotFound)?;
+    match state.store.check(id).await? {
+        Some(c) if c.input.employee == me.id => Ok(c),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/v1/checks/{id}`: the employee who opened it.
+pub(crate) async fn get(
+    Employee(me): Employee,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckView>, ApiError> {
+    let check = own_check(&state, &me, &id).await?;
+    let a = Assessment {
+        verdict: check.verdict,
+        reasons: check.reasons.clone(),
+        staffer: check.staffer,
+        authority: None,
+    };
+    Ok(Json(view(&state, check.id, &a, check.challenge).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChallengeBody {
+    code: String,
+}
+
+/// `POST /api/v1/checks/{id}/challenge` `{code}`: only the employee who opened the check.
+pub(crate) async fn challenge(
+    Employee(me): Employee,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChallengeBody>,
+) -> Result<Json<ChallengeView>, ApiError> {
+    if body.code.chars().count() > 32 {
+        return Err(ApiError::field("code", "a code is six digits"));
+    }
+    let check = own_check(&state, &me, &id).await?;
+    rate_limit(&state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
+    let now = state.clock.now();
+    // Re-assess with today's facts: a request resolved or reassigned since the check no longer authorises.
+    let before = assess(&state, &check.input, check.challenge).await?;
+    let mut challenge = check.challenge;
+    if before.awaits_code() {
+        let (Some(authority), Some(staffer)) = (before.authority, before.staffer) else {
+            return Err(ApiError::Conflict("nothing to challenge".into()));
+        };
+        let subject = ChallengeSubject { authority, staffer, employee: me.id };
+        if state.secret.accepts(&subject, &body.code, now) {
+            if state.store.record_challenge_pass(check.id, now).await? {
+                challenge = ChallengeState { passed: true, last_failed: false, ..challenge };
+            } else {
+                challenge = reload(&state, check.id).await?;
+            }
+        } else {
+            let message = lock_message(&me, &check, staffer);
+            challenge = match state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, now).await? {
+                Some(c) => c,
+                None => reload(&state, check.id).await?,
+            };
+            if challenge.locked {
+                tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
+            }
+        }
+    }
+    let after = assess(&state, &check.input, challenge).await?;
+    state.store.update_check_assessment(check.id, &after, now).await?;
+    Ok(Json(ChallengeView {
+        verdict: after.verdict,
+        reasons: after.reasons,
+        attempts_left: attempts_left(challenge),
+        advice: advice(after.verdict),
+    }))
+}
+
+async fn reload(state: &AppState, id: CheckId) -> Result<ChallengeState, ApiError> {
+    Ok(state.store.check(id).await?.ok_or(ApiError::NotFound)?.challenge)
+}
+
+fn lock_message(me: &Principal, check: &CheckRecord, staffer: PersonId) -> String {
+    let claimed = check
+        .input
+        .claimed_staff_id
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| check.input.claimed_name.clone())
+        .unwrap_or_else(|| "an unnamed caller".into());
+    format!(
+        "{MAX_CHALLENGE_ATTEMPTS} wrong challenge codes on check {} by {} (caller claimed {claimed}, staffer {staffer}, channel {}); the check is locked",
+        check.id, me.email, check.input.channel
+    )
+}

@@ -1,0 +1,25 @@
+//! `GET /api/v1/me`: who the token belongs to. Every signed-in person.
+
+use crate::extract::Employee;
+use axum::Json;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub(crate) struct Me {
+    email: String,
+    display_name: String,
+    roles: Vec<&'static str>,
+    department: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    staff_id: Option<String>,
+}
+
+pub(crate) async fn get(Employee(p): Employee) -> Json<Me> {
+    Json(Me {
+        email: p.email.to_string(),
+        display_name: p.display_name.to_string(),
+        roles: p.roles.iter().map(|r| r.as_str()).collect(),
+        department: p.department,
+        staff_id: p.staff_id.map(|s| s.to_string()),
+    })
+}

@@ -1,0 +1,202 @@
+//! `bonafide bench api`: throughput and latency of `POST /api/v1/checks` against `GET /healthz` in the
+//! same run, over real HTTP on loopback, on a fresh SQLite demo company.
+//!
+//! The ratio is what to compare between machines and runs; absolute numbers depend on the machine.
+//! Rate limits are raised for the run (every hit is still counted in the database), since 64 clients
+//! acting as 40 employees would otherwise be refused as abuse.
+
+use crate::demo;
+use anyhow::Context;
+use bonafide_auth::{ApiToken, ChallengeSecret};
+use bonafide_domain::{PersonStatus, Role, SystemClock};
+use bonafide_store::{RequestScope, Store};
+use bonafide_web::{AppState, Application, WebConfig};
+use clap::Args;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options of `bonafide bench api`.
+#[derive(Debug, Args)]
+pub struct ApiBenchArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Measured seconds per endpoint.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Unmeasured warm-up seconds per endpoint.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Phase {
+    endpoint: &'static str,
+    requests: usize,
+    errors: usize,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    clients: usize,
+    seconds: u64,
+    healthz: Phase,
+    checks: Phase,
+    ratio: f64,
+}
+
+struct Caller {
+    token: String,
+    bodies: Vec<serde_json::Value>,
+}
+
+/// Runs the benchmark.
+pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let now = time::OffsetDateTime::now_utc();
+    demo::seed(&store, now).await?;
+    let callers = callers(&store, now).await?;
+
+    let config = WebConfig { staff_lookups_per_minute: 1 << 40, checks_per_minute: 1 << 40, ..WebConfig::default() };
+    let (secret, _) = ChallengeSecret::generate();
+    let state =
+        AppState { store: store.clone(), secret: Arc::new(secret), clock: Arc::new(SystemClock), config: Arc::new(config) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(Application::serve(listener, Application::build(state), async {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let callers = Arc::new(callers);
+    let healthz = phase("GET /healthz", &client, &base, &callers, &args, false).await?;
+    let checks = phase("POST /api/v1/checks", &client, &base, &callers, &args, true).await?;
+    let _ = stop.send(());
+    let _ = server.await;
+    let ratio = if healthz.per_second > 0.0 { checks.per_second / healthz.per_second } else { 0.0 };
+    let report = Report { clients: args.clients, seconds: args.seconds, healthz, checks, ratio };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} clients, {} s per endpoint, SQLite, loopback HTTP", report.clients, report.seconds);
+        for p in [&report.healthz, &report.checks] {
+            println!(
+                "  {:<22} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} errors)",
+                p.endpoint, p.per_second, p.p50_ms, p.p99_ms, p.requests, p.errors
+            );
+        }
+        println!("  checks / healthz throughput: {:.1} %", report.ratio * 100.0);
+    }
+    if report.checks.errors > 0 || report.healthz.errors > 0 {
+        anyhow::bail!("some requests failed");
+    }
+    Ok(())
+}
+
+/// One caller per active plain employee, each with a realistic mix of claims: the genuine assignee,
+/// a cold call from an unknown staff id, a name-only claim asking for a password, a number-only claim.
+async fn callers(store: &Store, now: time::OffsetDateTime) -> anyhow::Result<Vec<Caller>> {
+    let requests = store.list_requests(RequestScope::All, 10_000).await?;
+    let mut out = Vec::new();
+    for p in store.list_people().await? {
+        if p.status != PersonStatus::Active || p.roles.has(Role::ItStaff) || p.roles.iter().count() > 1 {
+            continue;
+        }
+        let token = ApiToken::generate();
+        store.create_token(p.id, token.hash().as_str(), "bench", now).await?;
+        let assignee = requests
+            .iter()
+            .find(|r| r.requester == p.id && r.assignee_staff_id.is_some())
+            .and_then(|r| r.assignee_staff_id.clone())
+            .map_or_else(|| "IT-0042".to_owned(), |s| s.to_string());
+        let bodies = vec![
+            serde_json::json!({"channel": "phone", "claimed_staff_id": assignee, "caller_number": "(201) 555-0140"}),
+            serde_json::json!({"channel": "phone", "claimed_staff_id": "IT-9999", "claimed_name": "Mike", "caller_number": "+1 555 010 9999"}),
+            serde_json::json!({"channel": "chat", "claimed_name": "Sam", "asked_for": ["password", "mfa_code"]}),
+            serde_json::json!({"channel": "sms", "caller_number": "201-555-0141", "asked_for": ["login_walkthrough"]}),
+        ];
+        out.push(Caller { token: token.reveal().to_owned(), bodies });
+    }
+    anyhow::ensure!(!out.is_empty(), "the demo company has no employees");
+    Ok(out)
+}
+
+async fn phase(
+    endpoint: &'static str,
+    client: &reqwest::Client,
+    base: &str,
+    callers: &Arc<Vec<Caller>>,
+    args: &ApiBenchArgs,
+    checks: bool,
+) -> anyhow::Result<Phase> {
+    let run = |seconds: u64| {
+        let mut tasks = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        for i in 0..args.clients {
+            let (client, base, callers) = (client.clone(), base.to_owned(), Arc::clone(callers));
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0usize;
+                let mut n = 0usize;
+                while Instant::now() < deadline {
+                    let caller = callers.get((i + n) % callers.len());
+                    let start = Instant::now();
+                    let sent = match (checks, caller) {
+                        (true, Some(c)) => {
+                            let body = c.bodies.get(n % c.bodies.len()).cloned().unwrap_or_default();
+                            client.post(format!("{base}/api/v1/checks")).bearer_auth(&c.token).json(&body).send().await
+                        }
+                        _ => client.get(format!("{base}/healthz")).send().await,
+                    };
+                    let ok = match sent {
+                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    latencies.push(start.elapsed());
+                    if !ok {
+                        errors += 1;
+                    }
+                    n += 1;
+                }
+                (latencies, errors)
+            }));
+        }
+        tasks
+    };
+    for t in run(args.warmup) {
+        t.await?;
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in run(args.seconds) {
+        let (l, e) = t.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        let idx = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Phase {
+        endpoint,
+        requests: latencies.len(),
+        errors,
+        per_second: latencies.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    })
+}

@@ -1,0 +1,161 @@
+//! Command-line arguments and dispatch.
+
+use crate::settings::{Overrides, Settings};
+use crate::{InvalidInputError, bench, demo, import, serve};
+use anyhow::Context;
+use bonafide_auth::ApiToken;
+use bonafide_domain::Email;
+use bonafide_store::Store;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Stops quid pro quo social engineering: staff directory, support requests and caller verification.
+#[derive(Debug, Parser)]
+#[command(name = "bonafide", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create (or reuse) an example company on SQLite and serve it.
+    Demo(DemoArgs),
+    /// Serve the API.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(CommonArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Import the directory from a CSV file (header-driven; all or nothing unless --skip-invalid).
+    Import(ImportArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Settings shared by every command that touches the database.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, env = "BONAFIDE_DB")]
+    pub db: Option<String>,
+    /// TOML settings file.
+    #[arg(long, env = "BONAFIDE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Database URL (default: sqlite://bonafide-demo.db in the working directory).
+    #[arg(long)]
+    db: Option<String>,
+    /// Write the demo people and their fresh API tokens as JSON to this file.
+    #[arg(long)]
+    credentials_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Address to listen on.
+    #[arg(long, env = "BONAFIDE_LISTEN")]
+    listen: Option<String>,
+    /// File holding the challenge secret (64+ hex characters).
+    #[arg(long, env = "BONAFIDE_SECRET_FILE")]
+    secret_file: Option<PathBuf>,
+    /// Log as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a person; it is shown once.
+    Create {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The person's email.
+        #[arg(long)]
+        email: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The CSV file.
+    file: PathBuf,
+    /// Import the valid rows and report the invalid ones instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// `POST /api/v1/checks` against `GET /healthz` over HTTP, on a fresh SQLite demo company.
+    Api(bench::ApiBenchArgs),
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo(a) => demo::run(a.listen, a.db, a.credentials_out).await,
+        Command::Serve(a) => {
+            let overrides = Overrides { db: a.common.db, listen: a.listen, secret_file: a.secret_file };
+            let settings = Settings::load(a.common.config.as_deref(), overrides)?;
+            serve::init_logging(a.log_json || settings.log_json);
+            serve::run(settings).await
+        }
+        Command::Migrate(common) => {
+            let settings = Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let store = connect(&settings.db).await?;
+            store.migrate().await.context("applying migrations")?;
+            println!("migrations applied to {}", settings.redacted_db());
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { common, email, label, json }) => {
+            let settings = Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let store = connect(&settings.db).await?;
+            store.migrate().await.context("applying migrations")?;
+            let email: Email = email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
+            let person = store
+                .person_by_email(&email)
+                .await?
+                .ok_or_else(|| InvalidInputError(format!("nobody in the directory has the email {email}")))?;
+            let token = ApiToken::generate();
+            store.create_token(person.id, token.hash().as_str(), &label, time::OffsetDateTime::now_utc()).await?;
+            if json {
+                println!("{}", serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()}));
+            } else {
+                println!("API token for {email} (shown once, store it safely):\n{}", token.reveal());
+            }
+            Ok(())
+        }
+        Command::Import(a) => {
+            let settings = Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
+            import::run(&settings, &a.file, a.skip_invalid, a.json).await
+        }
+        Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
+    }
+}
+
+/// Connects to the database, with a message that says which one failed.
+pub async fn connect(url: &str) -> anyhow::Result<Store> {
+    Store::connect(url).await.with_context(|| format!("cannot open the database {}", crate::settings::redact(url)))
+}

@@ -1,0 +1,305 @@
+//! `bonafide import people.csv`: header-driven CSV import of the directory.
+//!
+//! Columns are found by header name (any order, case-insensitive); `email` and `display_name` (or
+//! `name`) are required. Lists (`roles`, `phones`, `official_phones`, ...) are separated by `;`. Every
+//! bad row is reported with its line number; nothing is imported when any row is bad, unless
+//! `--skip-invalid`.
+
+use crate::InvalidInputError;
+use crate::cli::connect;
+use crate::settings::Settings;
+use anyhow::Context;
+use bonafide_domain::{Email, InvalidInput, PersonStatus, PhoneNumber, PhoneRegion, Roles};
+use bonafide_store::NewPerson;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// A CSV row that could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: u64,
+    /// The column at fault, or `row`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+const COLUMNS: [&str; 18] = [
+    "email",
+    "display_name",
+    "department",
+    "title",
+    "location",
+    "remote",
+    "privileged",
+    "manager_email",
+    "roles",
+    "status",
+    "photo_url",
+    "staff_id",
+    "team",
+    "on_duty",
+    "phones",
+    "emails",
+    "official_phones",
+    "official_addresses",
+];
+
+fn canonical(header: &str) -> String {
+    let h = header.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace([' ', '-'], "_");
+    match h.as_str() {
+        "name" | "full_name" => "display_name".to_owned(),
+        "manager" => "manager_email".to_owned(),
+        "phone" => "phones".to_owned(),
+        _ => h,
+    }
+}
+
+/// Parses the whole file into people and row errors.
+pub fn parse(text: &[u8], region: PhoneRegion) -> Result<(Vec<(u64, NewPerson)>, Vec<RowError>), RowError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text);
+    let header_error = |message: String| RowError { line: 1, field: "header".into(), message };
+    let headers: Vec<String> =
+        reader.headers().map_err(|e| header_error(e.to_string()))?.iter().map(canonical).collect();
+    let unknown: Vec<&String> = headers.iter().filter(|h| !COLUMNS.contains(&h.as_str())).collect();
+    if !unknown.is_empty() {
+        let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+        return Err(header_error(format!("unknown columns: {} (known: {})", names.join(", "), COLUMNS.join(", "))));
+    }
+    for required in ["email", "display_name"] {
+        if !headers.iter().any(|h| h == required) {
+            return Err(header_error(format!("missing required column `{required}`")));
+        }
+    }
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    let (mut emails, mut staff_ids) = (BTreeMap::new(), BTreeMap::new());
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let row: BTreeMap<&str, &str> = headers.iter().map(String::as_str).zip(record.iter()).collect();
+        match person_from_row(&row, region) {
+            Ok(p) => {
+                if let Some(first) = emails.insert(p.email.clone(), line) {
+                    errors.push(RowError { line, field: "email".into(), message: format!("{} already on line {first}", p.email) });
+                    continue;
+                }
+                if let Some(id) = &p.staff_id {
+                    if let Some(first) = staff_ids.insert(id.clone(), line) {
+                        errors.push(RowError { line, field: "staff_id".into(), message: format!("{id} already on line {first}") });
+                        continue;
+                    }
+                }
+                people.push((line, p));
+            }
+            Err(e) => errors.push(RowError { line, field: e.field.to_owned(), message: e.message }),
+        }
+    }
+    Ok((people, errors))
+}
+
+fn flag(field: &'static str, value: &str) -> Result<bool, InvalidInput> {
+    match value.to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "n" => Ok(false),
+        "1" | "true" | "yes" | "y" => Ok(true),
+        other => Err(InvalidInput::new(field, format!("`{other}` is not yes/no"))),
+    }
+}
+
+fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(';').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn phones(field: &'static str, value: &str, region: PhoneRegion) -> Result<Vec<PhoneNumber>, InvalidInput> {
+    list(value).map(|p| PhoneNumber::parse(p, region).map_err(|e| InvalidInput::new(field, e.message))).collect()
+}
+
+fn emails(field: &'static str, value: &str) -> Result<Vec<Email>, InvalidInput> {
+    list(value).map(|e| e.parse::<Email>().map_err(|err| InvalidInput::new(field, err.message))).collect()
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, InvalidInput> {
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(InvalidInput::new(field, format!("at most {max} printable characters")));
+    }
+    Ok(value.to_owned())
+}
+
+fn person_from_row(row: &BTreeMap<&str, &str>, region: PhoneRegion) -> Result<NewPerson, InvalidInput> {
+    let get = |k: &str| row.get(k).copied().unwrap_or("");
+    let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let email: Email = get("email").parse().map_err(|e: InvalidInput| InvalidInput::new("email", e.message))?;
+    let staff_id = optional("staff_id").map(str::parse).transpose()?;
+    let roles = Roles::parse_list(get("roles"))?;
+    if staff_id.is_some() != roles.has(bonafide_domain::Role::ItStaff) {
+        return Err(InvalidInput::new("staff_id", "IT staff (role it_staff) need a staff id, and only they have one"));
+    }
+    let photo_url = optional("photo_url").map(|u| text("photo_url", u, 500)).transpose()?;
+    if photo_url.as_deref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with('/'))) {
+        return Err(InvalidInput::new("photo_url", "a photo address starts with https:// or /"));
+    }
+    Ok(NewPerson {
+        email,
+        display_name: get("display_name").parse()?,
+        department: text("department", get("department"), 120)?,
+        title: text("title", get("title"), 120)?,
+        location: text("location", get("location"), 120)?,
+        remote: flag("remote", get("remote"))?,
+        privileged: flag("privileged", get("privileged"))?,
+        manager_email: optional("manager_email")
+            .map(|m| m.parse().map_err(|e: InvalidInput| InvalidInput::new("manager_email", e.message)))
+            .transpose()?,
+        roles,
+        status: get("status").parse::<PersonStatus>()?,
+        photo_url,
+        staff_id,
+        team: optional("team").map(|t| text("team", t, 120)).transpose()?,
+        on_duty: flag("on_duty", get("on_duty"))?,
+        phones: phones("phones", get("phones"), region)?,
+        other_emails: emails("emails", get("emails"))?,
+        official_phones: phones("official_phones", get("official_phones"), region)?,
+        official_addresses: emails("official_addresses", get("official_addresses"))?,
+    })
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    valid_rows: usize,
+    invalid_rows: usize,
+    created: usize,
+    updated: usize,
+    imported: bool,
+    errors: &'a [RowError],
+}
+
+/// Runs `bonafide import`.
+pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.display().to_string();
+    let (people, errors) = match parse(&bytes, settings.web.default_region) {
+        Ok(parsed) => parsed,
+        Err(e) => return Err(InvalidInputError(format!("{name}:{}: {}: {}", e.line, e.field, e.message)).into()),
+    };
+    let mut report = Report {
+        file: name.clone(),
+        valid_rows: people.len(),
+        invalid_rows: errors.len(),
+        created: 0,
+        updated: 0,
+        imported: false,
+        errors: &errors,
+    };
+    if errors.is_empty() || skip_invalid {
+        let store = connect(&settings.db).await?;
+        store.migrate().await.context("applying migrations")?;
+        let bar = ProgressBar::with_draw_target(
+            Some(u64::try_from(people.len()).unwrap_or(0)),
+            if json || !std::io::stderr().is_terminal() { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() },
+        );
+        bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} people").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        let rows: Vec<NewPerson> = people.into_iter().map(|(_, p)| p).collect();
+        let now = time::OffsetDateTime::now_utc();
+        let (created, updated) = store
+            .import_people(&rows, now, |n| bar.set_position(u64::try_from(n).unwrap_or(0)))
+            .await
+            .map_err(|e| match e {
+                bonafide_store::StoreError::Conflict(m) => anyhow::Error::from(InvalidInputError(format!("{name}: {m}; nothing imported"))),
+                other => anyhow::Error::from(other),
+            })?;
+        bar.finish_and_clear();
+        report.created = created;
+        report.updated = updated;
+        report.imported = true;
+    }
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for e in &errors {
+            eprintln!("{name}:{}: {}: {}", e.line, e.field, e.message);
+        }
+        if report.imported {
+            println!(
+                "imported {} people ({} created, {} updated){}",
+                report.created + report.updated,
+                report.created,
+                report.updated,
+                if errors.is_empty() { String::new() } else { format!(", skipped {} invalid rows", errors.len()) }
+            );
+        } else {
+            println!("nothing imported: {} invalid rows (fix them, or pass --skip-invalid)", errors.len());
+        }
+    }
+    if !errors.is_empty() && !skip_invalid {
+        return Err(InvalidInputError(format!("{} invalid rows in {name}", errors.len())).into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_parse(csv: &str) -> (Vec<(u64, NewPerson)>, Vec<RowError>) {
+        parse(csv.as_bytes(), PhoneRegion::default()).unwrap()
+    }
+
+    #[test]
+    fn columns_are_found_by_header_in_any_order() {
+        let (people, errors) = run_parse(
+            "Name,Email,Roles,Staff ID,Official Phones,remote\n\
+             Sam Carter,SAM@example.com,it_staff,it-0042,(201) 555-0142;201-555-0143,yes\n\
+             Erin Walsh,erin@example.com,,,,no\n",
+        );
+        assert_eq!(errors, vec![]);
+        let (line, sam) = &people[0];
+        assert_eq!(*line, 2);
+        assert_eq!(sam.email.as_str(), "sam@example.com");
+        assert_eq!(sam.staff_id.as_ref().map(|s| s.as_str()), Some("IT-0042"));
+        assert_eq!(sam.official_phones.len(), 2);
+        assert!(sam.remote && !people[1].1.remote);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let (people, errors) = run_parse(
+            "email,display_name,phones,roles,staff_id\n\
+             ok@example.com,Ok Person,,,\n\
+             not-an-email,Bad Email,,,\n\
+             ph@example.com,Bad Phone,call me,,\n\
+             ok@example.com,Duplicate,,,\n\
+             it@example.com,No Staff Id,,it_staff,\n\
+             r@example.com,Bad Role,,root,\n",
+        );
+        assert_eq!(people.len(), 1);
+        let got: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(got, vec![(3, "email"), (4, "phones"), (5, "email"), (6, "staff_id"), (7, "roles")]);
+    }
+
+    #[test]
+    fn unknown_or_missing_columns_fail_on_line_one() {
+        let e = parse(b"email,nmae\n", PhoneRegion::default()).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (1, "header"));
+        assert!(e.message.contains("nmae"));
+        let e = parse(b"email\n", PhoneRegion::default()).unwrap_err();
+        assert!(e.message.contains("display_name"));
+    }
+
+    #[test]
+    fn ragged_rows_are_errors_not_panics() {
+        let (people, errors) = run_parse("email,display_name\na@example.com\nb@example.com,B,extra\n");
+        assert!(people.is_empty());
+        assert_eq!(errors.len(), 2);
+    }
+}

@@ -1,0 +1,67 @@
+//! `bonafide serve`: migrate, then serve the API until SIGINT or SIGTERM.
+
+use crate::cli::connect;
+use crate::settings::Settings;
+use anyhow::Context;
+use bonafide_auth::ChallengeSecret;
+use bonafide_domain::SystemClock;
+use bonafide_store::Store;
+use bonafide_web::{AppState, Application, WebConfig};
+use std::sync::Arc;
+
+/// Starts logging to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second initialisation (tests, demo after serve) is harmless; ignore it.
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs `bonafide serve`.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let secret = settings.challenge_secret()?;
+    let store = connect(&settings.db).await?;
+    store.migrate().await.context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    tracing::info!(listen = %settings.listen, db = %settings.redacted_db(), "bonafide serving");
+    serve_on(listener, store, secret, settings.web).await
+}
+
+/// Serves the API on `listener` until a shutdown signal.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    secret: ChallengeSecret,
+    web: WebConfig,
+) -> anyhow::Result<()> {
+    let state =
+        AppState { store: store.clone(), secret: Arc::new(secret), clock: Arc::new(SystemClock), config: Arc::new(web) };
+    Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
