@@ -123,17 +123,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(settings).await
         }
         Command::Migrate(common) => {
-            let settings = Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let settings =
+                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
             let store = connect(&settings.db).await?;
             store.migrate().await.context("applying migrations")?;
             println!("migrations applied to {}", settings.redacted_db());
             Ok(())
         }
         Command::Token(TokenCommand::Create { common, email, label, json }) => {
-            let settings = Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let settings =
+                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
             let store = connect(&settings.db).await?;
             store.migrate().await.context("applying migrations")?;
-            let email: Email = email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
+            let email: Email =
+                email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
             let person = store
                 .person_by_email(&email)
                 .await?
@@ -141,14 +144,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let token = ApiToken::generate();
             store.create_token(person.id, token.hash().as_str(), &label, time::OffsetDateTime::now_utc()).await?;
             if json {
-                println!("{}", serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()}));
+                println!(
+                    "{}",
+                    serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()})
+                );
             } else {
                 println!("API token for {email} (shown once, store it safely):\n{}", token.reveal());
             }
             Ok(())
         }
         Command::Import(a) => {
-            let settings = Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
+            let settings =
+                Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
             import::run(&settings, &a.file, a.skip_invalid, a.json).await
         }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,

@@ -209,10 +209,14 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
 }
 
 fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option<&Path>) {
-    let pick = |role: Role| c.people.iter().find(|p| p.roles.contains(&role.as_str()) && (role != Role::Employee || p.roles.len() == 1));
+    let pick = |role: Role| {
+        c.people.iter().find(|p| p.roles.contains(&role.as_str()) && (role != Role::Employee || p.roles.len() == 1))
+    };
     println!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
     println!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
-    for (label, role) in [("employee", Role::Employee), ("IT staff", Role::ItStaff), ("security admin", Role::SecurityAdmin)] {
+    for (label, role) in
+        [("employee", Role::Employee), ("IT staff", Role::ItStaff), ("security admin", Role::SecurityAdmin)]
+    {
         if let Some(p) = pick(role) {
             println!("  {label:<15} {:<28} token {}", p.email, p.api_token);
         }

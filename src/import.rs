@@ -59,8 +59,11 @@ fn canonical(header: &str) -> String {
     }
 }
 
+/// The rows of a file: valid people with their line numbers, and the invalid rows.
+pub type Parsed = (Vec<(u64, NewPerson)>, Vec<RowError>);
+
 /// Parses the whole file into people and row errors.
-pub fn parse(text: &[u8], region: PhoneRegion) -> Result<(Vec<(u64, NewPerson)>, Vec<RowError>), RowError> {
+pub fn parse(text: &[u8], region: PhoneRegion) -> Result<Parsed, RowError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text);
     let header_error = |message: String| RowError { line: 1, field: "header".into(), message };
     let headers: Vec<String> =
@@ -92,14 +95,22 @@ pub fn parse(text: &[u8], region: PhoneRegion) -> Result<(Vec<(u64, NewPerson)>,
         match person_from_row(&row, region) {
             Ok(p) => {
                 if let Some(first) = emails.insert(p.email.clone(), line) {
-                    errors.push(RowError { line, field: "email".into(), message: format!("{} already on line {first}", p.email) });
+                    errors.push(RowError {
+                        line,
+                        field: "email".into(),
+                        message: format!("{} already on line {first}", p.email),
+                    });
                     continue;
                 }
-                if let Some(id) = &p.staff_id {
-                    if let Some(first) = staff_ids.insert(id.clone(), line) {
-                        errors.push(RowError { line, field: "staff_id".into(), message: format!("{id} already on line {first}") });
-                        continue;
-                    }
+                if let Some(id) = &p.staff_id
+                    && let Some(first) = staff_ids.insert(id.clone(), line)
+                {
+                    errors.push(RowError {
+                        line,
+                        field: "staff_id".into(),
+                        message: format!("{id} already on line {first}"),
+                    });
+                    continue;
                 }
                 people.push((line, p));
             }
@@ -206,16 +217,25 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
         store.migrate().await.context("applying migrations")?;
         let bar = ProgressBar::with_draw_target(
             Some(u64::try_from(people.len()).unwrap_or(0)),
-            if json || !std::io::stderr().is_terminal() { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() },
+            if json || !std::io::stderr().is_terminal() {
+                ProgressDrawTarget::hidden()
+            } else {
+                ProgressDrawTarget::stderr()
+            },
         );
-        bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} people").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} people")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         let rows: Vec<NewPerson> = people.into_iter().map(|(_, p)| p).collect();
         let now = time::OffsetDateTime::now_utc();
         let (created, updated) = store
             .import_people(&rows, now, |n| bar.set_position(u64::try_from(n).unwrap_or(0)))
             .await
             .map_err(|e| match e {
-                bonafide_store::StoreError::Conflict(m) => anyhow::Error::from(InvalidInputError(format!("{name}: {m}; nothing imported"))),
+                bonafide_store::StoreError::Conflict(m) => {
+                    anyhow::Error::from(InvalidInputError(format!("{name}: {m}; nothing imported")))
+                }
                 other => anyhow::Error::from(other),
             })?;
         bar.finish_and_clear();
@@ -251,7 +271,7 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
 mod tests {
     use super::*;
 
-    fn run_parse(csv: &str) -> (Vec<(u64, NewPerson)>, Vec<RowError>) {
+    fn run_parse(csv: &str) -> Parsed {
         parse(csv.as_bytes(), PhoneRegion::default()).unwrap()
     }
 

@@ -37,8 +37,12 @@ pub async fn serve_on(
     secret: ChallengeSecret,
     web: WebConfig,
 ) -> anyhow::Result<()> {
-    let state =
-        AppState { store: store.clone(), secret: Arc::new(secret), clock: Arc::new(SystemClock), config: Arc::new(web) };
+    let state = AppState {
+        store: store.clone(),
+        secret: Arc::new(secret),
+        clock: Arc::new(SystemClock),
+        config: Arc::new(web),
+    };
     Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
     store.close().await;
     Ok(())

@@ -61,8 +61,9 @@ impl Settings {
         };
         let mut web = WebConfig::default();
         if let Some(region) = from_file.default_region.or_else(|| std::env::var("BONAFIDE_DEFAULT_REGION").ok()) {
-            web.default_region =
-                region.parse::<PhoneRegion>().map_err(|e| InvalidInputError(format!("default_region: {}", e.message)))?;
+            web.default_region = region
+                .parse::<PhoneRegion>()
+                .map_err(|e| InvalidInputError(format!("default_region: {}", e.message)))?;
         }
         if let Some(n) = from_file.staff_lookups_per_minute {
             web.staff_lookups_per_minute = positive("staff_lookups_per_minute", n)?;
@@ -90,7 +91,8 @@ impl Settings {
     /// The challenge secret: `BONAFIDE_SECRET` (hex), else the secret file. Never logged.
     pub fn challenge_secret(&self) -> anyhow::Result<ChallengeSecret> {
         if let Ok(hex) = std::env::var("BONAFIDE_SECRET") {
-            return ChallengeSecret::from_hex(&hex).map_err(|e| InvalidInputError(format!("BONAFIDE_SECRET: {e}")).into());
+            return ChallengeSecret::from_hex(&hex)
+                .map_err(|e| InvalidInputError(format!("BONAFIDE_SECRET: {e}")).into());
         }
         let Some(path) = &self.secret_file else {
             return Err(InvalidInputError(

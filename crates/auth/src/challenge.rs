@@ -73,17 +73,10 @@ impl ChallengeSecret {
     /// Whether `typed` is the code for `subject` now or in the previous step, compared in constant time.
     /// Spaces and dashes are ignored ("123 456", "123-456").
     pub fn accepts(&self, subject: &ChallengeSubject, typed: &str, now: OffsetDateTime) -> bool {
-        let cleaned: String = typed
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\t'))
-            .collect();
+        let cleaned: String = typed.chars().filter(|c| !matches!(c, ' ' | '-' | '\t')).collect();
         let mut ok = subtle::Choice::from(0u8);
         for step in TimeStep::accepted(now) {
-            ok |= self
-                .code(subject, step)
-                .0
-                .as_bytes()
-                .ct_eq(cleaned.as_bytes());
+            ok |= self.code(subject, step).0.as_bytes().ct_eq(cleaned.as_bytes());
         }
         bool::from(ok)
     }
@@ -128,9 +121,7 @@ mod tests {
 
     fn subject() -> ChallengeSubject {
         ChallengeSubject {
-            authority: Authority::Request {
-                key: RequestKey::from_number(1042),
-            },
+            authority: Authority::Request { key: RequestKey::from_number(1042) },
             staffer: PersonId::new(),
             employee: PersonId::new(),
         }
@@ -168,26 +159,10 @@ mod tests {
         let base = subject();
         let step = TimeStep::at(T);
         let variants = [
-            ChallengeSubject {
-                staffer: PersonId::new(),
-                ..base
-            },
-            ChallengeSubject {
-                employee: PersonId::new(),
-                ..base
-            },
-            ChallengeSubject {
-                authority: Authority::Request {
-                    key: RequestKey::from_number(1043),
-                },
-                ..base
-            },
-            ChallengeSubject {
-                authority: Authority::Outreach {
-                    id: OutreachId::new(),
-                },
-                ..base
-            },
+            ChallengeSubject { staffer: PersonId::new(), ..base },
+            ChallengeSubject { employee: PersonId::new(), ..base },
+            ChallengeSubject { authority: Authority::Request { key: RequestKey::from_number(1043) }, ..base },
+            ChallengeSubject { authority: Authority::Outreach { id: OutreachId::new() }, ..base },
         ];
         // Six digits collide by chance one time in a million per pair; compare over several steps.
         for v in variants {
@@ -225,9 +200,6 @@ mod tests {
             first_digits[d] += 1;
         }
         // 200 expected per digit; a broken truncation shows up as a digit that never or always occurs.
-        assert!(
-            first_digits.iter().all(|&n| (120..=280).contains(&n)),
-            "{first_digits:?}"
-        );
+        assert!(first_digits.iter().all(|&n| (120..=280).contains(&n)), "{first_digits:?}");
     }
 }

@@ -24,10 +24,7 @@ impl ApiToken {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
-        Self(SecretString::from(format!(
-            "{TOKEN_PREFIX}{}",
-            hex::encode(bytes)
-        )))
+        Self(SecretString::from(format!("{TOKEN_PREFIX}{}", hex::encode(bytes))))
     }
 
     /// The token text, for showing once.

@@ -85,10 +85,7 @@ mod tests {
         let t = datetime!(2026-11-28 10:00:00 UTC);
         let before = t - time::Duration::seconds(1);
         assert_eq!(TimeStep::at(t).number(), TimeStep::at(before).number() + 1);
-        assert_eq!(
-            TimeStep::at(t),
-            TimeStep::at(t + time::Duration::seconds(59))
-        );
+        assert_eq!(TimeStep::at(t), TimeStep::at(t + time::Duration::seconds(59)));
         let [current, previous] = TimeStep::accepted(t);
         assert_eq!(current, TimeStep::at(t));
         assert_eq!(previous, TimeStep::at(before));

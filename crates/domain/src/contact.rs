@@ -24,14 +24,8 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel, in a stable order.
-    pub const ALL: [Channel; 6] = [
-        Channel::Phone,
-        Channel::Video,
-        Channel::Chat,
-        Channel::Sms,
-        Channel::Email,
-        Channel::InPerson,
-    ];
+    pub const ALL: [Channel; 6] =
+        [Channel::Phone, Channel::Video, Channel::Chat, Channel::Sms, Channel::Email, Channel::InPerson];
 
     /// The wire name, e.g. `in_person`.
     pub fn as_str(self) -> &'static str {
@@ -133,9 +127,7 @@ impl FromStr for Ask {
         Ask::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| {
-                crate::InvalidInput::new("asked_for", format!("unknown request kind `{s}`"))
-            })
+            .ok_or_else(|| crate::InvalidInput::new("asked_for", format!("unknown request kind `{s}`")))
     }
 }
 
@@ -153,10 +145,7 @@ mod tests {
 
     #[test]
     fn only_password_mfa_and_remote_access_are_never_allowed() {
-        let never: Vec<Ask> = Ask::ALL
-            .into_iter()
-            .filter(|a| a.is_never_allowed())
-            .collect();
+        let never: Vec<Ask> = Ask::ALL.into_iter().filter(|a| a.is_never_allowed()).collect();
         assert_eq!(never, vec![Ask::Password, Ask::MfaCode, Ask::RemoteAccess]);
     }
 }

@@ -43,9 +43,6 @@ pub struct InvalidInput {
 impl InvalidInput {
     /// Builds an error for `field`.
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+        Self { field, message: message.into() }
     }
 }

@@ -44,10 +44,7 @@ impl FromStr for OutreachStatus {
         match s {
             "pending" => Ok(OutreachStatus::Pending),
             "approved" => Ok(OutreachStatus::Approved),
-            other => Err(InvalidInput::new(
-                "status",
-                format!("unknown outreach status `{other}`"),
-            )),
+            other => Err(InvalidInput::new("status", format!("unknown outreach status `{other}`"))),
         }
     }
 }
@@ -65,25 +62,15 @@ pub struct OutreachWindow {
 
 impl OutreachWindow {
     /// A window that ends after `now`, starts before it ends and lasts at most [`MAX_WINDOW`].
-    pub fn new(
-        starts_at: OffsetDateTime,
-        ends_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<Self, InvalidInput> {
+    pub fn new(starts_at: OffsetDateTime, ends_at: OffsetDateTime, now: OffsetDateTime) -> Result<Self, InvalidInput> {
         if ends_at <= starts_at {
-            return Err(InvalidInput::new(
-                "ends_at",
-                "the window must end after it starts",
-            ));
+            return Err(InvalidInput::new("ends_at", "the window must end after it starts"));
         }
         if ends_at <= now {
             return Err(InvalidInput::new("ends_at", "the window is already over"));
         }
         if ends_at - starts_at > MAX_WINDOW {
-            return Err(InvalidInput::new(
-                "ends_at",
-                "an outreach window lasts at most 14 days",
-            ));
+            return Err(InvalidInput::new("ends_at", "an outreach window lasts at most 14 days"));
         }
         Ok(Self { starts_at, ends_at })
     }
@@ -146,16 +133,10 @@ mod tests {
     fn windows_must_be_ordered_current_and_short() {
         assert!(OutreachWindow::new(NOW, NOW + Duration::hours(2), NOW).is_ok());
         assert!(OutreachWindow::new(NOW, NOW, NOW).is_err());
-        assert!(
-            OutreachWindow::new(NOW - Duration::hours(3), NOW - Duration::hours(1), NOW).is_err()
-        );
+        assert!(OutreachWindow::new(NOW - Duration::hours(3), NOW - Duration::hours(1), NOW).is_err());
         assert!(OutreachWindow::new(NOW, NOW + Duration::days(15), NOW).is_err());
         let w = OutreachWindow::new(NOW, NOW + Duration::hours(1), NOW).unwrap();
-        assert!(
-            w.contains(NOW)
-                && !w.contains(NOW + Duration::hours(1))
-                && !w.contains(NOW - Duration::seconds(1))
-        );
+        assert!(w.contains(NOW) && !w.contains(NOW + Duration::hours(1)) && !w.contains(NOW - Duration::seconds(1)));
     }
 
     #[test]
@@ -168,21 +149,9 @@ mod tests {
         use OutreachStatus::*;
         assert_eq!(check_approval(a, b, &it, Pending, &w, NOW), Ok(()));
         assert_eq!(check_approval(a, b, &sec, Pending, &w, NOW), Ok(()));
-        assert_eq!(
-            check_approval(a, a, &it, Pending, &w, NOW),
-            Err(ApprovalError::SelfApproval)
-        );
-        assert_eq!(
-            check_approval(a, b, &emp, Pending, &w, NOW),
-            Err(ApprovalError::NotAnApprover)
-        );
-        assert_eq!(
-            check_approval(a, b, &it, Approved, &w, NOW),
-            Err(ApprovalError::AlreadyApproved)
-        );
-        assert_eq!(
-            check_approval(a, b, &it, Pending, &w, NOW + Duration::hours(2)),
-            Err(ApprovalError::Expired)
-        );
+        assert_eq!(check_approval(a, a, &it, Pending, &w, NOW), Err(ApprovalError::SelfApproval));
+        assert_eq!(check_approval(a, b, &emp, Pending, &w, NOW), Err(ApprovalError::NotAnApprover));
+        assert_eq!(check_approval(a, b, &it, Approved, &w, NOW), Err(ApprovalError::AlreadyApproved));
+        assert_eq!(check_approval(a, b, &it, Pending, &w, NOW + Duration::hours(2)), Err(ApprovalError::Expired));
     }
 }

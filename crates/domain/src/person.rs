@@ -22,12 +22,7 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 4] = [
-        Role::Employee,
-        Role::ItStaff,
-        Role::SecurityAdmin,
-        Role::Auditor,
-    ];
+    pub const ALL: [Role; 4] = [Role::Employee, Role::ItStaff, Role::SecurityAdmin, Role::Auditor];
 
     /// The wire name, e.g. `it_staff`.
     pub fn as_str(self) -> &'static str {
@@ -120,10 +115,7 @@ impl FromStr for PersonStatus {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "active" => Ok(PersonStatus::Active),
             "suspended" | "inactive" => Ok(PersonStatus::Suspended),
-            other => Err(InvalidInput::new(
-                "status",
-                format!("unknown status `{other}` (active or suspended)"),
-            )),
+            other => Err(InvalidInput::new("status", format!("unknown status `{other}` (active or suspended)"))),
         }
     }
 }
@@ -142,8 +134,7 @@ impl DisplayName {
     /// Whether `claimed` names this person: case, accents of spacing and a missing surname are
     /// forgiven ("ana", "Ana  Lopez" and "ANA LOPEZ" all name "Ana Lopez"), other names are not.
     pub fn is_named_by(&self, claimed: &str) -> bool {
-        let words =
-            |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_lowercase).collect() };
+        let words = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_lowercase).collect() };
         let mine = words(&self.0);
         let theirs = words(claimed);
         if theirs.is_empty() {
@@ -160,10 +151,7 @@ impl FromStr for DisplayName {
         let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
         let len = t.chars().count();
         if len == 0 || len > 120 || t.chars().any(char::is_control) {
-            return Err(InvalidInput::new(
-                "display_name",
-                "a name is 1 to 120 characters",
-            ));
+            return Err(InvalidInput::new("display_name", "a name is 1 to 120 characters"));
         }
         Ok(Self(t))
     }
@@ -182,21 +170,13 @@ mod tests {
     #[test]
     fn every_person_is_an_employee() {
         let roles = Roles::new([Role::ItStaff]);
-        assert!(
-            roles.has(Role::Employee)
-                && roles.has(Role::ItStaff)
-                && !roles.has(Role::SecurityAdmin)
-        );
+        assert!(roles.has(Role::Employee) && roles.has(Role::ItStaff) && !roles.has(Role::SecurityAdmin));
     }
 
     #[test]
     fn role_lists_from_csv_cells() {
-        let roles =
-            Roles::parse_list("IT-Staff; security admin").map(|r| r.iter().collect::<Vec<_>>());
-        assert_eq!(
-            roles,
-            Ok(vec![Role::Employee, Role::ItStaff, Role::SecurityAdmin])
-        );
+        let roles = Roles::parse_list("IT-Staff; security admin").map(|r| r.iter().collect::<Vec<_>>());
+        assert_eq!(roles, Ok(vec![Role::Employee, Role::ItStaff, Role::SecurityAdmin]));
         assert!(Roles::parse_list("root").is_err());
     }
 
@@ -204,14 +184,8 @@ mod tests {
     fn claimed_names_match_loosely_but_not_other_people() {
         let name: DisplayName = "Ana  Lopez".parse().unwrap();
         assert_eq!(name.as_str(), "Ana Lopez");
-        assert!(
-            name.is_named_by("ana lopez")
-                && name.is_named_by("Ana")
-                && name.is_named_by(" ANA   LOPEZ ")
-        );
-        assert!(
-            !name.is_named_by("Lopez") && !name.is_named_by("Ana Garcia") && !name.is_named_by("")
-        );
+        assert!(name.is_named_by("ana lopez") && name.is_named_by("Ana") && name.is_named_by(" ANA   LOPEZ "));
+        assert!(!name.is_named_by("Lopez") && !name.is_named_by("Ana Garcia") && !name.is_named_by(""));
     }
 
     #[test]

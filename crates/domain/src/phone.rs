@@ -30,12 +30,7 @@ impl FromStr for PhoneRegion {
             .to_ascii_uppercase()
             .parse::<phonenumber::country::Id>()
             .map(Self)
-            .map_err(|_| {
-                InvalidInput::new(
-                    "default_region",
-                    format!("`{s}` is not an ISO 3166 region code"),
-                )
-            })
+            .map_err(|_| InvalidInput::new("default_region", format!("`{s}` is not an ISO 3166 region code")))
     }
 }
 
@@ -52,23 +47,14 @@ impl PhoneNumber {
     pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, InvalidInput> {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.len() > 64 {
-            return Err(InvalidInput::new(
-                "phone",
-                "a phone number is 1 to 64 characters",
-            ));
+            return Err(InvalidInput::new("phone", "a phone number is 1 to 64 characters"));
         }
-        let number = phonenumber::parse(Some(region.0), trimmed).map_err(|_| {
-            InvalidInput::new("phone", format!("`{trimmed}` is not a phone number"))
-        })?;
+        let number = phonenumber::parse(Some(region.0), trimmed)
+            .map_err(|_| InvalidInput::new("phone", format!("`{trimmed}` is not a phone number")))?;
         if !phonenumber::is_valid(&number) {
-            return Err(InvalidInput::new(
-                "phone",
-                format!("`{trimmed}` is not a valid phone number"),
-            ));
+            return Err(InvalidInput::new("phone", format!("`{trimmed}` is not a valid phone number")));
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
     /// Restores a number that was normalised before (e.g. read back from storage).
@@ -95,20 +81,10 @@ mod tests {
     #[test]
     fn national_and_international_forms_of_one_number_agree() {
         let us = PhoneRegion::default();
-        let forms = [
-            "(201) 555-0123",
-            "201-555-0123",
-            "+1 201 555 0123",
-            "1-201-555-0123",
-            "+1.201.555.0123",
-            "2015550123",
-        ];
+        let forms =
+            ["(201) 555-0123", "201-555-0123", "+1 201 555 0123", "1-201-555-0123", "+1.201.555.0123", "2015550123"];
         for form in forms {
-            assert_eq!(
-                PhoneNumber::parse(form, us).map(|p| p.to_string()),
-                Ok("+12015550123".to_owned()),
-                "{form}"
-            );
+            assert_eq!(PhoneNumber::parse(form, us).map(|p| p.to_string()), Ok("+12015550123".to_owned()), "{form}");
         }
     }
 
@@ -116,19 +92,13 @@ mod tests {
     fn the_default_region_decides_numbers_without_a_country_code() {
         let gb: PhoneRegion = "gb".parse().unwrap();
         assert_eq!(gb.code(), "GB");
-        assert_eq!(
-            PhoneNumber::parse("020 7946 0018", gb).map(|p| p.to_string()),
-            Ok("+442079460018".to_owned())
-        );
+        assert_eq!(PhoneNumber::parse("020 7946 0018", gb).map(|p| p.to_string()), Ok("+442079460018".to_owned()));
     }
 
     #[test]
     fn garbage_is_refused() {
         for bad in ["", "call me", "12", "+999 123", &"9".repeat(80)] {
-            assert!(
-                PhoneNumber::parse(bad, PhoneRegion::default()).is_err(),
-                "{bad}"
-            );
+            assert!(PhoneNumber::parse(bad, PhoneRegion::default()).is_err(), "{bad}");
         }
         assert!("XX".parse::<PhoneRegion>().is_err());
     }

@@ -19,9 +19,7 @@ impl Default for ContactPolicy {
     fn default() -> Self {
         Self {
             allowed_channels: Channel::ALL.into_iter().collect(),
-            face_to_face_only: [Ask::LoginWalkthrough, Ask::SoftwareInstall]
-                .into_iter()
-                .collect(),
+            face_to_face_only: [Ask::LoginWalkthrough, Ask::SoftwareInstall].into_iter().collect(),
         }
     }
 }
@@ -30,7 +28,6 @@ impl ContactPolicy {
     /// Whether the policy accepts a contact on `channel` asking for `asks`.
     pub fn allows(&self, channel: Channel, asks: &BTreeSet<Ask>) -> bool {
         self.allowed_channels.contains(&channel)
-            && (channel.is_face_to_face()
-                || asks.iter().all(|a| !self.face_to_face_only.contains(a)))
+            && (channel.is_face_to_face() || asks.iter().all(|a| !self.face_to_face_only.contains(a)))
     }
 }

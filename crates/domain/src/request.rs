@@ -62,11 +62,7 @@ impl RequestStatus {
 
     /// The status after the assignee marks it fixed.
     pub fn resolve(self) -> Result<Self, TransitionError> {
-        self.step(
-            self == RequestStatus::Assigned,
-            RequestStatus::Resolved,
-            "resolved",
-        )
+        self.step(self == RequestStatus::Assigned, RequestStatus::Resolved, "resolved")
     }
 
     /// The status after the requester withdraws it.
@@ -76,24 +72,11 @@ impl RequestStatus {
 
     /// The status after the requester (or security) closes it.
     pub fn close(self) -> Result<Self, TransitionError> {
-        self.step(
-            self != RequestStatus::Cancelled && self != RequestStatus::Closed,
-            RequestStatus::Closed,
-            "closed",
-        )
+        self.step(self != RequestStatus::Cancelled && self != RequestStatus::Closed, RequestStatus::Closed, "closed")
     }
 
-    fn step(
-        self,
-        allowed: bool,
-        to: RequestStatus,
-        action: &'static str,
-    ) -> Result<Self, TransitionError> {
-        if allowed {
-            Ok(to)
-        } else {
-            Err(TransitionError { from: self, action })
-        }
+    fn step(self, allowed: bool, to: RequestStatus, action: &'static str) -> Result<Self, TransitionError> {
+        if allowed { Ok(to) } else { Err(TransitionError { from: self, action }) }
     }
 }
 
@@ -139,16 +122,10 @@ impl FromStr for Summary {
         let t = s.trim();
         let len = t.chars().count();
         if len == 0 || len > 500 {
-            return Err(InvalidInput::new(
-                "summary",
-                "a summary is 1 to 500 characters",
-            ));
+            return Err(InvalidInput::new("summary", "a summary is 1 to 500 characters"));
         }
         if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(InvalidInput::new(
-                "summary",
-                "a summary cannot hold control characters",
-            ));
+            return Err(InvalidInput::new("summary", "a summary cannot hold control characters"));
         }
         Ok(Self(t.to_owned()))
     }
@@ -157,16 +134,10 @@ impl FromStr for Summary {
 /// A short category label (`access`, `hardware`...): 1 to 40 letters, digits, `-` or `_`.
 pub fn parse_category(s: &str) -> Result<String, InvalidInput> {
     let t = s.trim().to_ascii_lowercase();
-    if (1..=40).contains(&t.len())
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if (1..=40).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         Ok(t)
     } else {
-        Err(InvalidInput::new(
-            "category",
-            "a category is 1 to 40 letters, digits, `-` or `_`",
-        ))
+        Err(InvalidInput::new("category", "a category is 1 to 40 letters, digits, `-` or `_`"))
     }
 }
 
@@ -180,32 +151,13 @@ mod tests {
         type Step = fn(RequestStatus) -> Result<RequestStatus, TransitionError>;
         let table: [(&str, Step, [Option<RequestStatus>; 5]); 4] = [
             // from:        Open              Assigned          Resolved      Closed  Cancelled
-            (
-                "assign",
-                RequestStatus::assign,
-                [Some(Assigned), Some(Assigned), None, None, None],
-            ),
-            (
-                "resolve",
-                RequestStatus::resolve,
-                [None, Some(Resolved), None, None, None],
-            ),
-            (
-                "cancel",
-                RequestStatus::cancel,
-                [Some(Cancelled), Some(Cancelled), None, None, None],
-            ),
-            (
-                "close",
-                RequestStatus::close,
-                [Some(Closed), Some(Closed), Some(Closed), None, None],
-            ),
+            ("assign", RequestStatus::assign, [Some(Assigned), Some(Assigned), None, None, None]),
+            ("resolve", RequestStatus::resolve, [None, Some(Resolved), None, None, None]),
+            ("cancel", RequestStatus::cancel, [Some(Cancelled), Some(Cancelled), None, None, None]),
+            ("close", RequestStatus::close, [Some(Closed), Some(Closed), Some(Closed), None, None]),
         ];
         for (name, step, expected) in table {
-            for (from, want) in [Open, Assigned, Resolved, Closed, Cancelled]
-                .into_iter()
-                .zip(expected)
-            {
+            for (from, want) in [Open, Assigned, Resolved, Closed, Cancelled].into_iter().zip(expected) {
                 assert_eq!(step(from).ok(), want, "{name} from {from}");
             }
         }
@@ -213,12 +165,7 @@ mod tests {
 
     #[test]
     fn summaries_are_trimmed_and_bounded() {
-        assert_eq!(
-            "  VPN drops  "
-                .parse::<Summary>()
-                .map(|s| s.as_str().to_owned()),
-            Ok("VPN drops".to_owned())
-        );
+        assert_eq!("  VPN drops  ".parse::<Summary>().map(|s| s.as_str().to_owned()), Ok("VPN drops".to_owned()));
         assert!("   ".parse::<Summary>().is_err());
         assert!("é".repeat(501).parse::<Summary>().is_err());
         assert!("é".repeat(500).parse::<Summary>().is_ok());

@@ -7,8 +7,8 @@
 
 use crate::challenge::Authority;
 use crate::{
-    Ask, Channel, ContactPolicy, DisplayName, OutreachId, OutreachWindow, PersonId, PhoneNumber,
-    RequestKey, RequestStatus, StaffId,
+    Ask, Channel, ContactPolicy, DisplayName, OutreachId, OutreachWindow, PersonId, PhoneNumber, RequestKey,
+    RequestStatus, StaffId,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -41,14 +41,10 @@ impl std::str::FromStr for Verdict {
     type Err = crate::InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Verdict::Verified,
-            Verdict::ChallengeRequired,
-            Verdict::Unverified,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-        .ok_or_else(|| crate::InvalidInput::new("verdict", format!("unknown verdict `{s}`")))
+        [Verdict::Verified, Verdict::ChallengeRequired, Verdict::Unverified]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| crate::InvalidInput::new("verdict", format!("unknown verdict `{s}`")))
     }
 }
 
@@ -297,43 +293,28 @@ pub fn assess(claim: &Claim, facts: &Facts<'_>, now: OffsetDateTime) -> Assessme
     } else {
         Verdict::ChallengeRequired
     };
-    Assessment {
-        verdict,
-        reasons: reasons.into_iter().collect(),
-        staffer: staff.map(|s| s.person),
-        authority,
-    }
+    Assessment { verdict, reasons: reasons.into_iter().collect(), staffer: staff.map(|s| s.person), authority }
 }
 
 /// Picks the staffer the claim designates: by staff id first, then by name, then by official contact.
-fn resolve_staff<'a>(
-    claim: &Claim,
-    facts: &Facts<'a>,
-    reasons: &mut BTreeSet<Reason>,
-) -> Option<&'a StaffFacts> {
+fn resolve_staff<'a>(claim: &Claim, facts: &Facts<'a>, reasons: &mut BTreeSet<Reason>) -> Option<&'a StaffFacts> {
     let found = if let Some(id) = &claim.claimed_staff_id {
         let staff = facts.candidates.iter().find(|s| &s.staff_id == id);
-        if let (Some(s), Some(name)) = (staff, &claim.claimed_name) {
-            if !s.display_name.is_named_by(name) {
-                reasons.insert(Reason::NameMismatch);
-            }
+        if let (Some(s), Some(name)) = (staff, &claim.claimed_name)
+            && !s.display_name.is_named_by(name)
+        {
+            reasons.insert(Reason::NameMismatch);
         }
         staff
     } else if let Some(name) = &claim.claimed_name {
-        let named: Vec<&StaffFacts> = facts
-            .candidates
-            .iter()
-            .filter(|s| s.display_name.is_named_by(name))
-            .collect();
+        let named: Vec<&StaffFacts> = facts.candidates.iter().filter(|s| s.display_name.is_named_by(name)).collect();
         match named.as_slice() {
             [one] => Some(*one),
             // INVARIANT: an ambiguous name never picks a staffer at random; it may only be settled by
             // the one staffer who actually holds an assignment for this employee.
             several => {
-                let assigned: Vec<&&StaffFacts> = several
-                    .iter()
-                    .filter(|s| facts.requests.iter().any(|r| r.assignee == Some(s.person)))
-                    .collect();
+                let assigned: Vec<&&StaffFacts> =
+                    several.iter().filter(|s| facts.requests.iter().any(|r| r.assignee == Some(s.person))).collect();
                 match assigned.as_slice() {
                     [one] => Some(**one),
                     _ => None,
@@ -342,7 +323,8 @@ fn resolve_staff<'a>(
         }
     } else {
         facts.candidates.iter().find(|s| {
-            let by_number = matches!(&claim.caller_number, Some(CallerNumber::Parsed(n)) if s.official_numbers.contains(n));
+            let by_number =
+                matches!(&claim.caller_number, Some(CallerNumber::Parsed(n)) if s.official_numbers.contains(n));
             let by_address = claim.caller_address.as_ref().is_some_and(|a| s.official_addresses.contains(a));
             by_number || by_address
         })
@@ -373,10 +355,10 @@ fn check_contact_details(claim: &Claim, staff: &StaffFacts, reasons: &mut BTreeS
         }
         None => {}
     }
-    if let Some(address) = &claim.caller_address {
-        if !staff.official_addresses.contains(address) {
-            reasons.insert(Reason::AddressNotOfficial);
-        }
+    if let Some(address) = &claim.caller_address
+        && !staff.official_addresses.contains(address)
+    {
+        reasons.insert(Reason::AddressNotOfficial);
     }
 }
 
@@ -387,8 +369,7 @@ fn find_authority(
     now: OffsetDateTime,
     reasons: &mut BTreeSet<Reason>,
 ) -> Option<Authority> {
-    let mine =
-        |r: &&RequestFacts| r.status == RequestStatus::Assigned && r.assignee == Some(staff.person);
+    let mine = |r: &&RequestFacts| r.status == RequestStatus::Assigned && r.assignee == Some(staff.person);
     let request = match claim.request_key {
         Some(key) => match facts.requests.iter().find(|r| r.key == key) {
             Some(r) if !r.status.is_active() => {
@@ -413,11 +394,7 @@ fn find_authority(
         }
         return Some(Authority::Request { key: r.key });
     }
-    let theirs: Vec<&OutreachFacts> = facts
-        .outreach
-        .iter()
-        .filter(|o| o.staffer == staff.person)
-        .collect();
+    let theirs: Vec<&OutreachFacts> = facts.outreach.iter().filter(|o| o.staffer == staff.person).collect();
     if let Some(o) = theirs.iter().find(|o| o.window.contains(now)) {
         if !o.channels.contains(&claim.channel) {
             reasons.insert(Reason::ChannelNotAllowed);

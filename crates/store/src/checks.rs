@@ -3,9 +3,7 @@
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
-use bonafide_domain::{
-    Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict,
-};
+use bonafide_domain::{Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
@@ -81,15 +79,11 @@ fn check_from(row: &AnyRow) -> Result<CheckRecord, StoreError> {
             claimed_name: row.try_get("claimed_name")?,
             caller_number: row.try_get("caller_number")?,
             caller_address: row.try_get("caller_address")?,
-            request_key: request
-                .and_then(|n| u64::try_from(n).ok())
-                .map(RequestKey::from_number),
+            request_key: request.and_then(|n| u64::try_from(n).ok()).map(RequestKey::from_number),
             asked_for: asks(&row.try_get::<String, _>("asked_for")?)?,
         },
         verdict: parse("verdict", &row.try_get::<String, _>("verdict")?)?,
-        reasons: split::<Reason>("reason", &row.try_get::<String, _>("reasons")?)?
-            .into_iter()
-            .collect(),
+        reasons: split::<Reason>("reason", &row.try_get::<String, _>("reasons")?)?.into_iter().collect(),
         staffer: parse_opt("person id", row.try_get("staffer_id")?)?,
         challenge: ChallengeState {
             failures: u32::try_from(row.try_get::<i64, _>("failures")?).unwrap_or(u32::MAX),
@@ -176,27 +170,14 @@ impl Store {
         };
         if state.locked {
             let employee: String = row.try_get("employee_id")?;
-            insert_alert(
-                &mut tx,
-                "challenge_locked",
-                "high",
-                Some(&employee),
-                Some(id),
-                alert_message,
-                now,
-            )
-            .await?;
+            insert_alert(&mut tx, "challenge_locked", "high", Some(&employee), Some(id), alert_message, now).await?;
         }
         tx.commit().await?;
         Ok(Some(state))
     }
 
     /// Marks the challenge passed; false when the check is locked.
-    pub async fn record_challenge_pass(
-        &self,
-        id: CheckId,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
+    pub async fn record_challenge_pass(&self, id: CheckId, now: OffsetDateTime) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE contact_checks SET passed = 1, last_failed = 0, updated_at = $2 WHERE id = $1 AND locked = 0",
         )
@@ -214,14 +195,16 @@ impl Store {
         a: &Assessment,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(a.verdict.as_str())
-            .bind(join(a.reasons.iter().map(|r| r.as_str())))
-            .bind(a.staffer.map(|s| s.to_string()))
-            .bind(millis(now))
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(a.verdict.as_str())
+        .bind(join(a.reasons.iter().map(|r| r.as_str())))
+        .bind(a.staffer.map(|s| s.to_string()))
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
@@ -236,16 +219,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
-        insert_alert(
-            &mut tx,
-            kind,
-            severity,
-            person.map(|p| p.to_string()).as_deref(),
-            check,
-            message,
-            now,
-        )
-        .await?;
+        insert_alert(&mut tx, kind, severity, person.map(|p| p.to_string()).as_deref(), check, message, now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -17,30 +17,19 @@ pub(crate) fn from_millis(ms: i64) -> Result<OffsetDateTime, StoreError> {
 }
 
 pub(crate) fn parse<T: FromStr>(what: &str, text: &str) -> Result<T, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} `{text}`")))
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{what} `{text}`")))
 }
 
-pub(crate) fn parse_opt<T: FromStr>(
-    what: &str,
-    text: Option<String>,
-) -> Result<Option<T>, StoreError> {
+pub(crate) fn parse_opt<T: FromStr>(what: &str, text: Option<String>) -> Result<Option<T>, StoreError> {
     text.map(|t| parse(what, &t)).transpose()
 }
 
 pub(crate) fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items
-        .into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    items.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) fn split<T: FromStr + Ord>(what: &str, text: &str) -> Result<BTreeSet<T>, StoreError> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| parse(what, s))
-        .collect()
+    text.split(',').filter(|s| !s.is_empty()).map(|s| parse(what, s)).collect()
 }
 
 pub(crate) fn channels(text: &str) -> Result<BTreeSet<Channel>, StoreError> {

@@ -46,10 +46,7 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the database could not be reached (as opposed to refusing or failing a statement).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
-        )
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
     }
 }
 
@@ -79,11 +76,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         install_default_drivers();
         if url.starts_with("sqlite:") {
-            let url = if url.contains('?') {
-                url.to_owned()
-            } else {
-                format!("{url}?mode=rwc")
-            };
+            let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
             let options = || {
                 AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
                     Box::pin(async move {
@@ -98,22 +91,11 @@ impl Store {
             let write = options().max_connections(1).connect(&url).await?;
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
-            Ok(Self {
-                read,
-                write,
-                backend: Backend::Sqlite,
-            })
+            Ok(Self { read, write, backend: Backend::Sqlite })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?;
-            Ok(Self {
-                read: pool.clone(),
-                write: pool,
-                backend: Backend::Postgres,
-            })
+            let pool =
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }
@@ -146,9 +128,7 @@ impl Store {
 /// Maps a unique-constraint violation to [`StoreError::Conflict`] with `what`.
 fn conflict_on_unique(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(what.to_owned())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
         _ => StoreError::Database(e),
     }
 }

@@ -3,9 +3,7 @@
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::OutreachFacts;
-use bonafide_domain::{
-    Channel, DisplayName, Email, OutreachId, OutreachStatus, OutreachWindow, PersonId, StaffId,
-};
+use bonafide_domain::{Channel, DisplayName, Email, OutreachId, OutreachStatus, OutreachWindow, PersonId, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
@@ -85,11 +83,7 @@ fn outreach_from(row: &AnyRow) -> Result<Outreach, StoreError> {
 
 impl Store {
     /// Records a proposed outreach (pending).
-    pub async fn create_outreach(
-        &self,
-        new: &NewOutreach,
-        now: OffsetDateTime,
-    ) -> Result<Outreach, StoreError> {
+    pub async fn create_outreach(&self, new: &NewOutreach, now: OffsetDateTime) -> Result<Outreach, StoreError> {
         let id = OutreachId::new();
         sqlx::query(
             "INSERT INTO outreach (id, staffer_id, employee_id, reason, channels, starts_at, ends_at, status, created_at) \
@@ -105,9 +99,7 @@ impl Store {
         .bind(millis(now))
         .execute(&self.write)
         .await?;
-        self.outreach(id)
-            .await?
-            .ok_or_else(|| StoreError::Conflict("outreach vanished".into()))
+        self.outreach(id).await?.ok_or_else(|| StoreError::Conflict("outreach vanished".into()))
     }
 
     /// The outreach with `id`.
@@ -139,11 +131,7 @@ impl Store {
     }
 
     /// Outreach `person` proposed, or approved outreach naming them, newest first.
-    pub async fn outreach_for(
-        &self,
-        person: PersonId,
-        limit: i64,
-    ) -> Result<Vec<Outreach>, StoreError> {
+    pub async fn outreach_for(&self, person: PersonId, limit: i64) -> Result<Vec<Outreach>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
             "{SELECT} WHERE o.staffer_id = $1 OR (o.employee_id = $1 AND o.status = 'approved') \
              ORDER BY o.created_at DESC LIMIT {limit}"
@@ -155,11 +143,7 @@ impl Store {
     }
 
     /// Pending outreach whose window is not over, for approvers.
-    pub async fn pending_outreach(
-        &self,
-        now: OffsetDateTime,
-        limit: i64,
-    ) -> Result<Vec<Outreach>, StoreError> {
+    pub async fn pending_outreach(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<Outreach>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
             "{SELECT} WHERE o.status = 'pending' AND o.ends_at > $1 ORDER BY o.created_at DESC LIMIT {limit}"
         )))
@@ -170,11 +154,7 @@ impl Store {
     }
 
     /// Approved outreach by `staffer` whose window is not over (for the console).
-    pub async fn live_outreach_by(
-        &self,
-        staffer: PersonId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Outreach>, StoreError> {
+    pub async fn live_outreach_by(&self, staffer: PersonId, now: OffsetDateTime) -> Result<Vec<Outreach>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
             "{SELECT} WHERE o.staffer_id = $1 AND o.status = 'approved' AND o.ends_at > $2 ORDER BY o.starts_at"
         )))

@@ -3,9 +3,7 @@
 use crate::codec::{flag, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, conflict_on_unique, dynamic};
 use bonafide_domain::verification::StaffFacts;
-use bonafide_domain::{
-    DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId,
-};
+use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
@@ -119,19 +117,14 @@ fn person_from(row: &AnyRow) -> Result<Person, StoreError> {
         email: parse("email", &row.try_get::<String, _>("email")?)?,
         display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
         department: row.try_get("department")?,
-        roles: Roles::parse_list(&row.try_get::<String, _>("roles")?)
-            .map_err(|e| StoreError::Corrupt(e.message))?,
+        roles: Roles::parse_list(&row.try_get::<String, _>("roles")?).map_err(|e| StoreError::Corrupt(e.message))?,
         status: parse("status", &row.try_get::<String, _>("status")?)?,
         staff_id: parse_opt("staff id", row.try_get("staff_id")?)?,
     })
 }
 
 fn name_key(name: &DisplayName) -> String {
-    name.as_str()
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_lowercase()
+    name.as_str().split_whitespace().next().unwrap_or("").to_lowercase()
 }
 
 impl Store {
@@ -195,16 +188,8 @@ impl Store {
                 .iter()
                 .map(|n| ("phone", n.as_str()))
                 .chain(p.other_emails.iter().map(|e| ("email", e.as_str())))
-                .chain(
-                    p.official_phones
-                        .iter()
-                        .map(|n| ("official_phone", n.as_str())),
-                )
-                .chain(
-                    p.official_addresses
-                        .iter()
-                        .map(|e| ("official_address", e.as_str())),
-                );
+                .chain(p.official_phones.iter().map(|n| ("official_phone", n.as_str())))
+                .chain(p.official_addresses.iter().map(|e| ("official_address", e.as_str())));
             for (kind, value) in contacts {
                 sqlx::query(
                     "INSERT INTO person_contacts (person_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -230,10 +215,7 @@ impl Store {
                     .map(|r| r.try_get::<String, _>("id"))
                     .transpose()?
                     .ok_or_else(|| {
-                        StoreError::Conflict(format!(
-                            "manager {manager} of {} is not in the directory",
-                            p.email
-                        ))
+                        StoreError::Conflict(format!("manager {manager} of {} is not in the directory", p.email))
                     })?,
             };
             sqlx::query("UPDATE people SET manager_id = $1 WHERE email = $2")
@@ -248,19 +230,14 @@ impl Store {
 
     /// How many people the directory holds.
     pub async fn count_people(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM people")
-            .fetch_one(&self.read)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM people").fetch_one(&self.read).await?.try_get("n")?)
     }
 
     /// Every person, ordered by email.
     pub async fn list_people(&self) -> Result<Vec<Person>, StoreError> {
-        let rows = sqlx::query(dynamic(format!(
-            "SELECT {PERSON_COLUMNS} FROM people ORDER BY email"
-        )))
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(dynamic(format!("SELECT {PERSON_COLUMNS} FROM people ORDER BY email")))
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(person_from).collect()
     }
 
@@ -309,39 +286,33 @@ impl Store {
         label: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_tokens (id, person_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(person.to_string())
-            .bind(token_hash)
-            .bind(label)
-            .bind(millis(now))
-            .execute(&self.write)
-            .await
-            .map_err(|e| conflict_on_unique(e, "token already exists"))?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, person_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(person.to_string())
+        .bind(token_hash)
+        .bind(label)
+        .bind(millis(now))
+        .execute(&self.write)
+        .await
+        .map_err(|e| conflict_on_unique(e, "token already exists"))?;
         Ok(())
     }
 
     /// Revokes every token of `person`; returns how many.
-    pub async fn revoke_tokens(
-        &self,
-        person: PersonId,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(person.to_string())
-        .bind(millis(now))
-        .execute(&self.write)
-        .await?;
+    pub async fn revoke_tokens(&self, person: PersonId, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL")
+            .bind(person.to_string())
+            .bind(millis(now))
+            .execute(&self.write)
+            .await?;
         Ok(done.rows_affected())
     }
 
     /// The staff card for `staff_id`.
     pub async fn staff_card(&self, staff_id: &StaffId) -> Result<Option<StaffCard>, StoreError> {
-        let cards = self
-            .staff_where("p.staff_id = $1", &[staff_id.as_str()], 1)
-            .await?;
+        let cards = self.staff_where("p.staff_id = $1", &[staff_id.as_str()], 1).await?;
         Ok(cards.into_iter().next())
     }
 
@@ -353,15 +324,8 @@ impl Store {
     }
 
     /// Staff whose name, staff id or team contains `query` (case-insensitive), by name, at most `limit`.
-    pub async fn search_staff(
-        &self,
-        query: &str,
-        limit: i64,
-    ) -> Result<Vec<StaffCard>, StoreError> {
-        let pattern = format!(
-            "%{}%",
-            query.trim().to_lowercase().replace(['%', '_', '\\'], "")
-        );
+    pub async fn search_staff(&self, query: &str, limit: i64) -> Result<Vec<StaffCard>, StoreError> {
+        let pattern = format!("%{}%", query.trim().to_lowercase().replace(['%', '_', '\\'], ""));
         self.staff_where(
             "(LOWER(p.display_name) LIKE $1 OR LOWER(p.staff_id) LIKE $1 OR LOWER(COALESCE(p.team, '')) LIKE $1)",
             &[&pattern],
@@ -370,12 +334,7 @@ impl Store {
         .await
     }
 
-    async fn staff_where(
-        &self,
-        condition: &str,
-        args: &[&str],
-        limit: i64,
-    ) -> Result<Vec<StaffCard>, StoreError> {
+    async fn staff_where(&self, condition: &str, args: &[&str], limit: i64) -> Result<Vec<StaffCard>, StoreError> {
         let sql = format!(
             "SELECT p.id, p.staff_id, p.display_name, p.team, p.photo_url, p.status, p.on_duty, p.roles \
              FROM people p WHERE p.staff_id IS NOT NULL AND {condition} ORDER BY p.display_name LIMIT {limit}"
@@ -387,8 +346,8 @@ impl Store {
         let rows = q.fetch_all(&self.read).await?;
         let mut cards = Vec::with_capacity(rows.len());
         for row in &rows {
-            let roles = Roles::parse_list(&row.try_get::<String, _>("roles")?)
-                .map_err(|e| StoreError::Corrupt(e.message))?;
+            let roles =
+                Roles::parse_list(&row.try_get::<String, _>("roles")?).map_err(|e| StoreError::Corrupt(e.message))?;
             if !roles.has(Role::ItStaff) {
                 continue;
             }
@@ -398,9 +357,7 @@ impl Store {
                 person,
                 staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
                 display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
-                team: row
-                    .try_get::<Option<String>, _>("team")?
-                    .unwrap_or_default(),
+                team: row.try_get::<Option<String>, _>("team")?.unwrap_or_default(),
                 photo_url: row.try_get("photo_url")?,
                 status: parse("status", &row.try_get::<String, _>("status")?)?,
                 on_duty: flag(row.try_get("on_duty")?),
@@ -411,10 +368,7 @@ impl Store {
         Ok(cards)
     }
 
-    async fn official_contacts(
-        &self,
-        person: PersonId,
-    ) -> Result<(Vec<PhoneNumber>, Vec<String>), StoreError> {
+    async fn official_contacts(&self, person: PersonId) -> Result<(Vec<PhoneNumber>, Vec<String>), StoreError> {
         let rows = sqlx::query(
             "SELECT kind, value FROM person_contacts WHERE person_id = $1 \
              AND kind IN ('official_phone', 'official_address') ORDER BY kind, value",
@@ -443,9 +397,7 @@ impl Store {
         number: Option<&PhoneNumber>,
         address: Option<&str>,
     ) -> Result<Vec<StaffFacts>, StoreError> {
-        let first_word = claimed_name
-            .and_then(|n| n.split_whitespace().next())
-            .map(str::to_lowercase);
+        let first_word = claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase);
         let rows = sqlx::query(
             "SELECT p.id, p.staff_id, p.display_name, p.roles, p.status, c.kind, c.value \
              FROM people p LEFT JOIN person_contacts c ON c.person_id = p.id \
@@ -481,8 +433,7 @@ impl Store {
             let value: Option<String> = row.try_get("value")?;
             if let (Some(kind), Some(value), Some(s)) = (kind, value, out.last_mut()) {
                 if kind == "official_phone" {
-                    s.official_numbers
-                        .push(PhoneNumber::from_e164_unchecked(value));
+                    s.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
                 } else {
                     s.official_addresses.push(value);
                 }

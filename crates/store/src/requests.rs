@@ -3,9 +3,7 @@
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::RequestFacts;
-use bonafide_domain::{
-    Channel, DisplayName, Email, PersonId, RequestKey, RequestStatus, StaffId, Summary,
-};
+use bonafide_domain::{Channel, DisplayName, Email, PersonId, RequestKey, RequestStatus, StaffId, Summary};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
@@ -76,9 +74,7 @@ const SELECT: &str = "SELECT r.number, r.requester_id, q.email AS requester_emai
 fn request_from(row: &AnyRow) -> Result<SupportRequest, StoreError> {
     let number: i64 = row.try_get("number")?;
     Ok(SupportRequest {
-        key: RequestKey::from_number(
-            u64::try_from(number).map_err(|_| StoreError::Corrupt("request number".into()))?,
-        ),
+        key: RequestKey::from_number(u64::try_from(number).map_err(|_| StoreError::Corrupt("request number".into()))?),
         requester: parse("person id", &row.try_get::<String, _>("requester_id")?)?,
         requester_email: parse("email", &row.try_get::<String, _>("requester_email")?)?,
         requester_name: parse("name", &row.try_get::<String, _>("requester_name")?)?,
@@ -100,18 +96,12 @@ fn number(key: RequestKey) -> i64 {
 
 impl Store {
     /// Opens a request and gives it the next key.
-    pub async fn create_request(
-        &self,
-        new: &NewRequest,
-        now: OffsetDateTime,
-    ) -> Result<SupportRequest, StoreError> {
+    pub async fn create_request(&self, new: &NewRequest, now: OffsetDateTime) -> Result<SupportRequest, StoreError> {
         let mut tx = self.write.begin().await?;
-        let n: i64 = sqlx::query(
-            "UPDATE counters SET value = value + 1 WHERE name = 'request_number' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("value")?;
+        let n: i64 = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'request_number' RETURNING value")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("value")?;
         sqlx::query(
             "INSERT INTO support_requests (number, requester_id, summary, category, channels, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 'open', $6, $6)",
@@ -124,10 +114,7 @@ impl Store {
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(dynamic(format!("{SELECT} WHERE r.number = $1")))
-            .bind(n)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(dynamic(format!("{SELECT} WHERE r.number = $1"))).bind(n).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         request_from(&row)
     }
@@ -142,11 +129,7 @@ impl Store {
     }
 
     /// Requests in `scope`, newest first, at most `limit`.
-    pub async fn list_requests(
-        &self,
-        scope: RequestScope,
-        limit: i64,
-    ) -> Result<Vec<SupportRequest>, StoreError> {
+    pub async fn list_requests(&self, scope: RequestScope, limit: i64) -> Result<Vec<SupportRequest>, StoreError> {
         let (condition, person) = match scope {
             RequestScope::RequestedBy(p) => ("r.requester_id = $1", Some(p)),
             RequestScope::AssignedTo(p) => ("r.assignee_id = $1", Some(p)),
@@ -205,9 +188,7 @@ impl Store {
             .map(|row| {
                 let n: i64 = row.try_get("number")?;
                 Ok(RequestFacts {
-                    key: RequestKey::from_number(
-                        u64::try_from(n).map_err(|_| StoreError::Corrupt("number".into()))?,
-                    ),
+                    key: RequestKey::from_number(u64::try_from(n).map_err(|_| StoreError::Corrupt("number".into()))?),
                     status: parse("request status", &row.try_get::<String, _>("status")?)?,
                     assignee: parse_opt("person id", row.try_get("assignee_id")?)?,
                     channels: channels(&row.try_get::<String, _>("channels")?)?,

@@ -21,8 +21,7 @@ enum Cleanup {
 }
 
 fn admin_url() -> String {
-    std::env::var("BONAFIDE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("BONAFIDE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 impl TestDb {
@@ -38,24 +37,15 @@ impl TestDb {
                 let schema = format!("t_{tag}");
                 sqlx::any::install_default_drivers();
                 let admin = sqlx::AnyPool::connect(&admin_url()).await?;
-                admin
-                    .execute(crate::dynamic(format!("CREATE SCHEMA {schema}")))
-                    .await?;
+                admin.execute(crate::dynamic(format!("CREATE SCHEMA {schema}"))).await?;
                 admin.close().await;
                 let sep = if admin_url().contains('?') { '&' } else { '?' };
-                (
-                    format!("{}{sep}options=-c%20search_path%3D{schema}", admin_url()),
-                    Cleanup::Schema(schema),
-                )
+                (format!("{}{sep}options=-c%20search_path%3D{schema}", admin_url()), Cleanup::Schema(schema))
             }
         };
         let store = Store::connect(&url).await?;
         store.migrate().await?;
-        Ok(Self {
-            store,
-            url,
-            cleanup,
-        })
+        Ok(Self { store, url, cleanup })
     }
 
     /// Closes the store and removes the database.
@@ -69,9 +59,7 @@ impl TestDb {
             }
             Cleanup::Schema(schema) => {
                 if let Ok(admin) = sqlx::AnyPool::connect(&admin_url()).await {
-                    let _ = admin
-                        .execute(crate::dynamic(format!("DROP SCHEMA {schema} CASCADE")))
-                        .await;
+                    let _ = admin.execute(crate::dynamic(format!("DROP SCHEMA {schema} CASCADE"))).await;
                     admin.close().await;
                 }
             }

@@ -1,10 +1,5 @@
 //! The same storage tests on SQLite and PostgreSQL.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    missing_docs
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
 
 use bonafide_domain::verification::Assessment;
 use bonafide_domain::*;
@@ -85,20 +80,9 @@ async fn company(backend: Backend) -> Company {
     db.store.import_people(&people, NOW, |_| {}).await.unwrap();
     let id = |e: &'static str| {
         let store = db.store.clone();
-        async move {
-            store
-                .person_by_email(&e.parse().unwrap())
-                .await
-                .unwrap()
-                .unwrap()
-                .id
-        }
+        async move { store.person_by_email(&e.parse().unwrap()).await.unwrap().unwrap().id }
     };
-    let (erin, sam, kim) = (
-        id("erin@example.com").await,
-        id("sam@example.com").await,
-        id("kim@example.com").await,
-    );
+    let (erin, sam, kim) = (id("erin@example.com").await, id("sam@example.com").await, id("kim@example.com").await);
     Company { db, erin, sam, kim }
 }
 
@@ -106,20 +90,12 @@ async fn import_creates_then_updates_people_by_email(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
     assert_eq!(store.count_people().await.unwrap(), 3);
-    let mut erin = person(
-        "ERIN@example.com",
-        "Erin Walsh-Byrne",
-        &[Role::SecurityAdmin],
-    );
+    let mut erin = person("ERIN@example.com", "Erin Walsh-Byrne", &[Role::SecurityAdmin]);
     erin.other_emails = vec!["e.walsh@example.com".parse().unwrap()];
     erin.manager_email = Some("sam@example.com".parse().unwrap());
     let (created, updated) = store.import_people(&[erin], NOW, |_| {}).await.unwrap();
     assert_eq!((created, updated), (0, 1));
-    let found = store
-        .person_by_email(&"e.walsh@example.com".parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let found = store.person_by_email(&"e.walsh@example.com".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(found.id, c.erin);
     assert_eq!(found.display_name.as_str(), "Erin Walsh-Byrne");
     assert!(found.roles.has(Role::SecurityAdmin));
@@ -132,17 +108,11 @@ async fn a_bad_manager_rolls_back_the_whole_import(backend: Backend) {
     let mut bad = person("new@example.com", "New Person", &[]);
     bad.manager_email = Some("nobody@example.com".parse().unwrap());
     let ok = person("other@example.com", "Other Person", &[]);
-    let err = store
-        .import_people(&[ok, bad], NOW, |_| {})
-        .await
-        .unwrap_err();
+    let err = store.import_people(&[ok, bad], NOW, |_| {}).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(m) if m.contains("nobody@example.com")));
     assert_eq!(store.count_people().await.unwrap(), 3);
     let dup = staffer("third@example.com", "Third", "IT-0042", "201-555-0100");
-    assert!(matches!(
-        store.import_people(&[dup], NOW, |_| {}).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.import_people(&[dup], NOW, |_| {}).await, Err(StoreError::Conflict(_))));
     assert_eq!(store.count_people().await.unwrap(), 3);
     c.db.drop_db().await;
 }
@@ -150,51 +120,19 @@ async fn a_bad_manager_rolls_back_the_whole_import(backend: Backend) {
 async fn staff_candidates_are_found_by_id_name_and_official_contact(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    let by_id = store
-        .staff_candidates(Some(&"IT-0042".parse().unwrap()), None, None, None)
-        .await
-        .unwrap();
-    assert_eq!(
-        by_id.iter().map(|s| s.person).collect::<Vec<_>>(),
-        vec![c.sam]
-    );
+    let by_id = store.staff_candidates(Some(&"IT-0042".parse().unwrap()), None, None, None).await.unwrap();
+    assert_eq!(by_id.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.sam]);
     assert_eq!(by_id[0].official_numbers[0].as_str(), "+12015550142");
-    let by_name = store
-        .staff_candidates(None, Some("kim novak"), None, None)
-        .await
-        .unwrap();
-    assert_eq!(
-        by_name.iter().map(|s| s.person).collect::<Vec<_>>(),
-        vec![c.kim]
-    );
+    let by_name = store.staff_candidates(None, Some("kim novak"), None, None).await.unwrap();
+    assert_eq!(by_name.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.kim]);
     let number = PhoneNumber::parse("(201) 555-0107", PhoneRegion::default()).unwrap();
-    let by_number = store
-        .staff_candidates(None, None, Some(&number), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        by_number.iter().map(|s| s.person).collect::<Vec<_>>(),
-        vec![c.kim]
-    );
-    assert!(
-        store
-            .staff_candidates(None, Some("Erin"), None, Some("erin@example.com"))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let by_number = store.staff_candidates(None, None, Some(&number), None).await.unwrap();
+    assert_eq!(by_number.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.kim]);
+    assert!(store.staff_candidates(None, Some("Erin"), None, Some("erin@example.com")).await.unwrap().is_empty());
     let found = store.search_staff("service", 10).await.unwrap();
     assert_eq!(found.len(), 2);
-    assert_eq!(
-        store.search_staff("0042", 10).await.unwrap()[0]
-            .display_name
-            .as_str(),
-        "Sam Carter"
-    );
-    assert!(
-        store.search_staff("%", 10).await.unwrap().len() == 2,
-        "wildcards are literal-stripped"
-    );
+    assert_eq!(store.search_staff("0042", 10).await.unwrap()[0].display_name.as_str(), "Sam Carter");
+    assert!(store.search_staff("%", 10).await.unwrap().len() == 2, "wildcards are literal-stripped");
     c.db.drop_db().await;
 }
 
@@ -211,106 +149,30 @@ async fn request_keys_count_up_and_transitions_are_conditional(backend: Backend)
     let second = store.create_request(&new, NOW).await.unwrap();
     assert_eq!(first.key.to_string(), "R-1001");
     assert_eq!(second.key.number(), 1002);
-    assert_eq!(
-        first.channels,
-        BTreeSet::from([Channel::Chat, Channel::Video])
-    );
+    assert_eq!(first.channels, BTreeSet::from([Channel::Chat, Channel::Video]));
     let k = first.key;
+    assert!(store.transition_request(k, RequestStatus::Open, RequestStatus::Assigned, Some(c.sam), NOW).await.unwrap());
     assert!(
-        store
-            .transition_request(
-                k,
-                RequestStatus::Open,
-                RequestStatus::Assigned,
-                Some(c.sam),
-                NOW
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .transition_request(
-                k,
-                RequestStatus::Open,
-                RequestStatus::Assigned,
-                Some(c.kim),
-                NOW
-            )
-            .await
-            .unwrap()
+        !store.transition_request(k, RequestStatus::Open, RequestStatus::Assigned, Some(c.kim), NOW).await.unwrap()
     );
     let r = store.request(k).await.unwrap().unwrap();
-    assert_eq!(
-        (r.status, r.assignee),
-        (RequestStatus::Assigned, Some(c.sam))
-    );
+    assert_eq!((r.status, r.assignee), (RequestStatus::Assigned, Some(c.sam)));
     assert_eq!(r.assignee_staff_id.unwrap().as_str(), "IT-0042");
-    assert_eq!(
-        store
-            .list_requests(RequestScope::AssignedTo(c.sam), 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .list_requests(RequestScope::Queue, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .list_requests(RequestScope::RequestedBy(c.erin), 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        store
-            .list_requests(RequestScope::RequestedBy(c.sam), 10)
-            .await
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(store.list_requests(RequestScope::AssignedTo(c.sam), 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_requests(RequestScope::Queue, 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_requests(RequestScope::RequestedBy(c.erin), 10).await.unwrap().len(), 2);
+    assert_eq!(store.list_requests(RequestScope::RequestedBy(c.sam), 10).await.unwrap().len(), 0);
     let facts = store.request_facts(c.erin, None).await.unwrap();
     assert_eq!(facts.len(), 2);
-    assert!(
-        store
-            .transition_request(
-                k,
-                RequestStatus::Assigned,
-                RequestStatus::Resolved,
-                None,
-                NOW
-            )
-            .await
-            .unwrap()
-    );
+    assert!(store.transition_request(k, RequestStatus::Assigned, RequestStatus::Resolved, None, NOW).await.unwrap());
     assert_eq!(store.request_facts(c.erin, None).await.unwrap().len(), 1);
     assert_eq!(store.request_facts(c.erin, Some(k)).await.unwrap().len(), 2);
-    assert!(
-        store
-            .request(RequestKey::from_number(99))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.request(RequestKey::from_number(99)).await.unwrap().is_none());
     c.db.drop_db().await;
 }
 
 fn pending() -> Assessment {
-    Assessment {
-        verdict: Verdict::ChallengeRequired,
-        reasons: vec![],
-        staffer: None,
-        authority: None,
-    }
+    Assessment { verdict: Verdict::ChallengeRequired, reasons: vec![], staffer: None, authority: None }
 }
 
 fn new_check(employee: PersonId) -> NewCheck {
@@ -329,27 +191,13 @@ fn new_check(employee: PersonId) -> NewCheck {
 async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) {
     let c = company(backend).await;
     let store = c.db.store.clone();
-    let id = store
-        .create_check(&new_check(c.erin), &pending(), NOW)
-        .await
-        .unwrap();
+    let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
     let stored = store.check(id).await.unwrap().unwrap();
-    assert_eq!(
-        stored.input.caller_number.as_deref(),
-        Some("(201) 555-0142")
-    );
-    assert_eq!(
-        stored.input.asked_for,
-        BTreeSet::from([Ask::SoftwareInstall])
-    );
+    assert_eq!(stored.input.caller_number.as_deref(), Some("(201) 555-0142"));
+    assert_eq!(stored.input.asked_for, BTreeSet::from([Ask::SoftwareInstall]));
     let attempts = (0..20).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .record_challenge_failure(id, 5, "locked", NOW)
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { store.record_challenge_failure(id, 5, "locked", NOW).await.unwrap() })
     });
     let mut counted = 0;
     for a in attempts {
@@ -359,54 +207,23 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     }
     assert_eq!(counted, 5);
     let check = store.check(id).await.unwrap().unwrap();
-    assert_eq!(
-        (check.challenge.failures, check.challenge.locked),
-        (5, true)
-    );
+    assert_eq!((check.challenge.failures, check.challenge.locked), (5, true));
     let alerts = store.list_alerts(10).await.unwrap();
     assert_eq!(alerts.len(), 1);
-    assert_eq!(
-        (alerts[0].kind.as_str(), alerts[0].check),
-        ("challenge_locked", Some(id))
-    );
+    assert_eq!((alerts[0].kind.as_str(), alerts[0].check), ("challenge_locked", Some(id)));
     c.db.drop_db().await;
 }
 
 async fn a_locked_check_cannot_pass(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    let id = store
-        .create_check(&new_check(c.erin), &pending(), NOW)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .record_challenge_failure(id, 2, "x", NOW)
-            .await
-            .unwrap()
-            .is_some_and(|s| !s.locked)
-    );
-    assert!(
-        store
-            .record_challenge_failure(id, 2, "x", NOW)
-            .await
-            .unwrap()
-            .is_some_and(|s| s.locked)
-    );
+    let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
+    assert!(store.record_challenge_failure(id, 2, "x", NOW).await.unwrap().is_some_and(|s| !s.locked));
+    assert!(store.record_challenge_failure(id, 2, "x", NOW).await.unwrap().is_some_and(|s| s.locked));
     assert!(!store.record_challenge_pass(id, NOW).await.unwrap());
-    let other = store
-        .create_check(&new_check(c.erin), &pending(), NOW)
-        .await
-        .unwrap();
+    let other = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
     assert!(store.record_challenge_pass(other, NOW).await.unwrap());
-    assert!(
-        store
-            .record_challenge_failure(other, 5, "x", NOW)
-            .await
-            .unwrap()
-            .is_none(),
-        "passed checks stay passed"
-    );
+    assert!(store.record_challenge_failure(other, 5, "x", NOW).await.unwrap().is_none(), "passed checks stay passed");
     c.db.drop_db().await;
 }
 
@@ -414,10 +231,7 @@ async fn rate_limit_windows_count_and_reset(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
     for expected in 1..=3 {
-        assert_eq!(
-            store.hit_rate_limit("staff:erin", 100).await.unwrap(),
-            expected
-        );
+        assert_eq!(store.hit_rate_limit("staff:erin", 100).await.unwrap(), expected);
     }
     assert_eq!(store.hit_rate_limit("staff:sam", 100).await.unwrap(), 1);
     assert_eq!(store.hit_rate_limit("staff:erin", 101).await.unwrap(), 1);
@@ -437,25 +251,13 @@ async fn outreach_is_never_approved_by_its_proposer(backend: Backend) {
     };
     let o = store.create_outreach(&new, NOW).await.unwrap();
     assert_eq!(o.status, OutreachStatus::Pending);
-    assert!(
-        store.outreach_for(c.erin, 10).await.unwrap().is_empty(),
-        "employees see outreach once approved"
-    );
+    assert!(store.outreach_for(c.erin, 10).await.unwrap().is_empty(), "employees see outreach once approved");
     assert!(!store.approve_outreach(o.id, c.sam, NOW).await.unwrap());
     assert!(store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
     assert!(!store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
     assert_eq!(store.outreach_for(c.erin, 10).await.unwrap().len(), 1);
-    assert_eq!(
-        store.outreach_facts(c.erin, NOW).await.unwrap()[0].staffer,
-        c.sam
-    );
-    assert!(
-        store
-            .outreach_facts(c.erin, NOW + Duration::hours(3))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(store.outreach_facts(c.erin, NOW).await.unwrap()[0].staffer, c.sam);
+    assert!(store.outreach_facts(c.erin, NOW + Duration::hours(3)).await.unwrap().is_empty());
     assert_eq!(store.live_outreach_by(c.sam, NOW).await.unwrap().len(), 1);
     c.db.drop_db().await;
 }
@@ -463,25 +265,16 @@ async fn outreach_is_never_approved_by_its_proposer(backend: Backend) {
 async fn tokens_stop_working_when_revoked_or_suspended(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    store
-        .create_token(c.erin, "hash-1", "cli", NOW)
-        .await
-        .unwrap();
+    store.create_token(c.erin, "hash-1", "cli", NOW).await.unwrap();
     let p = store.principal_by_token("hash-1").await.unwrap().unwrap();
     assert_eq!((p.id, p.email.as_str()), (c.erin, "erin@example.com"));
     assert!(store.principal_by_token("hash-2").await.unwrap().is_none());
     assert_eq!(store.revoke_tokens(c.erin, NOW).await.unwrap(), 1);
     assert!(store.principal_by_token("hash-1").await.unwrap().is_none());
-    store
-        .create_token(c.sam, "hash-3", "cli", NOW)
-        .await
-        .unwrap();
+    store.create_token(c.sam, "hash-3", "cli", NOW).await.unwrap();
     let mut suspended = staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142");
     suspended.status = PersonStatus::Suspended;
-    store
-        .import_people(&[suspended], NOW, |_| {})
-        .await
-        .unwrap();
+    store.import_people(&[suspended], NOW, |_| {}).await.unwrap();
     assert!(store.principal_by_token("hash-3").await.unwrap().is_none());
     c.db.drop_db().await;
 }

@@ -75,7 +75,8 @@ pub struct SecurityAdmin(pub Principal);
 pub struct Dispatcher(pub Principal);
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+    let header =
+        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
     let (scheme, token) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
         return Err(ApiError::Unauthorized);

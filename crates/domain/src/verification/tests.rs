@@ -35,18 +35,8 @@ fn staff(id: &str, name: &str, number: &str, address: &str) -> StaffFacts {
 
 /// Sam holds the employee's assigned request R-1001; Kim is another IT staffer.
 fn world() -> World {
-    let sam = staff(
-        "IT-0042",
-        "Sam Carter",
-        "201-555-0142",
-        "sam.carter@example.com",
-    );
-    let kim = staff(
-        "IT-0007",
-        "Kim Novak",
-        "201-555-0107",
-        "kim.novak@example.com",
-    );
+    let sam = staff("IT-0042", "Sam Carter", "201-555-0142", "sam.carter@example.com");
+    let kim = staff("IT-0007", "Kim Novak", "201-555-0107", "kim.novak@example.com");
     let requests = vec![RequestFacts {
         key: RequestKey::from_number(1001),
         status: RequestStatus::Assigned,
@@ -90,49 +80,21 @@ fn run(w: &World, claim: &Claim, now: OffsetDateTime) -> Assessment {
     assess(claim, &facts, now)
 }
 
-fn outreach_by(
-    staffer: PersonId,
-    starts: OffsetDateTime,
-    hours: i64,
-    channels: &[Channel],
-) -> OutreachFacts {
+fn outreach_by(staffer: PersonId, starts: OffsetDateTime, hours: i64, channels: &[Channel]) -> OutreachFacts {
     OutreachFacts {
         id: OutreachId::new(),
         staffer,
-        window: OutreachWindow {
-            starts_at: starts,
-            ends_at: starts + Duration::hours(hours),
-        },
+        window: OutreachWindow { starts_at: starts, ends_at: starts + Duration::hours(hours) },
         channels: channels.iter().copied().collect(),
     }
 }
 
-type Case = (
-    &'static str,
-    fn(&mut World, &mut Claim),
-    Verdict,
-    &'static [Reason],
-);
+type Case = (&'static str, fn(&mut World, &mut Claim), Verdict, &'static [Reason]);
 
 const CASES: &[Case] = &[
-    (
-        "genuine staffer before the code",
-        |_, _| {},
-        Verdict::ChallengeRequired,
-        &[],
-    ),
-    (
-        "genuine staffer after the code",
-        |w, _| w.challenge.passed = true,
-        Verdict::Verified,
-        &[],
-    ),
-    (
-        "claim by name only",
-        |_, c| c.claimed_staff_id = None,
-        Verdict::ChallengeRequired,
-        &[],
-    ),
+    ("genuine staffer before the code", |_, _| {}, Verdict::ChallengeRequired, &[]),
+    ("genuine staffer after the code", |w, _| w.challenge.passed = true, Verdict::Verified, &[]),
+    ("claim by name only", |_, c| c.claimed_staff_id = None, Verdict::ChallengeRequired, &[]),
     (
         "first name only",
         |_, c| {
@@ -151,12 +113,7 @@ const CASES: &[Case] = &[
         Verdict::ChallengeRequired,
         &[],
     ),
-    (
-        "request key given",
-        |_, c| c.request_key = Some(RequestKey::from_number(1001)),
-        Verdict::ChallengeRequired,
-        &[],
-    ),
+    ("request key given", |_, c| c.request_key = Some(RequestKey::from_number(1001)), Verdict::ChallengeRequired, &[]),
     (
         "video call with a walkthrough",
         |_, c| {
@@ -214,12 +171,7 @@ const CASES: &[Case] = &[
         Verdict::Unverified,
         &[Reason::ChannelNotAllowed],
     ),
-    (
-        "active campaign",
-        |w, _| w.campaign_match = true,
-        Verdict::Unverified,
-        &[Reason::MatchesActiveCampaign],
-    ),
+    ("active campaign", |w, _| w.campaign_match = true, Verdict::Unverified, &[Reason::MatchesActiveCampaign]),
     (
         "unknown staff id",
         |_, c| c.claimed_staff_id = Some("IT-9999".parse().unwrap()),
@@ -257,18 +209,8 @@ const CASES: &[Case] = &[
         Verdict::Unverified,
         &[Reason::NameMismatch],
     ),
-    (
-        "suspended staffer",
-        |w, _| w.sam.active = false,
-        Verdict::Unverified,
-        &[Reason::StaffInactive],
-    ),
-    (
-        "cold call",
-        |w, _| w.requests.clear(),
-        Verdict::Unverified,
-        &[Reason::NoOpenRequest],
-    ),
+    ("suspended staffer", |w, _| w.sam.active = false, Verdict::Unverified, &[Reason::StaffInactive]),
+    ("cold call", |w, _| w.requests.clear(), Verdict::Unverified, &[Reason::NoOpenRequest]),
     (
         "cold call from an unknown caller",
         |w, c| {
@@ -350,12 +292,7 @@ const CASES: &[Case] = &[
         "announced outreach in its window",
         |w, _| {
             w.requests.clear();
-            w.outreach.push(outreach_by(
-                w.sam.person,
-                NOW - Duration::hours(1),
-                2,
-                &[Channel::Phone],
-            ));
+            w.outreach.push(outreach_by(w.sam.person, NOW - Duration::hours(1), 2, &[Channel::Phone]));
         },
         Verdict::ChallengeRequired,
         &[],
@@ -364,12 +301,7 @@ const CASES: &[Case] = &[
         "announced outreach on another channel",
         |w, _| {
             w.requests.clear();
-            w.outreach.push(outreach_by(
-                w.sam.person,
-                NOW - Duration::hours(1),
-                2,
-                &[Channel::Video],
-            ));
+            w.outreach.push(outreach_by(w.sam.person, NOW - Duration::hours(1), 2, &[Channel::Video]));
         },
         Verdict::Unverified,
         &[Reason::ChannelNotAllowed],
@@ -378,12 +310,7 @@ const CASES: &[Case] = &[
         "announced outreach, but tomorrow",
         |w, _| {
             w.requests.clear();
-            w.outreach.push(outreach_by(
-                w.sam.person,
-                NOW + Duration::days(1),
-                2,
-                &[Channel::Phone],
-            ));
+            w.outreach.push(outreach_by(w.sam.person, NOW + Duration::days(1), 2, &[Channel::Phone]));
         },
         Verdict::Unverified,
         &[Reason::NoOpenRequest, Reason::OutsideWindow],
@@ -392,12 +319,7 @@ const CASES: &[Case] = &[
         "announced outreach for a colleague",
         |w, _| {
             w.requests.clear();
-            w.outreach.push(outreach_by(
-                w.kim.person,
-                NOW - Duration::hours(1),
-                2,
-                &[Channel::Phone],
-            ));
+            w.outreach.push(outreach_by(w.kim.person, NOW - Duration::hours(1), 2, &[Channel::Phone]));
         },
         Verdict::Unverified,
         &[Reason::NoOpenRequest],
@@ -439,11 +361,7 @@ fn every_case_gives_its_verdict_and_exactly_its_reasons() {
         let mut claim = sams_call();
         setup(&mut w, &mut claim);
         let a = run(&w, &claim, NOW);
-        assert_eq!(
-            (a.verdict, a.reasons.as_slice()),
-            (*verdict, *reasons),
-            "case: {name}"
-        );
+        assert_eq!((a.verdict, a.reasons.as_slice()), (*verdict, *reasons), "case: {name}");
     }
 }
 
@@ -451,17 +369,9 @@ fn every_case_gives_its_verdict_and_exactly_its_reasons() {
 fn the_table_covers_every_verdict_and_every_reason() {
     let all_reasons = Reason::ALL;
     for r in all_reasons {
-        assert!(
-            CASES.iter().any(|c| c.3.contains(&r)),
-            "no case for {}",
-            r.as_str()
-        );
+        assert!(CASES.iter().any(|c| c.3.contains(&r)), "no case for {}", r.as_str());
     }
-    for v in [
-        Verdict::Verified,
-        Verdict::ChallengeRequired,
-        Verdict::Unverified,
-    ] {
+    for v in [Verdict::Verified, Verdict::ChallengeRequired, Verdict::Unverified] {
         assert!(CASES.iter().any(|c| c.2 == v), "no case for {}", v.as_str());
     }
 }
@@ -473,10 +383,7 @@ fn only_a_passed_challenge_verifies() {
         let mut claim = sams_call();
         setup(&mut w, &mut claim);
         if *verdict == Verdict::Verified {
-            assert!(
-                w.challenge.passed,
-                "case {name} verified without a challenge"
-            );
+            assert!(w.challenge.passed, "case {name} verified without a challenge");
         }
     }
 }
@@ -485,12 +392,7 @@ fn only_a_passed_challenge_verifies() {
 fn the_authority_names_the_request_or_the_outreach() {
     let w = world();
     let a = run(&w, &sams_call(), NOW);
-    assert_eq!(
-        a.authority,
-        Some(Authority::Request {
-            key: RequestKey::from_number(1001)
-        })
-    );
+    assert_eq!(a.authority, Some(Authority::Request { key: RequestKey::from_number(1001) }));
     assert_eq!(a.staffer, Some(w.sam.person));
     assert!(a.awaits_code());
 
@@ -499,21 +401,13 @@ fn the_authority_names_the_request_or_the_outreach() {
     let o = outreach_by(w.sam.person, NOW - Duration::hours(1), 2, &[Channel::Phone]);
     let id = o.id;
     w.outreach.push(o);
-    assert_eq!(
-        run(&w, &sams_call(), NOW).authority,
-        Some(Authority::Outreach { id })
-    );
+    assert_eq!(run(&w, &sams_call(), NOW).authority, Some(Authority::Outreach { id }));
 }
 
 #[test]
 fn an_ambiguous_name_is_settled_only_by_an_assignment() {
     let mut w = world();
-    w.kim = staff(
-        "IT-0008",
-        "Sam Baker",
-        "201-555-0108",
-        "sam.baker@example.com",
-    );
+    w.kim = staff("IT-0008", "Sam Baker", "201-555-0108", "sam.baker@example.com");
     let mut claim = sams_call();
     claim.claimed_staff_id = None;
     claim.claimed_name = Some("Sam".into());
@@ -530,14 +424,10 @@ fn outreach_windows_are_half_open() {
     let mut w = world();
     w.requests.clear();
     let start = TimeStep::at(NOW).rotates_at();
-    w.outreach
-        .push(outreach_by(w.sam.person, start, 1, &[Channel::Phone]));
+    w.outreach.push(outreach_by(w.sam.person, start, 1, &[Channel::Phone]));
     let at = |t| run(&w, &sams_call(), t).verdict;
     assert_eq!(at(start - Duration::seconds(1)), Verdict::Unverified);
     assert_eq!(at(start), Verdict::ChallengeRequired);
-    assert_eq!(
-        at(start + Duration::hours(1) - Duration::seconds(1)),
-        Verdict::ChallengeRequired
-    );
+    assert_eq!(at(start + Duration::hours(1) - Duration::seconds(1)), Verdict::ChallengeRequired);
     assert_eq!(at(start + Duration::hours(1)), Verdict::Unverified);
 }

@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bonafide_domain::verification::{self, CallerNumber, ChallengeState};
 use bonafide_domain::{
-    Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS,
-    PersonId, PhoneNumber, Reason, RequestKey, StaffId, Verdict,
+    Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS, PersonId,
+    PhoneNumber, Reason, RequestKey, StaffId, Verdict,
 };
 use bonafide_store::{CheckRecord, NewCheck, Principal};
 use serde::{Deserialize, Serialize};
@@ -68,9 +68,15 @@ pub(crate) struct ChallengeView {
 
 fn advice(verdict: Verdict) -> &'static str {
     match verdict {
-        Verdict::Verified => "The caller proved they are the staffer working on your request. Still never share a password or code.",
-        Verdict::ChallengeRequired => "Ask the caller to read out the code shown on their Bonafide console, and type it in.",
-        Verdict::Unverified => "Not verified: hang up, call IT back on the number in the directory, and report this contact.",
+        Verdict::Verified => {
+            "The caller proved they are the staffer working on your request. Still never share a password or code."
+        }
+        Verdict::ChallengeRequired => {
+            "Ask the caller to read out the code shown on their Bonafide console, and type it in."
+        }
+        Verdict::Unverified => {
+            "Not verified: hang up, call IT back on the number in the directory, and report this contact."
+        }
     }
 }
 
@@ -153,20 +159,20 @@ fn attempts_left(c: ChallengeState) -> u32 {
 
 async fn view(state: &AppState, id: CheckId, a: &Assessment, challenge: ChallengeState) -> Result<CheckView, ApiError> {
     let mut staff = None;
-    if let Some(person) = a.staffer {
-        if let Some(card) = state.store.staff_card_of(person).await? {
-            staff = Some(StaffView {
-                photo_url: photo_url(card.photo_url.as_deref(), card.staff_id.as_str()),
-                who: StaffRef { staff_id: card.staff_id.to_string(), display_name: card.display_name.to_string() },
-                team: card.team,
-            });
-        }
+    if let Some(person) = a.staffer
+        && let Some(card) = state.store.staff_card_of(person).await?
+    {
+        staff = Some(StaffView {
+            photo_url: photo_url(card.photo_url.as_deref(), card.staff_id.as_str()),
+            who: StaffRef { staff_id: card.staff_id.to_string(), display_name: card.display_name.to_string() },
+            team: card.team,
+        });
     }
     let mut request = None;
-    if let Some(Authority::Request { key }) = a.authority {
-        if let Some(r) = state.store.request(key).await? {
-            request = Some(RequestRef { key: key.to_string(), summary: r.summary });
-        }
+    if let Some(Authority::Request { key }) = a.authority
+        && let Some(r) = state.store.request(key).await?
+    {
+        request = Some(RequestRef { key: key.to_string(), summary: r.summary });
     }
     Ok(CheckView {
         id: id.to_string(),
@@ -208,12 +214,8 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, ApiError> {
     let check = own_check(&state, &me, &id).await?;
-    let a = Assessment {
-        verdict: check.verdict,
-        reasons: check.reasons.clone(),
-        staffer: check.staffer,
-        authority: None,
-    };
+    let a =
+        Assessment { verdict: check.verdict, reasons: check.reasons.clone(), staffer: check.staffer, authority: None };
     Ok(Json(view(&state, check.id, &a, check.challenge).await?))
 }
 
@@ -252,10 +254,11 @@ pub(crate) async fn challenge(
             }
         } else {
             let message = lock_message(&me, &check, staffer);
-            challenge = match state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, now).await? {
-                Some(c) => c,
-                None => reload(&state, check.id).await?,
-            };
+            challenge =
+                match state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, now).await? {
+                    Some(c) => c,
+                    None => reload(&state, check.id).await?,
+                };
             if challenge.locked {
                 tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
             }

@@ -25,7 +25,10 @@ pub(crate) struct CodeView {
     valid_until: String,
 }
 
-pub(crate) async fn codes(ItStaff(me): ItStaff, State(state): State<AppState>) -> Result<Json<Vec<CodeView>>, ApiError> {
+pub(crate) async fn codes(
+    ItStaff(me): ItStaff,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CodeView>>, ApiError> {
     let now = state.clock.now();
     let step = TimeStep::at(now);
     let mut out = Vec::new();

@@ -36,7 +36,11 @@ pub(crate) async fn create(
     let now = state.clock.now();
     let mut errors = Vec::new();
     let mut reject = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
-    let email: Option<Email> = body.employee_email.parse().map_err(|e: bonafide_domain::InvalidInput| reject("employee_email", e.message)).ok();
+    let email: Option<Email> = body
+        .employee_email
+        .parse()
+        .map_err(|e: bonafide_domain::InvalidInput| reject("employee_email", e.message))
+        .ok();
     let reason = body.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 500 {
         reject("reason", "a reason is 1 to 500 characters".into());
@@ -74,9 +78,15 @@ pub(crate) async fn approve(
     let now = state.clock.now();
     match check_approval(o.staffer, me.id, &me.roles, o.status, &o.window, now) {
         Ok(()) => {}
-        Err(ApprovalError::SelfApproval) => return Err(ApiError::Forbidden("the proposer cannot approve their own outreach")),
-        Err(ApprovalError::NotAnApprover) => return Err(ApiError::Forbidden("only IT staff or security admins approve outreach")),
-        Err(e @ (ApprovalError::AlreadyApproved | ApprovalError::Expired)) => return Err(ApiError::Conflict(e.to_string())),
+        Err(ApprovalError::SelfApproval) => {
+            return Err(ApiError::Forbidden("the proposer cannot approve their own outreach"));
+        }
+        Err(ApprovalError::NotAnApprover) => {
+            return Err(ApiError::Forbidden("only IT staff or security admins approve outreach"));
+        }
+        Err(e @ (ApprovalError::AlreadyApproved | ApprovalError::Expired)) => {
+            return Err(ApiError::Conflict(e.to_string()));
+        }
     }
     if !state.store.approve_outreach(id, me.id, now).await? {
         return Err(ApiError::Conflict("this outreach is already approved".into()));

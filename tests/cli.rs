@@ -1,0 +1,126 @@
+//! The `bonafide` binary as a newcomer runs it: exit codes, messages with line numbers, the demo.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bonafide(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bonafide"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BONAFIDE_DB")
+        .env_remove("BONAFIDE_SECRET")
+        .env_remove("BONAFIDE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const GOOD: &str = "email,name,roles,staff_id,official_phones,department\n\
+                    sam@example.com,Sam Carter,it_staff,IT-0042,201-555-0142,IT\n\
+                    erin@example.com,Erin Walsh,,,,Finance\n";
+
+#[test]
+fn an_import_with_bad_rows_names_each_line_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = format!("{GOOD}bad-email,Someone,,,,\nx@example.com,X,,,not a number,\n");
+    std::fs::write(dir.path().join("people.csv"), csv).unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("people.csv:4: email:"), "{err}");
+    assert!(err.contains("people.csv:5: official_phones:"), "{err}");
+    let token = bonafide(dir.path(), &["token", "create", "--db", "sqlite://t.db", "--email", "erin@example.com"]);
+    assert_eq!(token.status.code(), Some(3), "nothing was imported, so erin is unknown");
+
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "--skip-invalid", "--json", "people.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["created"].as_u64(), report["invalid_rows"].as_u64()), (Some(2), Some(2)));
+}
+
+#[test]
+fn a_clean_import_then_a_token_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 2 people (2 created, 0 updated)"));
+    let out =
+        bonafide(dir.path(), &["token", "create", "--db", "sqlite://t.db", "--email", "ERIN@example.com", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["api_token"].as_str().unwrap().starts_with("bf_"));
+    let db = std::fs::read(dir.path().join("t.db")).unwrap();
+    let token = v["api_token"].as_str().unwrap().as_bytes();
+    assert!(!db.windows(token.len()).any(|w| w == token), "the token is not stored in clear");
+}
+
+#[test]
+fn usage_errors_and_missing_secrets_have_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(bonafide(dir.path(), &["no-such-command"]).status.code(), Some(2));
+    let out = bonafide(dir.path(), &["serve", "--db", "sqlite://t.db", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("no challenge secret"));
+    let out = bonafide(dir.path(), &["migrate", "--db", "mysql://nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unsupported database url"));
+}
+
+#[tokio::test]
+async fn the_demo_serves_a_company_with_working_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bonafide"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
+        .current_dir(dir.path())
+        .env_remove("BONAFIDE_SECRET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = dir.path().join("people.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let creds: serde_json::Value = loop {
+        if let Some(v) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "demo did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let base = creds["base_url"].as_str().unwrap().to_owned();
+    let people = creds["people"].as_array().unwrap();
+    assert!(people.len() >= 48);
+    let staff = people.iter().filter(|p| p["staff_id"].is_string()).count();
+    assert_eq!(staff, 6);
+    let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();
+    let client = reqwest::Client::new();
+    let mut ok = false;
+    for _ in 0..50 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            ok = r.status().is_success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok);
+    let me: serde_json::Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(employee["api_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], employee["email"]);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let secret = std::fs::metadata(dir.path().join("bonafide-demo.db.secret")).unwrap();
+    #[cfg(unix)]
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&secret.permissions()) & 0o077, 0);
+}
