@@ -1,6 +1,7 @@
 //! Contact checks, challenge attempts and security alerts.
 
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
+use crate::batch::CheckRow;
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
 use bonafide_domain::{Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
@@ -96,7 +97,7 @@ fn check_from(row: &AnyRow) -> Result<CheckRecord, StoreError> {
 }
 
 impl Store {
-    /// Records a new check with its first assessment.
+    /// Records a new check with its first assessment; returns once it is committed.
     pub async fn create_check(
         &self,
         new: &NewCheck,
@@ -104,26 +105,22 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<CheckId, StoreError> {
         let id = CheckId::new();
-        sqlx::query(
-            "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
-             caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-        )
-        .bind(id.to_string())
-        .bind(new.employee.to_string())
-        .bind(new.channel.as_str())
-        .bind(new.claimed_staff_id.as_ref().map(StaffId::as_str))
-        .bind(new.claimed_name.as_deref())
-        .bind(new.caller_number.as_deref())
-        .bind(new.caller_address.as_deref())
-        .bind(new.request_key.and_then(|k| i64::try_from(k.number()).ok()))
-        .bind(join(&new.asked_for))
-        .bind(a.verdict.as_str())
-        .bind(join(a.reasons.iter().map(|r| r.as_str())))
-        .bind(a.staffer.map(|s| s.to_string()))
-        .bind(millis(now))
-        .execute(&self.write)
-        .await?;
+        let row = CheckRow {
+            id: id.to_string(),
+            employee: new.employee.to_string(),
+            channel: new.channel.as_str(),
+            claimed_staff_id: new.claimed_staff_id.as_ref().map(ToString::to_string),
+            claimed_name: new.claimed_name.clone(),
+            caller_number: new.caller_number.clone(),
+            caller_address: new.caller_address.clone(),
+            request_number: new.request_key.and_then(|k| i64::try_from(k.number()).ok()),
+            asked_for: join(&new.asked_for),
+            verdict: a.verdict.as_str(),
+            reasons: join(a.reasons.iter().map(|r| r.as_str())),
+            staffer: a.staffer.map(|s| s.to_string()),
+            at: millis(now),
+        };
+        self.checks.insert(row).await?;
         Ok(id)
     }
 

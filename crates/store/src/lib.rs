@@ -5,8 +5,10 @@
 //! rate limits, request numbering — is decided here by single atomic statements, never in memory.
 #![deny(missing_docs)]
 
+mod batch;
 mod checks;
 mod codec;
+mod facts;
 mod limits;
 mod outreach;
 mod people;
@@ -15,12 +17,13 @@ mod requests;
 pub mod testing;
 
 pub use checks::{Alert, CheckRecord, NewCheck};
+pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use people::{NewPerson, Person, Principal, StaffCard};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 use std::time::Duration;
 
 /// Why a storage operation failed.
@@ -38,6 +41,9 @@ pub enum StoreError {
     /// A uniqueness rule or a concurrent change stopped the write.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A queued write could not be committed.
+    #[error("write failed: {0}")]
+    Write(String),
     /// A stored value could not be read back; the database was edited outside Bonafide.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -66,6 +72,7 @@ pub struct Store {
     // INVARIANT: on SQLite every write goes through this one-connection pool, so writers queue in
     // order instead of sleeping in SQLite's busy handler; on PostgreSQL it is the same pool as `read`.
     write: AnyPool,
+    checks: batch::CheckBatcher,
     backend: Backend,
 }
 
@@ -80,10 +87,12 @@ impl Store {
             let options = || {
                 AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
                     Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
+                        // WAL with synchronous = NORMAL survives a crash of the process (commits are in
+                        // the WAL before the call returns) and only loses the last commits on power loss.
+                        for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000", "PRAGMA synchronous = NORMAL"]
+                        {
+                            conn.execute(pragma).await?;
+                        }
                         Ok(())
                     })
                 })
@@ -91,11 +100,13 @@ impl Store {
             let write = options().max_connections(1).connect(&url).await?;
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
-            Ok(Self { read, write, backend: Backend::Sqlite })
+            let checks = batch::CheckBatcher::spawn(write.clone());
+            Ok(Self { read, write, checks, backend: Backend::Sqlite })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres })
+            let checks = batch::CheckBatcher::spawn(pool.clone());
+            Ok(Self { read: pool.clone(), write: pool, checks, backend: Backend::Postgres })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }
@@ -110,6 +121,20 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// SQLite's effective `(journal_mode, synchronous, foreign_keys)` on a reading and on the writing
+    /// connection; for tests and diagnostics.
+    pub async fn sqlite_pragmas(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for pool in [&self.read, &self.write] {
+            let mut conn = pool.acquire().await?;
+            let journal: String = sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await?.try_get(0)?;
+            let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
+            let fk: i64 = sqlx::query("PRAGMA foreign_keys").fetch_one(&mut *conn).await?.try_get(0)?;
+            out.push((journal, sync, fk));
+        }
+        Ok(out)
     }
 
     /// Whether the database answers.

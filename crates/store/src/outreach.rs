@@ -2,7 +2,6 @@
 
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, dynamic};
-use bonafide_domain::verification::OutreachFacts;
 use bonafide_domain::{Channel, DisplayName, Email, OutreachId, OutreachStatus, OutreachWindow, PersonId, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -163,34 +162,5 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(outreach_from).collect()
-    }
-
-    /// Approved outreach naming `employee` whose window is not over, for the verification engine.
-    pub async fn outreach_facts(
-        &self,
-        employee: PersonId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<OutreachFacts>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, staffer_id, channels, starts_at, ends_at FROM outreach \
-             WHERE employee_id = $1 AND status = 'approved' AND ends_at > $2",
-        )
-        .bind(employee.to_string())
-        .bind(millis(now))
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(OutreachFacts {
-                    id: parse("outreach id", &row.try_get::<String, _>("id")?)?,
-                    staffer: parse("person id", &row.try_get::<String, _>("staffer_id")?)?,
-                    window: OutreachWindow {
-                        starts_at: from_millis(row.try_get("starts_at")?)?,
-                        ends_at: from_millis(row.try_get("ends_at")?)?,
-                    },
-                    channels: channels(&row.try_get::<String, _>("channels")?)?,
-                })
-            })
-            .collect()
     }
 }

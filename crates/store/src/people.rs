@@ -2,7 +2,6 @@
 
 use crate::codec::{flag, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, conflict_on_unique, dynamic};
-use bonafide_domain::verification::StaffFacts;
 use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -386,59 +385,5 @@ impl Store {
             }
         }
         Ok((numbers, addresses))
-    }
-
-    /// Staffers a claim might designate: by staff id, by the first word of a claimed name, or by an
-    /// official number or address. The verification engine picks among them.
-    pub async fn staff_candidates(
-        &self,
-        staff_id: Option<&StaffId>,
-        claimed_name: Option<&str>,
-        number: Option<&PhoneNumber>,
-        address: Option<&str>,
-    ) -> Result<Vec<StaffFacts>, StoreError> {
-        let first_word = claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase);
-        let rows = sqlx::query(
-            "SELECT p.id, p.staff_id, p.display_name, p.roles, p.status, c.kind, c.value \
-             FROM people p LEFT JOIN person_contacts c ON c.person_id = p.id \
-               AND c.kind IN ('official_phone', 'official_address') \
-             WHERE p.staff_id IS NOT NULL AND (p.staff_id = $1 OR p.name_key = $2 OR p.id IN \
-               (SELECT person_id FROM person_contacts WHERE value IN ($3, $4) \
-                AND kind IN ('official_phone', 'official_address'))) \
-             ORDER BY p.id",
-        )
-        .bind(staff_id.map(StaffId::as_str))
-        .bind(first_word)
-        .bind(number.map(PhoneNumber::as_str))
-        .bind(address)
-        .fetch_all(&self.read)
-        .await?;
-        let mut out: Vec<StaffFacts> = Vec::new();
-        for row in &rows {
-            let id: PersonId = parse("person id", &row.try_get::<String, _>("id")?)?;
-            if out.last().is_none_or(|s| s.person != id) {
-                let roles = Roles::parse_list(&row.try_get::<String, _>("roles")?)
-                    .map_err(|e| StoreError::Corrupt(e.message))?;
-                out.push(StaffFacts {
-                    person: id,
-                    staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
-                    display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
-                    is_it_staff: roles.has(Role::ItStaff),
-                    active: row.try_get::<String, _>("status")? == PersonStatus::Active.as_str(),
-                    official_numbers: vec![],
-                    official_addresses: vec![],
-                });
-            }
-            let kind: Option<String> = row.try_get("kind")?;
-            let value: Option<String> = row.try_get("value")?;
-            if let (Some(kind), Some(value), Some(s)) = (kind, value, out.last_mut()) {
-                if kind == "official_phone" {
-                    s.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
-                } else {
-                    s.official_addresses.push(value);
-                }
-            }
-        }
-        Ok(out)
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, dynamic};
-use bonafide_domain::verification::RequestFacts;
 use bonafide_domain::{Channel, DisplayName, Email, PersonId, RequestKey, RequestStatus, StaffId, Summary};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -167,33 +166,5 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// What the verification engine needs of `employee`'s requests: every active one, plus `named`
-    /// when it is theirs.
-    pub async fn request_facts(
-        &self,
-        employee: PersonId,
-        named: Option<RequestKey>,
-    ) -> Result<Vec<RequestFacts>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT number, status, assignee_id, channels FROM support_requests \
-             WHERE requester_id = $1 AND (status IN ('open', 'assigned') OR number = $2) ORDER BY number DESC",
-        )
-        .bind(employee.to_string())
-        .bind(named.map(number))
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let n: i64 = row.try_get("number")?;
-                Ok(RequestFacts {
-                    key: RequestKey::from_number(u64::try_from(n).map_err(|_| StoreError::Corrupt("number".into()))?),
-                    status: parse("request status", &row.try_get::<String, _>("status")?)?,
-                    assignee: parse_opt("person id", row.try_get("assignee_id")?)?,
-                    channels: channels(&row.try_get::<String, _>("channels")?)?,
-                })
-            })
-            .collect()
     }
 }

@@ -30,6 +30,19 @@ on_both!(
     tokens_stop_working_when_revoked_or_suspended,
 );
 
+fn query(employee: PersonId) -> FactsQuery<'static> {
+    FactsQuery {
+        employee,
+        staff_id: None,
+        claimed_name: None,
+        number: None,
+        address: None,
+        request_key: None,
+        now: NOW,
+        checks_since: NOW - Duration::minutes(1),
+    }
+}
+
 fn person(email: &str, name: &str, roles: &[Role]) -> NewPerson {
     NewPerson {
         email: email.parse().unwrap(),
@@ -120,15 +133,19 @@ async fn a_bad_manager_rolls_back_the_whole_import(backend: Backend) {
 async fn staff_candidates_are_found_by_id_name_and_official_contact(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    let by_id = store.staff_candidates(Some(&"IT-0042".parse().unwrap()), None, None, None).await.unwrap();
-    assert_eq!(by_id.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.sam]);
-    assert_eq!(by_id[0].official_numbers[0].as_str(), "+12015550142");
-    let by_name = store.staff_candidates(None, Some("kim novak"), None, None).await.unwrap();
-    assert_eq!(by_name.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.kim]);
+    let people = |f: &CheckFacts| f.candidates.iter().map(|s| s.facts.person).collect::<Vec<_>>();
+    let id: StaffId = "IT-0042".parse().unwrap();
+    let by_id = store.check_facts(&FactsQuery { staff_id: Some(&id), ..query(c.erin) }).await.unwrap();
+    assert_eq!(people(&by_id), vec![c.sam]);
+    assert_eq!(by_id.candidates[0].facts.official_numbers[0].as_str(), "+12015550142");
+    assert_eq!(by_id.candidates[0].team, "Service Desk");
+    let by_name = store.check_facts(&FactsQuery { claimed_name: Some("kim novak"), ..query(c.erin) }).await.unwrap();
+    assert_eq!(people(&by_name), vec![c.kim]);
     let number = PhoneNumber::parse("(201) 555-0107", PhoneRegion::default()).unwrap();
-    let by_number = store.staff_candidates(None, None, Some(&number), None).await.unwrap();
-    assert_eq!(by_number.iter().map(|s| s.person).collect::<Vec<_>>(), vec![c.kim]);
-    assert!(store.staff_candidates(None, Some("Erin"), None, Some("erin@example.com")).await.unwrap().is_empty());
+    let by_number = store.check_facts(&FactsQuery { number: Some(&number), ..query(c.erin) }).await.unwrap();
+    assert_eq!(people(&by_number), vec![c.kim]);
+    let nobody = FactsQuery { claimed_name: Some("Erin"), address: Some("erin@example.com"), ..query(c.erin) };
+    assert!(store.check_facts(&nobody).await.unwrap().candidates.is_empty());
     let found = store.search_staff("service", 10).await.unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(store.search_staff("0042", 10).await.unwrap()[0].display_name.as_str(), "Sam Carter");
@@ -162,11 +179,15 @@ async fn request_keys_count_up_and_transitions_are_conditional(backend: Backend)
     assert_eq!(store.list_requests(RequestScope::Queue, 10).await.unwrap().len(), 1);
     assert_eq!(store.list_requests(RequestScope::RequestedBy(c.erin), 10).await.unwrap().len(), 2);
     assert_eq!(store.list_requests(RequestScope::RequestedBy(c.sam), 10).await.unwrap().len(), 0);
-    let facts = store.request_facts(c.erin, None).await.unwrap();
-    assert_eq!(facts.len(), 2);
+    let facts = store.check_facts(&query(c.erin)).await.unwrap();
+    assert_eq!(facts.requests.len(), 2);
+    assert_eq!(facts.requests[0].0.key.number(), 1002, "newest first");
+    assert_eq!(facts.requests[1].1, "VPN drops every hour");
     assert!(store.transition_request(k, RequestStatus::Assigned, RequestStatus::Resolved, None, NOW).await.unwrap());
-    assert_eq!(store.request_facts(c.erin, None).await.unwrap().len(), 1);
-    assert_eq!(store.request_facts(c.erin, Some(k)).await.unwrap().len(), 2);
+    assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().requests.len(), 1);
+    let named = FactsQuery { request_key: Some(k), ..query(c.erin) };
+    assert_eq!(store.check_facts(&named).await.unwrap().requests.len(), 2);
+    assert!(store.check_facts(&query(c.sam)).await.unwrap().requests.is_empty(), "only the employee's own");
     assert!(store.request(RequestKey::from_number(99)).await.unwrap().is_none());
     c.db.drop_db().await;
 }
@@ -192,6 +213,9 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     let c = company(backend).await;
     let store = c.db.store.clone();
     let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
+    assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().recent_checks, 1);
+    let later = FactsQuery { checks_since: NOW + Duration::seconds(1), ..query(c.erin) };
+    assert_eq!(store.check_facts(&later).await.unwrap().recent_checks, 0);
     let stored = store.check(id).await.unwrap().unwrap();
     assert_eq!(stored.input.caller_number.as_deref(), Some("(201) 555-0142"));
     assert_eq!(stored.input.asked_for, BTreeSet::from([Ask::SoftwareInstall]));
@@ -256,8 +280,9 @@ async fn outreach_is_never_approved_by_its_proposer(backend: Backend) {
     assert!(store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
     assert!(!store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
     assert_eq!(store.outreach_for(c.erin, 10).await.unwrap().len(), 1);
-    assert_eq!(store.outreach_facts(c.erin, NOW).await.unwrap()[0].staffer, c.sam);
-    assert!(store.outreach_facts(c.erin, NOW + Duration::hours(3)).await.unwrap().is_empty());
+    assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().outreach[0].staffer, c.sam);
+    let later = FactsQuery { now: NOW + Duration::hours(3), ..query(c.erin) };
+    assert!(store.check_facts(&later).await.unwrap().outreach.is_empty());
     assert_eq!(store.live_outreach_by(c.sam, NOW).await.unwrap().len(), 1);
     c.db.drop_db().await;
 }
@@ -277,4 +302,14 @@ async fn tokens_stop_working_when_revoked_or_suspended(backend: Backend) {
     store.import_people(&[suspended], NOW, |_| {}).await.unwrap();
     assert!(store.principal_by_token("hash-3").await.unwrap().is_none());
     c.db.drop_db().await;
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_with_normal_sync_and_foreign_keys() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let pragmas = db.store.sqlite_pragmas().await.unwrap();
+    for (journal, sync, fk) in pragmas {
+        assert_eq!((journal.as_str(), sync, fk), ("wal", 1, 1));
+    }
+    db.drop_db().await;
 }

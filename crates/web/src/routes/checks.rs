@@ -10,12 +10,12 @@ use crate::routes::views::{StaffRef, photo_url};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use bonafide_domain::verification::{self, CallerNumber, ChallengeState};
+use bonafide_domain::verification::{self, CallerNumber, ChallengeState, RequestFacts, StaffFacts};
 use bonafide_domain::{
     Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS, PersonId,
     PhoneNumber, Reason, RequestKey, StaffId, Verdict,
 };
-use bonafide_store::{CheckRecord, NewCheck, Principal};
+use bonafide_store::{CheckFacts, CheckRecord, FactsQuery, NewCheck, Principal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -110,28 +110,34 @@ fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
     if errors.is_empty() { Ok(check) } else { Err(ApiError::Invalid(errors)) }
 }
 
-/// Gathers the facts for `input` and runs the verification engine.
-async fn assess(state: &AppState, input: &NewCheck, challenge: ChallengeState) -> Result<Assessment, ApiError> {
+/// Gathers the facts for `input` (one statement) and runs the verification engine.
+async fn assess(
+    state: &AppState,
+    input: &NewCheck,
+    challenge: ChallengeState,
+) -> Result<(Assessment, CheckFacts), ApiError> {
     let now = state.clock.now();
     let caller_number = input.caller_number.as_deref().map(|raw| {
         PhoneNumber::parse(raw, state.config.default_region)
             .map_or_else(|_| CallerNumber::Unparsed(raw.to_owned()), CallerNumber::Parsed)
     });
-    let parsed_number = match &caller_number {
+    let number = match &caller_number {
         Some(CallerNumber::Parsed(n)) => Some(n),
         _ => None,
     };
-    let candidates = state
-        .store
-        .staff_candidates(
-            input.claimed_staff_id.as_ref(),
-            input.claimed_name.as_deref(),
-            parsed_number,
-            input.caller_address.as_deref(),
-        )
-        .await?;
-    let requests = state.store.request_facts(input.employee, input.request_key).await?;
-    let outreach = state.store.outreach_facts(input.employee, now).await?;
+    let query = FactsQuery {
+        employee: input.employee,
+        staff_id: input.claimed_staff_id.as_ref(),
+        claimed_name: input.claimed_name.as_deref(),
+        number,
+        address: input.caller_address.as_deref(),
+        request_key: input.request_key,
+        now,
+        checks_since: now - time::Duration::minutes(1),
+    };
+    let found = state.store.check_facts(&query).await?;
+    let candidates: Vec<StaffFacts> = found.candidates.iter().map(|c| c.facts.clone()).collect();
+    let requests: Vec<RequestFacts> = found.requests.iter().map(|(r, _)| r.clone()).collect();
     let claim = Claim {
         channel: input.channel,
         claimed_staff_id: input.claimed_staff_id.clone(),
@@ -144,37 +150,37 @@ async fn assess(state: &AppState, input: &NewCheck, challenge: ChallengeState) -
     let facts = Facts {
         candidates: &candidates,
         requests: &requests,
-        outreach: &outreach,
+        outreach: &found.outreach,
         policy: &state.config.policy,
         // Campaign correlation does not exist yet; nothing can match an active campaign.
         campaign_match: false,
         challenge,
     };
-    Ok(verification::assess(&claim, &facts, now))
+    Ok((verification::assess(&claim, &facts, now), found))
 }
 
 fn attempts_left(c: ChallengeState) -> u32 {
     if c.locked { 0 } else { MAX_CHALLENGE_ATTEMPTS.saturating_sub(c.failures) }
 }
 
-async fn view(state: &AppState, id: CheckId, a: &Assessment, challenge: ChallengeState) -> Result<CheckView, ApiError> {
-    let mut staff = None;
-    if let Some(person) = a.staffer
-        && let Some(card) = state.store.staff_card_of(person).await?
-    {
-        staff = Some(StaffView {
-            photo_url: photo_url(card.photo_url.as_deref(), card.staff_id.as_str()),
-            who: StaffRef { staff_id: card.staff_id.to_string(), display_name: card.display_name.to_string() },
-            team: card.team,
-        });
-    }
-    let mut request = None;
-    if let Some(Authority::Request { key }) = a.authority
-        && let Some(r) = state.store.request(key).await?
-    {
-        request = Some(RequestRef { key: key.to_string(), summary: r.summary });
-    }
-    Ok(CheckView {
+/// The answer for a check; staff and request details come from the facts already read.
+fn view(id: CheckId, a: &Assessment, found: &CheckFacts, challenge: ChallengeState) -> CheckView {
+    let staff = a.staffer.and_then(|person| found.candidates.iter().find(|c| c.facts.person == person)).map(|c| {
+        StaffView {
+            photo_url: photo_url(c.photo_url.as_deref(), c.facts.staff_id.as_str()),
+            who: StaffRef { staff_id: c.facts.staff_id.to_string(), display_name: c.facts.display_name.to_string() },
+            team: c.team.clone(),
+        }
+    });
+    let request = match a.authority {
+        Some(Authority::Request { key }) => found
+            .requests
+            .iter()
+            .find(|(r, _)| r.key == key)
+            .map(|(_, summary)| RequestRef { key: key.to_string(), summary: summary.clone() }),
+        _ => None,
+    };
+    CheckView {
         id: id.to_string(),
         verdict: a.verdict,
         reasons: a.reasons.clone(),
@@ -182,7 +188,7 @@ async fn view(state: &AppState, id: CheckId, a: &Assessment, challenge: Challeng
         request,
         attempts_left: attempts_left(challenge),
         advice: advice(a.verdict),
-    })
+    }
 }
 
 /// `POST /api/v1/checks`: every signed-in person.
@@ -192,11 +198,15 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<CheckView>), ApiError> {
     let input = parse_body(&me, body)?;
-    rate_limit(&state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
-    let a = assess(&state, &input, ChallengeState::default()).await?;
+    let (a, found) = assess(&state, &input, ChallengeState::default()).await?;
+    // The rate limit is the employee's own checks in the last minute, counted in the database (so it
+    // holds across instances) by the same statement that read the facts.
+    if found.recent_checks >= state.config.checks_per_minute {
+        return Err(ApiError::RateLimited { retry_after: 60 });
+    }
     let id = state.store.create_check(&input, &a, state.clock.now()).await?;
     tracing::info!(check = %id, verdict = a.verdict.as_str(), "contact check");
-    Ok((StatusCode::CREATED, Json(view(&state, id, &a, ChallengeState::default()).await?)))
+    Ok((StatusCode::CREATED, Json(view(id, &a, &found, ChallengeState::default()))))
 }
 
 async fn own_check(state: &AppState, me: &Principal, id: &str) -> Result<CheckRecord, ApiError> {
@@ -214,9 +224,11 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, ApiError> {
     let check = own_check(&state, &me, &id).await?;
-    let a =
-        Assessment { verdict: check.verdict, reasons: check.reasons.clone(), staffer: check.staffer, authority: None };
-    Ok(Json(view(&state, check.id, &a, check.challenge).await?))
+    let (mut a, found) = assess(&state, &check.input, check.challenge).await?;
+    // Show what was decided, with today's staff and request details.
+    a.verdict = check.verdict;
+    a.reasons = check.reasons.clone();
+    Ok(Json(view(check.id, &a, &found, check.challenge)))
 }
 
 #[derive(Deserialize)]
@@ -239,7 +251,7 @@ pub(crate) async fn challenge(
     rate_limit(&state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
     let now = state.clock.now();
     // Re-assess with today's facts: a request resolved or reassigned since the check no longer authorises.
-    let before = assess(&state, &check.input, check.challenge).await?;
+    let (before, _) = assess(&state, &check.input, check.challenge).await?;
     let mut challenge = check.challenge;
     if before.awaits_code() {
         let (Some(authority), Some(staffer)) = (before.authority, before.staffer) else {
@@ -264,7 +276,7 @@ pub(crate) async fn challenge(
             }
         }
     }
-    let after = assess(&state, &check.input, challenge).await?;
+    let (after, _) = assess(&state, &check.input, challenge).await?;
     state.store.update_check_assessment(check.id, &after, now).await?;
     Ok(Json(ChallengeView {
         verdict: after.verdict,

@@ -1,0 +1,50 @@
+//! The HTTP API, end to end: a real server on port 0 over a fresh SQLite file and a fresh PostgreSQL
+//! schema, driven with `reqwest`. Every test runs on both databases (`sqlite::name`, `postgres::name`);
+//! the multi-instance tests run on PostgreSQL only, since that is the only shared database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+
+/// Generates `sqlite::$name` and `postgres::$name` tests from `async fn $name(backend: Backend)`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(bonafide_store::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(bonafide_store::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Generates `postgres::$name` only: for what needs a database shared by several server instances.
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(bonafide_store::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+mod helpers;
+
+mod auth;
+mod checks;
+mod errors;
+mod multi_instance;
+mod outreach;
+mod requests;
+mod staff;
