@@ -1,7 +1,7 @@
 //! Contact checks, challenge attempts and security alerts.
 
-use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::batch::CheckRow;
+use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
 use bonafide_domain::{Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
@@ -185,24 +185,31 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Stores the latest assessment of a check.
+    /// Stores the latest assessment of a check, made from challenge progress `seen`. Returns false (and
+    /// stores nothing) when the progress moved on meanwhile: the concurrent answer that moved it stores
+    /// its own, newer assessment, so a stale one never overwrites a lock or a pass.
     pub async fn update_check_assessment(
         &self,
         id: CheckId,
         a: &Assessment,
+        seen: ChallengeState,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 WHERE id = $1",
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 \
+             WHERE id = $1 AND failures = $6 AND locked = $7 AND passed = $8",
         )
         .bind(id.to_string())
         .bind(a.verdict.as_str())
         .bind(join(a.reasons.iter().map(|r| r.as_str())))
         .bind(a.staffer.map(|s| s.to_string()))
         .bind(millis(now))
+        .bind(i64::from(seen.failures))
+        .bind(i64::from(seen.locked))
+        .bind(i64::from(seen.passed))
         .execute(&self.write)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Raises a security alert.

@@ -28,8 +28,10 @@ pub struct FactsQuery<'a> {
     pub request_key: Option<RequestKey>,
     /// Now: outreach that ended before is ignored.
     pub now: OffsetDateTime,
-    /// Checks the employee opened since this instant are counted.
+    /// Checks the employee opened since this instant are counted...
     pub checks_since: OffsetDateTime,
+    /// ...up to this many: the count is only compared with the rate limit, so it stops there.
+    pub count_up_to: i64,
 }
 
 /// A candidate staffer with what the employee is shown of them.
@@ -52,7 +54,7 @@ pub struct CheckFacts {
     pub requests: Vec<(RequestFacts, String)>,
     /// Approved outreach naming the employee that has not ended.
     pub outreach: Vec<OutreachFacts>,
-    /// Checks the employee opened since `checks_since`.
+    /// Checks the employee opened since `checks_since`, at most `count_up_to`.
     pub recent_checks: i64,
 }
 
@@ -73,7 +75,7 @@ SELECT 'outreach', o.id, o.staffer_id, o.channels, NULL, NULL, NULL, NULL, NULL,
  WHERE o.employee_id = $1 AND o.status = 'approved' AND o.ends_at > $7 \
 UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
-  FROM contact_checks WHERE employee_id = $1 AND created_at >= $8";
+  FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent";
 
 impl Store {
     /// Reads the facts for one check in one statement.
@@ -88,6 +90,7 @@ impl Store {
             .bind(q.request_key.and_then(|k| i64::try_from(k.number()).ok()))
             .bind(millis(q.now))
             .bind(millis(q.checks_since))
+            .bind(q.count_up_to)
             .fetch_all(&self.read)
             .await?;
         let mut facts = CheckFacts::default();
@@ -101,8 +104,8 @@ impl Store {
                     let index = match facts.candidates.iter().position(|s| s.facts.person == person) {
                         Some(i) => i,
                         None => {
-                            let roles =
-                                Roles::parse_list(&required(text("d")?)?).map_err(|e| StoreError::Corrupt(e.message))?;
+                            let roles = Roles::parse_list(&required(text("d")?)?)
+                                .map_err(|e| StoreError::Corrupt(e.message))?;
                             facts.candidates.push(StaffCandidate {
                                 facts: StaffFacts {
                                     person,
@@ -119,7 +122,9 @@ impl Store {
                             facts.candidates.len() - 1
                         }
                     };
-                    if let (Some(kind), Some(value), Some(s)) = (text("f")?, text("g")?, facts.candidates.get_mut(index)) {
+                    if let (Some(kind), Some(value), Some(s)) =
+                        (text("f")?, text("g")?, facts.candidates.get_mut(index))
+                    {
                         if kind == "official_phone" {
                             s.facts.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
                         } else {
@@ -154,7 +159,7 @@ impl Store {
         }
         // The UNION has no overall order: sort for deterministic answers.
         facts.candidates.sort_by(|a, b| a.facts.staff_id.cmp(&b.facts.staff_id));
-        facts.requests.sort_by(|a, b| b.0.key.cmp(&a.0.key));
+        facts.requests.sort_by_key(|r| std::cmp::Reverse(r.0.key));
         Ok(facts)
     }
 }

@@ -89,8 +89,14 @@ impl Store {
                     Box::pin(async move {
                         // WAL with synchronous = NORMAL survives a crash of the process (commits are in
                         // the WAL before the call returns) and only loses the last commits on power loss.
-                        for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000", "PRAGMA synchronous = NORMAL"]
-                        {
+                        // Memory-mapped reads: a reader whose page cache was invalidated by a write maps
+                        // pages instead of copying them in with pread.
+                        for pragma in [
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA mmap_size = 268435456",
+                        ] {
                             conn.execute(pragma).await?;
                         }
                         Ok(())

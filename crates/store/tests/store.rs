@@ -40,6 +40,7 @@ fn query(employee: PersonId) -> FactsQuery<'static> {
         request_key: None,
         now: NOW,
         checks_since: NOW - Duration::minutes(1),
+        count_up_to: 30,
     }
 }
 
@@ -214,6 +215,9 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     let store = c.db.store.clone();
     let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
     assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().recent_checks, 1);
+    store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
+    let capped = FactsQuery { count_up_to: 1, ..query(c.erin) };
+    assert_eq!(store.check_facts(&capped).await.unwrap().recent_checks, 1, "the count stops at the limit");
     let later = FactsQuery { checks_since: NOW + Duration::seconds(1), ..query(c.erin) };
     assert_eq!(store.check_facts(&later).await.unwrap().recent_checks, 0);
     let stored = store.check(id).await.unwrap().unwrap();

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use bonafide_auth::TokenHash;
@@ -56,6 +56,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn missing_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
     Some(rest.split('`').next()?.to_owned())
+}
+
+/// Path parameters. One that cannot be read (not UTF-8) names nothing that exists: 404, like a
+/// malformed id, instead of axum's plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// A query string. One that cannot be read (a parameter given twice) answers 422 naming the parameter,
+/// instead of axum's plain-text 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri).map(|Query(v)| ApiQuery(v)).map_err(|e| {
+            let message = e.body_text();
+            // serde names the parameter in backticks: "duplicate field `scope`".
+            let field = message.split('`').nth(1).unwrap_or("query").to_owned();
+            ApiError::Invalid(vec![FieldError { field, message }])
+        })
+    }
 }
 
 /// Any signed-in person (everyone is an employee).

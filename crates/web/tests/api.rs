@@ -39,12 +39,20 @@ macro_rules! on_postgres {
     };
 }
 
+#[path = "api/helpers.rs"]
 mod helpers;
 
+#[path = "api/auth.rs"]
 mod auth;
+#[path = "api/checks.rs"]
 mod checks;
+#[path = "api/errors.rs"]
 mod errors;
+#[path = "api/multi_instance.rs"]
 mod multi_instance;
+#[path = "api/outreach.rs"]
 mod outreach;
+#[path = "api/requests.rs"]
 mod requests;
+#[path = "api/staff.rs"]
 mod staff;

@@ -4,11 +4,11 @@
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, Employee};
+use crate::extract::{ApiJson, ApiPath, Employee};
 use crate::routes::rate_limit;
 use crate::routes::views::{StaffRef, photo_url};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use bonafide_domain::verification::{self, CallerNumber, ChallengeState, RequestFacts, StaffFacts};
 use bonafide_domain::{
@@ -91,8 +91,11 @@ fn trimmed(field: &'static str, value: Option<String>, max: usize, errors: &mut 
 
 fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
     let mut errors = Vec::new();
+    // Name the body's field, not the domain's (`staff_id`), so the client knows which input to fix.
     let claimed_staff_id = trimmed("claimed_staff_id", body.claimed_staff_id, 32, &mut errors).and_then(|s| {
-        s.parse::<StaffId>().map_err(|e| errors.push(FieldError { field: e.field.into(), message: e.message })).ok()
+        s.parse::<StaffId>()
+            .map_err(|e| errors.push(FieldError { field: "claimed_staff_id".into(), message: e.message }))
+            .ok()
     });
     let request_key = trimmed("request_key", body.request_key, 32, &mut errors).and_then(|s| {
         s.parse::<RequestKey>().map_err(|e| errors.push(FieldError { field: e.field.into(), message: e.message })).ok()
@@ -134,6 +137,7 @@ async fn assess(
         request_key: input.request_key,
         now,
         checks_since: now - time::Duration::minutes(1),
+        count_up_to: state.config.checks_per_minute,
     };
     let found = state.store.check_facts(&query).await?;
     let candidates: Vec<StaffFacts> = found.candidates.iter().map(|c| c.facts.clone()).collect();
@@ -165,13 +169,12 @@ fn attempts_left(c: ChallengeState) -> u32 {
 
 /// The answer for a check; staff and request details come from the facts already read.
 fn view(id: CheckId, a: &Assessment, found: &CheckFacts, challenge: ChallengeState) -> CheckView {
-    let staff = a.staffer.and_then(|person| found.candidates.iter().find(|c| c.facts.person == person)).map(|c| {
-        StaffView {
+    let staff =
+        a.staffer.and_then(|person| found.candidates.iter().find(|c| c.facts.person == person)).map(|c| StaffView {
             photo_url: photo_url(c.photo_url.as_deref(), c.facts.staff_id.as_str()),
             who: StaffRef { staff_id: c.facts.staff_id.to_string(), display_name: c.facts.display_name.to_string() },
             team: c.team.clone(),
-        }
-    });
+        });
     let request = match a.authority {
         Some(Authority::Request { key }) => found
             .requests
@@ -221,7 +224,7 @@ async fn own_check(state: &AppState, me: &Principal, id: &str) -> Result<CheckRe
 pub(crate) async fn get(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CheckView>, ApiError> {
     let check = own_check(&state, &me, &id).await?;
     let (mut a, found) = assess(&state, &check.input, check.challenge).await?;
@@ -241,7 +244,7 @@ pub(crate) struct ChallengeBody {
 pub(crate) async fn challenge(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChallengeBody>,
 ) -> Result<Json<ChallengeView>, ApiError> {
     if body.code.chars().count() > 32 {
@@ -259,11 +262,10 @@ pub(crate) async fn challenge(
         };
         let subject = ChallengeSubject { authority, staffer, employee: me.id };
         if state.secret.accepts(&subject, &body.code, now) {
-            if state.store.record_challenge_pass(check.id, now).await? {
-                challenge = ChallengeState { passed: true, last_failed: false, ..challenge };
-            } else {
-                challenge = reload(&state, check.id).await?;
-            }
+            // Read back what the database holds, pass or lock: wrong codes counted meanwhile by other
+            // answers are part of it, and the assessment stored below must be made from exactly that.
+            state.store.record_challenge_pass(check.id, now).await?;
+            challenge = reload(&state, check.id).await?;
         } else {
             let message = lock_message(&me, &check, staffer);
             challenge =
@@ -277,7 +279,9 @@ pub(crate) async fn challenge(
         }
     }
     let (after, _) = assess(&state, &check.input, challenge).await?;
-    state.store.update_check_assessment(check.id, &after, now).await?;
+    // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
+    // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
+    state.store.update_check_assessment(check.id, &after, challenge, now).await?;
     Ok(Json(ChallengeView {
         verdict: after.verdict,
         reasons: after.reasons,

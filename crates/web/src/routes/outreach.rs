@@ -4,10 +4,10 @@
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, Dispatcher, Employee, ItStaff};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Dispatcher, Employee, ItStaff};
 use crate::routes::views::OutreachView;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use bonafide_domain::outreach::{ApprovalError, check_approval};
 use bonafide_domain::{Channel, Email, OutreachId, OutreachWindow, Role};
@@ -71,7 +71,7 @@ pub(crate) async fn create(
 pub(crate) async fn approve(
     Dispatcher(me): Dispatcher,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OutreachView>, ApiError> {
     let id: OutreachId = id.parse().map_err(|_| ApiError::NotFound)?;
     let o = state.store.outreach(id).await?.ok_or(ApiError::NotFound)?;
@@ -104,7 +104,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<OutreachView>>, ApiError> {
     let found = match q.scope.as_deref() {
         None | Some("mine") => state.store.outreach_for(me.id, 200).await?,

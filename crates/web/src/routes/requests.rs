@@ -6,10 +6,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Dispatcher, Employee};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Dispatcher, Employee};
 use crate::routes::views::RequestView;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use bonafide_domain::request::parse_category;
 use bonafide_domain::{Channel, RequestKey, RequestStatus, Role, StaffId, Summary};
@@ -49,7 +49,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<RequestView>>, ApiError> {
     let is_it = me.roles.has(Role::ItStaff);
     let is_admin = me.roles.has(Role::SecurityAdmin);
@@ -91,7 +91,7 @@ async fn visible(state: &AppState, me: &Principal, key: &str) -> Result<SupportR
 pub(crate) async fn get(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     Ok(Json(visible(&state, &me, &key).await?.into()))
 }
@@ -107,7 +107,7 @@ pub(crate) struct AssignBody {
 pub(crate) async fn assign(
     Dispatcher(me): Dispatcher,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<RequestView>, ApiError> {
     let r = visible(&state, &me, &key).await?;
@@ -127,7 +127,7 @@ pub(crate) async fn assign(
 pub(crate) async fn resolve(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let r = visible(&state, &me, &key).await?;
     if r.assignee != Some(me.id) && !me.roles.has(Role::SecurityAdmin) {
@@ -141,7 +141,7 @@ pub(crate) async fn resolve(
 pub(crate) async fn cancel(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let r = visible(&state, &me, &key).await?;
     if r.requester != me.id {
@@ -155,7 +155,7 @@ pub(crate) async fn cancel(
 pub(crate) async fn close(
     Employee(me): Employee,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let r = visible(&state, &me, &key).await?;
     if r.requester != me.id && !me.roles.has(Role::SecurityAdmin) {

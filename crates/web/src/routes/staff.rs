@@ -3,11 +3,11 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::Employee;
+use crate::extract::{ApiPath, ApiQuery, Employee};
 use crate::routes::rate_limit;
 use crate::routes::views::StaffCardView;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use bonafide_domain::StaffId;
@@ -26,7 +26,7 @@ async fn limited(state: &AppState, who: &Employee) -> Result<(), ApiError> {
 pub(crate) async fn search(
     who: Employee,
     State(state): State<AppState>,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<StaffCardView>>, ApiError> {
     if q.query.chars().count() > 100 {
         return Err(ApiError::field("query", "a search is at most 100 characters"));
@@ -39,7 +39,7 @@ pub(crate) async fn search(
 pub(crate) async fn get(
     who: Employee,
     State(state): State<AppState>,
-    Path(staff_id): Path<String>,
+    ApiPath(staff_id): ApiPath<String>,
 ) -> Result<Json<StaffCardView>, ApiError> {
     limited(&state, &who).await?;
     let id: StaffId = staff_id.parse().map_err(|_| ApiError::NotFound)?;
@@ -51,7 +51,7 @@ pub(crate) async fn get(
 pub(crate) async fn photo(
     _: Employee,
     State(state): State<AppState>,
-    Path(staff_id): Path<String>,
+    ApiPath(staff_id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: StaffId = staff_id.parse().map_err(|_| ApiError::NotFound)?;
     let card = state.store.staff_card(&id).await?.ok_or(ApiError::NotFound)?;

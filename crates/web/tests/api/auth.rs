@@ -61,7 +61,10 @@ async fn every_api_endpoint_refuses_a_missing_token(backend: Backend) {
 
 async fn wrong_and_suspended_tokens_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let forged = format!("{}0", &app.tokens.erin[..app.tokens.erin.len() - 1]);
+    // Erin's token with its last hex digit changed.
+    let (head, last) = app.tokens.erin.split_at(app.tokens.erin.len() - 1);
+    let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
+    assert_ne!(forged, app.tokens.erin);
     for token in [forged.as_str(), "bf_not-a-token", app.tokens.suspended.as_str()] {
         let r = app.get("/api/v1/me", token).await;
         assert_eq!((r.status, r.problem()), (401, "urn:bonafide:problem:unauthorized"), "{token}");
@@ -74,6 +77,8 @@ async fn wrong_and_suspended_tokens_are_refused(backend: Backend) {
         assert_eq!(r.status, 401, "Authorization: {header}");
     }
     assert_eq!(app.get("/api/v1/me", &app.tokens.erin).await.status, 200, "the genuine token works");
+    let lower = app.get_authorized("/api/v1/me", &format!("bearer {}", app.tokens.erin)).await;
+    assert_eq!(lower.status, 200, "the scheme is case-insensitive");
     app.drop_db().await;
 }
 

@@ -58,7 +58,10 @@ impl Reply {
 
     /// The `errors[].field` of a 422.
     pub fn fields(&self) -> Vec<&str> {
-        self.body["errors"].as_array().map(|e| e.iter().filter_map(|f| f["field"].as_str()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|f| f["field"].as_str()).collect())
+            .unwrap_or_default()
     }
 
     /// `body[key]` as text, or "" when it is not text.
@@ -77,12 +80,13 @@ pub enum Body {
     Raw(&'static str, Vec<u8>),
 }
 
-/// A client for one running server instance.
+/// A client for one running server instance. Clones talk to the same instance.
+#[derive(Clone)]
 pub struct Api {
     base: String,
     client: reqwest::Client,
-    // Dropping the sender resolves the server's shutdown future.
-    _shutdown: oneshot::Sender<()>,
+    // Dropping the last clone of the sender resolves the server's shutdown future.
+    _shutdown: Arc<oneshot::Sender<()>>,
 }
 
 impl Api {
@@ -288,7 +292,7 @@ async fn serve(state: AppState) -> Api {
         };
         Application::serve(listener, router, shutdown).await.unwrap();
     });
-    Api { base, client: reqwest::Client::new(), _shutdown: stop }
+    Api { base, client: reqwest::Client::new(), _shutdown: Arc::new(stop) }
 }
 
 fn person(email: &str, name: &str, department: &str, roles: &[Role]) -> NewPerson {
