@@ -115,7 +115,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
 
 /// Adds `n` employees; every third opens a request that IT assigns.
 async fn add_employees(store: &Store, n: usize, now: time::OffsetDateTime) -> anyhow::Result<()> {
-    let template = demo::people()?.into_iter().find(|p| p.staff_id.is_none()).context("no employee template")?;
+    let template = demo::people()?.into_iter().find(|p| p.roles.iter().count() == 1).context("no employee template")?;
     let mut people = Vec::with_capacity(n);
     for i in 0..n {
         let mut p = template.clone();
