@@ -40,26 +40,10 @@ fn phone(n: u32) -> anyhow::Result<PhoneNumber> {
 }
 
 fn base(name: &str, department: &str, roles: Roles) -> anyhow::Result<NewPerson> {
-    Ok(NewPerson {
-        email: email_of(name)?,
-        display_name: name.parse::<DisplayName>()?,
-        department: department.to_owned(),
-        title: String::new(),
-        location: "Boston".to_owned(),
-        remote: false,
-        privileged: false,
-        manager_email: None,
-        roles,
-        status: PersonStatus::Active,
-        photo_url: None,
-        staff_id: None,
-        team: None,
-        on_duty: false,
-        phones: vec![],
-        other_emails: vec![],
-        official_phones: vec![],
-        official_addresses: vec![],
-    })
+    let mut p = NewPerson::new(email_of(name)?, name.parse::<DisplayName>()?, roles);
+    p.department = department.to_owned();
+    p.location = "Boston".to_owned();
+    Ok(p)
 }
 
 /// The people of the example company: 40 employees in 5 departments, 6 IT staff, a security admin

@@ -212,22 +212,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Raises a security alert.
-    pub async fn raise_alert(
-        &self,
-        kind: &str,
-        severity: &str,
-        person: Option<PersonId>,
-        check: Option<CheckId>,
-        message: &str,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
-        insert_alert(&mut tx, kind, severity, person.map(|p| p.to_string()).as_deref(), check, message, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The newest alerts, at most `limit`.
     pub async fn list_alerts(&self, limit: i64) -> Result<Vec<Alert>, StoreError> {
         let rows = sqlx::query(dynamic(format!(

@@ -56,7 +56,7 @@ impl StoreError {
     }
 }
 
-/// Which database sits behind a [`Store`].
+/// Which database a test store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// One file, one writer at a time.
@@ -73,7 +73,6 @@ pub struct Store {
     // order instead of sleeping in SQLite's busy handler; on PostgreSQL it is the same pool as `read`.
     write: AnyPool,
     checks: batch::CheckBatcher,
-    backend: Backend,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -107,12 +106,12 @@ impl Store {
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
             let checks = batch::CheckBatcher::spawn(write.clone());
-            Ok(Self { read, write, checks, backend: Backend::Sqlite })
+            Ok(Self { read, write, checks })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             let checks = batch::CheckBatcher::spawn(pool.clone());
-            Ok(Self { read: pool.clone(), write: pool, checks, backend: Backend::Postgres })
+            Ok(Self { read: pool.clone(), write: pool, checks })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }
@@ -122,11 +121,6 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.write).await?;
         Ok(())
-    }
-
-    /// Which database this is.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// SQLite's effective `(journal_mode, synchronous, foreign_keys)` on a reading and on the writing
@@ -141,12 +135,6 @@ impl Store {
             out.push((journal, sync, fk));
         }
         Ok(out)
-    }
-
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
-        Ok(())
     }
 
     /// Closes every connection.

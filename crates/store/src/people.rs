@@ -49,6 +49,32 @@ pub struct NewPerson {
     pub official_addresses: Vec<Email>,
 }
 
+impl NewPerson {
+    /// An active person with only an email, a name and roles; every other field empty.
+    pub fn new(email: Email, display_name: DisplayName, roles: Roles) -> Self {
+        Self {
+            email,
+            display_name,
+            department: String::new(),
+            title: String::new(),
+            location: String::new(),
+            remote: false,
+            privileged: false,
+            manager_email: None,
+            roles,
+            status: PersonStatus::Active,
+            photo_url: None,
+            staff_id: None,
+            team: None,
+            on_duty: false,
+            phones: vec![],
+            other_emails: vec![],
+            official_phones: vec![],
+            official_addresses: vec![],
+        }
+    }
+}
+
 /// A signed-in person, as the API sees them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
@@ -333,17 +359,22 @@ impl Store {
         .await
     }
 
+    /// Staff cards matching `condition`, with their official contacts, in one statement.
     async fn staff_where(&self, condition: &str, args: &[&str], limit: i64) -> Result<Vec<StaffCard>, StoreError> {
         let sql = format!(
-            "SELECT p.id, p.staff_id, p.display_name, p.team, p.photo_url, p.status, p.on_duty, p.roles \
-             FROM people p WHERE p.staff_id IS NOT NULL AND {condition} ORDER BY p.display_name LIMIT {limit}"
+            "SELECT p.id, p.staff_id, p.display_name, p.team, p.photo_url, p.status, p.on_duty, p.roles, \
+               c.kind, c.value \
+             FROM (SELECT * FROM people p WHERE p.staff_id IS NOT NULL AND {condition} \
+                   ORDER BY p.display_name, p.id LIMIT {limit}) p \
+             LEFT JOIN person_contacts c ON c.person_id = p.id AND c.kind IN ('official_phone', 'official_address') \
+             ORDER BY p.display_name, p.id, c.kind, c.value"
         );
         let mut q = sqlx::query(dynamic(sql));
         for a in args {
             q = q.bind(*a);
         }
         let rows = q.fetch_all(&self.read).await?;
-        let mut cards = Vec::with_capacity(rows.len());
+        let mut cards: Vec<StaffCard> = Vec::with_capacity(rows.len());
         for row in &rows {
             let roles =
                 Roles::parse_list(&row.try_get::<String, _>("roles")?).map_err(|e| StoreError::Corrupt(e.message))?;
@@ -351,39 +382,29 @@ impl Store {
                 continue;
             }
             let person: PersonId = parse("person id", &row.try_get::<String, _>("id")?)?;
-            let (official_numbers, official_addresses) = self.official_contacts(person).await?;
-            cards.push(StaffCard {
-                person,
-                staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
-                display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
-                team: row.try_get::<Option<String>, _>("team")?.unwrap_or_default(),
-                photo_url: row.try_get("photo_url")?,
-                status: parse("status", &row.try_get::<String, _>("status")?)?,
-                on_duty: flag(row.try_get("on_duty")?),
-                official_numbers,
-                official_addresses,
-            });
-        }
-        Ok(cards)
-    }
-
-    async fn official_contacts(&self, person: PersonId) -> Result<(Vec<PhoneNumber>, Vec<String>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT kind, value FROM person_contacts WHERE person_id = $1 \
-             AND kind IN ('official_phone', 'official_address') ORDER BY kind, value",
-        )
-        .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?;
-        let (mut numbers, mut addresses) = (vec![], vec![]);
-        for row in rows {
-            let value: String = row.try_get("value")?;
-            if row.try_get::<String, _>("kind")? == "official_phone" {
-                numbers.push(PhoneNumber::from_e164_unchecked(value));
-            } else {
-                addresses.push(value);
+            if cards.last().is_none_or(|c| c.person != person) {
+                cards.push(StaffCard {
+                    person,
+                    staff_id: parse("staff id", &row.try_get::<String, _>("staff_id")?)?,
+                    display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
+                    team: row.try_get::<Option<String>, _>("team")?.unwrap_or_default(),
+                    photo_url: row.try_get("photo_url")?,
+                    status: parse("status", &row.try_get::<String, _>("status")?)?,
+                    on_duty: flag(row.try_get("on_duty")?),
+                    official_numbers: vec![],
+                    official_addresses: vec![],
+                });
+            }
+            let kind: Option<String> = row.try_get("kind")?;
+            let value: Option<String> = row.try_get("value")?;
+            if let (Some(kind), Some(value), Some(card)) = (kind, value, cards.last_mut()) {
+                if kind == "official_phone" {
+                    card.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
+                } else {
+                    card.official_addresses.push(value);
+                }
             }
         }
-        Ok((numbers, addresses))
+        Ok(cards)
     }
 }

@@ -45,26 +45,9 @@ fn query(employee: PersonId) -> FactsQuery<'static> {
 }
 
 fn person(email: &str, name: &str, roles: &[Role]) -> NewPerson {
-    NewPerson {
-        email: email.parse().unwrap(),
-        display_name: name.parse().unwrap(),
-        department: "Finance".into(),
-        title: String::new(),
-        location: String::new(),
-        remote: false,
-        privileged: false,
-        manager_email: None,
-        roles: Roles::new(roles.iter().copied()),
-        status: PersonStatus::Active,
-        photo_url: None,
-        staff_id: None,
-        team: None,
-        on_duty: false,
-        phones: vec![],
-        other_emails: vec![],
-        official_phones: vec![],
-        official_addresses: vec![],
-    }
+    let mut p = NewPerson::new(email.parse().unwrap(), name.parse().unwrap(), Roles::new(roles.iter().copied()));
+    p.department = "Finance".into();
+    p
 }
 
 fn staffer(email: &str, name: &str, id: &str, number: &str) -> NewPerson {

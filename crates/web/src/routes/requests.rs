@@ -123,18 +123,34 @@ pub(crate) async fn assign(
     transition(&state, &r, to, Some(card.person)).await
 }
 
+type Step = fn(RequestStatus) -> Result<RequestStatus, bonafide_domain::request::TransitionError>;
+
+/// Applies a lifecycle `step` to a request the caller can see, if `may` allows them; else `refusal`.
+async fn change(
+    state: &AppState,
+    me: &Principal,
+    key: &str,
+    may: fn(&Principal, &SupportRequest) -> bool,
+    refusal: &'static str,
+    step: Step,
+) -> Result<Json<RequestView>, ApiError> {
+    let r = visible(state, me, key).await?;
+    if !may(me, &r) {
+        return Err(ApiError::Forbidden(refusal));
+    }
+    let to = step(r.status).map_err(|e| ApiError::Conflict(e.to_string()))?;
+    transition(state, &r, to, None).await
+}
+
 /// `POST /api/v1/requests/{key}/resolve`: the assignee or a security admin.
 pub(crate) async fn resolve(
     Employee(me): Employee,
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let r = visible(&state, &me, &key).await?;
-    if r.assignee != Some(me.id) && !me.roles.has(Role::SecurityAdmin) {
-        return Err(ApiError::Forbidden("only the assignee or a security admin may resolve a request"));
-    }
-    let to = r.status.resolve().map_err(|e| ApiError::Conflict(e.to_string()))?;
-    transition(&state, &r, to, None).await
+    let may = |me: &Principal, r: &SupportRequest| r.assignee == Some(me.id) || me.roles.has(Role::SecurityAdmin);
+    let refusal = "only the assignee or a security admin may resolve a request";
+    change(&state, &me, &key, may, refusal, RequestStatus::resolve).await
 }
 
 /// `POST /api/v1/requests/{key}/cancel`: the requester only.
@@ -143,12 +159,8 @@ pub(crate) async fn cancel(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let r = visible(&state, &me, &key).await?;
-    if r.requester != me.id {
-        return Err(ApiError::Forbidden("only the requester may cancel a request"));
-    }
-    let to = r.status.cancel().map_err(|e| ApiError::Conflict(e.to_string()))?;
-    transition(&state, &r, to, None).await
+    let may = |me: &Principal, r: &SupportRequest| r.requester == me.id;
+    change(&state, &me, &key, may, "only the requester may cancel a request", RequestStatus::cancel).await
 }
 
 /// `POST /api/v1/requests/{key}/close`: the requester or a security admin.
@@ -157,12 +169,9 @@ pub(crate) async fn close(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let r = visible(&state, &me, &key).await?;
-    if r.requester != me.id && !me.roles.has(Role::SecurityAdmin) {
-        return Err(ApiError::Forbidden("only the requester or a security admin may close a request"));
-    }
-    let to = r.status.close().map_err(|e| ApiError::Conflict(e.to_string()))?;
-    transition(&state, &r, to, None).await
+    let may = |me: &Principal, r: &SupportRequest| r.requester == me.id || me.roles.has(Role::SecurityAdmin);
+    let refusal = "only the requester or a security admin may close a request";
+    change(&state, &me, &key, may, refusal, RequestStatus::close).await
 }
 
 async fn transition(

@@ -296,26 +296,10 @@ async fn serve(state: AppState) -> Api {
 }
 
 fn person(email: &str, name: &str, department: &str, roles: &[Role]) -> NewPerson {
-    NewPerson {
-        email: email.parse().unwrap(),
-        display_name: name.parse().unwrap(),
-        department: department.into(),
-        title: String::new(),
-        location: String::new(),
-        remote: false,
-        privileged: false,
-        manager_email: None,
-        roles: Roles::new(roles.iter().copied()),
-        status: PersonStatus::Active,
-        photo_url: None,
-        staff_id: None,
-        team: None,
-        on_duty: true,
-        phones: vec![],
-        other_emails: vec![],
-        official_phones: vec![],
-        official_addresses: vec![],
-    }
+    let mut p = NewPerson::new(email.parse().unwrap(), name.parse().unwrap(), Roles::new(roles.iter().copied()));
+    p.department = department.into();
+    p.on_duty = true;
+    p
 }
 
 fn staffer(email: &str, name: &str, staff_id: &str, team: &str, number: &str) -> NewPerson {
