@@ -14,6 +14,11 @@ mod settings;
 use clap::Parser;
 use std::process::ExitCode;
 
+// The server allocates small buffers on every request from many threads; glibc's allocator serialises
+// them on arena locks under load, mimalloc keeps per-thread heaps.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Input that the user must fix; exits with code 3.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -43,3 +43,37 @@ pub(crate) fn asks(text: &str) -> Result<BTreeSet<Ask>, StoreError> {
 pub(crate) fn flag(v: i64) -> bool {
     v != 0
 }
+
+/// A result row read by column name, whichever driver produced it; lets one decoder serve the sqlx
+/// path and the direct SQLite read path.
+pub(crate) trait Columns {
+    /// A text column, `None` for NULL.
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    /// An integer column, `None` for NULL.
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+
+    /// A text column that must not be NULL.
+    fn required(&self, col: &str) -> Result<String, StoreError> {
+        self.text(col)?.ok_or_else(|| StoreError::Corrupt(format!("column `{col}` is NULL")))
+    }
+}
+
+impl Columns for sqlx::any::AnyRow {
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::Row::try_get(self, col)?)
+    }
+
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::Row::try_get(self, col)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.get(col)?)
+    }
+
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(col)?)
+    }
+}

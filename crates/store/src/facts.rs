@@ -4,11 +4,11 @@
 //! staffers (with their official contacts), the employee's requests, their announced outreach and how
 //! many checks they opened recently (the rate limit), instead of four round trips.
 
-use crate::codec::{channels, from_millis, millis, parse, parse_opt};
+use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
 use crate::{Store, StoreError};
 use bonafide_domain::verification::{OutreachFacts, RequestFacts, StaffFacts};
 use bonafide_domain::{OutreachWindow, PersonId, PersonStatus, PhoneNumber, RequestKey, Role, Roles, StaffId};
-use sqlx::Row;
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 
 /// What a check claims, as far as the store needs it to find facts.
@@ -58,13 +58,28 @@ pub struct CheckFacts {
     pub recent_checks: i64,
 }
 
-const FACTS_SQL: &str = "\
-SELECT 'staff' AS kind, p.id AS a, p.staff_id AS b, p.display_name AS c, p.roles AS d, p.status AS e, \
-       ct.kind AS f, ct.value AS g, p.team AS h, p.photo_url AS i, CAST(NULL AS BIGINT) AS n1, CAST(NULL AS BIGINT) AS n2 \
-  FROM people p LEFT JOIN person_contacts ct ON ct.person_id = p.id \
-       AND ct.kind IN ('official_phone', 'official_address') \
- WHERE p.staff_id IS NOT NULL AND (p.staff_id = $2 OR p.name_key = $3 OR p.id IN \
-       (SELECT person_id FROM person_contacts WHERE value IN ($4, $5) AND kind IN ('official_phone', 'official_address'))) \
+// The staffers come from four branches, one per way a claim can name them, each an exact index lookup;
+// a staffer named twice appears twice and `add_fact` folds the rows. (`OR` or `IN (SELECT …)` would make
+// SQLite build temporary tables on every check.) Contacts other than official ones are skipped there too.
+const STAFF_COLUMNS: &str = "'staff' AS kind, p.id AS a, p.staff_id AS b, p.display_name AS c, p.roles AS d, \
+       p.status AS e, ct.kind AS f, ct.value AS g, p.team AS h, p.photo_url AS i, CAST(NULL AS BIGINT) AS n1, \
+       CAST(NULL AS BIGINT) AS n2";
+
+static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {STAFF_COLUMNS} FROM people p LEFT JOIN person_contacts ct ON ct.person_id = p.id \
+      WHERE p.staff_id = $2 \
+     UNION ALL \
+     SELECT {STAFF_COLUMNS} FROM people p LEFT JOIN person_contacts ct ON ct.person_id = p.id \
+      WHERE p.name_key = $3 AND p.staff_id IS NOT NULL \
+     UNION ALL \
+     SELECT {STAFF_COLUMNS} FROM person_contacts m JOIN people p ON p.id = m.person_id \
+            LEFT JOIN person_contacts ct ON ct.person_id = p.id \
+      WHERE m.value = $4 AND m.kind = 'official_phone' AND p.staff_id IS NOT NULL \
+     UNION ALL \
+     SELECT {STAFF_COLUMNS} FROM person_contacts m JOIN people p ON p.id = m.person_id \
+            LEFT JOIN person_contacts ct ON ct.person_id = p.id \
+      WHERE m.value = $5 AND m.kind = 'official_address' AND p.staff_id IS NOT NULL \
 UNION ALL \
 SELECT 'request', r.status, r.assignee_id, r.channels, r.summary, NULL, NULL, NULL, NULL, NULL, r.number, NULL \
   FROM support_requests r \
@@ -75,86 +90,39 @@ SELECT 'outreach', o.id, o.staffer_id, o.channels, NULL, NULL, NULL, NULL, NULL,
  WHERE o.employee_id = $1 AND o.status = 'approved' AND o.ends_at > $7 \
 UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
-  FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent";
+  FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent"
+    )
+});
 
 impl Store {
     /// Reads the facts for one check in one statement.
     pub async fn check_facts(&self, q: &FactsQuery<'_>) -> Result<CheckFacts, StoreError> {
+        let employee = q.employee.to_string();
+        let staff_id = q.staff_id.map(StaffId::as_str);
         let first_word = q.claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase);
-        let rows = sqlx::query(FACTS_SQL)
-            .bind(q.employee.to_string())
-            .bind(q.staff_id.map(StaffId::as_str))
-            .bind(first_word)
-            .bind(q.number.map(PhoneNumber::as_str))
-            .bind(q.address)
-            .bind(q.request_key.and_then(|k| i64::try_from(k.number()).ok()))
-            .bind(millis(q.now))
-            .bind(millis(q.checks_since))
-            .bind(q.count_up_to)
-            .fetch_all(&self.read)
-            .await?;
+        let number = q.number.map(PhoneNumber::as_str);
+        let request = q.request_key.and_then(|k| i64::try_from(k.number()).ok());
+        let (now, since) = (millis(q.now), millis(q.checks_since));
         let mut facts = CheckFacts::default();
-        for row in &rows {
-            let text = |col: &str| row.try_get::<Option<String>, _>(col);
-            let number = |col: &str| row.try_get::<Option<i64>, _>(col);
-            let required = |v: Option<String>| v.ok_or_else(|| StoreError::Corrupt("missing fact column".into()));
-            match row.try_get::<String, _>("kind")?.as_str() {
-                "staff" => {
-                    let person: PersonId = parse("person id", &required(text("a")?)?)?;
-                    let index = match facts.candidates.iter().position(|s| s.facts.person == person) {
-                        Some(i) => i,
-                        None => {
-                            let roles = Roles::parse_list(&required(text("d")?)?)
-                                .map_err(|e| StoreError::Corrupt(e.message))?;
-                            facts.candidates.push(StaffCandidate {
-                                facts: StaffFacts {
-                                    person,
-                                    staff_id: parse("staff id", &required(text("b")?)?)?,
-                                    display_name: parse("name", &required(text("c")?)?)?,
-                                    is_it_staff: roles.has(Role::ItStaff),
-                                    active: required(text("e")?)? == PersonStatus::Active.as_str(),
-                                    official_numbers: vec![],
-                                    official_addresses: vec![],
-                                },
-                                team: text("h")?.unwrap_or_default(),
-                                photo_url: text("i")?,
-                            });
-                            facts.candidates.len() - 1
-                        }
-                    };
-                    if let (Some(kind), Some(value), Some(s)) =
-                        (text("f")?, text("g")?, facts.candidates.get_mut(index))
-                    {
-                        if kind == "official_phone" {
-                            s.facts.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
-                        } else {
-                            s.facts.official_addresses.push(value);
-                        }
-                    }
-                }
-                "request" => {
-                    let n = number("n1")?.and_then(|n| u64::try_from(n).ok());
-                    let n = n.ok_or_else(|| StoreError::Corrupt("request number".into()))?;
-                    facts.requests.push((
-                        RequestFacts {
-                            key: RequestKey::from_number(n),
-                            status: parse("request status", &required(text("a")?)?)?,
-                            assignee: parse_opt("person id", text("b")?)?,
-                            channels: channels(&text("c")?.unwrap_or_default())?,
-                        },
-                        text("d")?.unwrap_or_default(),
-                    ));
-                }
-                "outreach" => facts.outreach.push(OutreachFacts {
-                    id: parse("outreach id", &required(text("a")?)?)?,
-                    staffer: parse("person id", &required(text("b")?)?)?,
-                    window: OutreachWindow {
-                        starts_at: from_millis(number("n1")?.unwrap_or_default())?,
-                        ends_at: from_millis(number("n2")?.unwrap_or_default())?,
-                    },
-                    channels: channels(&text("c")?.unwrap_or_default())?,
-                }),
-                _ => facts.recent_checks = number("n1")?.unwrap_or_default(),
+        if let Some(lite) = &self.lite {
+            let params: [&dyn rusqlite::ToSql; 9] =
+                [&employee, &staff_id, &first_word, &number, &q.address, &request, &now, &since, &q.count_up_to];
+            lite.query(&FACTS_SQL, &params, |row| add_fact(&mut facts, row))?;
+        } else {
+            let rows = sqlx::query(FACTS_SQL.as_str())
+                .bind(employee)
+                .bind(staff_id)
+                .bind(first_word)
+                .bind(number)
+                .bind(q.address)
+                .bind(request)
+                .bind(now)
+                .bind(since)
+                .bind(q.count_up_to)
+                .fetch_all(&self.read)
+                .await?;
+            for row in &rows {
+                add_fact(&mut facts, row)?;
             }
         }
         // The UNION has no overall order: sort for deterministic answers.
@@ -162,4 +130,69 @@ impl Store {
         facts.requests.sort_by_key(|r| std::cmp::Reverse(r.0.key));
         Ok(facts)
     }
+}
+
+/// Adds one row of [`FACTS_SQL`] to `facts`.
+fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError> {
+    match row.required("kind")?.as_str() {
+        "staff" => {
+            let person: PersonId = parse("person id", &row.required("a")?)?;
+            let index = match facts.candidates.iter().position(|s| s.facts.person == person) {
+                Some(i) => i,
+                None => {
+                    let roles = Roles::parse_list(&row.required("d")?).map_err(|e| StoreError::Corrupt(e.message))?;
+                    facts.candidates.push(StaffCandidate {
+                        facts: StaffFacts {
+                            person,
+                            staff_id: parse("staff id", &row.required("b")?)?,
+                            display_name: parse("name", &row.required("c")?)?,
+                            is_it_staff: roles.has(Role::ItStaff),
+                            active: row.required("e")? == PersonStatus::Active.as_str(),
+                            official_numbers: vec![],
+                            official_addresses: vec![],
+                        },
+                        team: row.text("h")?.unwrap_or_default(),
+                        photo_url: row.text("i")?,
+                    });
+                    facts.candidates.len() - 1
+                }
+            };
+            if let (Some(kind), Some(value), Some(s)) = (row.text("f")?, row.text("g")?, facts.candidates.get_mut(index))
+            {
+                match kind.as_str() {
+                    "official_phone" if !s.facts.official_numbers.iter().any(|n| n.as_str() == value) => {
+                        s.facts.official_numbers.push(PhoneNumber::from_e164_unchecked(value));
+                    }
+                    "official_address" if !s.facts.official_addresses.contains(&value) => {
+                        s.facts.official_addresses.push(value);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        "request" => {
+            let n = row.int("n1")?.and_then(|n| u64::try_from(n).ok());
+            let n = n.ok_or_else(|| StoreError::Corrupt("request number".into()))?;
+            facts.requests.push((
+                RequestFacts {
+                    key: RequestKey::from_number(n),
+                    status: parse("request status", &row.required("a")?)?,
+                    assignee: parse_opt("person id", row.text("b")?)?,
+                    channels: channels(&row.text("c")?.unwrap_or_default())?,
+                },
+                row.text("d")?.unwrap_or_default(),
+            ));
+        }
+        "outreach" => facts.outreach.push(OutreachFacts {
+            id: parse("outreach id", &row.required("a")?)?,
+            staffer: parse("person id", &row.required("b")?)?,
+            window: OutreachWindow {
+                starts_at: from_millis(row.int("n1")?.unwrap_or_default())?,
+                ends_at: from_millis(row.int("n2")?.unwrap_or_default())?,
+            },
+            channels: channels(&row.text("c")?.unwrap_or_default())?,
+        }),
+        _ => facts.recent_checks = row.int("n1")?.unwrap_or_default(),
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod checks;
 mod codec;
 mod facts;
 mod limits;
+mod lite;
 mod outreach;
 mod people;
 mod requests;
@@ -24,6 +25,8 @@ pub use requests::{NewRequest, RequestScope, SupportRequest};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a storage operation failed.
@@ -32,6 +35,9 @@ pub enum StoreError {
     /// The database could not be reached or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The embedded SQLite database refused a statement on the direct read path.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -73,6 +79,8 @@ pub struct Store {
     // order instead of sleeping in SQLite's busy handler; on PostgreSQL it is the same pool as `read`.
     write: AnyPool,
     checks: batch::CheckBatcher,
+    /// SQLite only: the direct read path for the statements every check runs.
+    lite: Option<Arc<lite::LiteReaders>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -94,7 +102,6 @@ impl Store {
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
                             "PRAGMA synchronous = NORMAL",
-                            "PRAGMA mmap_size = 268435456",
                         ] {
                             conn.execute(pragma).await?;
                         }
@@ -106,12 +113,20 @@ impl Store {
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
             let checks = batch::CheckBatcher::spawn(write.clone());
-            Ok(Self { read, write, checks })
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+            let file = options.get_filename();
+            let lite = if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+                None
+            } else {
+                let count = std::thread::available_parallelism().map_or(2, |n| n.get() * 2).min(8);
+                Some(Arc::new(lite::LiteReaders::open(file, count)?))
+            };
+            Ok(Self { read, write, checks, lite })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             let checks = batch::CheckBatcher::spawn(pool.clone());
-            Ok(Self { read: pool.clone(), write: pool, checks })
+            Ok(Self { read: pool.clone(), write: pool, checks, lite: None })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }

@@ -1,10 +1,9 @@
 //! The directory: people, IT staff cards, API tokens.
 
-use crate::codec::{flag, join, millis, parse, parse_opt};
+use crate::codec::{Columns, flag, join, millis, parse, parse_opt};
 use crate::{Store, StoreError, conflict_on_unique, dynamic};
 use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -136,15 +135,15 @@ pub struct StaffCard {
 
 const PERSON_COLUMNS: &str = "id, email, display_name, department, roles, status, staff_id";
 
-fn person_from(row: &AnyRow) -> Result<Person, StoreError> {
+fn person_from(row: &dyn Columns) -> Result<Person, StoreError> {
     Ok(Person {
-        id: parse("person id", &row.try_get::<String, _>("id")?)?,
-        email: parse("email", &row.try_get::<String, _>("email")?)?,
-        display_name: parse("name", &row.try_get::<String, _>("display_name")?)?,
-        department: row.try_get("department")?,
-        roles: Roles::parse_list(&row.try_get::<String, _>("roles")?).map_err(|e| StoreError::Corrupt(e.message))?,
-        status: parse("status", &row.try_get::<String, _>("status")?)?,
-        staff_id: parse_opt("staff id", row.try_get("staff_id")?)?,
+        id: parse("person id", &row.required("id")?)?,
+        email: parse("email", &row.required("email")?)?,
+        display_name: parse("name", &row.required("display_name")?)?,
+        department: row.required("department")?,
+        roles: Roles::parse_list(&row.required("roles")?).map_err(|e| StoreError::Corrupt(e.message))?,
+        status: parse("status", &row.required("status")?)?,
+        staff_id: parse_opt("staff id", row.text("staff_id")?)?,
     })
 }
 
@@ -263,7 +262,7 @@ impl Store {
         let rows = sqlx::query(dynamic(format!("SELECT {PERSON_COLUMNS} FROM people ORDER BY email")))
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(person_from).collect()
+        rows.iter().map(|r| person_from(r)).collect()
     }
 
     /// The person with primary or further work email `email`.
@@ -275,21 +274,25 @@ impl Store {
         .bind(email.as_str())
         .fetch_optional(&self.read)
         .await?;
-        row.as_ref().map(person_from).transpose()
+        row.as_ref().map(|r| person_from(r)).transpose()
     }
 
     /// The active person holding the unrevoked API token with hash `hash`.
     pub async fn principal_by_token(&self, hash: &str) -> Result<Option<Principal>, StoreError> {
-        let row = sqlx::query(
-            "SELECT p.id, p.email, p.display_name, p.roles, p.department, p.staff_id, p.status \
+        const SQL: &str = "SELECT p.id, p.email, p.display_name, p.roles, p.department, p.staff_id, p.status \
              FROM api_tokens t JOIN people p ON p.id = t.person_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
-        .bind(hash)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let p = person_from(&row)?;
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+        let p = if let Some(lite) = &self.lite {
+            let mut found = None;
+            lite.query(SQL, &[&hash], |row| {
+                found = Some(person_from(row)?);
+                Ok(())
+            })?;
+            found
+        } else {
+            sqlx::query(SQL).bind(hash).fetch_optional(&self.read).await?.map(|row| person_from(&row)).transpose()?
+        };
+        let Some(p) = p else { return Ok(None) };
         if p.status != PersonStatus::Active {
             return Ok(None);
         }
