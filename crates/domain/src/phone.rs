@@ -45,16 +45,29 @@ impl PhoneNumber {
     /// Numbers that libphonenumber cannot place in a numbering plan are refused: a directory entry must
     /// be a number someone can dial.
     pub fn parse(raw: &str, region: PhoneRegion) -> Result<Self, InvalidInput> {
+        let (trimmed, number) = Self::read(raw, region)?;
+        if !phonenumber::is_valid(&number) {
+            return Err(InvalidInput::new("phone", format!("`{trimmed}` is not a valid phone number")));
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Reads `raw` like [`PhoneNumber::parse`] but without asking whether the number exists in its
+    /// numbering plan: for comparing a number someone claims or reports with known ones, where a number
+    /// that does not exist simply matches nothing. (The numbering-plan check is most of the cost.)
+    pub fn normalize(raw: &str, region: PhoneRegion) -> Result<Self, InvalidInput> {
+        let (_, number) = Self::read(raw, region)?;
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    fn read(raw: &str, region: PhoneRegion) -> Result<(&str, phonenumber::PhoneNumber), InvalidInput> {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.len() > 64 {
             return Err(InvalidInput::new("phone", "a phone number is 1 to 64 characters"));
         }
         let number = phonenumber::parse(Some(region.0), trimmed)
             .map_err(|_| InvalidInput::new("phone", format!("`{trimmed}` is not a phone number")))?;
-        if !phonenumber::is_valid(&number) {
-            return Err(InvalidInput::new("phone", format!("`{trimmed}` is not a valid phone number")));
-        }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok((trimmed, number))
     }
 
     /// Restores a number that was normalised before (e.g. read back from storage).
@@ -93,6 +106,16 @@ mod tests {
         let gb: PhoneRegion = "gb".parse().unwrap();
         assert_eq!(gb.code(), "GB");
         assert_eq!(PhoneNumber::parse("020 7946 0018", gb).map(|p| p.to_string()), Ok("+442079460018".to_owned()));
+    }
+
+    #[test]
+    fn normalising_agrees_with_parsing_and_keeps_numbers_outside_the_plan() {
+        let us = PhoneRegion::default();
+        assert_eq!(PhoneNumber::normalize("(201) 555-0123", us), PhoneNumber::parse("+1 201 555 0123", us));
+        // 555-01xx numbers are fictional: not dialable, but a caller can still show one.
+        assert!(PhoneNumber::parse("+1 555 010 9999", us).is_err());
+        assert_eq!(PhoneNumber::normalize("(555) 010-9999", us).map(|p| p.to_string()), Ok("+15550109999".to_owned()));
+        assert!(PhoneNumber::normalize("IT DESK", us).is_err());
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! waiting row, drains whatever else is queued (up to [`MAX_BATCH`]) and writes them together. A caller is
 //! answered only after its row is committed, so "recorded" still means durable.
 
-use crate::{StoreError, dynamic};
+use crate::{Backend, StoreError, dynamic};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-/// Most rows written by one statement (13 parameters each, far below either database's limit).
+/// Most rows written by one statement (14 parameters each, far below either database's limit).
 const MAX_BATCH: usize = 128;
 
 /// One `contact_checks` row, in column form.
@@ -40,7 +40,7 @@ pub(crate) struct CheckBatcher {
 
 impl CheckBatcher {
     /// Starts the batcher task on the current runtime.
-    pub(crate) fn spawn(pool: AnyPool) -> Self {
+    pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -52,13 +52,13 @@ impl CheckBatcher {
                     }
                 }
                 let rows: Vec<&CheckRow> = batch.iter().map(|(row, _)| row).collect();
-                let results = match insert(&pool, &rows).await {
+                let results = match insert(&pool, backend, &rows).await {
                     Ok(()) => vec![Ok(()); rows.len()],
                     // One bad row must not fail its neighbours: retry them one by one.
                     Err(_) if rows.len() > 1 => {
                         let mut each = Vec::with_capacity(rows.len());
                         for row in &rows {
-                            each.push(insert(&pool, &[row]).await.map_err(|e| e.to_string()));
+                            each.push(insert(&pool, backend, &[row]).await.map_err(|e| e.to_string()));
                         }
                         each
                     }
@@ -84,21 +84,27 @@ impl CheckBatcher {
     }
 }
 
-async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+async fn insert(pool: &AnyPool, backend: Backend, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
     let mut sql = String::from(
         "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
          caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES ",
     );
     for i in 0..rows.len() {
-        let p = i * 13;
+        let p = i * 14;
         if i > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        for c in 1..=13 {
-            sql.push_str(&format!("${}, ", p + c));
+        for c in 1..=14 {
+            let separator = if c == 14 { ")" } else { ", " };
+            match backend {
+                // Anonymous parameters: sqlx looks each numbered one up by name, and SQLite's lookup is
+                // a linear scan, which made binding a full batch quadratic.
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", p + c)),
+            }
+            sql.push_str(separator);
         }
-        sql.push_str(&format!("${})", p + 13));
     }
     let mut query = sqlx::query(dynamic(sql));
     for r in rows {
@@ -115,6 +121,7 @@ async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
             .bind(r.verdict)
             .bind(r.reasons.clone())
             .bind(r.staffer.clone())
+            .bind(r.at)
             .bind(r.at);
     }
     query.execute(pool).await?;

@@ -112,7 +112,7 @@ impl Store {
             let write = options().max_connections(1).connect(&url).await?;
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
-            let checks = batch::CheckBatcher::spawn(write.clone());
+            let checks = batch::CheckBatcher::spawn(write.clone(), Backend::Sqlite);
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
             let file = options.get_filename();
             let lite = if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
@@ -125,7 +125,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            let checks = batch::CheckBatcher::spawn(pool.clone());
+            let checks = batch::CheckBatcher::spawn(pool.clone(), Backend::Postgres);
             Ok(Self { read: pool.clone(), write: pool, checks, lite: None })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))

@@ -121,7 +121,7 @@ async fn assess(
 ) -> Result<(Assessment, CheckFacts), ApiError> {
     let now = state.clock.now();
     let caller_number = input.caller_number.as_deref().map(|raw| {
-        PhoneNumber::parse(raw, state.config.default_region)
+        PhoneNumber::normalize(raw, state.config.default_region)
             .map_or_else(|_| CallerNumber::Unparsed(raw.to_owned()), CallerNumber::Parsed)
     });
     let number = match &caller_number {
