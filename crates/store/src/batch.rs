@@ -1,16 +1,30 @@
-//! Group commit for contact checks: concurrent inserts are written as one multi-row statement.
+//! Group commit for contact checks on PostgreSQL: concurrent inserts are written as one multi-row
+//! statement. (SQLite's equivalent is in `lite`.)
 //!
-//! Checks are the write on the hot path, and on SQLite there is one writer. Sending each row through the
-//! single writing connection costs a thread hand-off and a commit per row; a batcher task takes the first
-//! waiting row, drains whatever else is queued (up to [`MAX_BATCH`]) and writes them together. A caller is
-//! answered only after its row is committed, so "recorded" still means durable.
+//! Checks are the write on the hot path. Writing each row on its own costs a round trip and a commit per
+//! row; a batcher task takes the first waiting row, drains whatever else is queued (up to [`MAX_BATCH`])
+//! and writes them together. A caller is answered only after its row is committed, so "recorded" still
+//! means durable.
 
-use crate::{Backend, StoreError, dynamic};
+use crate::{StoreError, dynamic};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most rows written by one statement (14 parameters each, far below either database's limit).
 const MAX_BATCH: usize = 128;
+
+macro_rules! insert_prefix {
+    () => {
+        "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
+         caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES "
+    };
+}
+
+const INSERT_PREFIX: &str = insert_prefix!();
+
+/// One row, with the 13 parameters in [`CheckRow`]'s field order (`created_at` is also `updated_at`).
+pub(crate) const INSERT_ONE: &str =
+    concat!(insert_prefix!(), "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)");
 
 /// One `contact_checks` row, in column form.
 #[derive(Debug, Clone)]
@@ -40,7 +54,7 @@ pub(crate) struct CheckBatcher {
 
 impl CheckBatcher {
     /// Starts the batcher task on the current runtime.
-    pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
+    pub(crate) fn spawn(pool: AnyPool) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -52,13 +66,13 @@ impl CheckBatcher {
                     }
                 }
                 let rows: Vec<&CheckRow> = batch.iter().map(|(row, _)| row).collect();
-                let results = match insert(&pool, backend, &rows).await {
+                let results = match insert(&pool, &rows).await {
                     Ok(()) => vec![Ok(()); rows.len()],
                     // One bad row must not fail its neighbours: retry them one by one.
                     Err(_) if rows.len() > 1 => {
                         let mut each = Vec::with_capacity(rows.len());
                         for row in &rows {
-                            each.push(insert(&pool, backend, &[row]).await.map_err(|e| e.to_string()));
+                            each.push(insert(&pool, &[row]).await.map_err(|e| e.to_string()));
                         }
                         each
                     }
@@ -84,11 +98,8 @@ impl CheckBatcher {
     }
 }
 
-async fn insert(pool: &AnyPool, backend: Backend, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
-    let mut sql = String::from(
-        "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
-         caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES ",
-    );
+async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(INSERT_PREFIX);
     for i in 0..rows.len() {
         let p = i * 14;
         if i > 0 {
@@ -96,14 +107,8 @@ async fn insert(pool: &AnyPool, backend: Backend, rows: &[&CheckRow]) -> Result<
         }
         sql.push('(');
         for c in 1..=14 {
-            let separator = if c == 14 { ")" } else { ", " };
-            match backend {
-                // Anonymous parameters: sqlx looks each numbered one up by name, and SQLite's lookup is
-                // a linear scan, which made binding a full batch quadratic.
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => sql.push_str(&format!("${}", p + c)),
-            }
-            sql.push_str(separator);
+            sql.push_str(&format!("${}", p + c));
+            sql.push_str(if c == 14 { ")" } else { ", " });
         }
     }
     let mut query = sqlx::query(dynamic(sql));

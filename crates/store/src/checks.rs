@@ -1,5 +1,6 @@
 //! Contact checks, challenge attempts and security alerts.
 
+use crate::HotPath;
 use crate::batch::CheckRow;
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
@@ -120,7 +121,10 @@ impl Store {
             staffer: a.staffer.map(|s| s.to_string()),
             at: millis(now),
         };
-        self.checks.insert(row).await?;
+        match &self.hot {
+            HotPath::Sqlite(lite) => lite.insert_check(row).await?,
+            HotPath::Postgres(batcher) => batcher.insert(row).await?,
+        }
         Ok(id)
     }
 

@@ -5,7 +5,7 @@
 //! many checks they opened recently (the rate limit), instead of four round trips.
 
 use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
-use crate::{Store, StoreError};
+use crate::{HotPath, Store, StoreError, lite};
 use bonafide_domain::verification::{OutreachFacts, RequestFacts, StaffFacts};
 use bonafide_domain::{OutreachWindow, PersonId, PersonStatus, PhoneNumber, RequestKey, Role, Roles, StaffId};
 use std::sync::LazyLock;
@@ -98,33 +98,43 @@ impl Store {
     /// Reads the facts for one check in one statement.
     pub async fn check_facts(&self, q: &FactsQuery<'_>) -> Result<CheckFacts, StoreError> {
         let employee = q.employee.to_string();
-        let staff_id = q.staff_id.map(StaffId::as_str);
+        let staff_id = q.staff_id.map(|s| s.as_str().to_owned());
         let first_word = q.claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase);
-        let number = q.number.map(PhoneNumber::as_str);
+        let number = q.number.map(|n| n.as_str().to_owned());
+        let address = q.address.map(str::to_owned);
         let request = q.request_key.and_then(|k| i64::try_from(k.number()).ok());
-        let (now, since) = (millis(q.now), millis(q.checks_since));
-        let mut facts = CheckFacts::default();
-        if let Some(lite) = &self.lite {
-            let params: [&dyn rusqlite::ToSql; 9] =
-                [&employee, &staff_id, &first_word, &number, &q.address, &request, &now, &since, &q.count_up_to];
-            lite.query(&FACTS_SQL, &params, |row| add_fact(&mut facts, row))?;
-        } else {
-            let rows = sqlx::query(FACTS_SQL.as_str())
-                .bind(employee)
-                .bind(staff_id)
-                .bind(first_word)
-                .bind(number)
-                .bind(q.address)
-                .bind(request)
-                .bind(now)
-                .bind(since)
-                .bind(q.count_up_to)
-                .fetch_all(&self.read)
-                .await?;
-            for row in &rows {
-                add_fact(&mut facts, row)?;
+        let (now, since, up_to) = (millis(q.now), millis(q.checks_since), q.count_up_to);
+        let mut facts = match &self.hot {
+            HotPath::Sqlite(lite) => {
+                lite.read(move |conn| {
+                    let mut facts = CheckFacts::default();
+                    let params: [&dyn rusqlite::ToSql; 9] =
+                        [&employee, &staff_id, &first_word, &number, &address, &request, &now, &since, &up_to];
+                    lite::query(conn, &FACTS_SQL, &params, |row| add_fact(&mut facts, row))?;
+                    Ok(facts)
+                })
+                .await?
             }
-        }
+            HotPath::Postgres(_) => {
+                let rows = sqlx::query(FACTS_SQL.as_str())
+                    .bind(employee)
+                    .bind(staff_id)
+                    .bind(first_word)
+                    .bind(number)
+                    .bind(address)
+                    .bind(request)
+                    .bind(now)
+                    .bind(since)
+                    .bind(up_to)
+                    .fetch_all(&self.read)
+                    .await?;
+                let mut facts = CheckFacts::default();
+                for row in &rows {
+                    add_fact(&mut facts, row)?;
+                }
+                facts
+            }
+        };
         // The UNION has no overall order: sort for deterministic answers.
         facts.candidates.sort_by(|a, b| a.facts.staff_id.cmp(&b.facts.staff_id));
         facts.requests.sort_by_key(|r| std::cmp::Reverse(r.0.key));

@@ -26,7 +26,6 @@ pub use requests::{NewRequest, RequestScope, SupportRequest};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a storage operation failed.
@@ -75,12 +74,20 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     read: AnyPool,
-    // INVARIANT: on SQLite every write goes through this one-connection pool, so writers queue in
-    // order instead of sleeping in SQLite's busy handler; on PostgreSQL it is the same pool as `read`.
+    // INVARIANT: on SQLite every write except the check rows goes through this one-connection pool, so
+    // writers queue in order instead of sleeping in SQLite's busy handler; on PostgreSQL it is the same
+    // pool as `read`.
     write: AnyPool,
-    checks: batch::CheckBatcher,
-    /// SQLite only: the direct read path for the statements every check runs.
-    lite: Option<Arc<lite::LiteReaders>>,
+    hot: HotPath,
+}
+
+/// Where the statements that every check runs (principal, facts, the check's row) go.
+#[derive(Debug, Clone)]
+enum HotPath {
+    /// SQLite: one worker thread with its own connection.
+    Sqlite(lite::Lite),
+    /// PostgreSQL: the pool, with check rows group-committed.
+    Postgres(batch::CheckBatcher),
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -96,8 +103,6 @@ impl Store {
                     Box::pin(async move {
                         // WAL with synchronous = NORMAL survives a crash of the process (commits are in
                         // the WAL before the call returns) and only loses the last commits on power loss.
-                        // Memory-mapped reads: a reader whose page cache was invalidated by a write maps
-                        // pages instead of copying them in with pread.
                         for pragma in [
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
@@ -112,21 +117,19 @@ impl Store {
             let write = options().max_connections(1).connect(&url).await?;
             write.execute("PRAGMA journal_mode = WAL;").await?;
             let read = options().max_connections(8).connect(&url).await?;
-            let checks = batch::CheckBatcher::spawn(write.clone(), Backend::Sqlite);
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
             let file = options.get_filename();
-            let lite = if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
-                None
-            } else {
-                let count = std::thread::available_parallelism().map_or(2, |n| n.get() * 2).min(8);
-                Some(Arc::new(lite::LiteReaders::open(file, count)?))
-            };
-            Ok(Self { read, write, checks, lite })
+            if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+                // Every connection would see a database of its own.
+                return Err(StoreError::UnsupportedUrl("SQLite in memory; name a file".into()));
+            }
+            let hot = HotPath::Sqlite(lite::Lite::open(file)?);
+            Ok(Self { read, write, hot })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            let checks = batch::CheckBatcher::spawn(pool.clone(), Backend::Postgres);
-            Ok(Self { read: pool.clone(), write: pool, checks, lite: None })
+            let hot = HotPath::Postgres(batch::CheckBatcher::spawn(pool.clone()));
+            Ok(Self { read: pool.clone(), write: pool, hot })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }

@@ -1,90 +1,194 @@
-//! The direct SQLite read path for the two statements every check runs: the bearer token's principal
-//! and the check's facts.
+//! SQLite's hot path: the statements every check runs (the bearer token's principal, the check's facts,
+//! the check's row) on one connection owned by one thread.
 //!
 //! sqlx's SQLite driver gives each connection a thread of its own and passes every statement, and every
-//! row back, across channels. For these statements, index lookups of a few microseconds, the thread
-//! switches cost many times the query: under 64 concurrent checks they were most of the server's CPU.
-//! Here the statements run on the calling thread (marked as blocking on a multi-threaded runtime), on a
-//! few read-only connections that keep their prepared statements. The SQL text is the same as on
-//! PostgreSQL and the rows are decoded by the same code; only the driver differs.
+//! row back, across channels; and in WAL mode a connection throws its whole page cache away whenever
+//! another connection has committed since its last read. Under 64 concurrent checks those two costs were
+//! most of the server's CPU, while the statements themselves are index lookups of a few microseconds.
+//! Here one thread owns one read-write connection: it takes whatever work is queued, runs all the reads
+//! in one read transaction and all the queued check rows in one write transaction (group commit), and
+//! since the check rows are its own writes its page cache stays warm. The SQL text is the same as on
+//! PostgreSQL and rows are decoded by the same code; only the driver differs.
+//!
+//! Other writes still go through sqlx's single writing connection; the two take turns through SQLite's
+//! write lock (busy timeout), which is contended only for the length of one short transaction.
 //!
 //! The query planner stability guarantee is on: otherwise SQLite re-plans a statement whenever a bound
 //! value it looked at while planning (a `LIMIT $n`) is bound again, which is every execution.
 
 use crate::StoreError;
+use crate::batch::CheckRow;
 use crate::codec::Columns;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
-/// Read-only connections to one SQLite file.
-#[derive(Debug)]
-pub(crate) struct LiteReaders {
-    conns: Vec<Mutex<Connection>>,
-    next: AtomicUsize,
+/// Most jobs taken in one turn of the worker.
+const MAX_TURN: usize = 256;
+
+type Read = Box<dyn FnOnce(&Connection) + Send>;
+type Reply = oneshot::Sender<Result<(), String>>;
+
+enum Job {
+    Read(Read),
+    Insert(Box<CheckRow>, Reply),
 }
 
-impl LiteReaders {
-    /// Opens `count` connections to the database file at `path`, which must exist.
-    pub(crate) fn open(path: &Path, count: usize) -> Result<Self, StoreError> {
-        let mut conns = Vec::with_capacity(count);
-        for _ in 0..count.max(1) {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-            )?;
-            conn.busy_timeout(Duration::from_secs(10))?;
-            conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-            // A reader never writes, whatever statement reaches it.
-            conn.pragma_update(None, "query_only", true)?;
-            conn.set_prepared_statement_cache_capacity(16);
-            conns.push(Mutex::new(conn));
-        }
-        Ok(Self { conns, next: AtomicUsize::new(0) })
+/// The handle to the worker thread; cheap to clone. The thread ends when every clone is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct Lite {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Job::Read(_) => "Read",
+            Job::Insert(..) => "Insert",
+        })
+    }
+}
+
+const STOPPED: &str = "the SQLite worker has stopped";
+
+impl Lite {
+    /// Opens the database file at `path` (which must exist, with the schema applied or about to be)
+    /// and starts the worker thread.
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.set_prepared_statement_cache_capacity(16);
+        let (tx, rx) = mpsc::channel(4096);
+        std::thread::Builder::new()
+            .name("bonafide-sqlite".into())
+            .spawn(move || work(&conn, rx))
+            .map_err(|e| StoreError::Write(format!("starting the SQLite worker: {e}")))?;
+        Ok(Self { tx })
     }
 
-    /// Runs the portable `sql`, whose parameters are `$1`, `$2`, …, with `params` in that order, and
-    /// hands each row to `each`.
-    pub(crate) fn query(
+    /// Runs `read` on the worker's connection, inside a read transaction, and returns its result.
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
-        sql: &str,
-        params: &[&dyn ToSql],
-        mut each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        // `?N` is SQLite's numbered parameter: binding by position skips a by-name search per parameter.
-        // The portable SQL has no `$` outside parameters.
-        let sql = sql.replace('$', "?");
-        let mut run = || {
-            let conn = self.acquire()?;
-            let mut statement = conn.prepare_cached(&sql)?;
-            let mut rows = statement.query(params)?;
-            while let Some(row) = rows.next()? {
-                each(row)?;
-            }
-            Ok(())
-        };
-        // INVARIANT: never block a multi-threaded runtime's worker without telling it; a current-thread
-        // runtime (tests) has no other worker to hand its tasks to.
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) if false => tokio::task::block_in_place(run),
-            _ => run(),
-        }
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Read(Box::new(move |conn| {
+            let _ = reply.send(read(conn));
+        }));
+        self.tx.send(job).await.map_err(|_| StoreError::Write(STOPPED.into()))?;
+        answer.await.map_err(|_| StoreError::Write(STOPPED.into()))?
     }
 
-    /// A free connection, or the next one in turn when all are busy.
-    fn acquire(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        let n = self.conns.len().max(1);
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
-        for i in 0..n {
-            if let Some(Ok(conn)) = self.conns.get((start + i) % n).map(Mutex::try_lock) {
-                return Ok(conn);
+    /// Queues `row` and waits until it is committed.
+    pub(crate) async fn insert_check(&self, row: CheckRow) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.tx.send(Job::Insert(Box::new(row), reply)).await.map_err(|_| StoreError::Write(STOPPED.into()))?;
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Write(e)),
+            Err(_) => Err(StoreError::Write(STOPPED.into())),
+        }
+    }
+}
+
+/// Runs the portable `sql`, whose parameters are `$1`, `$2`, …, with `params` in that order, and hands
+/// each row to `each`.
+pub(crate) fn query(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    mut each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    // `?N` is SQLite's numbered parameter: binding by position skips a by-name search per parameter.
+    // The portable SQL has no `$` outside parameters.
+    let sql = sql.replace('$', "?");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut rows = statement.query(params)?;
+    while let Some(row) = rows.next()? {
+        each(row)?;
+    }
+    Ok(())
+}
+
+/// The worker: one turn per batch of queued jobs, until every sender is gone.
+fn work(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut reads: Vec<Read> = Vec::new();
+    let mut inserts: Vec<(Box<CheckRow>, Reply)> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Read(read) => reads.push(read),
+                Job::Insert(row, reply) => inserts.push((row, reply)),
+            }
+            if reads.len() + inserts.len() < MAX_TURN {
+                next = rx.try_recv().ok();
             }
         }
-        let slot = self.conns.get(start).ok_or_else(|| StoreError::Write("no SQLite reader is open".into()))?;
-        // A poisoned connection only means a panic elsewhere while it was held; SQLite's state is intact.
-        Ok(slot.lock().unwrap_or_else(PoisonError::into_inner))
+        if !reads.is_empty() {
+            // One snapshot for every read of the turn: one transaction start instead of one each. If
+            // BEGIN fails, each statement runs in its own implicit transaction instead.
+            let began = conn.execute_batch("BEGIN").is_ok();
+            for read in reads.drain(..) {
+                read(conn);
+            }
+            if began {
+                let _ = conn.execute_batch("COMMIT");
+            }
+        }
+        if !inserts.is_empty() {
+            let rows: Vec<&CheckRow> = inserts.iter().map(|(row, _)| &**row).collect();
+            let results = match insert_checks(conn, &rows) {
+                Ok(()) => vec![Ok(()); rows.len()],
+                // One bad row must not fail its neighbours: retry them one by one.
+                Err(_) if rows.len() > 1 => rows.iter().map(|row| insert_checks(conn, &[row])).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            for ((_, reply), result) in inserts.drain(..).zip(results) {
+                let _ = reply.send(result);
+            }
+        }
     }
+}
+
+/// Writes `rows` in one transaction: all or none.
+fn insert_checks(conn: &Connection, rows: &[&CheckRow]) -> Result<(), String> {
+    let run = || -> Result<(), rusqlite::Error> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let mut statement = conn.prepare_cached(&crate::batch::INSERT_ONE.replace('$', "?"))?;
+        for r in rows {
+            let params: [&dyn ToSql; 13] = [
+                &r.id,
+                &r.employee,
+                &r.channel,
+                &r.claimed_staff_id,
+                &r.claimed_name,
+                &r.caller_number,
+                &r.caller_address,
+                &r.request_number,
+                &r.asked_for,
+                &r.verdict,
+                &r.reasons,
+                &r.staffer,
+                &r.at,
+            ];
+            statement.execute(params)?;
+        }
+        drop(statement);
+        conn.execute_batch("COMMIT")
+    };
+    run().map_err(|e| {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        e.to_string()
+    })
 }

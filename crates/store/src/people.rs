@@ -1,7 +1,7 @@
 //! The directory: people, IT staff cards, API tokens.
 
 use crate::codec::{Columns, flag, join, millis, parse, parse_opt};
-use crate::{Store, StoreError, conflict_on_unique, dynamic};
+use crate::{HotPath, Store, StoreError, conflict_on_unique, dynamic, lite};
 use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -282,15 +282,22 @@ impl Store {
         const SQL: &str = "SELECT p.id, p.email, p.display_name, p.roles, p.department, p.staff_id, p.status \
              FROM api_tokens t JOIN people p ON p.id = t.person_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
-        let p = if let Some(lite) = &self.lite {
-            let mut found = None;
-            lite.query(SQL, &[&hash], |row| {
-                found = Some(person_from(row)?);
-                Ok(())
-            })?;
-            found
-        } else {
-            sqlx::query(SQL).bind(hash).fetch_optional(&self.read).await?.map(|row| person_from(&row)).transpose()?
+        let p = match &self.hot {
+            HotPath::Sqlite(lite) => {
+                let hash = hash.to_owned();
+                lite.read(move |conn| {
+                    let mut found = None;
+                    lite::query(conn, SQL, &[&hash], |row| {
+                        found = Some(person_from(row)?);
+                        Ok(())
+                    })?;
+                    Ok(found)
+                })
+                .await?
+            }
+            HotPath::Postgres(_) => {
+                sqlx::query(SQL).bind(hash).fetch_optional(&self.read).await?.map(|row| person_from(&row)).transpose()?
+            }
         };
         let Some(p) = p else { return Ok(None) };
         if p.status != PersonStatus::Active {
