@@ -15,6 +15,7 @@ use bonafide_web::{AppState, Application, WebConfig};
 use clap::Args;
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Options of `bonafide bench api`.
@@ -26,6 +27,10 @@ pub struct ApiBenchArgs {
     /// Measured seconds per endpoint.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// The measured seconds are split into this many rounds, alternating the endpoints, so that a
+    /// slowdown of the machine during the run weighs on both alike.
+    #[arg(long, default_value_t = 5)]
+    rounds: u32,
     /// Unmeasured warm-up seconds per endpoint.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -58,7 +63,8 @@ struct Report {
 
 struct Caller {
     token: String,
-    bodies: Vec<serde_json::Value>,
+    /// Serialised once: the client's work per request should be the same for both endpoints.
+    bodies: Vec<Vec<u8>>,
 }
 
 /// Runs the benchmark.
@@ -88,9 +94,24 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     }));
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
-    let callers = Arc::new(callers);
-    let healthz = phase("GET /healthz", &client, &base, &callers, &args, false).await?;
-    let checks = phase("POST /api/v1/checks", &client, &base, &callers, &args, true).await?;
+    let driver = Driver {
+        client,
+        healthz: format!("{base}/healthz").parse()?,
+        checks: format!("{base}/api/v1/checks").parse()?,
+        callers: Arc::new(callers),
+        turn: Arc::new(AtomicUsize::new(0)),
+        clients: args.clients,
+    };
+    let (mut healthz, mut checks) = (Load::default(), Load::default());
+    let rounds = args.rounds.max(1);
+    let slice = Duration::from_secs(args.seconds) / rounds;
+    let warmup = Duration::from_secs(args.warmup);
+    for round in 0..rounds {
+        let warmup = if round == 0 { warmup } else { warmup / 4 };
+        healthz.add(driver.run(false, warmup, slice).await?);
+        checks.add(driver.run(true, warmup, slice).await?);
+    }
+    let (healthz, checks) = (healthz.phase("GET /healthz"), checks.phase("POST /api/v1/checks"));
     let _ = stop.send(());
     let _ = server.await;
     let ratio = if healthz.per_second > 0.0 { checks.per_second / healthz.per_second } else { 0.0 };
@@ -98,7 +119,10 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{} clients, {} s per endpoint, SQLite, loopback HTTP", report.clients, report.seconds);
+        println!(
+            "{} clients, {} s per endpoint in {} alternating rounds, SQLite, loopback HTTP",
+            report.clients, report.seconds, args.rounds
+        );
         for p in [&report.healthz, &report.checks] {
             println!(
                 "  {:<22} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} errors)",
@@ -159,95 +183,132 @@ async fn callers(store: &Store, now: time::OffsetDateTime) -> anyhow::Result<Vec
             .find(|r| r.requester == p.id && r.assignee_staff_id.is_some())
             .and_then(|r| r.assignee_staff_id.clone())
             .map_or_else(|| "IT-0042".to_owned(), |s| s.to_string());
-        let bodies = vec![
+        let bodies = [
             serde_json::json!({"channel": "phone", "claimed_staff_id": assignee, "caller_number": "(201) 555-0140"}),
             serde_json::json!({"channel": "phone", "claimed_staff_id": "IT-9999", "claimed_name": "Mike", "caller_number": "+1 555 010 9999"}),
             serde_json::json!({"channel": "chat", "claimed_name": "Sam", "asked_for": ["password", "mfa_code"]}),
             serde_json::json!({"channel": "sms", "caller_number": "201-555-0141", "asked_for": ["login_walkthrough"]}),
         ];
-        out.push(Caller { token: token.reveal().to_owned(), bodies });
+        let bodies = bodies.iter().map(serde_json::to_vec).collect::<Result<_, _>>()?;
+        out.push(Caller { token: format!("Bearer {}", token.reveal()), bodies });
     }
     anyhow::ensure!(!out.is_empty(), "the demo company has no employees");
     Ok(out)
 }
 
-async fn phase(
-    endpoint: &'static str,
-    client: &reqwest::Client,
-    base: &str,
-    callers: &Arc<Vec<Caller>>,
-    args: &ApiBenchArgs,
-    checks: bool,
-) -> anyhow::Result<Phase> {
-    let run = |seconds: u64| {
-        let mut tasks = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        for i in 0..args.clients {
-            let (client, base, callers) = (client.clone(), base.to_owned(), Arc::clone(callers));
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0usize;
-                let mut n = 0usize;
-                while Instant::now() < deadline {
-                    let caller = callers.get((i + n) % callers.len());
-                    let start = Instant::now();
-                    let sent = match (checks, caller) {
-                        (true, Some(c)) => {
-                            let body = c.bodies.get(n % c.bodies.len()).cloned().unwrap_or_default();
-                            client.post(format!("{base}/api/v1/checks")).bearer_auth(&c.token).json(&body).send().await
-                        }
-                        _ => client.get(format!("{base}/healthz")).send().await,
-                    };
-                    let ok = match sent {
-                        Ok(r) => {
-                            let status = r.status();
-                            let body = r.bytes().await;
-                            if !status.is_success() && errors == 0 {
-                                eprintln!("{endpoint}: {status}: {body:?}");
-                            }
-                            status.is_success() && body.is_ok()
-                        }
-                        Err(e) => {
-                            if errors == 0 {
-                                eprintln!("{endpoint}: {e:?}");
-                            }
-                            false
-                        }
-                    };
-                    latencies.push(start.elapsed());
-                    if !ok {
-                        errors += 1;
-                    }
-                    n += 1;
-                }
-                (latencies, errors)
-            }));
+/// The load generator: closed-loop clients over one shared connection pool.
+struct Driver {
+    client: reqwest::Client,
+    healthz: reqwest::Url,
+    checks: reqwest::Url,
+    callers: Arc<Vec<Caller>>,
+    /// One round-robin over all callers, continued across rounds, so every caller's own check rate
+    /// stays even (their recent checks are counted on every check).
+    turn: Arc<AtomicUsize>,
+    clients: usize,
+}
+
+/// Requests measured for one endpoint, over one or more rounds.
+#[derive(Default)]
+struct Load {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+}
+
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+    }
+
+    fn phase(mut self, endpoint: &'static str) -> Phase {
+        self.latencies.sort_unstable();
+        let pct = |p: f64| {
+            let idx = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        let seconds = self.elapsed.as_secs_f64();
+        Phase {
+            endpoint,
+            requests: self.latencies.len(),
+            errors: self.errors,
+            per_second: if seconds > 0.0 { self.latencies.len() as f64 / seconds } else { 0.0 },
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
         }
-        tasks
-    };
-    for t in run(args.warmup) {
-        t.await?;
     }
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for t in run(args.seconds) {
-        let (l, e) = t.await?;
-        latencies.extend(l);
-        errors += e;
+}
+
+impl Driver {
+    /// Runs the clients against one endpoint: `warmup` unmeasured, then `measured`.
+    async fn run(&self, checks: bool, warmup: Duration, measured: Duration) -> anyhow::Result<Load> {
+        let spawn = |duration: Duration| {
+            let deadline = Instant::now() + duration;
+            (0..self.clients)
+                .map(|_| {
+                    let (client, callers, turn) =
+                        (self.client.clone(), Arc::clone(&self.callers), Arc::clone(&self.turn));
+                    let url = if checks { self.checks.clone() } else { self.healthz.clone() };
+                    tokio::spawn(async move {
+                        let mut latencies = Vec::new();
+                        let mut errors = 0usize;
+                        while Instant::now() < deadline {
+                            let k = turn.fetch_add(1, Ordering::Relaxed);
+                            let caller = callers.get(k % callers.len());
+                            let start = Instant::now();
+                            let request = match (checks, caller) {
+                                (true, Some(c)) => {
+                                    let body =
+                                        c.bodies.get((k / callers.len()) % c.bodies.len()).cloned().unwrap_or_default();
+                                    client
+                                        .post(url.clone())
+                                        .header(reqwest::header::AUTHORIZATION, &c.token)
+                                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                                        .body(body)
+                                }
+                                _ => client.get(url.clone()),
+                            };
+                            let ok = match request.send().await {
+                                Ok(r) => {
+                                    let status = r.status();
+                                    let body = r.bytes().await;
+                                    if !status.is_success() && errors == 0 {
+                                        eprintln!("{url}: {status}: {body:?}");
+                                    }
+                                    status.is_success() && body.is_ok()
+                                }
+                                Err(e) => {
+                                    if errors == 0 {
+                                        eprintln!("{url}: {e:?}");
+                                    }
+                                    false
+                                }
+                            };
+                            latencies.push(start.elapsed());
+                            if !ok {
+                                errors += 1;
+                            }
+                        }
+                        (latencies, errors)
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        if !warmup.is_zero() {
+            for t in spawn(warmup) {
+                t.await?;
+            }
+        }
+        let started = Instant::now();
+        let mut load = Load::default();
+        for t in spawn(measured) {
+            let (latencies, errors) = t.await?;
+            load.latencies.extend(latencies);
+            load.errors += errors;
+        }
+        load.elapsed = started.elapsed();
+        Ok(load)
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        let idx = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Ok(Phase {
-        endpoint,
-        requests: latencies.len(),
-        errors,
-        per_second: latencies.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    })
 }

@@ -167,7 +167,8 @@ fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError>
                     facts.candidates.len() - 1
                 }
             };
-            if let (Some(kind), Some(value), Some(s)) = (row.text("f")?, row.text("g")?, facts.candidates.get_mut(index))
+            if let (Some(kind), Some(value), Some(s)) =
+                (row.text("f")?, row.text("g")?, facts.candidates.get_mut(index))
             {
                 match kind.as_str() {
                     "official_phone" if !s.facts.official_numbers.iter().any(|n| n.as_str() == value) => {

@@ -103,11 +103,9 @@ impl Store {
                     Box::pin(async move {
                         // WAL with synchronous = NORMAL survives a crash of the process (commits are in
                         // the WAL before the call returns) and only loses the last commits on power loss.
-                        for pragma in [
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA synchronous = NORMAL",
-                        ] {
+                        for pragma in
+                            ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000", "PRAGMA synchronous = NORMAL"]
+                        {
                             conn.execute(pragma).await?;
                         }
                         Ok(())

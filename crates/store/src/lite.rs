@@ -28,6 +28,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Most jobs taken in one turn of the worker.
 const MAX_TURN: usize = 256;
 
+/// How often the WAL is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 type Read = Box<dyn FnOnce(&Connection) + Send>;
 type Reply = oneshot::Sender<Result<(), String>>;
 
@@ -40,6 +43,8 @@ enum Job {
 #[derive(Debug, Clone)]
 pub(crate) struct Lite {
     tx: mpsc::Sender<Job>,
+    /// Dropped with the last handle, which stops the checkpointer.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl std::fmt::Debug for Job {
@@ -66,12 +71,22 @@ impl Lite {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.set_prepared_statement_cache_capacity(16);
+        // Copying the WAL back into the database takes milliseconds; done by this thread it would hold
+        // up every check queued behind it. The checkpointer does it instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        checkpointer.busy_timeout(Duration::from_secs(10))?;
         let (tx, rx) = mpsc::channel(4096);
-        std::thread::Builder::new()
-            .name("bonafide-sqlite".into())
-            .spawn(move || work(&conn, rx))
-            .map_err(|e| StoreError::Write(format!("starting the SQLite worker: {e}")))?;
-        Ok(Self { tx })
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(|e| StoreError::Write(format!("starting the SQLite {name}: {e}")))
+        };
+        spawn("bonafide-sqlite", Box::new(move || work(&conn, rx)))?;
+        spawn("bonafide-checkpoint", Box::new(move || checkpoint(&checkpointer, &stop)))?;
+        Ok(Self { tx, _checkpoints: checkpoints })
     }
 
     /// Runs `read` on the worker's connection, inside a read transaction, and returns its result.
@@ -133,62 +148,90 @@ fn work(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
                 next = rx.try_recv().ok();
             }
         }
-        if !reads.is_empty() {
-            // One snapshot for every read of the turn: one transaction start instead of one each. If
-            // BEGIN fails, each statement runs in its own implicit transaction instead.
-            let began = conn.execute_batch("BEGIN").is_ok();
-            for read in reads.drain(..) {
-                read(conn);
-            }
-            if began {
-                let _ = conn.execute_batch("COMMIT");
-            }
+        turn(conn, &mut reads, &mut inserts);
+    }
+}
+
+/// Runs one turn's jobs in one transaction: the reads (answered at once) and then the check rows
+/// (answered after the commit). A turn with rows takes the write lock from the start, so its reads and
+/// writes share one transaction; a turn of reads only takes a snapshot.
+fn turn(conn: &Connection, reads: &mut Vec<Read>, inserts: &mut Vec<(Box<CheckRow>, Reply)>) {
+    // If BEGIN fails, each statement runs in a transaction of its own instead.
+    let began = statement(conn, if inserts.is_empty() { "BEGIN" } else { "BEGIN IMMEDIATE" }).is_ok();
+    for read in reads.drain(..) {
+        read(conn);
+    }
+    if inserts.is_empty() {
+        if began {
+            let _ = statement(conn, "COMMIT");
         }
-        if !inserts.is_empty() {
-            let rows: Vec<&CheckRow> = inserts.iter().map(|(row, _)| &**row).collect();
-            let results = match insert_checks(conn, &rows) {
-                Ok(()) => vec![Ok(()); rows.len()],
-                // One bad row must not fail its neighbours: retry them one by one.
-                Err(_) if rows.len() > 1 => rows.iter().map(|row| insert_checks(conn, &[row])).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            for ((_, reply), result) in inserts.drain(..).zip(results) {
-                let _ = reply.send(result);
-            }
+        return;
+    }
+    let rows: Vec<&CheckRow> = inserts.iter().map(|(row, _)| &**row).collect();
+    let together = began && insert_rows(conn, &rows).and_then(|()| statement(conn, "COMMIT")).is_ok();
+    let results = if together {
+        vec![Ok(()); rows.len()]
+    } else {
+        // One bad row must not fail its neighbours: retry them one by one.
+        rollback(conn);
+        rows.iter()
+            .map(|row| {
+                let one = statement(conn, "BEGIN IMMEDIATE")
+                    .and_then(|()| insert_rows(conn, &[row]))
+                    .and_then(|()| statement(conn, "COMMIT"));
+                one.map_err(|e| {
+                    rollback(conn);
+                    e.to_string()
+                })
+            })
+            .collect()
+    };
+    for ((_, reply), result) in inserts.drain(..).zip(results) {
+        let _ = reply.send(result);
+    }
+}
+
+/// Runs a statement without parameters or rows (`BEGIN`, `COMMIT`), prepared once.
+fn statement(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = statement(conn, "ROLLBACK");
+    }
+}
+
+/// Every [`CHECKPOINT_EVERY`], copies committed WAL frames back into the database without blocking
+/// readers or the writer (a passive checkpoint), until `stop`'s sender is dropped.
+fn checkpoint(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
 }
 
-/// Writes `rows` in one transaction: all or none.
-fn insert_checks(conn: &Connection, rows: &[&CheckRow]) -> Result<(), String> {
-    let run = || -> Result<(), rusqlite::Error> {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let mut statement = conn.prepare_cached(&crate::batch::INSERT_ONE.replace('$', "?"))?;
-        for r in rows {
-            let params: [&dyn ToSql; 13] = [
-                &r.id,
-                &r.employee,
-                &r.channel,
-                &r.claimed_staff_id,
-                &r.claimed_name,
-                &r.caller_number,
-                &r.caller_address,
-                &r.request_number,
-                &r.asked_for,
-                &r.verdict,
-                &r.reasons,
-                &r.staffer,
-                &r.at,
-            ];
-            statement.execute(params)?;
-        }
-        drop(statement);
-        conn.execute_batch("COMMIT")
-    };
-    run().map_err(|e| {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        e.to_string()
-    })
+/// Inserts `rows` in the open transaction.
+fn insert_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
+    let mut statement = conn.prepare_cached(&crate::batch::INSERT_ONE.replace('$', "?"))?;
+    for r in rows {
+        let params: [&dyn ToSql; 13] = [
+            &r.id,
+            &r.employee,
+            &r.channel,
+            &r.claimed_staff_id,
+            &r.claimed_name,
+            &r.caller_number,
+            &r.caller_address,
+            &r.request_number,
+            &r.asked_for,
+            &r.verdict,
+            &r.reasons,
+            &r.staffer,
+            &r.at,
+        ];
+        statement.execute(params)?;
+    }
+    Ok(())
 }

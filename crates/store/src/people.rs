@@ -295,9 +295,12 @@ impl Store {
                 })
                 .await?
             }
-            HotPath::Postgres(_) => {
-                sqlx::query(SQL).bind(hash).fetch_optional(&self.read).await?.map(|row| person_from(&row)).transpose()?
-            }
+            HotPath::Postgres(_) => sqlx::query(SQL)
+                .bind(hash)
+                .fetch_optional(&self.read)
+                .await?
+                .map(|row| person_from(&row))
+                .transpose()?,
         };
         let Some(p) = p else { return Ok(None) };
         if p.status != PersonStatus::Active {
