@@ -21,6 +21,8 @@ use crate::batch::CheckRow;
 use crate::codec::Columns;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, ToSql};
+use std::any::Any;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -28,10 +30,20 @@ use tokio::sync::{mpsc, oneshot};
 /// Most jobs taken in one turn of the worker.
 const MAX_TURN: usize = 256;
 
+/// Most values kept by [`Lite::read_memo`] before the memo starts afresh.
+const MEMO_CAPACITY: usize = 10_000;
+
+/// Values read before, valid while no other connection has committed (see [`Lite::read_memo`]).
+#[derive(Default)]
+struct Memo {
+    data_version: i64,
+    values: HashMap<String, Box<dyn Any + Send>>,
+}
+
 /// How often the WAL is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-type Read = Box<dyn FnOnce(&Connection) + Send>;
+type Read = Box<dyn FnOnce(&Connection, &mut Memo) + Send>;
 type Reply = oneshot::Sender<Result<(), String>>;
 
 enum Job {
@@ -95,8 +107,35 @@ impl Lite {
         read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Read(Box::new(move |conn| {
+        let job = Job::Read(Box::new(move |conn, _| {
             let _ = reply.send(read(conn));
+        }));
+        self.tx.send(job).await.map_err(|_| StoreError::Write(STOPPED.into()))?;
+        answer.await.map_err(|_| StoreError::Write(STOPPED.into()))?
+    }
+
+    /// Like [`Lite::read`], but remembers the value under `key` and answers from memory until another
+    /// connection commits anything (SQLite's `data_version`, read at the start of every turn). The
+    /// worker's own writes are check rows only, so a value read from any other table is never stale.
+    pub(crate) async fn read_memo<T: Clone + Send + 'static>(
+        &self,
+        key: String,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Read(Box::new(move |conn, memo: &mut Memo| {
+            if let Some(known) = memo.values.get(&key).and_then(|v| v.downcast_ref::<T>()) {
+                let _ = reply.send(Ok(known.clone()));
+                return;
+            }
+            let value = read(conn);
+            if let Ok(v) = &value {
+                if memo.values.len() >= MEMO_CAPACITY {
+                    memo.values.clear();
+                }
+                memo.values.insert(key, Box::new(v.clone()));
+            }
+            let _ = reply.send(value);
         }));
         self.tx.send(job).await.map_err(|_| StoreError::Write(STOPPED.into()))?;
         answer.await.map_err(|_| StoreError::Write(STOPPED.into()))?
@@ -135,6 +174,7 @@ pub(crate) fn query(
 
 /// The worker: one turn per batch of queued jobs, until every sender is gone.
 fn work(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut memo = Memo::default();
     let mut reads: Vec<Read> = Vec::new();
     let mut inserts: Vec<(Box<CheckRow>, Reply)> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
@@ -148,18 +188,33 @@ fn work(conn: &Connection, mut rx: mpsc::Receiver<Job>) {
                 next = rx.try_recv().ok();
             }
         }
-        turn(conn, &mut reads, &mut inserts);
+        turn(conn, &mut memo, &mut reads, &mut inserts);
     }
 }
 
 /// Runs one turn's jobs in one transaction: the reads (answered at once) and then the check rows
 /// (answered after the commit). A turn with rows takes the write lock from the start, so its reads and
 /// writes share one transaction; a turn of reads only takes a snapshot.
-fn turn(conn: &Connection, reads: &mut Vec<Read>, inserts: &mut Vec<(Box<CheckRow>, Reply)>) {
+fn turn(conn: &Connection, memo: &mut Memo, reads: &mut Vec<Read>, inserts: &mut Vec<(Box<CheckRow>, Reply)>) {
     // If BEGIN fails, each statement runs in a transaction of its own instead.
     let began = statement(conn, if inserts.is_empty() { "BEGIN" } else { "BEGIN IMMEDIATE" }).is_ok();
+    if !reads.is_empty() {
+        // Read inside the transaction, so the memo and the reads see the same snapshot. If it cannot be
+        // read, nothing is remembered.
+        match conn.prepare_cached("PRAGMA data_version").and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0))) {
+            Ok(version) if version == memo.data_version => {}
+            Ok(version) => {
+                memo.values.clear();
+                memo.data_version = version;
+            }
+            Err(_) => {
+                memo.values.clear();
+                memo.data_version = -1;
+            }
+        }
+    }
     for read in reads.drain(..) {
-        read(conn);
+        read(conn, memo);
     }
     if inserts.is_empty() {
         if began {

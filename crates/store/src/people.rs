@@ -285,7 +285,7 @@ impl Store {
         let p = match &self.hot {
             HotPath::Sqlite(lite) => {
                 let hash = hash.to_owned();
-                lite.read(move |conn| {
+                lite.read_memo(format!("principal:{hash}"), move |conn| {
                     let mut found = None;
                     lite::query(conn, SQL, &[&hash], |row| {
                         found = Some(person_from(row)?);

@@ -28,6 +28,7 @@ on_both!(
     rate_limit_windows_count_and_reset,
     outreach_is_never_approved_by_its_proposer,
     tokens_stop_working_when_revoked_or_suspended,
+    concurrent_checks_commit_together_beside_other_writes,
 );
 
 fn query(employee: PersonId) -> FactsQuery<'static> {
@@ -225,6 +226,46 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     c.db.drop_db().await;
 }
 
+/// Check rows are group-committed (on SQLite by their own connection, beside the one that makes every
+/// other write): concurrent checks and requests all land, and a bad row fails alone.
+async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend) {
+    let c = company(backend).await;
+    let store = c.db.store.clone();
+    let checks: Vec<_> = (0..100)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_check(&new_check(c.erin), &pending(), NOW).await })
+        })
+        .collect();
+    let stranger = {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_check(&new_check(PersonId::new()), &pending(), NOW).await })
+    };
+    let requests: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            let new = NewRequest {
+                requester: c.kim,
+                summary: format!("Printer {i} jams").parse().unwrap(),
+                category: None,
+                channels: BTreeSet::new(),
+            };
+            tokio::spawn(async move { store.create_request(&new, NOW).await })
+        })
+        .collect();
+    for check in checks {
+        check.await.unwrap().unwrap();
+    }
+    for request in requests {
+        request.await.unwrap().unwrap();
+    }
+    assert!(stranger.await.unwrap().is_err(), "a check for nobody breaks the foreign key");
+    let all = FactsQuery { count_up_to: 1000, ..query(c.erin) };
+    assert_eq!(store.check_facts(&all).await.unwrap().recent_checks, 100);
+    assert_eq!(store.check_facts(&query(c.kim)).await.unwrap().requests.len(), 10);
+    c.db.drop_db().await;
+}
+
 async fn a_locked_check_cannot_pass(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
@@ -286,7 +327,12 @@ async fn tokens_stop_working_when_revoked_or_suspended(backend: Backend) {
     store.create_token(c.sam, "hash-3", "cli", NOW).await.unwrap();
     let mut suspended = staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142");
     suspended.status = PersonStatus::Suspended;
-    store.import_people(&[suspended], NOW, |_| {}).await.unwrap();
+    assert!(store.principal_by_token("hash-3").await.unwrap().is_some());
+    // Suspended through another handle (as `bonafide import` in another process would): the lookup
+    // that succeeded a moment ago must not be answered from memory.
+    let other = Store::connect(&c.db.url).await.unwrap();
+    other.import_people(&[suspended], NOW, |_| {}).await.unwrap();
+    other.close().await;
     assert!(store.principal_by_token("hash-3").await.unwrap().is_none());
     c.db.drop_db().await;
 }
