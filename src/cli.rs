@@ -1,11 +1,11 @@
 //! Command-line arguments and dispatch.
 
 use crate::settings::{Overrides, Settings};
-use crate::{InvalidInputError, bench, demo, import, serve};
+use crate::{InvalidInputError, TamperedError, bench, demo, import, serve};
 use anyhow::Context;
 use bonafide_auth::ApiToken;
 use bonafide_domain::Email;
-use bonafide_store::Store;
+use bonafide_store::{Actor, AuditEvent, Outcome, Store};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -30,9 +30,24 @@ enum Command {
     Token(TokenCommand),
     /// Import the directory from a CSV file (header-driven; all or nothing unless --skip-invalid).
     Import(ImportArgs),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 4 naming the first broken link if any entry was altered or removed.
+    Verify {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Settings shared by every command that touches the database.
@@ -142,7 +157,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| InvalidInputError(format!("nobody in the directory has the email {email}")))?;
             let token = ApiToken::generate();
-            store.create_token(person.id, token.hash().as_str(), &label, time::OffsetDateTime::now_utc()).await?;
+            let now = time::OffsetDateTime::now_utc();
+            store.create_token(person.id, token.hash().as_str(), &label, now).await?;
+            let event = AuditEvent::new(&Actor::system(), "token.created", email.as_str(), Outcome::Ok)
+                .with(serde_json::json!({ "label": label, "via": "cli" }));
+            store.audit(&[event], now).await?;
             if json {
                 println!(
                     "{}",
@@ -157,6 +176,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings =
                 Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
             import::run(&settings, &a.file, a.skip_invalid, a.json).await
+        }
+        Command::Audit(AuditCommand::Verify { common, json }) => {
+            let settings =
+                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let store = connect(&settings.db).await?;
+            store.migrate().await.context("applying migrations")?;
+            let bar = crate::progress::bar(None, "entries", json);
+            let verdict = store.verify_audit(|n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string(&verdict)?);
+            }
+            match verdict.broken {
+                None => {
+                    if !json {
+                        println!("audit log intact: {} entries, every link verified", verdict.entries);
+                    }
+                    Ok(())
+                }
+                Some(b) => Err(TamperedError(format!("audit log broken at entry {}: {}", b.seq, b.problem)).into()),
+            }
         }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
     }

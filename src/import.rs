@@ -10,11 +10,9 @@ use crate::cli::connect;
 use crate::settings::Settings;
 use anyhow::Context;
 use bonafide_domain::{Email, InvalidInput, PersonStatus, PhoneNumber, PhoneRegion, Roles};
-use bonafide_store::NewPerson;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use bonafide_store::{Actor, AuditEvent, NewPerson, Outcome};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::Path;
 
 /// A CSV row that could not be imported.
@@ -215,18 +213,7 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
     if errors.is_empty() || skip_invalid {
         let store = connect(&settings.db).await?;
         store.migrate().await.context("applying migrations")?;
-        let bar = ProgressBar::with_draw_target(
-            Some(u64::try_from(people.len()).unwrap_or(0)),
-            if json || !std::io::stderr().is_terminal() {
-                ProgressDrawTarget::hidden()
-            } else {
-                ProgressDrawTarget::stderr()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} people")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = crate::progress::bar(Some(u64::try_from(people.len()).unwrap_or(0)), "people", json);
         let rows: Vec<NewPerson> = people.into_iter().map(|(_, p)| p).collect();
         let now = time::OffsetDateTime::now_utc();
         let (created, updated) = store
@@ -239,6 +226,9 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
                 other => anyhow::Error::from(other),
             })?;
         bar.finish_and_clear();
+        let detail = serde_json::json!({ "file": name, "created": created, "updated": updated, "via": "cli" });
+        let event = AuditEvent::new(&Actor::system(), "directory.imported", name.to_string(), Outcome::Ok);
+        store.audit(&[event.with(detail)], now).await?;
         report.created = created;
         report.updated = updated;
         report.imported = true;

@@ -2,12 +2,14 @@
 //! code in one place.
 //!
 //! Exit codes: 0 success; 1 failure (database unreachable, I/O, a failed benchmark); 2 usage error;
-//! 3 invalid input (a bad CSV row, a malformed setting or secret, an unknown email).
+//! 3 invalid input (a bad CSV row, a malformed setting or secret, an unknown email); 4 the audit log's
+//! hash chain is broken (`audit verify`).
 
 mod bench;
 mod cli;
 mod demo;
 mod import;
+mod progress;
 mod serve;
 mod settings;
 
@@ -18,6 +20,11 @@ use std::process::ExitCode;
 // them on arena locks under load, mimalloc keeps per-thread heaps.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The audit log's hash chain is broken; exits with code 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TamperedError(pub String);
 
 /// Input that the user must fix; exits with code 3.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +44,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<InvalidInputError>().is_some() { ExitCode::from(3) } else { ExitCode::from(1) }
+            if e.downcast_ref::<InvalidInputError>().is_some() {
+                ExitCode::from(3)
+            } else if e.downcast_ref::<TamperedError>().is_some() {
+                ExitCode::from(4)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -61,6 +61,26 @@ fn a_clean_import_then_a_token_shown_once() {
 }
 
 #[test]
+fn audit_verify_passes_then_names_the_entry_altered_in_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();
+    assert_eq!(bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]).status.code(), Some(0));
+    let token = ["token", "create", "--db", "sqlite://t.db", "--email", "erin@example.com"];
+    assert_eq!(bonafide(dir.path(), &token).status.code(), Some(0));
+    let out = bonafide(dir.path(), &["audit", "verify", "--db", "sqlite://t.db", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["entries"].as_i64(), v["broken"].is_null()), (Some(2), true));
+
+    let db = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+    db.execute("UPDATE audit_log SET target = 'mallory@example.com' WHERE seq = 2", []).unwrap();
+    drop(db);
+    let out = bonafide(dir.path(), &["audit", "verify", "--db", "sqlite://t.db"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("broken at entry 2"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn usage_errors_and_missing_secrets_have_their_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(bonafide(dir.path(), &["no-such-command"]).status.code(), Some(2));

@@ -6,6 +6,8 @@
 //! and writes them together. A caller is answered only after its row is committed, so "recorded" still
 //! means durable.
 
+use crate::audit::{AuditEvent, append_in};
+use crate::codec::from_millis;
 use crate::{StoreError, dynamic};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
@@ -42,6 +44,8 @@ pub(crate) struct CheckRow {
     pub reasons: String,
     pub staffer: Option<String>,
     pub at: i64,
+    /// Its `check.created` audit entry, committed with it.
+    pub audit: AuditEvent,
 }
 
 type Job = (CheckRow, oneshot::Sender<Result<(), String>>);
@@ -98,7 +102,18 @@ impl CheckBatcher {
     }
 }
 
-async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+/// Inserts `rows` and their audit entries in one transaction.
+async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    insert_rows(&mut tx, rows).await?;
+    let events: Vec<AuditEvent> = rows.iter().map(|r| r.audit.clone()).collect();
+    let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
+    append_in(&mut tx, &events, from_millis(at)?).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_rows(conn: &mut sqlx::AnyConnection, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
     let mut sql = String::from(INSERT_PREFIX);
     for i in 0..rows.len() {
         let p = i * 14;
@@ -129,6 +144,6 @@ async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
             .bind(r.at)
             .bind(r.at);
     }
-    query.execute(pool).await?;
+    query.execute(conn).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Contact checks, challenge attempts and security alerts.
 
 use crate::HotPath;
+use crate::audit::{Actor, AuditEvent, Outcome, append_in};
 use crate::batch::CheckRow;
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
@@ -103,9 +104,17 @@ impl Store {
         &self,
         new: &NewCheck,
         a: &Assessment,
+        actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<CheckId, StoreError> {
         let id = CheckId::new();
+        let audit = AuditEvent::new(actor, "check.created", id.to_string(), Outcome::Ok).with(serde_json::json!({
+            "channel": new.channel.as_str(),
+            "claimed_staff_id": new.claimed_staff_id.as_ref().map(ToString::to_string),
+            "request_key": new.request_key.map(|k| k.to_string()),
+            "verdict": a.verdict.as_str(),
+            "reasons": a.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        }));
         let row = CheckRow {
             id: id.to_string(),
             employee: new.employee.to_string(),
@@ -120,6 +129,7 @@ impl Store {
             reasons: join(a.reasons.iter().map(|r| r.as_str())),
             staffer: a.staffer.map(|s| s.to_string()),
             at: millis(now),
+            audit,
         };
         match &self.hot {
             HotPath::Sqlite(lite) => lite.insert_check(row).await?,
@@ -146,6 +156,7 @@ impl Store {
         id: CheckId,
         max: u32,
         alert_message: &str,
+        actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<Option<ChallengeState>, StoreError> {
         let mut tx = self.write.begin().await?;
@@ -169,24 +180,39 @@ impl Store {
             locked: flag(row.try_get("locked")?),
             passed: false,
         };
+        let detail = serde_json::json!({ "failures": state.failures });
+        let mut events = vec![AuditEvent::new(actor, "challenge.failed", id.to_string(), Outcome::Denied).with(detail)];
         if state.locked {
             let employee: String = row.try_get("employee_id")?;
             insert_alert(&mut tx, "challenge_locked", "high", Some(&employee), Some(id), alert_message, now).await?;
+            events.push(AuditEvent::new(actor, "challenge.locked", id.to_string(), Outcome::Denied));
         }
+        append_in(&mut tx, &events, now).await?;
         tx.commit().await?;
         Ok(Some(state))
     }
 
     /// Marks the challenge passed; false when the check is locked.
-    pub async fn record_challenge_pass(&self, id: CheckId, now: OffsetDateTime) -> Result<bool, StoreError> {
+    pub async fn record_challenge_pass(
+        &self,
+        id: CheckId,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE contact_checks SET passed = 1, last_failed = 0, updated_at = $2 WHERE id = $1 AND locked = 0",
         )
         .bind(id.to_string())
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let passed = done.rows_affected() == 1;
+        if passed {
+            append_in(&mut tx, &[AuditEvent::new(actor, "challenge.passed", id.to_string(), Outcome::Ok)], now).await?;
+        }
+        tx.commit().await?;
+        Ok(passed)
     }
 
     /// Stores the latest assessment of a check, made from challenge progress `seen`. Returns false (and

@@ -5,6 +5,7 @@
 //! rate limits, request numbering — is decided here by single atomic statements, never in memory.
 #![deny(missing_docs)]
 
+mod audit;
 mod batch;
 mod checks;
 mod codec;
@@ -17,6 +18,7 @@ mod requests;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
 pub use checks::{Alert, CheckRecord, NewCheck};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};

@@ -17,8 +17,10 @@
 //! value it looked at while planning (a `LIMIT $n`) is bound again, which is every execution.
 
 use crate::StoreError;
+use crate::audit::{self, AuditEvent};
 use crate::batch::CheckRow;
 use crate::codec::Columns;
+use crate::codec::from_millis;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::any::Any;
@@ -267,8 +269,16 @@ fn checkpoint(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
     }
 }
 
-/// Inserts `rows` in the open transaction.
+/// Inserts `rows` and their audit entries in the open transaction.
 fn insert_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
+    insert_check_rows(conn, rows)?;
+    let events: Vec<AuditEvent> = rows.iter().map(|r| r.audit.clone()).collect();
+    let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
+    let at = from_millis(at).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    audit::append_lite(conn, &events, at)
+}
+
+fn insert_check_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
     let mut statement = conn.prepare_cached(&crate::batch::INSERT_ONE.replace('$', "?"))?;
     for r in rows {
         let params: [&dyn ToSql; 13] = [

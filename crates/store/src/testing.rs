@@ -48,6 +48,12 @@ impl TestDb {
         Ok(Self { store, url, cleanup })
     }
 
+    /// Runs `sql` directly on the database, bypassing the store: for tests that tamper with rows.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = self.store.write.execute(crate::dynamic(sql.to_owned())).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Closes the store and removes the database.
     pub async fn drop_db(self) {
         self.store.close().await;

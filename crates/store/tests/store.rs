@@ -29,6 +29,8 @@ on_both!(
     outreach_is_never_approved_by_its_proposer,
     tokens_stop_working_when_revoked_or_suspended,
     concurrent_checks_commit_together_beside_other_writes,
+    the_audit_chain_verifies_and_names_the_first_altered_entry,
+    removing_audit_entries_breaks_the_chain,
 );
 
 fn query(employee: PersonId) -> FactsQuery<'static> {
@@ -197,9 +199,9 @@ fn new_check(employee: PersonId) -> NewCheck {
 async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) {
     let c = company(backend).await;
     let store = c.db.store.clone();
-    let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
+    let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().recent_checks, 1);
-    store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
+    store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     let capped = FactsQuery { count_up_to: 1, ..query(c.erin) };
     assert_eq!(store.check_facts(&capped).await.unwrap().recent_checks, 1, "the count stops at the limit");
     let later = FactsQuery { checks_since: NOW + Duration::seconds(1), ..query(c.erin) };
@@ -209,7 +211,9 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     assert_eq!(stored.input.asked_for, BTreeSet::from([Ask::SoftwareInstall]));
     let attempts = (0..20).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.record_challenge_failure(id, 5, "locked", NOW).await.unwrap() })
+        tokio::spawn(
+            async move { store.record_challenge_failure(id, 5, "locked", &Actor::system(), NOW).await.unwrap() },
+        )
     });
     let mut counted = 0;
     for a in attempts {
@@ -234,12 +238,14 @@ async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend)
     let checks: Vec<_> = (0..100)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.create_check(&new_check(c.erin), &pending(), NOW).await })
+            tokio::spawn(async move { store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await })
         })
         .collect();
     let stranger = {
         let store = store.clone();
-        tokio::spawn(async move { store.create_check(&new_check(PersonId::new()), &pending(), NOW).await })
+        tokio::spawn(
+            async move { store.create_check(&new_check(PersonId::new()), &pending(), &Actor::system(), NOW).await },
+        )
     };
     let requests: Vec<_> = (0..10)
         .map(|i| {
@@ -269,13 +275,18 @@ async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend)
 async fn a_locked_check_cannot_pass(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    let id = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
-    assert!(store.record_challenge_failure(id, 2, "x", NOW).await.unwrap().is_some_and(|s| !s.locked));
-    assert!(store.record_challenge_failure(id, 2, "x", NOW).await.unwrap().is_some_and(|s| s.locked));
-    assert!(!store.record_challenge_pass(id, NOW).await.unwrap());
-    let other = store.create_check(&new_check(c.erin), &pending(), NOW).await.unwrap();
-    assert!(store.record_challenge_pass(other, NOW).await.unwrap());
-    assert!(store.record_challenge_failure(other, 5, "x", NOW).await.unwrap().is_none(), "passed checks stay passed");
+    let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    assert!(
+        store.record_challenge_failure(id, 2, "x", &Actor::system(), NOW).await.unwrap().is_some_and(|s| !s.locked)
+    );
+    assert!(store.record_challenge_failure(id, 2, "x", &Actor::system(), NOW).await.unwrap().is_some_and(|s| s.locked));
+    assert!(!store.record_challenge_pass(id, &Actor::system(), NOW).await.unwrap());
+    let other = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    assert!(store.record_challenge_pass(other, &Actor::system(), NOW).await.unwrap());
+    assert!(
+        store.record_challenge_failure(other, 5, "x", &Actor::system(), NOW).await.unwrap().is_none(),
+        "passed checks stay passed"
+    );
     c.db.drop_db().await;
 }
 
@@ -345,4 +356,54 @@ async fn sqlite_runs_in_wal_with_normal_sync_and_foreign_keys() {
         assert_eq!((journal.as_str(), sync, fk), ("wal", 1, 1));
     }
     db.drop_db().await;
+}
+
+async fn audited_company(backend: Backend) -> Company {
+    let c = company(backend).await;
+    let store = &c.db.store;
+    let admin = Actor { id: Some(c.kim), label: "kim@example.com".into(), client: "192.0.2.7".into() };
+    for i in 0..3 {
+        let e = AuditEvent::new(&admin, "token.created", format!("token-{i}"), Outcome::Ok);
+        store.audit(&[e], NOW).await.unwrap();
+    }
+    let check = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    store.record_challenge_failure(check, 5, "x", &Actor::system(), NOW).await.unwrap();
+    let denied = AuditEvent::new(&Actor::default(), "signin.password", "nobody@example.com", Outcome::Denied);
+    store.audit(&[denied.with(serde_json::json!({"why": "unknown account"}))], NOW).await.unwrap();
+    c
+}
+
+async fn the_audit_chain_verifies_and_names_the_first_altered_entry(backend: Backend) {
+    let c = audited_company(backend).await;
+    let store = &c.db.store;
+    let ok = store.verify_audit(|_| {}).await.unwrap();
+    assert_eq!((ok.entries, ok.broken), (6, None));
+    let newest = store.audit_entries(&AuditFilter::default(), 10).await.unwrap();
+    assert_eq!(newest.iter().map(|e| e.seq).collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1]);
+    assert_eq!(newest[0].outcome, "denied");
+    assert_eq!(newest[1].action, "challenge.failed");
+    assert_eq!(newest[2].action, "check.created");
+    assert_eq!(newest[5].prev_hash, GENESIS);
+    let tokens = AuditFilter { action_prefix: Some("token".into()), ..AuditFilter::default() };
+    assert_eq!(store.audit_entries(&tokens, 10).await.unwrap().len(), 3);
+    let by_kim = AuditFilter { actor: Some("kim@example.com".into()), before_seq: Some(3), ..AuditFilter::default() };
+    assert_eq!(store.audit_entries(&by_kim, 10).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 1]);
+
+    // Someone with database access rewrites who did it.
+    assert_eq!(c.db.execute_raw("UPDATE audit_log SET actor = 'erin@example.com' WHERE seq = 2").await.unwrap(), 1);
+    let broken = store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
+    assert_eq!(broken.seq, 2);
+    assert!(broken.problem.contains("altered"), "{}", broken.problem);
+    c.db.drop_db().await;
+}
+
+async fn removing_audit_entries_breaks_the_chain(backend: Backend) {
+    let c = audited_company(backend).await;
+    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 6").await.unwrap();
+    let broken = c.db.store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
+    assert_eq!(broken.seq, 6, "removing the newest entry is caught by the head: {}", broken.problem);
+    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
+    let broken = c.db.store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
+    assert_eq!((broken.seq, broken.problem.contains("missing")), (3, true), "{}", broken.problem);
+    c.db.drop_db().await;
 }

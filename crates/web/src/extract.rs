@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use bonafide_auth::TokenHash;
 use bonafide_domain::Role;
-use bonafide_store::Principal;
+use bonafide_store::{Actor, Principal};
 use serde::de::DeserializeOwned;
 
 /// A JSON body. Syntax errors answer 400; wrong or missing fields answer 422 naming the field.
@@ -85,6 +85,25 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
             ApiError::Invalid(vec![FieldError { field, message }])
         })
     }
+}
+
+/// The client's address as the server saw it (empty when unknown, e.g. in tests that call the router
+/// directly). Never fails.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default()))
+    }
+}
+
+/// The audit log's view of `who`, acting from `client`.
+pub fn actor(who: &Principal, client: &ClientAddr) -> Actor {
+    Actor { id: Some(who.id), label: who.email.to_string(), client: client.0.clone() }
 }
 
 /// Any signed-in person (everyone is an employee).

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, ApiPath, Employee};
+use crate::extract::{ApiJson, ApiPath, ClientAddr, Employee, actor};
 use crate::routes::rate_limit;
 use crate::routes::views::{StaffRef, photo_url};
 use axum::Json;
@@ -197,6 +197,7 @@ fn view(id: CheckId, a: &Assessment, found: &CheckFacts, challenge: ChallengeSta
 /// `POST /api/v1/checks`: every signed-in person.
 pub(crate) async fn create(
     Employee(me): Employee,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<CheckView>), ApiError> {
@@ -207,7 +208,7 @@ pub(crate) async fn create(
     if found.recent_checks >= state.config.checks_per_minute {
         return Err(ApiError::RateLimited { retry_after: 60 });
     }
-    let id = state.store.create_check(&input, &a, state.clock.now()).await?;
+    let id = state.store.create_check(&input, &a, &actor(&me, &client), state.clock.now()).await?;
     tracing::info!(check = %id, verdict = a.verdict.as_str(), "contact check");
     Ok((StatusCode::CREATED, Json(view(id, &a, &found, ChallengeState::default()))))
 }
@@ -243,6 +244,7 @@ pub(crate) struct ChallengeBody {
 /// `POST /api/v1/checks/{id}/challenge` `{code}`: only the employee who opened the check.
 pub(crate) async fn challenge(
     Employee(me): Employee,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChallengeBody>,
@@ -264,15 +266,17 @@ pub(crate) async fn challenge(
         if state.secret.accepts(&subject, &body.code, now) {
             // Read back what the database holds, pass or lock: wrong codes counted meanwhile by other
             // answers are part of it, and the assessment stored below must be made from exactly that.
-            state.store.record_challenge_pass(check.id, now).await?;
+            state.store.record_challenge_pass(check.id, &actor(&me, &client), now).await?;
             challenge = reload(&state, check.id).await?;
         } else {
             let message = lock_message(&me, &check, staffer);
-            challenge =
-                match state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, now).await? {
-                    Some(c) => c,
-                    None => reload(&state, check.id).await?,
-                };
+            let who = actor(&me, &client);
+            let counted =
+                state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, &who, now).await?;
+            challenge = match counted {
+                Some(c) => c,
+                None => reload(&state, check.id).await?,
+            };
             if challenge.locked {
                 tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
             }

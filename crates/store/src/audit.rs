@@ -1,0 +1,367 @@
+//! The audit log: append-only and hash-chained.
+//!
+//! Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical form (a JSON
+//! array of its columns, as stored), starting from 64 zeros. `audit_head` holds the newest sequence
+//! number and hash: appending takes that row first (a row lock on PostgreSQL, the write lock on SQLite),
+//! so concurrent appenders on any number of instances queue and the chain never forks. Altering,
+//! inserting or removing any entry, the newest included, breaks a link that [`Store::verify_audit`]
+//! names. (Whoever can rewrite the whole table and the head can forge a consistent chain; exporting the
+//! head hash elsewhere now and then anchors it.)
+
+use crate::codec::{from_millis, millis};
+use crate::{Store, StoreError, dynamic};
+use bonafide_domain::PersonId;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Refused: wrong credentials, missing role or CSRF token, rate limit.
+    Denied,
+}
+
+impl Outcome {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// Who acted and from where; attached to every event of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    /// The person, when known.
+    pub id: Option<PersonId>,
+    /// Their email, or what identifies an unknown actor (`anonymous`, `system`, a typed email).
+    pub label: String,
+    /// The client's address, when known.
+    pub client: String,
+}
+
+impl Actor {
+    /// Bonafide itself (CLI commands, background work).
+    pub fn system() -> Self {
+        Self { id: None, label: "system".into(), client: String::new() }
+    }
+}
+
+/// One security-relevant event to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Who did it.
+    pub actor: Actor,
+    /// What, as `area.verb` (`signin.password`, `check.created`, `token.revoked`, …).
+    pub action: &'static str,
+    /// What it was done to (an id, a key, an email), or empty.
+    pub target: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Anything else worth keeping (never a secret).
+    pub detail: serde_json::Value,
+}
+
+impl AuditEvent {
+    /// An event with no detail.
+    pub fn new(actor: &Actor, action: &'static str, target: impl Into<String>, outcome: Outcome) -> Self {
+        Self { actor: actor.clone(), action, target: target.into(), outcome, detail: serde_json::Value::Null }
+    }
+
+    /// Adds detail.
+    #[must_use]
+    pub fn with(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who, when known.
+    pub actor_id: Option<String>,
+    /// Who, as a label.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub target: String,
+    /// `ok` or `denied`.
+    pub outcome: String,
+    /// JSON detail, as stored.
+    pub detail: String,
+    /// The client's address.
+    pub client: String,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+impl AuditEntry {
+    fn link(&self) -> String {
+        let canonical = serde_json::json!([
+            self.seq,
+            millis(self.at),
+            self.actor_id,
+            self.actor,
+            self.action,
+            self.target,
+            self.outcome,
+            self.detail,
+            self.client
+        ]);
+        let mut h = Sha256::new();
+        h.update(self.prev_hash.as_bytes());
+        h.update(b"\n");
+        h.update(canonical.to_string().as_bytes());
+        hex::encode(h.finalize())
+    }
+}
+
+/// What [`Store::verify_audit`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditVerification {
+    /// Entries checked.
+    pub entries: i64,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokenLink {
+    /// The first sequence number that does not verify.
+    pub seq: i64,
+    /// Why, in words.
+    pub problem: String,
+}
+
+/// Filters for browsing the log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only actions starting with this (`signin`, `check.created`).
+    pub action_prefix: Option<String>,
+    /// Only this actor label (email), exactly.
+    pub actor: Option<String>,
+    /// Only entries with `seq` below this (for paging backwards).
+    pub before_seq: Option<i64>,
+    /// Only this outcome.
+    pub outcome: Option<Outcome>,
+}
+
+/// Chains `events` after (`head_seq`, `head_hash`) at `at`.
+pub(crate) fn chain(head_seq: i64, head_hash: &str, at: OffsetDateTime, events: &[AuditEvent]) -> Vec<AuditEntry> {
+    let mut prev = head_hash.to_owned();
+    let mut out = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        let mut entry = AuditEntry {
+            seq: head_seq + 1 + i64::try_from(i).unwrap_or(i64::MAX - head_seq - 1),
+            at,
+            actor_id: e.actor.id.map(|p| p.to_string()),
+            actor: e.actor.label.clone(),
+            action: e.action.to_owned(),
+            target: e.target.clone(),
+            outcome: e.outcome.as_str().to_owned(),
+            detail: if e.detail.is_null() { "{}".to_owned() } else { e.detail.to_string() },
+            client: e.actor.client.clone(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.link();
+        prev.clone_from(&entry.hash);
+        out.push(entry);
+    }
+    out
+}
+
+/// The columns of `audit_log`, in insert order.
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO audit_log \
+    (seq, at, actor_id, actor, action, target, outcome, detail, client, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Takes the head for `n` new entries: returns the sequence number and hash before them. Must run in the
+/// transaction that inserts them; the UPDATE holds the head until commit.
+pub(crate) const TAKE_HEAD: &str = "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash";
+
+/// Moves the head's hash to the newest entry.
+pub(crate) const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+
+/// Appends `events` in the open sqlx transaction `tx`.
+pub(crate) async fn append_in(
+    tx: &mut sqlx::AnyConnection,
+    events: &[AuditEvent],
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let head = sqlx::query(TAKE_HEAD).bind(n).fetch_one(&mut *tx).await?;
+    let (seq, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+    let entries = chain(seq - n, &hash, at, events);
+    for e in &entries {
+        sqlx::query(INSERT_ENTRY)
+            .bind(e.seq)
+            .bind(millis(e.at))
+            .bind(e.actor_id.clone())
+            .bind(e.actor.clone())
+            .bind(e.action.clone())
+            .bind(e.target.clone())
+            .bind(e.outcome.clone())
+            .bind(e.detail.clone())
+            .bind(e.client.clone())
+            .bind(e.prev_hash.clone())
+            .bind(e.hash.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(last) = entries.last() {
+        sqlx::query(SET_HEAD_HASH).bind(last.hash.clone()).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Appends `events` in the open rusqlite transaction.
+pub(crate) fn append_lite(
+    conn: &rusqlite::Connection,
+    events: &[AuditEvent],
+    at: OffsetDateTime,
+) -> Result<(), rusqlite::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let (seq, hash): (i64, String) =
+        conn.prepare_cached(&TAKE_HEAD.replace('$', "?"))?.query_row([n], |r| Ok((r.get("seq")?, r.get("hash")?)))?;
+    let entries = chain(seq - n, &hash, at, events);
+    let mut insert = conn.prepare_cached(&INSERT_ENTRY.replace('$', "?"))?;
+    for e in &entries {
+        insert.execute(rusqlite::params![
+            e.seq,
+            millis(e.at),
+            e.actor_id,
+            e.actor,
+            e.action,
+            e.target,
+            e.outcome,
+            e.detail,
+            e.client,
+            e.prev_hash,
+            e.hash
+        ])?;
+    }
+    if let Some(last) = entries.last() {
+        conn.prepare_cached(&SET_HEAD_HASH.replace('$', "?"))?.execute([&last.hash])?;
+    }
+    Ok(())
+}
+
+fn entry_from(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at: from_millis(row.try_get("at")?)?,
+        actor_id: row.try_get("actor_id")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        client: row.try_get("client")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// Entries read per page while verifying.
+const VERIFY_PAGE: i64 = 5000;
+
+impl Store {
+    /// Appends `events` in one transaction.
+    pub async fn audit(&self, events: &[AuditEvent], now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        append_in(&mut tx, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest entries matching `filter`, newest first, at most `limit`.
+    pub async fn audit_entries(&self, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = limit.clamp(1, 1000);
+        let rows = sqlx::query(dynamic(format!(
+            "SELECT * FROM audit_log \
+             WHERE ($1 IS NULL OR action LIKE $1) AND ($2 IS NULL OR actor = $2) \
+               AND ($3 IS NULL OR seq < $3) AND ($4 IS NULL OR outcome = $4) \
+             ORDER BY seq DESC LIMIT {limit}"
+        )))
+        .bind(filter.action_prefix.as_ref().map(|p| format!("{}%", p.replace(['%', '_'], ""))))
+        .bind(filter.actor.clone())
+        .bind(filter.before_seq)
+        .bind(filter.outcome.map(Outcome::as_str))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(entry_from).collect()
+    }
+
+    /// Walks the whole chain in order and reports the first broken link: a row whose hash does not
+    /// match its content, whose `prev_hash` is not the previous row's hash, a gap in the sequence, or a
+    /// head that does not match the newest row.
+    pub async fn verify_audit(&self, mut progress: impl FnMut(i64)) -> Result<AuditVerification, StoreError> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.read).await?;
+        let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+        let (mut expected_seq, mut prev) = (1_i64, GENESIS.to_owned());
+        let broken = |seq: i64, problem: String| {
+            Ok(AuditVerification { entries: seq - 1, broken: Some(BrokenLink { seq, problem }) })
+        };
+        loop {
+            let rows = sqlx::query(dynamic(format!(
+                "SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT {VERIFY_PAGE}"
+            )))
+            .bind(expected_seq)
+            .fetch_all(&self.read)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let e = entry_from(row)?;
+                if e.seq != expected_seq {
+                    return broken(expected_seq, format!("entry {expected_seq} is missing"));
+                }
+                if e.prev_hash != prev {
+                    return broken(e.seq, "its previous hash does not match the entry before it".into());
+                }
+                if e.link() != e.hash {
+                    return broken(e.seq, "its content does not match its hash (altered)".into());
+                }
+                prev = e.hash;
+                expected_seq += 1;
+            }
+            progress(expected_seq - 1);
+        }
+        let last = expected_seq - 1;
+        if last != head_seq {
+            return broken(last + 1, format!("the head says {head_seq} entries but {last} were found"));
+        }
+        if prev != head_hash {
+            return broken(last.max(1), "the head hash does not match the newest entry".into());
+        }
+        Ok(AuditVerification { entries: last, broken: None })
+    }
+}
