@@ -86,8 +86,7 @@ CREATE TABLE audit_log (
     prev_hash TEXT NOT NULL,
     hash      TEXT NOT NULL
 );
-CREATE INDEX audit_log_action ON audit_log (action, seq);
-CREATE INDEX audit_log_actor ON audit_log (actor_id, seq);
+-- No secondary index: every check adds an entry, and browsing walks back from the newest.
 
 CREATE TABLE audit_head (
     id   BIGINT PRIMARY KEY,

@@ -116,22 +116,37 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     fn link(&self) -> String {
-        let canonical = serde_json::json!([
+        // The canonical form: a JSON array of the columns, in order, written straight into the hash.
+        let canonical = (
             self.seq,
             millis(self.at),
-            self.actor_id,
-            self.actor,
-            self.action,
-            self.target,
-            self.outcome,
-            self.detail,
-            self.client
-        ]);
-        let mut h = Sha256::new();
-        h.update(self.prev_hash.as_bytes());
-        h.update(b"\n");
-        h.update(canonical.to_string().as_bytes());
-        hex::encode(h.finalize())
+            &self.actor_id,
+            &self.actor,
+            &self.action,
+            &self.target,
+            &self.outcome,
+            &self.detail,
+            &self.client,
+        );
+        let mut h = HashWriter(Sha256::new());
+        h.0.update(self.prev_hash.as_bytes());
+        h.0.update(b"\n");
+        // Serialising strings and integers into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut h, &canonical);
+        hex::encode(h.0.finalize())
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

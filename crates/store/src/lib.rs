@@ -15,6 +15,7 @@ mod lite;
 mod outreach;
 mod people;
 mod requests;
+mod signin;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -24,6 +25,7 @@ pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use people::{NewPerson, Person, Principal, StaffCard};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
+pub use signin::{Credentials, NewSession, Session, SessionStage};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};

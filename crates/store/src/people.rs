@@ -91,6 +91,19 @@ pub struct Principal {
     pub staff_id: Option<StaffId>,
 }
 
+impl From<Person> for Principal {
+    fn from(p: Person) -> Self {
+        Principal {
+            id: p.id,
+            email: p.email,
+            display_name: p.display_name,
+            roles: p.roles,
+            department: p.department,
+            staff_id: p.staff_id,
+        }
+    }
+}
+
 /// A directory entry with everything the security team manages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Person {
@@ -133,9 +146,9 @@ pub struct StaffCard {
     pub official_addresses: Vec<String>,
 }
 
-const PERSON_COLUMNS: &str = "id, email, display_name, department, roles, status, staff_id";
+pub(crate) const PERSON_COLUMNS: &str = "id, email, display_name, department, roles, status, staff_id";
 
-fn person_from(row: &dyn Columns) -> Result<Person, StoreError> {
+pub(crate) fn person_from(row: &dyn Columns) -> Result<Person, StoreError> {
     Ok(Person {
         id: parse("person id", &row.required("id")?)?,
         email: parse("email", &row.required("email")?)?,
@@ -306,14 +319,7 @@ impl Store {
         if p.status != PersonStatus::Active {
             return Ok(None);
         }
-        Ok(Some(Principal {
-            id: p.id,
-            email: p.email,
-            display_name: p.display_name,
-            roles: p.roles,
-            department: p.department,
-            staff_id: p.staff_id,
-        }))
+        Ok(Some(Principal::from(p)))
     }
 
     /// Stores a new API token hash for `person`.

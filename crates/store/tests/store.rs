@@ -31,6 +31,9 @@ on_both!(
     concurrent_checks_commit_together_beside_other_writes,
     the_audit_chain_verifies_and_names_the_first_altered_entry,
     removing_audit_entries_breaks_the_chain,
+    totp_steps_and_recovery_codes_are_accepted_once,
+    sessions_expire_idle_or_absolute_and_end_everywhere,
+    signin_failures_lock_a_subject_for_a_bounded_time,
 );
 
 fn query(employee: PersonId) -> FactsQuery<'static> {
@@ -405,5 +408,110 @@ async fn removing_audit_entries_breaks_the_chain(backend: Backend) {
     c.db.execute_raw("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
     let broken = c.db.store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
     assert_eq!((broken.seq, broken.problem.contains("missing")), (3, true), "{}", broken.problem);
+    c.db.drop_db().await;
+}
+
+async fn totp_steps_and_recovery_codes_are_accepted_once(backend: Backend) {
+    let c = company(backend).await;
+    let store = c.db.store.clone();
+    assert!(!store.accept_totp_step(c.erin, 10).await.unwrap(), "no TOTP enrolled");
+    store.set_password_hash(c.erin, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", NOW).await.unwrap();
+    store.set_totp_pending(c.erin, "v1.sealed", NOW).await.unwrap();
+    let creds = store.credentials(c.erin).await.unwrap();
+    assert_eq!((creds.totp_sealed, creds.totp_pending.as_deref()), (None, Some("v1.sealed")));
+    assert!(store.confirm_totp(c.erin, 100, NOW).await.unwrap());
+    assert!(!store.confirm_totp(c.erin, 101, NOW).await.unwrap(), "nothing pending any more");
+    assert_eq!(store.totp_last_step(c.erin).await.unwrap(), 100);
+    assert!(!store.accept_totp_step(c.erin, 100).await.unwrap(), "the enrolment code cannot sign in");
+    // The same code sent twice at once (two instances): exactly one wins.
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.accept_totp_step(c.erin, 101).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tries {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert!(!store.accept_totp_step(c.erin, 99).await.unwrap(), "older steps are refused");
+
+    store.replace_recovery_codes(c.erin, &["h1".into(), "h2".into()]).await.unwrap();
+    assert_eq!(store.credentials(c.erin).await.unwrap().recovery_codes_left, 2);
+    assert!(store.use_recovery_code(c.erin, "h1", NOW).await.unwrap());
+    assert!(!store.use_recovery_code(c.erin, "h1", NOW).await.unwrap());
+    assert!(!store.use_recovery_code(c.sam, "h2", NOW).await.unwrap(), "another person's code");
+    assert_eq!(store.credentials(c.erin).await.unwrap().recovery_codes_left, 1);
+    store.remove_totp(c.erin, NOW).await.unwrap();
+    let creds = store.credentials(c.erin).await.unwrap();
+    assert_eq!((creds.totp_sealed, creds.recovery_codes_left, creds.password_hash.is_some()), (None, 0, true));
+    c.db.drop_db().await;
+}
+
+async fn sessions_expire_idle_or_absolute_and_end_everywhere(backend: Backend) {
+    let c = company(backend).await;
+    let store = &c.db.store;
+    let idle = Duration::minutes(30);
+    let new = |hash: &'static str, person| NewSession {
+        token_hash: hash,
+        person,
+        stage: SessionStage::Full,
+        csrf: "csrf-1",
+        client: "192.0.2.1",
+        now: NOW,
+        expires_at: NOW + Duration::hours(8),
+    };
+    store.create_session(&new("s1", c.erin)).await.unwrap();
+    store.create_session(&new("s2", c.erin)).await.unwrap();
+    store.create_session(&new("s3", c.sam)).await.unwrap();
+    let s = store.session("s1", NOW + Duration::minutes(20), idle).await.unwrap().unwrap();
+    assert_eq!((s.principal.id, s.stage, s.csrf.as_str()), (c.erin, SessionStage::Full, "csrf-1"));
+    // Active at +20 min, so still alive at +45; idle from +45 to +80 is too long.
+    assert!(store.session("s1", NOW + Duration::minutes(45), idle).await.unwrap().is_some());
+    assert!(store.session("s1", NOW + Duration::minutes(80), idle).await.unwrap().is_none(), "idle expiry");
+    assert!(store.session("s2", NOW + Duration::minutes(31), idle).await.unwrap().is_none(), "never used since");
+    let mut t = NOW;
+    while t < NOW + Duration::hours(8) {
+        t += Duration::minutes(20);
+        let alive = store.session("s3", t, idle).await.unwrap().is_some();
+        assert_eq!(alive, t < NOW + Duration::hours(8), "absolute expiry at {t}");
+    }
+    store.create_session(&new("s4", c.erin)).await.unwrap();
+    store.create_session(&new("s5", c.erin)).await.unwrap();
+    assert_eq!(store.delete_sessions_of(c.erin).await.unwrap(), 4);
+    assert!(store.session("s5", NOW, idle).await.unwrap().is_none());
+    store.create_session(&new("s6", c.sam)).await.unwrap();
+    let mut suspended = staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142");
+    suspended.status = PersonStatus::Suspended;
+    store.import_people(&[suspended], NOW, |_| {}).await.unwrap();
+    assert!(store.session("s6", NOW, idle).await.unwrap().is_none(), "a suspended person's session is dead");
+    c.db.drop_db().await;
+}
+
+async fn signin_failures_lock_a_subject_for_a_bounded_time(backend: Backend) {
+    let c = company(backend).await;
+    let store = &c.db.store;
+    let (window, lock) = (Duration::minutes(15), Duration::minutes(5));
+    for i in 0..4 {
+        let t = NOW + Duration::seconds(i);
+        assert_eq!(store.record_signin_failure("account:x", t, window, 5, lock).await.unwrap(), None);
+    }
+    assert_eq!(store.signin_locked_until(&["account:x"], NOW).await.unwrap(), None);
+    let until = store.record_signin_failure("account:x", NOW + Duration::seconds(4), window, 5, lock).await.unwrap();
+    assert_eq!(until, Some(NOW + Duration::seconds(4) + lock));
+    let both = ["address:192.0.2.1", "account:x"];
+    assert_eq!(store.signin_locked_until(&both, NOW + Duration::minutes(1)).await.unwrap(), until);
+    assert_eq!(store.signin_locked_until(&both, NOW + Duration::minutes(6)).await.unwrap(), None, "locks end");
+    // Failures spread wider than the window never lock.
+    for i in 0..10 {
+        let t = NOW + Duration::hours(1) + Duration::minutes(16 * i);
+        assert_eq!(store.record_signin_failure("account:y", t, window, 5, lock).await.unwrap(), None);
+    }
+    store.record_signin_failure("account:z", NOW, window, 5, lock).await.unwrap();
+    store.clear_signin_failures("account:z").await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(store.record_signin_failure("account:z", NOW, window, 5, lock).await.unwrap(), None);
+    }
     c.db.drop_db().await;
 }
