@@ -28,6 +28,12 @@ impl fmt::Debug for ChallengeSecret {
 }
 
 impl ChallengeSecret {
+    /// The key that seals stored secrets (TOTP seeds), derived from this secret so one file or variable
+    /// holds every server key. Changing the secret makes sealed seeds unreadable: people re-enrol.
+    pub fn seal_key(&self) -> crate::seal::SealKey {
+        crate::seal::SealKey::derive(self.0.expose_secret())
+    }
+
     /// Reads a secret written as hex (at least 32 bytes), ignoring surrounding whitespace.
     pub fn from_hex(text: &str) -> Result<Self, SecretError> {
         let bytes = hex::decode(text.trim()).map_err(|_| SecretError::Malformed)?;
