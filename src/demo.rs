@@ -10,6 +10,7 @@ use bonafide_domain::{
 };
 use bonafide_store::{NewOutreach, NewPerson, NewRequest, Store};
 use bonafide_web::WebConfig;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
@@ -150,6 +151,8 @@ struct CredentialPerson {
     #[serde(skip_serializing_if = "Option::is_none")]
     staff_id: Option<String>,
     api_token: String,
+    /// The portal password for this run.
+    password: String,
 }
 
 /// Runs `bonafide demo`.
@@ -168,22 +171,29 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
 
-    // Fresh tokens on every start: tokens are only ever stored hashed, so old ones cannot be shown again.
+    // Fresh tokens and one fresh portal password on every start: both are only ever stored hashed, so old
+    // ones cannot be shown again. Every demo person gets the password (each with its own salt).
+    let password = bonafide_auth::password::generate_password();
     let mut people = Vec::new();
-    for p in store.list_people().await? {
-        if p.status != PersonStatus::Active {
-            continue;
-        }
+    let active: Vec<_> = store.list_people().await?.into_iter().filter(|p| p.status == PersonStatus::Active).collect();
+    let bar = crate::progress::bar(Some(u64::try_from(active.len()).unwrap_or(0)), "demo passwords", false);
+    for p in active {
         let token = ApiToken::generate();
         store.create_token(p.id, token.hash().as_str(), "demo", now).await?;
+        let secret = password.clone();
+        let hash = tokio::task::spawn_blocking(move || bonafide_auth::password::hash_password(&secret)).await??;
+        store.set_password_hash(p.id, hash.as_str(), now).await?;
+        bar.inc(1);
         people.push(CredentialPerson {
             email: p.email.to_string(),
             display_name: p.display_name.to_string(),
             roles: p.roles.iter().map(|r| r.as_str()).collect(),
             staff_id: p.staff_id.map(|s| s.to_string()),
             api_token: token.reveal().to_owned(),
+            password: password.expose_secret().to_owned(),
         });
     }
+    bar.finish_and_clear();
     let credentials = Credentials { base_url: base_url.clone(), people };
     if let Some(path) = &credentials_out {
         write_private(path, &serde_json::to_vec_pretty(&credentials)?)?;
@@ -198,6 +208,10 @@ fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option
     };
     println!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
     println!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
+    if let Some(p) = c.people.first() {
+        println!("Portal: {}/signin — every demo person's password for this run: {}", c.base_url, p.password);
+        println!("(IT staff and security admins set up an authenticator app at first sign-in.)\n");
+    }
     for (label, role) in
         [("employee", Role::Employee), ("IT staff", Role::ItStaff), ("security admin", Role::SecurityAdmin)]
     {

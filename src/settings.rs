@@ -20,6 +20,9 @@ struct FileSettings {
     checks_per_minute: Option<i64>,
     body_limit_bytes: Option<usize>,
     log_json: Option<bool>,
+    secure_cookies: Option<bool>,
+    session_idle_minutes: Option<i64>,
+    session_absolute_hours: Option<i64>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -73,6 +76,16 @@ impl Settings {
         }
         if let Some(n) = from_file.body_limit_bytes {
             web.body_limit = n.clamp(1024, 16 * 1024 * 1024);
+        }
+        let env_flag = |name: &str| std::env::var(name).ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        if let Some(secure) = env_flag("BONAFIDE_SECURE_COOKIES").or(from_file.secure_cookies) {
+            web.secure_cookies = secure;
+        }
+        if let Some(n) = from_file.session_idle_minutes {
+            web.session_idle = time::Duration::minutes(positive("session_idle_minutes", n)?.min(24 * 60));
+        }
+        if let Some(n) = from_file.session_absolute_hours {
+            web.session_absolute = time::Duration::hours(positive("session_absolute_hours", n)?.min(24 * 30));
         }
         Ok(Self {
             db: overrides.db.or(from_file.db).unwrap_or_else(|| "sqlite://bonafide.db".to_owned()),

@@ -138,6 +138,23 @@ async fn the_demo_serves_a_company_with_working_tokens() {
         .await
         .unwrap();
     assert_eq!(me["email"], employee["email"]);
+    // The portal: the run's password signs the employee in (no second factor is required of employees).
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = no_redirects.get(format!("{base}/signin")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let password = employee["password"].as_str().unwrap();
+    let email = employee["email"].as_str().unwrap();
+    let signed_in = no_redirects
+        .post(format!("{base}/signin"))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/");
     child.kill().unwrap();
     let _ = child.wait();
     let secret = std::fs::metadata(dir.path().join("bonafide-demo.db.secret")).unwrap();

@@ -21,13 +21,46 @@ pub const MAX_CHARS: usize = 128;
 
 /// Passwords that appear at the top of every leaked-password list, compared case-insensitively.
 const COMMON: &[&str] = &[
-    "password1234", "password123!", "passw0rd1234", "123456789012", "1234567890ab", "qwertyuiop12",
-    "qwertyuiop123", "qwerty123456", "letmein12345", "welcome12345", "welcome123!!", "iloveyou1234",
-    "admin1234567", "administrator", "changeme1234", "trustno1trustno1", "football1234", "baseball1234",
-    "sunshine1234", "princess1234", "dragon123456", "monkey123456", "abc123456789", "abcdefghijkl",
-    "1q2w3e4r5t6y", "1qaz2wsx3edc", "zaq12wsxcde3", "superman1234", "starwars1234", "summer2024!!",
-    "winter2024!!", "spring2025!!", "autumn2025!!", "companyname1", "password1!password1!", "p@ssw0rd1234",
-    "mypassword12", "secretpassword", "helpdesk1234", "itsupport123",
+    "password1234",
+    "password123!",
+    "passw0rd1234",
+    "123456789012",
+    "1234567890ab",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "qwerty123456",
+    "letmein12345",
+    "welcome12345",
+    "welcome123!!",
+    "iloveyou1234",
+    "admin1234567",
+    "administrator",
+    "changeme1234",
+    "trustno1trustno1",
+    "football1234",
+    "baseball1234",
+    "sunshine1234",
+    "princess1234",
+    "dragon123456",
+    "monkey123456",
+    "abc123456789",
+    "abcdefghijkl",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "superman1234",
+    "starwars1234",
+    "summer2024!!",
+    "winter2024!!",
+    "spring2025!!",
+    "autumn2025!!",
+    "companyname1",
+    "password1!password1!",
+    "p@ssw0rd1234",
+    "mypassword12",
+    "secretpassword",
+    "helpdesk1234",
+    "itsupport123",
 ];
 
 fn argon2() -> Argon2<'static> {
@@ -96,6 +129,23 @@ pub fn needs_rehash(stored: &PasswordHash) -> bool {
         || param("p") != Some(PARALLELISM)
 }
 
+/// A random password that passes the policy: four groups of five characters from an unambiguous
+/// alphabet (about 98 bits), for first sign-in and demos.
+pub fn generate_password() -> SecretString {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 20];
+    rand::fill(&mut bytes);
+    let mut out = String::with_capacity(23);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 5 == 0 {
+            out.push('-');
+        }
+        // 256 = 8 × 31 + 8: the slight bias towards the first 8 symbols costs under 0.1 bit per character.
+        out.push(ALPHABET.get(usize::from(*b) % ALPHABET.len()).map_or('a', |c| char::from(*c)));
+    }
+    SecretString::from(out)
+}
+
 /// Checks a new password against the policy; the error is a sentence for the person choosing it.
 pub fn check_password(password: &str, email: Option<&str>) -> Result<(), String> {
     let chars = password.chars().count();
@@ -154,6 +204,14 @@ mod tests {
         let weaker = "$argon2id$v=19$m=4096,t=1,p=1$c29tZXNhbHQ$ZmFrZWhhc2hmYWtlaGFzaA";
         assert!(needs_rehash(&PasswordHash::from_stored(weaker.into())));
         dummy_verify(&secret("whatever"));
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy_and_differ() {
+        let (a, b) = (generate_password(), generate_password());
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert_eq!(a.expose_secret().len(), 23);
+        assert!(check_password(a.expose_secret(), Some("erin@example.com")).is_ok());
     }
 
     #[test]

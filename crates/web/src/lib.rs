@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+mod portal;
 mod routes;
 
 use axum::Router;
@@ -30,6 +31,13 @@ pub struct WebConfig {
     pub checks_per_minute: i64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Mark cookies `Secure` (and name them `__Host-…`): on whenever the portal is reached over HTTPS,
+    /// directly or through a proxy.
+    pub secure_cookies: bool,
+    /// A session without a request for this long ends.
+    pub session_idle: time::Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute: time::Duration,
 }
 
 impl Default for WebConfig {
@@ -40,6 +48,9 @@ impl Default for WebConfig {
             staff_lookups_per_minute: 60,
             checks_per_minute: 30,
             body_limit: 64 * 1024,
+            secure_cookies: false,
+            session_idle: time::Duration::minutes(30),
+            session_absolute: time::Duration::hours(12),
         }
     }
 }
@@ -66,6 +77,7 @@ impl Application {
         let body_limit = state.config.body_limit;
         Router::new()
             .merge(routes::router())
+            .merge(portal::router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)
             .layer(DefaultBodyLimit::max(body_limit))
@@ -74,6 +86,24 @@ impl Application {
                 HeaderValue::from_static("nosniff"),
             ))
             .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            // Pages carry no inline script or style, so the policy forbids both; nothing is framed.
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                     form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("permissions-policy"),
+                HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                HeaderValue::from_static("same-origin"),
+            ))
             .layer(TraceLayer::new_for_http())
             .with_state(state)
     }

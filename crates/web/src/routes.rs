@@ -1,13 +1,13 @@
 //! The API's routes, one file per resource.
 
 mod alerts;
-mod checks;
+pub(crate) mod checks;
 mod console;
 mod me;
 mod outreach;
-mod requests;
+pub(crate) mod requests;
 mod staff;
-mod views;
+pub(crate) mod views;
 
 use crate::AppState;
 use crate::error::ApiError;

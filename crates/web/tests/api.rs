@@ -52,6 +52,8 @@ mod errors;
 mod multi_instance;
 #[path = "api/outreach.rs"]
 mod outreach;
+#[path = "api/portal.rs"]
+mod portal;
 #[path = "api/requests.rs"]
 mod requests;
 #[path = "api/staff.rs"]

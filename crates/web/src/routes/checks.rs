@@ -15,20 +15,20 @@ use bonafide_domain::{
     Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS, PersonId,
     PhoneNumber, Reason, RequestKey, StaffId, Verdict,
 };
-use bonafide_store::{CheckFacts, CheckRecord, FactsQuery, NewCheck, Principal};
+use bonafide_store::{Actor, CheckFacts, CheckRecord, FactsQuery, NewCheck, Principal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
-    channel: Channel,
-    claimed_staff_id: Option<String>,
-    claimed_name: Option<String>,
-    caller_number: Option<String>,
-    caller_address: Option<String>,
-    request_key: Option<String>,
-    asked_for: Option<BTreeSet<Ask>>,
+    pub(crate) channel: Channel,
+    pub(crate) claimed_staff_id: Option<String>,
+    pub(crate) claimed_name: Option<String>,
+    pub(crate) caller_number: Option<String>,
+    pub(crate) caller_address: Option<String>,
+    pub(crate) request_key: Option<String>,
+    pub(crate) asked_for: Option<BTreeSet<Ask>>,
 }
 
 #[derive(Serialize)]
@@ -66,7 +66,7 @@ pub(crate) struct ChallengeView {
     advice: &'static str,
 }
 
-fn advice(verdict: Verdict) -> &'static str {
+pub(crate) fn advice(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Verified => {
             "The caller proved they are the staffer working on your request. Still never share a password or code."
@@ -89,7 +89,7 @@ fn trimmed(field: &'static str, value: Option<String>, max: usize, errors: &mut 
     Some(v)
 }
 
-fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
+pub(crate) fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
     let mut errors = Vec::new();
     // Name the body's field, not the domain's (`staff_id`), so the client knows which input to fix.
     let claimed_staff_id = trimmed("claimed_staff_id", body.claimed_staff_id, 32, &mut errors).and_then(|s| {
@@ -114,7 +114,7 @@ fn parse_body(me: &Principal, body: CreateBody) -> Result<NewCheck, ApiError> {
 }
 
 /// Gathers the facts for `input` (one statement) and runs the verification engine.
-async fn assess(
+pub(crate) async fn assess(
     state: &AppState,
     input: &NewCheck,
     challenge: ChallengeState,
@@ -163,7 +163,7 @@ async fn assess(
     Ok((verification::assess(&claim, &facts, now), found))
 }
 
-fn attempts_left(c: ChallengeState) -> u32 {
+pub(crate) fn attempts_left(c: ChallengeState) -> u32 {
     if c.locked { 0 } else { MAX_CHALLENGE_ATTEMPTS.saturating_sub(c.failures) }
 }
 
@@ -202,18 +202,28 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<CheckView>), ApiError> {
     let input = parse_body(&me, body)?;
-    let (a, found) = assess(&state, &input, ChallengeState::default()).await?;
+    let (id, a, found) = open_check(&state, &actor(&me, &client), &input).await?;
+    Ok((StatusCode::CREATED, Json(view(id, &a, &found, ChallengeState::default()))))
+}
+
+/// Assesses and records a new check (API and portal alike).
+pub(crate) async fn open_check(
+    state: &AppState,
+    who: &Actor,
+    input: &NewCheck,
+) -> Result<(CheckId, Assessment, CheckFacts), ApiError> {
+    let (a, found) = assess(state, input, ChallengeState::default()).await?;
     // The rate limit is the employee's own checks in the last minute, counted in the database (so it
     // holds across instances) by the same statement that read the facts.
     if found.recent_checks >= state.config.checks_per_minute {
         return Err(ApiError::RateLimited { retry_after: 60 });
     }
-    let id = state.store.create_check(&input, &a, &actor(&me, &client), state.clock.now()).await?;
+    let id = state.store.create_check(input, &a, who, state.clock.now()).await?;
     tracing::info!(check = %id, verdict = a.verdict.as_str(), "contact check");
-    Ok((StatusCode::CREATED, Json(view(id, &a, &found, ChallengeState::default()))))
+    Ok((id, a, found))
 }
 
-async fn own_check(state: &AppState, me: &Principal, id: &str) -> Result<CheckRecord, ApiError> {
+pub(crate) async fn own_check(state: &AppState, me: &Principal, id: &str) -> Result<CheckRecord, ApiError> {
     let id: CheckId = id.parse().map_err(|_| ApiError::NotFound)?;
     match state.store.check(id).await? {
         Some(c) if c.input.employee == me.id => Ok(c),
@@ -249,49 +259,61 @@ pub(crate) async fn challenge(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChallengeBody>,
 ) -> Result<Json<ChallengeView>, ApiError> {
-    if body.code.chars().count() > 32 {
-        return Err(ApiError::field("code", "a code is six digits"));
-    }
     let check = own_check(&state, &me, &id).await?;
-    rate_limit(&state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
-    let now = state.clock.now();
-    // Re-assess with today's facts: a request resolved or reassigned since the check no longer authorises.
-    let (before, _) = assess(&state, &check.input, check.challenge).await?;
-    let mut challenge = check.challenge;
-    if before.awaits_code() {
-        let (Some(authority), Some(staffer)) = (before.authority, before.staffer) else {
-            return Err(ApiError::Conflict("nothing to challenge".into()));
-        };
-        let subject = ChallengeSubject { authority, staffer, employee: me.id };
-        if state.secret.accepts(&subject, &body.code, now) {
-            // Read back what the database holds, pass or lock: wrong codes counted meanwhile by other
-            // answers are part of it, and the assessment stored below must be made from exactly that.
-            state.store.record_challenge_pass(check.id, &actor(&me, &client), now).await?;
-            challenge = reload(&state, check.id).await?;
-        } else {
-            let message = lock_message(&me, &check, staffer);
-            let who = actor(&me, &client);
-            let counted =
-                state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, &who, now).await?;
-            challenge = match counted {
-                Some(c) => c,
-                None => reload(&state, check.id).await?,
-            };
-            if challenge.locked {
-                tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
-            }
-        }
-    }
-    let (after, _) = assess(&state, &check.input, challenge).await?;
-    // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
-    // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
-    state.store.update_check_assessment(check.id, &after, challenge, now).await?;
+    let (after, challenge) = answer(&state, &me, &actor(&me, &client), &check, &body.code).await?;
     Ok(Json(ChallengeView {
         verdict: after.verdict,
         reasons: after.reasons,
         attempts_left: attempts_left(challenge),
         advice: advice(after.verdict),
     }))
+}
+
+/// Checks the code the caller read out for `check` (API and portal alike): counts a wrong one (locking
+/// at the limit), records a right one, and stores and returns the new assessment.
+pub(crate) async fn answer(
+    state: &AppState,
+    me: &Principal,
+    who: &Actor,
+    check: &CheckRecord,
+    code: &str,
+) -> Result<(Assessment, ChallengeState), ApiError> {
+    if code.chars().count() > 32 {
+        return Err(ApiError::field("code", "a code is six digits"));
+    }
+    rate_limit(state, &format!("checks:{}", me.id), state.config.checks_per_minute).await?;
+    let now = state.clock.now();
+    // Re-assess with today's facts: a request resolved or reassigned since the check no longer authorises.
+    let (before, _) = assess(state, &check.input, check.challenge).await?;
+    let mut challenge = check.challenge;
+    if before.awaits_code() {
+        let (Some(authority), Some(staffer)) = (before.authority, before.staffer) else {
+            return Err(ApiError::Conflict("nothing to challenge".into()));
+        };
+        let subject = ChallengeSubject { authority, staffer, employee: me.id };
+        if state.secret.accepts(&subject, code, now) {
+            // Read back what the database holds, pass or lock: wrong codes counted meanwhile by other
+            // answers are part of it, and the assessment stored below must be made from exactly that.
+            state.store.record_challenge_pass(check.id, who, now).await?;
+            challenge = reload(state, check.id).await?;
+        } else {
+            let message = lock_message(me, check, staffer);
+            let counted =
+                state.store.record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, who, now).await?;
+            challenge = match counted {
+                Some(c) => c,
+                None => reload(state, check.id).await?,
+            };
+            if challenge.locked {
+                tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
+            }
+        }
+    }
+    let (after, _) = assess(state, &check.input, challenge).await?;
+    // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
+    // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
+    state.store.update_check_assessment(check.id, &after, challenge, now).await?;
+    Ok((after, challenge))
 }
 
 async fn reload(state: &AppState, id: CheckId) -> Result<ChallengeState, ApiError> {

@@ -6,14 +6,14 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Dispatcher, Employee};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientAddr, Dispatcher, Employee, actor};
 use crate::routes::views::RequestView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bonafide_domain::request::parse_category;
 use bonafide_domain::{Channel, RequestKey, RequestStatus, Role, StaffId, Summary};
-use bonafide_store::{NewRequest, Principal, RequestScope, SupportRequest};
+use bonafide_store::{Actor, AuditEvent, NewRequest, Outcome, Principal, RequestScope, SupportRequest};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -106,13 +106,25 @@ pub(crate) struct AssignBody {
 /// security_admin (any active request).
 pub(crate) async fn assign(
     Dispatcher(me): Dispatcher,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let r = visible(&state, &me, &key).await?;
     let staff_id: StaffId = body.staff_id.parse()?;
-    let card = state.store.staff_card(&staff_id).await?;
+    assign_to(&state, &me, &actor(&me, &client), &key, &staff_id).await.map(Json)
+}
+
+/// Assigns request `key` to the staffer `staff_id` (API and portal alike), audited.
+pub(crate) async fn assign_to(
+    state: &AppState,
+    me: &Principal,
+    who: &Actor,
+    key: &str,
+    staff_id: &StaffId,
+) -> Result<RequestView, ApiError> {
+    let r = visible(state, me, key).await?;
+    let card = state.store.staff_card(staff_id).await?;
     let Some(card) = card.filter(|c| c.status == bonafide_domain::PersonStatus::Active) else {
         return Err(ApiError::field("staff_id", "no active IT staffer has this staff id"));
     };
@@ -120,7 +132,11 @@ pub(crate) async fn assign(
         return Err(ApiError::field("staff_id", "a request cannot be assigned to its own requester"));
     }
     let to = r.status.assign().map_err(|e| ApiError::Conflict(e.to_string()))?;
-    transition(&state, &r, to, Some(card.person)).await
+    let view = transition(state, &r, to, Some(card.person)).await?;
+    let event = AuditEvent::new(who, "request.assigned", r.key.to_string(), Outcome::Ok)
+        .with(serde_json::json!({ "staff_id": staff_id.as_str() }));
+    state.store.audit(&[event], state.clock.now()).await?;
+    Ok(view.0)
 }
 
 type Step = fn(RequestStatus) -> Result<RequestStatus, bonafide_domain::request::TransitionError>;
@@ -145,12 +161,26 @@ async fn change(
 /// `POST /api/v1/requests/{key}/resolve`: the assignee or a security admin.
 pub(crate) async fn resolve(
     Employee(me): Employee,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
+    resolve_as(&state, &me, &actor(&me, &client), &key).await
+}
+
+/// Resolves request `key` (API and portal alike), audited.
+pub(crate) async fn resolve_as(
+    state: &AppState,
+    me: &Principal,
+    who: &Actor,
+    key: &str,
+) -> Result<Json<RequestView>, ApiError> {
     let may = |me: &Principal, r: &SupportRequest| r.assignee == Some(me.id) || me.roles.has(Role::SecurityAdmin);
     let refusal = "only the assignee or a security admin may resolve a request";
-    change(&state, &me, &key, may, refusal, RequestStatus::resolve).await
+    let view = change(state, me, key, may, refusal, RequestStatus::resolve).await?;
+    let event = AuditEvent::new(who, "request.resolved", view.0.key.clone(), Outcome::Ok);
+    state.store.audit(&[event], state.clock.now()).await?;
+    Ok(view)
 }
 
 /// `POST /api/v1/requests/{key}/cancel`: the requester only.

@@ -66,7 +66,8 @@ async fn a_body_over_the_limit_is_too_large(backend: Backend) {
 
 async fn unknown_routes_are_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in ["/", "/api/v1/nope", "/api/v2/me", "/api/v1/requests/R-1001/reopen", "/api/v1/staff/IT-0042/photo/big"]
+    for path in
+        ["/nope", "/api/v1/nope", "/api/v2/me", "/api/v1/requests/R-1001/reopen", "/api/v1/staff/IT-0042/photo/big"]
     {
         let with_token = app.get(path, &app.tokens.erin).await;
         assert_eq!((with_token.status, with_token.problem()), (404, "urn:bonafide:problem:not-found"), "{path}");

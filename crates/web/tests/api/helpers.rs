@@ -211,6 +211,21 @@ impl Deref for TestApp {
 }
 
 impl TestApp {
+    /// The first instance's base URL.
+    pub fn base(&self) -> &str {
+        &self.api.base
+    }
+
+    /// What the clock reads now.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        bonafide_domain::Clock::now(&*self.clock)
+    }
+
+    /// The server secret.
+    pub fn secret(&self) -> &ChallengeSecret {
+        &self.secret
+    }
+
     /// Moves every instance's clock by `seconds`.
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(Duration::seconds(seconds));

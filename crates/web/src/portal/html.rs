@@ -1,0 +1,91 @@
+//! The page layout and small shared pieces of markup. Every value is escaped by `maud`; no inline script
+//! or style, so the Content-Security-Policy can forbid both.
+
+use crate::portal::session::Viewer;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bonafide_domain::Role;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// A whole page: `title` in the tab and as the heading's context, the navigation for `viewer` (none on
+/// the sign-in pages) and `body`.
+pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Bonafide" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { "Bonafide" }
+                    @if let Some(v) = viewer {
+                        nav.main aria-label="Main" {
+                            ul {
+                                li { a href="/" { "Home" } }
+                                li { a href="/contact" { "Someone is contacting me" } }
+                                li { a href="/staff" { "Staff directory" } }
+                                @if v.me.roles.has(Role::ItStaff) { li { a href="/console" { "IT console" } } }
+                                @if v.me.roles.has(Role::SecurityAdmin) { li { a href="/security" { "Security" } } }
+                                @if v.me.roles.has(Role::SecurityAdmin) || v.me.roles.has(Role::Auditor) {
+                                    li { a href="/security/audit" { "Audit log" } }
+                                }
+                                li { a href="/account" { "My account" } }
+                            }
+                        }
+                        form method="post" action="/signout" {
+                            (csrf_field(&v.csrf))
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main id="main" { (body) }
+                footer { "Bonafide never asks for your password or codes. IT only contacts you about requests you opened." }
+            }
+        }
+    }
+}
+
+/// The hidden field every state-changing form carries.
+pub(crate) fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// A notice box; `error` styles it as a problem and announces it to screen readers.
+pub(crate) fn notice(text: &str, error: bool) -> Markup {
+    html! {
+        @if error { div.notice.error role="alert" { (text) } } @else { div.notice role="status" { (text) } }
+    }
+}
+
+/// Renders `markup` as an HTML response with `status`.
+pub(crate) fn respond(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup).into_response();
+    // Pages show personal data: never keep them in shared or browser caches.
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A plain page with a heading and a paragraph.
+pub(crate) fn message(status: StatusCode, title: &str, text: &str, viewer: Option<&Viewer>) -> Response {
+    respond(
+        status,
+        page(title, viewer, html! { h1 { (title) } p { (text) } p { a href="/" { "Back to the home page" } } }),
+    )
+}
+
+/// Formats an instant for people: `2026-11-28 14:05 UTC`.
+pub(crate) fn when(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}
+
+/// Trusted markup written in this crate (an SVG we generated).
+pub(crate) fn trusted(svg: String) -> PreEscaped<String> {
+    PreEscaped(svg)
+}

@@ -1,0 +1,792 @@
+//! The portal's pages. Each handler names the role it needs in its `Page<…>` argument; every form that
+//! changes something is a `CsrfForm`.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::portal::html::{csrf_field, message, notice, page, respond, trusted, when};
+use crate::portal::session::{AnyPerson, AuditReaders, CsrfForm, ItStaffOnly, Page, SecurityOnly, audit};
+use crate::portal::signin;
+use crate::routes::checks::{self, CreateBody};
+use crate::routes::views::photo_url;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bonafide_auth::{qr, recovery, totp};
+use bonafide_domain::{
+    Ask, Authority, ChallengeSubject, Channel, Reason, RequestStatus, Role, StaffId, Summary, TimeStep, Verdict,
+};
+use bonafide_store::{AuditEvent, AuditFilter, NewRequest, Outcome, RequestScope, SessionStage};
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/contact", get(contact_form).post(contact_submit))
+        .route("/checks/{id}", get(check_page))
+        .route("/checks/{id}/code", post(check_code))
+        .route("/requests/new", get(request_form).post(request_submit))
+        .route("/staff", get(staff_search))
+        .route("/console", get(console))
+        .route("/console/requests/{key}/take", post(console_take))
+        .route("/console/requests/{key}/resolve", post(console_resolve))
+        .route("/security", get(security_home))
+        .route("/security/audit", get(audit_log))
+        .route("/account", get(account))
+        .route("/account/password", post(change_password))
+        .route("/account/totp", get(totp_page))
+        .route("/account/totp/start", post(totp_start))
+        .route("/account/totp/confirm", post(totp_confirm))
+}
+
+/// An API error shown as a page.
+fn failed(e: ApiError, page: &Page<impl crate::portal::session::Access>) -> Response {
+    let (status, text) = match &e {
+        ApiError::NotFound => (StatusCode::NOT_FOUND, "There is nothing here, or it is not yours to see.".to_owned()),
+        ApiError::RateLimited { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "Too many tries in a minute. Wait a moment.".into())
+        }
+        ApiError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
+        ),
+        ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, (*why).to_owned()),
+        ApiError::Conflict(why) => (StatusCode::CONFLICT, why.clone()),
+        _ => {
+            tracing::error!(error = ?e, "portal request failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Bonafide could not complete this just now. Try again.".into())
+        }
+    };
+    message(status, "That did not work", &text, Some(&page.viewer))
+}
+
+async fn home(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
+    let me = &p.viewer.me;
+    let requests = match state.store.list_requests(RequestScope::RequestedBy(me.id), 20).await {
+        Ok(r) => r,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let outreach = state.store.outreach_for(me.id, 10).await.unwrap_or_default();
+    let body = html! {
+        h1 { "Hello, " (me.display_name) }
+        a.button.big href="/contact" { "Someone is contacting me" }
+        p.muted { "Got a call, message or visit from someone who says they are IT? Check them here before you do anything they ask." }
+        h2 { "My support requests" }
+        @if requests.is_empty() {
+            p { "You have no requests. IT only contacts you about a request you opened." }
+        } @else {
+            ul.plain {
+                @for r in &requests {
+                    li {
+                        strong { (r.key) } " · " (r.summary) " · " span.badge { (r.status.as_str()) }
+                        @if let (Some(name), Some(id)) = (&r.assignee_name, &r.assignee_staff_id) {
+                            br; span.muted { "Assigned to " (name) " (" (id) ")" }
+                        }
+                    }
+                }
+            }
+        }
+        p { a.button.secondary href="/requests/new" { "Open a request" } }
+        h2 { "Announced contacts from IT" }
+        @if outreach.is_empty() {
+            p { "None. If someone says IT planned to contact you, check them anyway." }
+        } @else {
+            ul.plain {
+                @for o in &outreach {
+                    li { (o.reason) " · " (when(o.window.starts_at)) " to " (when(o.window.ends_at)) }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("Home", Some(&p.viewer), body))
+}
+
+const CHANNELS: [(Channel, &str); 6] = [
+    (Channel::Phone, "Phone call"),
+    (Channel::Sms, "Text message"),
+    (Channel::Chat, "Chat (Teams, Slack…)"),
+    (Channel::Email, "Email"),
+    (Channel::Video, "Video call"),
+    (Channel::InPerson, "In person"),
+];
+
+const ASKS: [(Ask, &str); 7] = [
+    (Ask::Password, "My password"),
+    (Ask::MfaCode, "A code sent to my phone or app"),
+    (Ask::RemoteAccess, "To connect to my computer remotely"),
+    (Ask::SoftwareInstall, "To install or run something"),
+    (Ask::LoginWalkthrough, "To walk through my sign-in with them"),
+    (Ask::PersonalInfo, "Personal or company information"),
+    (Ask::Payment, "A payment, gift card or bank details"),
+];
+
+fn contact_markup(csrf: &str, problem: Option<&str>) -> Markup {
+    html! {
+        h1 { "Someone is contacting me" }
+        @if let Some(p) = problem { (notice(p, true)) }
+        p { "Keep them waiting a moment. Tell us what they say; we check it against the directory and your requests." }
+        form.stack method="post" action="/contact" {
+            (csrf_field(csrf))
+            div {
+                label for="claimed" { "Who do they say they are?" span.hint { "A name, or a staff id such as IT-0042." } }
+                input #claimed type="text" name="claimed" autocomplete="off" maxlength="120";
+            }
+            fieldset.choices {
+                legend { "How are they contacting you?" }
+                @for (i, (c, label)) in CHANNELS.iter().enumerate() {
+                    label { input type="radio" name="channel" value=(c.as_str()) required checked[i == 0]; (label) }
+                }
+            }
+            div {
+                label for="from" { "Their number or address" span.hint { "The number on your screen, or the sender's address. Optional." } }
+                input #from type="text" name="from" autocomplete="off" maxlength="254";
+            }
+            fieldset.choices {
+                legend { "What are they asking for?" }
+                @for (a, label) in ASKS {
+                    label { input type="checkbox" name="asked_for" value=(a.as_str()); (label) }
+                }
+            }
+            div {
+                label for="request_key" { "Request number they mention" span.hint { "Such as R-1042. Optional." } }
+                input #request_key type="text" name="request_key" autocomplete="off" maxlength="32";
+            }
+            button.big type="submit" { "Check this person" }
+        }
+    }
+}
+
+async fn contact_form(p: Page<AnyPerson>) -> Response {
+    respond(StatusCode::OK, page("Someone is contacting me", Some(&p.viewer), contact_markup(&p.viewer.csrf, None)))
+}
+
+/// Reads the contact form (repeated `asked_for` fields) into the API's check body.
+fn contact_body(fields: &[(String, String)]) -> Result<CreateBody, String> {
+    let one =
+        |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let channel: Channel = one("channel")
+        .ok_or("Choose how they are contacting you.")?
+        .parse()
+        .map_err(|_| "Choose how they are contacting you.".to_owned())?;
+    let mut asked_for = BTreeSet::new();
+    for (_, v) in fields.iter().filter(|(k, _)| k == "asked_for") {
+        asked_for.insert(v.parse::<Ask>().map_err(|_| "Pick what they asked for from the list.".to_owned())?);
+    }
+    let claimed = one("claimed");
+    let looks_like_id = claimed.as_deref().is_some_and(|c| c.parse::<StaffId>().is_ok());
+    let from = one("from");
+    let is_address = from.as_deref().is_some_and(|f| f.contains('@'));
+    Ok(CreateBody {
+        channel,
+        claimed_staff_id: claimed.clone().filter(|_| looks_like_id),
+        claimed_name: claimed.filter(|_| !looks_like_id),
+        caller_number: from.clone().filter(|_| !is_address),
+        caller_address: from.filter(|_| is_address),
+        request_key: one("request_key"),
+        asked_for: Some(asked_for),
+    })
+}
+
+async fn contact_submit(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Response {
+    let again = |problem: &str| {
+        respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("Someone is contacting me", Some(&p.viewer), contact_markup(&p.viewer.csrf, Some(problem))),
+        )
+    };
+    let body = match contact_body(&fields) {
+        Ok(b) => b,
+        Err(problem) => return again(&problem),
+    };
+    let input = match checks::parse_body(&p.viewer.me, body) {
+        Ok(i) => i,
+        Err(ApiError::Invalid(fields)) => {
+            return again(&fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; "));
+        }
+        Err(e) => return failed(e, &p),
+    };
+    match checks::open_check(&state, &p.viewer.actor(), &input).await {
+        Ok((id, _, _)) => Redirect::to(&format!("/checks/{id}")).into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+/// Reasons in everyday words.
+fn explain(r: Reason) -> &'static str {
+    match r {
+        Reason::NoOpenRequest => {
+            "You have no open request that this person is working on. IT only contacts you about your own requests."
+        }
+        Reason::UnknownStaff => "Nobody in the IT directory matches who they say they are.",
+        Reason::NotAssignee => "They are not the person assigned to your request.",
+        Reason::NumberNotOfficial => "They are not calling from their official number.",
+        Reason::AddressNotOfficial => "Their message does not come from their official address.",
+        Reason::NameMismatch => "The name they gave does not match the staff id.",
+        Reason::SensitiveRequest => "They asked for a password, a code or remote access. IT never asks for these.",
+        Reason::ChannelNotAllowed => "IT does not do this kind of request over this channel.",
+        Reason::OutsideWindow => "This is outside the time IT announced for contacting you.",
+        Reason::StaffInactive => "This staff member is not active.",
+        Reason::ChallengeFailed => "The code they read out was wrong.",
+        Reason::ChallengeLocked => "Too many wrong codes: this check is locked and security has been told.",
+        Reason::MatchesActiveCampaign => "This matches an attack currently targeting the company.",
+    }
+}
+
+async fn check_page(p: Page<AnyPerson>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let check = match checks::own_check(&state, &p.viewer.me, &id).await {
+        Ok(c) => c,
+        Err(e) => return failed(e, &p),
+    };
+    let (a, found) = match checks::assess(&state, &check.input, check.challenge).await {
+        Ok(x) => x,
+        Err(e) => return failed(e, &p),
+    };
+    let (verdict, reasons) = (check.verdict, check.reasons.clone());
+    let staff = a.staffer.and_then(|s| found.candidates.iter().find(|c| c.facts.person == s));
+    let request = match a.authority {
+        Some(Authority::Request { key }) => {
+            found.requests.iter().find(|(r, _)| r.key == key).map(|(r, s)| (r.key, s.clone()))
+        }
+        _ => None,
+    };
+    let attempts_left = checks::attempts_left(check.challenge);
+    let it_number = state
+        .store
+        .search_staff("IT-", 1)
+        .await
+        .ok()
+        .and_then(|s| s.into_iter().next())
+        .and_then(|c| c.official_numbers.first().map(ToString::to_string));
+    let body = html! {
+        @match verdict {
+            Verdict::Verified => div.panel.ok role="status" {
+                h1 { "Verified" }
+                p.lead { "This is the staffer working on your request. They proved it with the code on their console." }
+                p { "Still: never tell anyone your password or a code sent to you." }
+            },
+            Verdict::ChallengeRequired => div.panel.warn {
+                h1 { "Ask them for their code" }
+                p.lead { "This could be the person working on your request. Ask them to read out the 6-digit code on their Bonafide console." }
+            },
+            Verdict::Unverified => div.panel.bad role="alert" {
+                h1 { "Not verified — hang up" }
+                p.lead {
+                    "Do not do what they ask. Hang up or stop replying, then call IT on "
+                    @if let Some(n) = &it_number { strong { (n) } } @else { "the number in the staff directory" }
+                    " and report it."
+                }
+                ul.reasons { @for r in &reasons { li { (explain(*r)) } } }
+            },
+        }
+        @if let Some(s) = staff.filter(|_| verdict != Verdict::Unverified) {
+            div.staffcard {
+                img src=(photo_url(s.photo_url.as_deref(), s.facts.staff_id.as_str())) alt=(format!("Photo of {}", s.facts.display_name));
+                dl.facts {
+                    dt { "Name" } dd { (s.facts.display_name) }
+                    dt { "Staff id" } dd { (s.facts.staff_id) }
+                    dt { "Team" } dd { (s.team) }
+                    @if let Some((key, summary)) = &request { dt { "Your request" } dd { (key) " · " (summary) } }
+                }
+            }
+        }
+        @if verdict == Verdict::ChallengeRequired {
+            form.stack method="post" action=(format!("/checks/{}/code", check.id)) {
+                (csrf_field(&p.viewer.csrf))
+                div {
+                    label for="code" { "The code they read out" span.hint { (attempts_left) " tries left." } }
+                    input.code #code type="text" name="code" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="8" required;
+                }
+                button.big type="submit" { "Check the code" }
+            }
+        }
+        p { a href="/contact" { "Check someone else" } " · " a href="/" { "Home" } }
+    };
+    respond(StatusCode::OK, page("Check", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+async fn check_code(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Response {
+    let check = match checks::own_check(&state, &p.viewer.me, &id).await {
+        Ok(c) => c,
+        Err(e) => return failed(e, &p),
+    };
+    match checks::answer(&state, &p.viewer.me, &p.viewer.actor(), &check, &form.code).await {
+        Ok(_) => Redirect::to(&format!("/checks/{}", check.id)).into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+fn request_markup(csrf: &str, problem: Option<&str>) -> Markup {
+    html! {
+        h1 { "Open a support request" }
+        @if let Some(p) = problem { (notice(p, true)) }
+        form.stack method="post" action="/requests/new" {
+            (csrf_field(csrf))
+            div {
+                label for="summary" { "What do you need help with?" }
+                textarea #summary name="summary" rows="3" maxlength="500" required {}
+            }
+            button.big type="submit" { "Open request" }
+        }
+    }
+}
+
+async fn request_form(p: Page<AnyPerson>) -> Response {
+    respond(StatusCode::OK, page("Open a request", Some(&p.viewer), request_markup(&p.viewer.csrf, None)))
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    summary: String,
+}
+
+async fn request_submit(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<RequestForm>,
+) -> Response {
+    let summary: Summary = match form.summary.parse() {
+        Ok(s) => s,
+        Err(e) => {
+            let e: bonafide_domain::InvalidInput = e;
+            let markup = page("Open a request", Some(&p.viewer), request_markup(&p.viewer.csrf, Some(&e.message)));
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, markup);
+        }
+    };
+    let new = NewRequest { requester: p.viewer.me.id, summary, category: None, channels: BTreeSet::new() };
+    match state.store.create_request(&new, state.clock.now()).await {
+        Ok(r) => {
+            let event = AuditEvent::new(&p.viewer.actor(), "request.opened", r.key.to_string(), Outcome::Ok);
+            audit(&state, event).await;
+            Redirect::to("/").into_response()
+        }
+        Err(e) => failed(e.into(), &p),
+    }
+}
+
+#[derive(Deserialize)]
+struct StaffQuery {
+    query: Option<String>,
+}
+
+async fn staff_search(p: Page<AnyPerson>, State(state): State<AppState>, Query(q): Query<StaffQuery>) -> Response {
+    let query = q.query.unwrap_or_default().trim().chars().take(64).collect::<String>();
+    let results = if query.chars().count() >= 2 {
+        if let Err(e) = crate::routes::rate_limit(
+            &state,
+            &format!("staff:{}", p.viewer.me.id),
+            state.config.staff_lookups_per_minute,
+        )
+        .await
+        {
+            return failed(e, &p);
+        }
+        match state.store.search_staff(&query, 20).await {
+            Ok(r) => Some(r),
+            Err(e) => return failed(e.into(), &p),
+        }
+    } else {
+        None
+    };
+    let body = html! {
+        h1 { "Staff directory" }
+        form method="get" action="/staff" role="search" {
+            label for="query" { "Name or staff id" }
+            div.row { input #query type="search" name="query" value=(query) minlength="2"; button type="submit" { "Search" } }
+        }
+        @if let Some(results) = &results {
+            @if results.is_empty() { p { "No IT staff match." } }
+            @for c in results {
+                div.panel {
+                    div.staffcard {
+                        img src=(photo_url(c.photo_url.as_deref(), c.staff_id.as_str())) alt=(format!("Photo of {}", c.display_name));
+                        dl.facts {
+                            dt { "Name" } dd { (c.display_name) }
+                            dt { "Staff id" } dd { (c.staff_id) }
+                            dt { "Team" } dd { (c.team) }
+                            dt { "Official numbers" } dd { @for n in &c.official_numbers { (n) " " } }
+                            dt { "Official addresses" } dd { @for a in &c.official_addresses { (a) " " } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("Staff directory", Some(&p.viewer), body))
+}
+
+async fn console(p: Page<ItStaffOnly>, State(state): State<AppState>) -> Response {
+    let me = &p.viewer.me;
+    let now = state.clock.now();
+    let step = TimeStep::at(now);
+    let (assigned, queue) = match (
+        state.store.list_requests(RequestScope::AssignedTo(me.id), 200).await,
+        state.store.list_requests(RequestScope::Queue, 50).await,
+    ) {
+        (Ok(a), Ok(q)) => (a, q),
+        (Err(e), _) | (_, Err(e)) => return failed(e.into(), &p),
+    };
+    let outreach = state.store.live_outreach_by(me.id, now).await.unwrap_or_default();
+    let code = |authority, employee| state.secret.code(&ChallengeSubject { authority, staffer: me.id, employee }, step);
+    let valid_until = step.valid_until().unix_timestamp();
+    let left = (step.valid_until() - now).whole_seconds();
+    let body = html! {
+        h1 { "IT console" }
+        p { "Before you ask anything, read the employee the code for their request. It changes every minute." }
+        h2 { "My assigned requests" }
+        @if assigned.iter().all(|r| r.status != RequestStatus::Assigned) { p { "Nothing assigned to you." } }
+        div.table-wrap { table {
+            thead { tr { th { "Request" } th { "Employee" } th { "Code" } th { "Action" } } }
+            tbody {
+                @for r in assigned.iter().filter(|r| r.status == RequestStatus::Assigned) {
+                    tr data-valid-until=(valid_until) {
+                        td { strong { (r.key) } br; (r.summary) }
+                        td { (r.requester_name) br; span.muted { (r.requester_email) } }
+                        td { span.code-live { (code(Authority::Request { key: r.key }, r.requester).as_str()) } br; span.muted.countdown { (left) " s" } }
+                        td {
+                            form method="post" action=(format!("/console/requests/{}/resolve", r.key)) {
+                                (csrf_field(&p.viewer.csrf)) button.secondary type="submit" { "Resolve" }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+        @if !outreach.is_empty() {
+            h2 { "Announced outreach" }
+            ul.plain {
+                @for o in outreach.iter().filter(|o| o.window.contains(now)) {
+                    li data-valid-until=(valid_until) {
+                        (o.employee_name) " · " (o.reason) " · code "
+                        span.code-live { (code(Authority::Outreach { id: o.id }, o.employee).as_str()) }
+                        " " span.muted.countdown { (left) " s" }
+                    }
+                }
+            }
+        }
+        h2 { "Queue" }
+        @if queue.is_empty() { p { "The queue is empty." } }
+        ul.plain {
+            @for r in &queue {
+                li {
+                    strong { (r.key) } " · " (r.summary) " · " (r.requester_name)
+                    form.inline method="post" action=(format!("/console/requests/{}/take", r.key)) {
+                        (csrf_field(&p.viewer.csrf)) " " button.secondary type="submit" { "Take it" }
+                    }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("IT console", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn console_take(
+    p: Page<ItStaffOnly>,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    let Some(staff_id) = p.viewer.me.staff_id.clone() else {
+        return message(StatusCode::CONFLICT, "No staff id", "You need a staff id to take requests.", Some(&p.viewer));
+    };
+    match crate::routes::requests::assign_to(&state, &p.viewer.me, &p.viewer.actor(), &key, &staff_id).await {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+async fn console_resolve(
+    p: Page<ItStaffOnly>,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    match crate::routes::requests::resolve_as(&state, &p.viewer.me, &p.viewer.actor(), &key).await {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> Response {
+    let alerts = match state.store.list_alerts(50).await {
+        Ok(a) => a,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let body = html! {
+        h1 { "Security" }
+        h2 { "Alerts" }
+        @if alerts.is_empty() { p { "No alerts." } }
+        ul.plain {
+            @for a in &alerts {
+                li { span.badge { (a.severity) } " " strong { (a.kind) } " · " (when(a.created_at)) br; (a.message) }
+            }
+        }
+        p { a href="/security/audit" { "Audit log" } }
+    };
+    respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    outcome: Option<String>,
+    before: Option<i64>,
+}
+
+async fn audit_log(p: Page<AuditReaders>, State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Response {
+    let clean = |v: Option<String>| v.map(|s| s.trim().chars().take(120).collect::<String>()).filter(|s| !s.is_empty());
+    let filter = AuditFilter {
+        action_prefix: clean(q.action.clone()),
+        actor: clean(q.actor.clone()),
+        before_seq: q.before,
+        outcome: match q.outcome.as_deref() {
+            Some("ok") => Some(Outcome::Ok),
+            Some("denied") => Some(Outcome::Denied),
+            _ => None,
+        },
+    };
+    let entries = match state.store.audit_entries(&filter, 100).await {
+        Ok(e) => e,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let older = entries.last().map(|e| e.seq).filter(|_| entries.len() == 100);
+    let body = html! {
+        h1 { "Audit log" }
+        form.row method="get" action="/security/audit" {
+            div { label for="action" { "Action starts with" } input #action type="text" name="action" value=(filter.action_prefix.clone().unwrap_or_default()); }
+            div { label for="actor" { "Actor (email)" } input #actor type="text" name="actor" value=(filter.actor.clone().unwrap_or_default()); }
+            div {
+                label for="outcome" { "Outcome" }
+                select #outcome name="outcome" {
+                    option value="" { "Any" }
+                    option value="ok" selected[q.outcome.as_deref() == Some("ok")] { "ok" }
+                    option value="denied" selected[q.outcome.as_deref() == Some("denied")] { "denied" }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+        div.table-wrap { table {
+            thead { tr { th { "#" } th { "When" } th { "Who" } th { "Action" } th { "Target" } th { "Outcome" } } }
+            tbody {
+                @for e in &entries {
+                    tr {
+                        td { (e.seq) } td { (when(e.at)) } td { (e.actor) br; span.muted { (e.client) } }
+                        td { (e.action) } td { (e.target) } td { (e.outcome) }
+                    }
+                }
+            }
+        } }
+        @if let Some(seq) = older {
+            p { a href=(format!("/security/audit?before={seq}&action={}&actor={}&outcome={}",
+                filter.action_prefix.clone().unwrap_or_default(), filter.actor.clone().unwrap_or_default(),
+                q.outcome.clone().unwrap_or_default())) { "Older entries" } }
+        }
+    };
+    respond(StatusCode::OK, page("Audit log", Some(&p.viewer), body))
+}
+
+async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
+    let creds = match state.store.credentials(p.viewer.me.id).await {
+        Ok(c) => c,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let body = html! {
+        h1 { "My account" }
+        dl.facts {
+            dt { "Email" } dd { (p.viewer.me.email) }
+            dt { "Roles" } dd { (p.viewer.me.roles.iter().map(Role::as_str).collect::<Vec<_>>().join(", ")) }
+            dt { "Authenticator app" } dd { @if creds.totp_sealed.is_some() { "Set up" } @else { "Not set up" } }
+            dt { "Recovery codes left" } dd { (creds.recovery_codes_left) }
+        }
+        p { a.button.secondary href="/account/totp" { "Set up an authenticator app" } }
+        h2 { "Change password" }
+        form.stack method="post" action="/account/password" {
+            (csrf_field(&p.viewer.csrf))
+            div { label for="current" { "Current password" } input #current type="password" name="current" autocomplete="current-password" required; }
+            div { label for="new" { "New password" span.hint { "At least 12 characters. A few unrelated words work well." } }
+                  input #new type="password" name="new" autocomplete="new-password" required minlength="12"; }
+            button type="submit" { "Change password" }
+        }
+        h2 { "Sessions" }
+        form method="post" action="/signout" {
+            (csrf_field(&p.viewer.csrf))
+            input type="hidden" name="everywhere" value="1";
+            button.danger type="submit" { "Sign out everywhere" }
+        }
+    };
+    respond(StatusCode::OK, page("My account", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+async fn change_password(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Response {
+    let me = p.viewer.me.clone();
+    let creds = match state.store.credentials(me.id).await {
+        Ok(c) => c,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let current = secrecy::SecretString::from(form.current);
+    let stored = creds.password_hash.clone();
+    let right = tokio::task::spawn_blocking(move || match stored {
+        Some(h) => {
+            bonafide_auth::password::verify_password(&bonafide_auth::password::PasswordHash::from_stored(h), &current)
+        }
+        None => false,
+    })
+    .await
+    .unwrap_or(false);
+    if !right {
+        audit(
+            &state,
+            AuditEvent::new(&p.viewer.actor(), "factor.password_changed", me.email.as_str(), Outcome::Denied),
+        )
+        .await;
+        return message(
+            StatusCode::UNAUTHORIZED,
+            "Password not changed",
+            "The current password is wrong.",
+            Some(&p.viewer),
+        );
+    }
+    let hash = match signin::new_password_hash(form.new, &me.email).await {
+        Ok(h) => h,
+        Err(why) => return message(StatusCode::UNPROCESSABLE_ENTITY, "Password not changed", &why, Some(&p.viewer)),
+    };
+    if let Err(e) = state.store.set_password_hash(me.id, &hash, state.clock.now()).await {
+        return failed(e.into(), &p);
+    }
+    audit(&state, AuditEvent::new(&p.viewer.actor(), "factor.password_changed", me.email.as_str(), Outcome::Ok)).await;
+    message(StatusCode::OK, "Password changed", "Your new password works from now on.", Some(&p.viewer))
+}
+
+async fn totp_page(p: Page<AnyPerson>) -> Response {
+    let mandatory = p.viewer.stage == SessionStage::Enrol;
+    let body = html! {
+        h1 { "Set up an authenticator app" }
+        @if mandatory { (notice("Your role needs a second factor. Set it up to continue.", false)) }
+        p { "You need an authenticator app on your phone (any app that supports TOTP codes)." }
+        form method="post" action="/account/totp/start" {
+            (csrf_field(&p.viewer.csrf))
+            button.big type="submit" { "Show my QR code" }
+        }
+    };
+    respond(StatusCode::OK, page("Authenticator app", Some(&p.viewer), body))
+}
+
+async fn totp_start(p: Page<AnyPerson>, State(state): State<AppState>, CsrfForm(_): CsrfForm<EmptyForm>) -> Response {
+    let me = &p.viewer.me;
+    let seed = totp::TotpSeed::generate();
+    let sealed = state.secret.seal_key().seal(seed.expose_bytes(), &signin::seal_context(me.id));
+    if let Err(e) = state.store.set_totp_pending(me.id, &sealed, state.clock.now()).await {
+        return failed(e.into(), &p);
+    }
+    let uri = totp::otpauth_uri(&seed, "Bonafide", me.email.as_str());
+    let Ok(svg) = qr::qr_svg(&uri) else {
+        return message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Try again",
+            "The QR code could not be drawn.",
+            Some(&p.viewer),
+        );
+    };
+    let body = html! {
+        h1 { "Scan this code" }
+        div.qr { (trusted(svg)) }
+        p { "Or type this key into the app: " code { (seed.base32()) } }
+        form.stack method="post" action="/account/totp/confirm" {
+            (csrf_field(&p.viewer.csrf))
+            div {
+                label for="code" { "The 6-digit code the app shows" }
+                input.code #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required;
+            }
+            button.big type="submit" { "Confirm" }
+        }
+    };
+    respond(StatusCode::OK, page("Scan the code", Some(&p.viewer), body))
+}
+
+async fn totp_confirm(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Response {
+    let me = p.viewer.me.clone();
+    let now = state.clock.now();
+    let creds = match state.store.credentials(me.id).await {
+        Ok(c) => c,
+        Err(e) => return failed(e.into(), &p),
+    };
+    let seed = creds
+        .totp_pending
+        .and_then(|sealed| state.secret.seal_key().open(&sealed, &signin::seal_context(me.id)).ok())
+        .and_then(|bytes| totp::TotpSeed::from_bytes(bytes).ok());
+    let step = seed.and_then(|s| totp::verify(&s, &form.code, now.unix_timestamp(), None));
+    let confirmed = match step {
+        Some(step) => state.store.confirm_totp(me.id, step, now).await.unwrap_or(false),
+        None => false,
+    };
+    if !confirmed {
+        audit(&state, AuditEvent::new(&p.viewer.actor(), "factor.totp_enrolled", me.email.as_str(), Outcome::Denied))
+            .await;
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Code not accepted",
+            "That code did not match. Start again and type the code the app shows now.",
+            Some(&p.viewer),
+        );
+    }
+    let codes = recovery::generate_recovery_codes(10);
+    let hashes: Vec<String> = codes.iter().map(|c| c.hash()).collect();
+    if let Err(e) = state.store.replace_recovery_codes(me.id, &hashes).await {
+        return failed(e.into(), &p);
+    }
+    audit(&state, AuditEvent::new(&p.viewer.actor(), "factor.totp_enrolled", me.email.as_str(), Outcome::Ok)).await;
+    let body = html! {
+        h1 { "Authenticator app set up" }
+        p { "Keep these recovery codes somewhere safe. Each works once if you lose your phone. They are shown only now." }
+        pre.codes { @for c in &codes { (c.reveal()) "\n" } }
+        p { a.button href="/" { "Continue" } }
+    };
+    let mut response = respond(StatusCode::OK, page("Recovery codes", Some(&p.viewer), body));
+    if p.viewer.stage == SessionStage::Enrol {
+        // Enrolment completes sign-in: a fresh session at the full stage.
+        let _ = state.store.delete_session(&p.viewer.token_hash).await;
+        match signin::start_session(&state, &me, SessionStage::Full, &p.viewer.client).await {
+            Ok(r) => {
+                if let Some(cookie) = r.headers().get(axum::http::header::SET_COOKIE) {
+                    response.headers_mut().append(axum::http::header::SET_COOKIE, cookie.clone());
+                }
+            }
+            Err(r) => return r,
+        }
+    }
+    response
+}

@@ -1,0 +1,242 @@
+//! Sessions for the portal: the cookie, the page extractor that states the role a page needs, and CSRF
+//! checking for forms.
+//!
+//! The cookie carries a random token; the database keeps only its SHA-256 with the person, the stage of
+//! sign-in, the CSRF token and the expiry (idle and absolute). Cookies are `HttpOnly`, `SameSite=Strict`,
+//! `Path=/`, and `Secure` (with the `__Host-` prefix) when served over TLS.
+
+use crate::AppState;
+use crate::extract::ClientAddr;
+use crate::portal::html;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use bonafide_auth::TokenHash;
+use bonafide_domain::Role;
+use bonafide_store::{Actor, AuditEvent, Outcome, Principal, SessionStage};
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+
+/// The session cookie's name (with `__Host-` when cookies are `Secure`).
+pub(crate) fn session_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-bf_session" } else { "bf_session" }
+}
+
+/// The pre-session cookie that carries the sign-in form's CSRF token.
+pub(crate) fn pre_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-bf_pre" } else { "bf_pre" }
+}
+
+/// The value of cookie `name`, if the request has it.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value; `max_age` 0 removes the cookie.
+pub(crate) fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("bf_invalid=; Max-Age=0"))
+}
+
+/// Who is looking at a page, and the CSRF token their forms carry.
+#[derive(Debug, Clone)]
+pub(crate) struct Viewer {
+    pub me: Principal,
+    pub csrf: String,
+    pub token_hash: String,
+    pub stage: SessionStage,
+    pub client: ClientAddr,
+}
+
+impl Viewer {
+    /// The audit log's view of this person.
+    pub(crate) fn actor(&self) -> Actor {
+        crate::extract::actor(&self.me, &self.client)
+    }
+}
+
+/// The session of the request, if any, at whatever stage.
+pub(crate) async fn current(parts: &Parts, state: &AppState) -> Result<Option<Viewer>, Response> {
+    let secure = state.config.secure_cookies;
+    let Some(token) = cookie(&parts.headers, session_cookie(secure)) else { return Ok(None) };
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = TokenHash::of(token);
+    let now = state.clock.now();
+    let session =
+        state.store.session(hash.as_str(), now, state.config.session_idle).await.map_err(|e| server_error(&e))?;
+    let client = client_of(parts);
+    Ok(session.map(|s| Viewer {
+        me: s.principal,
+        csrf: s.csrf,
+        token_hash: hash.as_str().to_owned(),
+        stage: s.stage,
+        client,
+    }))
+}
+
+fn client_of(parts: &Parts) -> ClientAddr {
+    let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
+}
+
+pub(crate) fn server_error(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "portal request failed");
+    html::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Something went wrong",
+        "Bonafide could not complete this just now. Try again in a moment.",
+        None,
+    )
+}
+
+/// What a page needs from the person looking at it. The handler's signature names it:
+/// `Page<ItStaffOnly>` is a page for IT staff.
+pub(crate) trait Access: Send + Sync + 'static {
+    /// For messages and the audit log.
+    const WHO: &'static str;
+    /// Whether `p` may see the page.
+    fn allows(p: &Principal) -> bool;
+}
+
+/// Any signed-in person.
+pub(crate) struct AnyPerson;
+/// it_staff.
+pub(crate) struct ItStaffOnly;
+/// security_admin.
+pub(crate) struct SecurityOnly;
+/// security_admin or auditor (reading the audit log).
+pub(crate) struct AuditReaders;
+
+impl Access for AnyPerson {
+    const WHO: &'static str = "signed-in people";
+    fn allows(_: &Principal) -> bool {
+        true
+    }
+}
+impl Access for ItStaffOnly {
+    const WHO: &'static str = "IT staff";
+    fn allows(p: &Principal) -> bool {
+        p.roles.has(Role::ItStaff)
+    }
+}
+impl Access for SecurityOnly {
+    const WHO: &'static str = "security admins";
+    fn allows(p: &Principal) -> bool {
+        p.roles.has(Role::SecurityAdmin)
+    }
+}
+impl Access for AuditReaders {
+    const WHO: &'static str = "security admins and auditors";
+    fn allows(p: &Principal) -> bool {
+        p.roles.has(Role::SecurityAdmin) || p.roles.has(Role::Auditor)
+    }
+}
+
+/// A signed-in (fully: both factors where due) person allowed by `A`. Without a session the browser is
+/// sent to sign in; a person without the role gets 403 and the refusal is audited.
+pub(crate) struct Page<A: Access> {
+    pub viewer: Viewer,
+    _access: PhantomData<A>,
+}
+
+/// The CSRF token a form on this request must carry; set by [`Page`] for [`CsrfForm`].
+#[derive(Clone)]
+struct ExpectedCsrf(String);
+
+impl<A: Access> FromRequestParts<AppState> for Page<A> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_owned();
+        let Some(viewer) = current(parts, state).await? else {
+            if cookie(&parts.headers, session_cookie(state.config.secure_cookies)).is_some() {
+                let event = AuditEvent::new(&anonymous(&client_of(parts)), "session.rejected", path, Outcome::Denied)
+                    .with(serde_json::json!({ "why": "expired or unknown session" }));
+                audit(state, event).await;
+            }
+            return Err(Redirect::to("/signin").into_response());
+        };
+        match viewer.stage {
+            SessionStage::Full => {}
+            SessionStage::SecondFactor => return Err(Redirect::to("/signin/second-factor").into_response()),
+            SessionStage::Enrol if path.starts_with("/account/totp") => {}
+            SessionStage::Enrol => return Err(Redirect::to("/account/totp").into_response()),
+        }
+        if !A::allows(&viewer.me) {
+            let event = AuditEvent::new(&viewer.actor(), "access.denied", path, Outcome::Denied)
+                .with(serde_json::json!({ "needs": A::WHO }));
+            audit(state, event).await;
+            let text = format!("This page is for {}.", A::WHO);
+            return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
+        }
+        parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone()));
+        Ok(Page { viewer, _access: PhantomData })
+    }
+}
+
+/// The audit log's view of someone not signed in.
+pub(crate) fn anonymous(client: &ClientAddr) -> Actor {
+    Actor { id: None, label: "anonymous".into(), client: client.0.clone() }
+}
+
+/// Records `event`; a failure is logged (the request it describes has already been decided).
+pub(crate) async fn audit(state: &AppState, event: AuditEvent) {
+    if let Err(e) = state.store.audit(&[event], state.clock.now()).await {
+        tracing::error!(error = %e, "could not append to the audit log");
+    }
+}
+
+/// A url-encoded form that carried the session's CSRF token in its `csrf` field. Must follow a
+/// [`Page`] in the handler's arguments; otherwise, or with a missing or wrong token, the request is
+/// refused with 403 and the refusal audited.
+pub(crate) struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req.extensions().get::<ExpectedCsrf>().cloned();
+        let client = {
+            let addr = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+            ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
+        };
+        let path = req.uri().path().to_owned();
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
+            html::message(StatusCode::PAYLOAD_TOO_LARGE, "Too much data", "That form was too large.", None)
+        })?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let presented = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        let ok =
+            expected.as_ref().is_some_and(|e| bonafide_auth::constant_time_eq(e.0.as_bytes(), presented.as_bytes()));
+        if !ok {
+            let event = AuditEvent::new(&anonymous(&client), "csrf.rejected", path, Outcome::Denied);
+            audit(state, event).await;
+            return Err(html::message(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form is no longer valid. Go back, reload the page and try again.",
+                None,
+            ));
+        }
+        let value = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
+            html::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("The form is incomplete: {e}"),
+                None,
+            )
+        })?;
+        Ok(CsrfForm(value))
+    }
+}

@@ -1,0 +1,299 @@
+//! The portal over HTTP: sign-in with password and TOTP, CSRF, session expiry, role refusals on pages,
+//! and the contact check as an employee sees it. Every refusal must also be in the audit log.
+
+use crate::helpers::{TestApp, spawn_app};
+use bonafide_auth::password;
+use bonafide_auth::totp::{self, TotpSeed};
+use bonafide_store::{AuditFilter, Backend};
+use secrecy::SecretString;
+use std::collections::HashMap;
+
+on_both!(
+    wrong_passwords_and_unknown_accounts_get_the_same_answer_and_are_audited,
+    sign_in_forms_without_their_csrf_token_are_refused,
+    totp_codes_are_required_checked_and_never_accepted_twice,
+    sessions_expire_when_idle_and_sign_out_everywhere_ends_them,
+    pages_refuse_other_roles_and_audit_the_refusal,
+    a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A browser without JavaScript: keeps cookies, does not follow redirects.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    text: String,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Page {
+    /// The value of the hidden `csrf` field of the page's first form.
+    fn csrf(&self) -> String {
+        let at = self.text.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no csrf field: {}", self.text));
+        let rest = &self.text[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Browser {
+            base: app.base().to_owned(),
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let response = request.header("cookie", cookie).send().await.unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap();
+            assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+            let (name, rest) = set.split_once('=').unwrap();
+            let value = rest.split(';').next().unwrap();
+            if value.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let text = response.text().await.unwrap();
+        assert_ne!(status, 500, "{text}");
+        Page { status, location, text, headers }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    /// Signs in with the password; returns where the browser is sent next.
+    async fn password(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, 200, "{}", form.text);
+        let csrf = form.csrf();
+        self.post("/signin", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+}
+
+async fn set_password(app: &TestApp, email: &str) {
+    let person = app.store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
+    let hash = password::hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
+    app.store.set_password_hash(person.id, hash.as_str(), app.clock_now()).await.unwrap();
+}
+
+/// Enrols TOTP for `email` straight in the store; returns the seed.
+async fn enrol_totp(app: &TestApp, email: &str) -> TotpSeed {
+    let person = app.store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
+    let seed = TotpSeed::generate();
+    let sealed = app.secret().seal_key().seal(seed.expose_bytes(), &format!("totp:{}", person.id));
+    app.store.set_totp_pending(person.id, &sealed, app.clock_now()).await.unwrap();
+    app.store.confirm_totp(person.id, 1, app.clock_now()).await.unwrap();
+    seed
+}
+
+/// Password and (when `seed` is given) TOTP: a fully signed-in browser.
+async fn signed_in(app: &TestApp, email: &str, seed: Option<&TotpSeed>) -> Browser {
+    let mut b = Browser::new(app);
+    let next = b.password(email, PASSWORD).await;
+    assert_eq!(next.status, 303, "{}", next.text);
+    if let Some(seed) = seed {
+        assert_eq!(next.location, "/signin/second-factor");
+        let form = b.get("/signin/second-factor").await;
+        let code = totp::code_at(seed, app.clock_now().unix_timestamp());
+        let done = b.post("/signin/second-factor", &[("csrf", &form.csrf()), ("code", &code)]).await;
+        assert_eq!((done.status, done.location.as_str()), (303, "/"), "{}", done.text);
+    } else {
+        assert_eq!(next.location, "/");
+    }
+    b
+}
+
+async fn audited(app: &TestApp, action: &str) -> Vec<(String, String, String)> {
+    let filter = AuditFilter { action_prefix: Some(action.to_owned()), ..AuditFilter::default() };
+    let entries = app.store.audit_entries(&filter, 100).await.unwrap();
+    entries.into_iter().map(|e| (e.actor, e.target, e.outcome)).collect()
+}
+
+async fn wrong_passwords_and_unknown_accounts_get_the_same_answer_and_are_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    let mut b = Browser::new(&app);
+    let wrong = b.password("erin@example.com", "not the password at all").await;
+    let unknown = b.password("nobody@example.com", PASSWORD).await;
+    for page in [&wrong, &unknown] {
+        assert_eq!(page.status, 401);
+        assert!(page.text.contains("Wrong email or password."), "{}", page.text);
+        assert!(!page.text.contains("nobody") || page.text.contains("value=\"nobody@example.com\""));
+    }
+    let denied = audited(&app, "signin.password").await;
+    assert_eq!(denied.len(), 2);
+    assert!(denied.iter().all(|(_, _, outcome)| outcome == "denied"));
+    assert!(denied.iter().any(|(_, target, _)| target == "nobody@example.com"));
+    // Five failures lock the account for a while, right password or not.
+    for _ in 0..4 {
+        b.password("erin@example.com", "still not it, sorry").await;
+    }
+    let locked = b.password("erin@example.com", PASSWORD).await;
+    assert_eq!(locked.status, 429, "{}", locked.text);
+    assert!(audited(&app, "signin.throttled").await.len() == 1);
+    app.advance(16 * 60);
+    let ok = b.password("erin@example.com", PASSWORD).await;
+    assert_eq!((ok.status, ok.location.as_str()), (303, "/"), "the lock ends by itself");
+    assert_eq!(audited(&app, "signin.password").await[0].2, "ok");
+    app.drop_db().await;
+}
+
+async fn sign_in_forms_without_their_csrf_token_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    let mut b = Browser::new(&app);
+    // No pre-session cookie: a cross-site form cannot have it.
+    let forged = b.post("/signin", &[("csrf", "x"), ("email", "erin@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(forged.status, 403);
+    assert!(b.cookies.is_empty(), "no session was started");
+    // Signed in, a form without the session's token is refused too.
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let no_token = erin.post("/contact", &[("channel", "phone"), ("claimed", "IT-0042")]).await;
+    assert_eq!(no_token.status, 403, "{}", no_token.text);
+    let wrong_token = erin.post("/requests/new", &[("csrf", "forged"), ("summary", "VPN")]).await;
+    assert_eq!(wrong_token.status, 403);
+    assert_eq!(audited(&app, "csrf.rejected").await.len(), 3);
+    let mine = app.get("/api/v1/requests", &app.tokens.erin).await;
+    assert_eq!(mine.body.as_array().unwrap().len(), 0, "nothing was created");
+    app.drop_db().await;
+}
+
+async fn totp_codes_are_required_checked_and_never_accepted_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    let seed = enrol_totp(&app, "erin@example.com").await;
+    let mut b = Browser::new(&app);
+    let next = b.password("erin@example.com", PASSWORD).await;
+    assert_eq!((next.status, next.location.as_str()), (303, "/signin/second-factor"));
+    assert_eq!(b.get("/").await.location, "/signin/second-factor", "the password alone opens nothing");
+    let form = b.get("/signin/second-factor").await;
+    let now = app.clock_now().unix_timestamp();
+    let code = totp::code_at(&seed, now);
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let refused = b.post("/signin/second-factor", &[("csrf", &form.csrf()), ("code", &wrong)]).await;
+    assert_eq!(refused.status, 401);
+    let accepted = b.post("/signin/second-factor", &[("csrf", &form.csrf()), ("code", &code)]).await;
+    assert_eq!((accepted.status, accepted.location.as_str()), (303, "/"));
+    assert_eq!(b.get("/").await.status, 200);
+    // The same code again, in a new sign-in within its 30 seconds: refused.
+    let mut other = Browser::new(&app);
+    other.password("erin@example.com", PASSWORD).await;
+    let form = other.get("/signin/second-factor").await;
+    let replay = other.post("/signin/second-factor", &[("csrf", &form.csrf()), ("code", &code)]).await;
+    assert_eq!(replay.status, 401, "a code is accepted once");
+    let totp_events = audited(&app, "signin.totp").await;
+    let outcomes: Vec<&str> = totp_events.iter().map(|(_, _, o)| o.as_str()).collect();
+    assert_eq!(outcomes, ["denied", "ok", "denied"]);
+    app.drop_db().await;
+}
+
+async fn sessions_expire_when_idle_and_sign_out_everywhere_ends_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    let mut one = signed_in(&app, "erin@example.com", None).await;
+    app.advance(31 * 60);
+    let expired = one.get("/").await;
+    assert_eq!((expired.status, expired.location.as_str()), (303, "/signin"));
+    assert_eq!(audited(&app, "session.rejected").await.len(), 1);
+    let mut two = signed_in(&app, "erin@example.com", None).await;
+    let mut three = signed_in(&app, "erin@example.com", None).await;
+    let account = two.get("/account").await;
+    let out = two.post("/signout", &[("csrf", &account.csrf()), ("everywhere", "1")]).await;
+    assert_eq!((out.status, out.location.as_str()), (303, "/signin"));
+    assert_eq!(three.get("/").await.location, "/signin", "the other session ended too");
+    assert_eq!(audited(&app, "signout.everywhere").await.len(), 1);
+    app.drop_db().await;
+}
+
+async fn pages_refuse_other_roles_and_audit_the_refusal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["erin@example.com", "gus.ortiz@example.com", "sam.carter@example.com", "ada.reyes@example.com"] {
+        set_password(&app, email).await;
+    }
+    let mut anonymous = Browser::new(&app);
+    for path in ["/", "/contact", "/console", "/security", "/security/audit", "/account"] {
+        assert_eq!(anonymous.get(path).await.location, "/signin", "{path}");
+    }
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    for path in ["/console", "/security", "/security/audit"] {
+        assert_eq!(erin.get(path).await.status, 403, "{path}");
+    }
+    let mut gus = signed_in(&app, "gus.ortiz@example.com", None).await;
+    assert_eq!(gus.get("/security/audit").await.status, 200, "auditors read the audit log");
+    assert_eq!(gus.get("/security").await.status, 403);
+    assert_eq!(gus.get("/console").await.status, 403);
+    // IT staff must enrol TOTP before anything else.
+    let mut sam = Browser::new(&app);
+    assert_eq!(sam.password("sam.carter@example.com", PASSWORD).await.location, "/account/totp");
+    assert_eq!(sam.get("/console").await.location, "/account/totp");
+    let seed = enrol_totp(&app, "sam.carter@example.com").await;
+    let mut sam = signed_in(&app, "sam.carter@example.com", Some(&seed)).await;
+    assert_eq!(sam.get("/console").await.status, 200);
+    assert_eq!(sam.get("/security").await.status, 403);
+    let denied = audited(&app, "access.denied").await;
+    assert_eq!(denied.len(), 6, "{denied:?}");
+    assert!(denied.iter().any(|(who, path, _)| who == "erin@example.com" && path == "/security/audit"));
+    assert!(denied.iter().all(|(_, _, outcome)| outcome == "denied"));
+    app.drop_db().await;
+}
+
+async fn a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let form = erin.get("/contact").await;
+    let csp = form.headers.get("content-security-policy").unwrap().to_str().unwrap().to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(form.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(form.headers.get("referrer-policy").unwrap(), "no-referrer");
+    assert!(form.text.len() < 100_000);
+    let sent = erin
+        .post(
+            "/contact",
+            &[
+                ("csrf", &form.csrf()),
+                ("claimed", "Mike from IT"),
+                ("channel", "phone"),
+                ("from", "+1 555 010 9999"),
+                ("asked_for", "password"),
+                ("asked_for", "mfa_code"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert!(sent.location.starts_with("/checks/"));
+    let verdict = erin.get(&sent.location).await;
+    assert_eq!(verdict.status, 200);
+    assert!(verdict.text.contains("Not verified"), "{}", verdict.text);
+    assert!(verdict.text.contains("IT never asks for these"), "{}", verdict.text);
+    assert!(verdict.text.contains("no open request"), "{}", verdict.text);
+    // Another employee cannot open it.
+    set_password(&app, "finn@example.com").await;
+    let mut finn = signed_in(&app, "finn@example.com", None).await;
+    assert_eq!(finn.get(&sent.location).await.status, 404);
+    app.drop_db().await;
+}
