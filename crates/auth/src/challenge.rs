@@ -196,6 +196,14 @@ mod tests {
     }
 
     #[test]
+    fn the_seal_key_follows_the_secret() {
+        let sealed = secret().seal_key().seal(b"seed", "totp:a");
+        assert_eq!(secret().seal_key().open(&sealed, "totp:a").unwrap(), b"seed", "another instance");
+        let other = ChallengeSecret::from_hex(&"cd".repeat(32)).unwrap();
+        assert!(other.seal_key().open(&sealed, "totp:a").is_err());
+    }
+
+    #[test]
     fn codes_are_spread_over_all_digits() {
         let s = secret();
         let subj = subject();

@@ -1,6 +1,14 @@
-//! Bonafide's cryptography and randomness: challenge codes (HMAC-SHA256), API and session tokens,
-//! CSRF tokens, passwords (Argon2id), TOTP, recovery codes, sealing (XChaCha20-Poly1305) and QR codes
-//! for enrolment. No other crate touches a key or a random number generator.
+//! Bonafide's cryptography and randomness. No other crate touches a key or a random number generator.
+//!
+//! - [`challenge`] — challenge codes (HMAC-SHA256 under the server secret) and the server secret itself.
+//! - [`token`] — API bearer tokens and [`TokenHash`], the stored form of every bearer or session token.
+//! - [`session`] — portal session tokens (the cookie) and CSRF tokens.
+//! - [`password`] — Argon2id password hashes, the dummy verification for unknown accounts, and the
+//!   password policy (NIST SP 800-63B).
+//! - [`totp`] — RFC 6238 TOTP seeds, codes, replay-safe verification and the `otpauth://` URI.
+//! - [`recovery`] — one-time recovery codes, stored as hashes.
+//! - [`seal`] — XChaCha20-Poly1305 sealing for secrets that must be read back (TOTP seeds).
+//! - [`qr`] — QR codes as standalone SVG, for TOTP enrolment.
 #![deny(missing_docs)]
 
 pub mod challenge;
@@ -8,11 +16,14 @@ pub mod password;
 pub mod qr;
 pub mod recovery;
 pub mod seal;
+pub mod session;
 pub mod token;
 pub mod totp;
 
 pub use challenge::{ChallengeCode, ChallengeSecret};
-pub use token::{ApiToken, CsrfToken, SessionToken, TokenHash};
+pub use seal::SealKey;
+pub use session::{CsrfToken, SessionToken};
+pub use token::{ApiToken, TokenHash};
 
 /// A cryptographic operation failed or its input was malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

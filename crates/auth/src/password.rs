@@ -124,6 +124,7 @@ pub fn needs_rehash(stored: &PasswordHash) -> bool {
     let Ok(parsed) = argon2::PasswordHash::new(&stored.0) else { return true };
     let param = |name: &str| parsed.params.get_decimal(name);
     parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(u32::from(Version::V0x13))
         || param("m") != Some(MEMORY_KIB)
         || param("t") != Some(ITERATIONS)
         || param("p") != Some(PARALLELISM)
@@ -203,6 +204,28 @@ mod tests {
         }
         let weaker = "$argon2id$v=19$m=4096,t=1,p=1$c29tZXNhbHQ$ZmFrZWhhc2hmYWtlaGFzaA";
         assert!(needs_rehash(&PasswordHash::from_stored(weaker.into())));
+        let old_version = "$argon2id$v=16$m=19456,t=2,p=1$c29tZXNhbHQ$ZmFrZWhhc2hmYWtlaGFzaA";
+        assert!(needs_rehash(&PasswordHash::from_stored(old_version.into())));
+    }
+
+    #[test]
+    fn hashes_made_with_older_parameters_still_verify_with_their_own() {
+        // Reference implementation (phc-winner-argon2) test vector: Argon2id v1.3, t=2, m=2^8 KiB, p=1,
+        // password "password", salt "somesalt".
+        let reference = PasswordHash::from_stored(
+            "$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4".into(),
+        );
+        assert!(verify_password(&reference, &secret("password")));
+        assert!(!verify_password(&reference, &secret("passwore")));
+        assert!(needs_rehash(&reference));
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let dummy = DUMMY.as_ref().unwrap();
+        assert!(dummy.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!needs_rehash(dummy), "same parameters as real hashes");
+        assert!(!verify_password(dummy, &secret("whatever")));
         dummy_verify(&secret("whatever"));
     }
 
@@ -223,5 +246,41 @@ mod tests {
         assert!(check_password("my erin.walsh password", Some("Erin.Walsh@example.com")).is_err());
         assert!(check_password("QwertyUiop12", None).unwrap_err().contains("common"));
         assert!(check_password("ééééééééééé", None).is_err(), "11 characters, counted as characters");
+        assert!(check_password("éééééééééééa", None).is_ok(), "12 characters in 23 bytes");
+    }
+
+    #[test]
+    fn the_length_limits_are_inclusive() {
+        assert!(check_password("abcdefghijk", None).is_err());
+        assert!(check_password("abcdefghijkm", None).is_ok());
+        assert!(check_password(&"ab".repeat(64), None).is_ok());
+        assert!(check_password(&format!("{}c", "ab".repeat(64)), None).unwrap_err().contains("128"));
+    }
+
+    #[test]
+    fn the_email_local_part_counts_only_when_it_is_long_enough_to_matter() {
+        let email = Some("erin@example.com");
+        assert!(check_password("ERIN is great 2026", email).is_err(), "contained, any case");
+        assert!(check_password("erinerinerin", email).is_err(), "made of it");
+        assert!(check_password("bob likes long walks", Some("bob@example.com")).is_ok(), "3 characters");
+        assert!(check_password("example.com is my home", email).is_ok(), "only the local part");
+    }
+
+    #[test]
+    fn every_common_password_is_refused_as_common_whatever_its_case() {
+        assert!(COMMON.len() >= 40);
+        for common in COMMON {
+            // An entry shorter than the minimum or not in lowercase would never be reached.
+            let err = check_password(&common.to_uppercase(), None).unwrap_err();
+            assert!(err.contains("common"), "{common}: {err}");
+        }
+    }
+
+    #[test]
+    fn policy_messages_are_sentences_for_people() {
+        for bad in ["short", "aaaaaaaaaaaaaaaa", "password1234"] {
+            let err = check_password(bad, None).unwrap_err();
+            assert!(err.starts_with(char::is_uppercase) && err.ends_with('.'), "{err}");
+        }
     }
 }

@@ -85,6 +85,17 @@ mod tests {
     }
 
     #[test]
+    fn the_alphabet_has_no_lookalikes_and_every_symbol_is_drawn() {
+        for ambiguous in b"0o1li" {
+            assert!(!ALPHABET.contains(ambiguous), "{}", char::from(*ambiguous));
+        }
+        let drawn: HashSet<char> =
+            generate_recovery_codes(300).iter().flat_map(|c| c.reveal().chars().collect::<Vec<_>>()).collect();
+        // 3,000 draws from 31 symbols: a symbol that never occurs means a broken mapping.
+        assert_eq!(drawn.len(), ALPHABET.len() + 1, "31 symbols and the dash");
+    }
+
+    #[test]
     fn what_cannot_be_a_code_is_refused() {
         for bad in ["", "abcde", "abcde-fghjk-m", "abcde-fghj0", "abcde-fghjl", "ééééé-ééééé"] {
             assert_eq!(hash_recovery_input(bad), None, "{bad}");

@@ -1,4 +1,5 @@
-//! Per-person API bearer tokens: shown once, stored only as a SHA-256 hash.
+//! Per-person API bearer tokens: shown once, stored only as a SHA-256 hash. The random body and the
+//! [`TokenHash`] are shared with the session tokens in `session.rs`.
 //!
 //! A token carries 256 random bits, so a fast hash is the right tool: there is nothing to brute-force,
 //! and every API call must look the hash up cheaply.
@@ -19,11 +20,16 @@ impl fmt::Debug for ApiToken {
     }
 }
 
-/// `prefix` followed by 256 random bits in hex.
-fn random_token(prefix: &str) -> SecretString {
+/// 256 random bits in hex: the body of every token this crate issues (API, session, CSRF).
+pub(crate) fn random_hex() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
-    SecretString::from(format!("{prefix}{}", hex::encode(bytes)))
+    hex::encode(bytes)
+}
+
+/// `prefix` followed by [`random_hex`], kept secret.
+pub(crate) fn random_token(prefix: &str) -> SecretString {
+    SecretString::from(format!("{prefix}{}", random_hex()))
 }
 
 impl ApiToken {
@@ -40,70 +46,6 @@ impl ApiToken {
     /// What is stored.
     pub fn hash(&self) -> TokenHash {
         TokenHash::of(self.0.expose_secret())
-    }
-}
-
-/// Prefix of session cookie values.
-pub const SESSION_PREFIX: &str = "bfs_";
-
-/// A portal session's token: the cookie value, stored only as its [`TokenHash`].
-pub struct SessionToken(SecretString);
-
-impl fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionToken([REDACTED])")
-    }
-}
-
-impl SessionToken {
-    /// A new random token.
-    pub fn generate() -> Self {
-        Self(random_token(SESSION_PREFIX))
-    }
-
-    /// The cookie value.
-    pub fn reveal(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// What is stored.
-    pub fn hash(&self) -> TokenHash {
-        TokenHash::of(self.0.expose_secret())
-    }
-}
-
-/// A CSRF token: random per session (or per sign-in form), echoed by every form, compared in constant
-/// time. Not a credential on its own.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CsrfToken(String);
-
-impl fmt::Debug for CsrfToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CsrfToken(..)")
-    }
-}
-
-impl CsrfToken {
-    /// A new random token.
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::fill(&mut bytes);
-        Self(hex::encode(bytes))
-    }
-
-    /// The expected token as stored or sent in a cookie.
-    pub fn from_presented(text: &str) -> Self {
-        Self(text.to_owned())
-    }
-
-    /// The text to put in forms.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether a form carried this token (never matches when this token is empty).
-    pub fn matches(&self, presented: &str) -> bool {
-        !self.0.is_empty() && crate::constant_time_eq(self.0.as_bytes(), presented.as_bytes())
     }
 }
 
@@ -144,16 +86,13 @@ mod tests {
     }
 
     #[test]
-    fn session_and_csrf_tokens_are_random_and_compared_exactly() {
-        let s = SessionToken::generate();
-        assert!(s.reveal().starts_with(SESSION_PREFIX) && s.reveal().len() == 68);
-        assert_eq!(s.hash(), TokenHash::of(s.reveal()));
-        assert!(!format!("{s:?}").contains(&s.reveal()[4..]));
-        let c = CsrfToken::generate();
-        assert_ne!(c, CsrfToken::generate());
-        assert!(c.matches(c.as_str()));
-        assert!(!c.matches(&c.as_str()[1..]));
-        assert!(!c.matches(""));
-        assert!(!CsrfToken::from_presented("").matches(""), "an empty expected token matches nothing");
+    fn the_stored_hash_is_hex_sha_256_of_the_whole_text() {
+        // FIPS 180-2 appendix B.1: SHA-256("abc").
+        let h = TokenHash::of("abc");
+        assert_eq!(h.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(format!("{h:?}"), "TokenHash(ba7816bf…)");
+        let body = random_hex();
+        assert_eq!(body.len(), 64);
+        assert!(body.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

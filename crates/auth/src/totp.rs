@@ -173,6 +173,40 @@ mod tests {
     }
 
     #[test]
+    fn the_window_is_exactly_one_step_either_side() {
+        let seed = rfc_seed();
+        // 1_234_567_890 is the first second of its step.
+        let t = 1_234_567_890;
+        assert_eq!(t % STEP_SECONDS, 0);
+        let (code, step) = (code_at(&seed, t), step_of(t));
+        assert_eq!(verify(&seed, &code, t + 59, None), Some(step), "last second of the next step");
+        assert_eq!(verify(&seed, &code, t + 60, None), None, "first second two steps later");
+        assert_eq!(verify(&seed, &code, t - 30, None), Some(step), "first second of the previous step");
+        assert_eq!(verify(&seed, &code, t - 31, None), None, "last second two steps earlier");
+        // The step matched is the code's, not the clock's, so replay protection holds across the window.
+        assert_eq!(verify(&seed, &code, t + 45, Some(step - 1)), Some(step));
+        let next = code_at(&seed, t + STEP_SECONDS);
+        assert_eq!(verify(&seed, &next, t, Some(step)), Some(step + 1), "a code from a fast phone");
+    }
+
+    #[test]
+    fn codes_are_zero_padded_to_six_digits() {
+        let seed = rfc_seed();
+        let mut padded = 0;
+        for step in 0..2000 {
+            let t = step * STEP_SECONDS;
+            let code = code_at(&seed, t);
+            assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+            if code.starts_with('0') {
+                padded += 1;
+                assert!(verify(&seed, &code, t, None).is_some(), "{code}");
+            }
+        }
+        // About one code in ten starts with a zero.
+        assert!(padded > 100, "{padded}");
+    }
+
+    #[test]
     fn malformed_codes_and_seeds_are_refused() {
         let seed = rfc_seed();
         for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "-12345"] {

@@ -6,7 +6,7 @@ mod console;
 mod me;
 mod outreach;
 pub(crate) mod requests;
-mod staff;
+pub(crate) mod staff;
 pub(crate) mod views;
 
 use crate::AppState;

@@ -7,7 +7,7 @@ use crate::portal::html::{csrf_field, message, notice, page, respond, trusted, w
 use crate::portal::session::{AnyPerson, AuditReaders, CsrfForm, ItStaffOnly, Page, SecurityOnly, audit};
 use crate::portal::signin;
 use crate::routes::checks::{self, CreateBody};
-use crate::routes::views::photo_url;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/checks/{id}/code", post(check_code))
         .route("/requests/new", get(request_form).post(request_submit))
         .route("/staff", get(staff_search))
+        .route("/staff/{staff_id}/photo", get(staff_photo))
         .route("/console", get(console))
         .route("/console/requests/{key}/take", post(console_take))
         .route("/console/requests/{key}/resolve", post(console_resolve))
@@ -377,6 +378,19 @@ async fn request_submit(
             Redirect::to("/").into_response()
         }
         Err(e) => failed(e.into(), &p),
+    }
+}
+
+/// Where the portal shows a staffer's photo: the stored address, or the generated avatar (served to
+/// signed-in people by the portal, since an `img` cannot send a bearer token).
+fn photo_url(stored: Option<&str>, staff_id: &str) -> String {
+    stored.map_or_else(|| format!("/staff/{staff_id}/photo"), str::to_owned)
+}
+
+async fn staff_photo(p: Page<AnyPerson>, State(state): State<AppState>, Path(staff_id): Path<String>) -> Response {
+    match crate::routes::staff::avatar(&state, &staff_id).await {
+        Ok(svg) => svg.into_response(),
+        Err(e) => failed(e, &p),
     }
 }
 

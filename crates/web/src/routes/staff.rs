@@ -53,6 +53,12 @@ pub(crate) async fn photo(
     State(state): State<AppState>,
     ApiPath(staff_id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
+    avatar(&state, &staff_id).await
+}
+
+/// The staffer's generated avatar (initials on a colour derived from the staff id); for the API and
+/// the portal.
+pub(crate) async fn avatar(state: &AppState, staff_id: &str) -> Result<impl IntoResponse + use<>, ApiError> {
     let id: StaffId = staff_id.parse().map_err(|_| ApiError::NotFound)?;
     let card = state.store.staff_card(&id).await?.ok_or(ApiError::NotFound)?;
     let initials: String =
