@@ -1,7 +1,7 @@
 //! Command-line arguments and dispatch.
 
 use crate::settings::{Overrides, Settings};
-use crate::{InvalidInputError, TamperedError, bench, demo, import, serve};
+use crate::{InvalidInputError, TamperedError, bench, bench_portal, demo, import, serve};
 use anyhow::Context;
 use bonafide_auth::ApiToken;
 use bonafide_domain::Email;
@@ -125,6 +125,8 @@ struct ImportArgs {
 enum BenchCommand {
     /// `POST /api/v1/checks` against `GET /healthz` over HTTP, on a fresh SQLite demo company.
     Api(bench::ApiBenchArgs),
+    /// Sign-in latency (known and unknown accounts) and page weights of the portal.
+    Portal(bench_portal::PortalBenchArgs),
 }
 
 /// Runs one command.
@@ -199,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
+        Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
     }
 }
 
