@@ -23,7 +23,7 @@ pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, B
 pub use checks::{Alert, CheckRecord, NewCheck};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
-pub use people::{NewPerson, Person, Principal, StaffCard};
+pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session, SessionStage};
 

@@ -1,6 +1,6 @@
 //! The directory: people, IT staff cards, API tokens.
 
-use crate::codec::{Columns, flag, join, millis, parse, parse_opt};
+use crate::codec::{Columns, flag, from_millis, join, millis, parse, parse_opt};
 use crate::{HotPath, Store, StoreError, conflict_on_unique, dynamic, lite};
 use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
@@ -102,6 +102,19 @@ impl From<Person> for Principal {
             staff_id: p.staff_id,
         }
     }
+}
+
+/// An API token as its owner sees it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Row id (for revoking).
+    pub id: String,
+    /// The owner's label.
+    pub label: String,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// A directory entry with everything the security team manages.
@@ -352,6 +365,40 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// `person`'s API tokens, newest first (labels and dates; the tokens themselves are not stored).
+    pub async fn tokens_of(&self, person: PersonId) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, label, created_at, revoked_at FROM api_tokens WHERE person_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT 200",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    label: r.try_get("label")?,
+                    created_at: from_millis(r.try_get("created_at")?)?,
+                    revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes `person`'s token `id`; false when it is not theirs or already revoked.
+    pub async fn revoke_token(&self, person: PersonId, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $2 AND person_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(person.to_string())
+        .bind(id)
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The staff card for `staff_id`.

@@ -38,6 +38,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/security/audit", get(audit_log))
         .route("/account", get(account))
         .route("/account/password", post(change_password))
+        .route("/account/tokens", post(token_create))
+        .route("/account/tokens/{id}/revoke", post(token_revoke))
         .route("/account/totp", get(totp_page))
         .route("/account/totp/start", post(totp_start))
         .route("/account/totp/confirm", post(totp_confirm))
@@ -620,10 +622,11 @@ async fn audit_log(p: Page<AuditReaders>, State(state): State<AppState>, Query(q
 }
 
 async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
-    let creds = match state.store.credentials(p.viewer.me.id).await {
-        Ok(c) => c,
-        Err(e) => return failed(e.into(), &p),
-    };
+    let (creds, tokens) =
+        match (state.store.credentials(p.viewer.me.id).await, state.store.tokens_of(p.viewer.me.id).await) {
+            (Ok(c), Ok(t)) => (c, t),
+            (Err(e), _) | (_, Err(e)) => return failed(e.into(), &p),
+        };
     let body = html! {
         h1 { "My account" }
         dl.facts {
@@ -641,6 +644,26 @@ async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response 
                   input #new type="password" name="new" autocomplete="new-password" required minlength="12"; }
             button type="submit" { "Change password" }
         }
+        h2 { "API tokens" }
+        p.muted { "For scripts and integrations. A token is shown once; Bonafide keeps only its hash." }
+        @if tokens.is_empty() { p { "You have no API tokens." } }
+        ul.plain {
+            @for t in &tokens {
+                li {
+                    strong { (t.label) } " · created " (when(t.created_at))
+                    @if let Some(r) = t.revoked_at { " · revoked " (when(r)) } @else {
+                        form.inline method="post" action=(format!("/account/tokens/{}/revoke", t.id)) {
+                            (csrf_field(&p.viewer.csrf)) " " button.secondary type="submit" { "Revoke" }
+                        }
+                    }
+                }
+            }
+        }
+        form.stack method="post" action="/account/tokens" {
+            (csrf_field(&p.viewer.csrf))
+            div { label for="label" { "New token's label" } input #label type="text" name="label" maxlength="60" required; }
+            button.secondary type="submit" { "Create token" }
+        }
         h2 { "Sessions" }
         form method="post" action="/signout" {
             (csrf_field(&p.viewer.csrf))
@@ -649,6 +672,60 @@ async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response 
         }
     };
     respond(StatusCode::OK, page("My account", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    label: String,
+}
+
+async fn token_create(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Response {
+    let label: String = form.label.trim().chars().filter(|c| !c.is_control()).take(60).collect();
+    if label.is_empty() {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Token not created",
+            "Give the token a label.",
+            Some(&p.viewer),
+        );
+    }
+    let token = bonafide_auth::ApiToken::generate();
+    let now = state.clock.now();
+    if let Err(e) = state.store.create_token(p.viewer.me.id, token.hash().as_str(), &label, now).await {
+        return failed(e.into(), &p);
+    }
+    let event = AuditEvent::new(&p.viewer.actor(), "token.created", p.viewer.me.email.as_str(), Outcome::Ok)
+        .with(serde_json::json!({ "label": label, "via": "portal" }));
+    audit(&state, event).await;
+    let body = html! {
+        h1 { "Token created" }
+        p { "Copy it now: it is shown only this once. Treat it like a password." }
+        pre.codes { (token.reveal()) }
+        p { a href="/account" { "Back to my account" } }
+    };
+    respond(StatusCode::OK, page("Token created", Some(&p.viewer), body))
+}
+
+async fn token_revoke(
+    p: Page<AnyPerson>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    match state.store.revoke_token(p.viewer.me.id, &id, state.clock.now()).await {
+        Ok(true) => {
+            let event = AuditEvent::new(&p.viewer.actor(), "token.revoked", p.viewer.me.email.as_str(), Outcome::Ok)
+                .with(serde_json::json!({ "token": id, "via": "portal" }));
+            audit(&state, event).await;
+            Redirect::to("/account").into_response()
+        }
+        Ok(false) => failed(ApiError::NotFound, &p),
+        Err(e) => failed(e.into(), &p),
+    }
 }
 
 #[derive(Deserialize)]

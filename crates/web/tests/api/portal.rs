@@ -15,6 +15,7 @@ on_both!(
     sessions_expire_when_idle_and_sign_out_everywhere_ends_them,
     pages_refuse_other_roles_and_audit_the_refusal,
     a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers,
+    people_create_and_revoke_their_own_api_tokens,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -295,5 +296,33 @@ async fn a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers(backe
     set_password(&app, "finn@example.com").await;
     let mut finn = signed_in(&app, "finn@example.com", None).await;
     assert_eq!(finn.get(&sent.location).await.status, 404);
+    app.drop_db().await;
+}
+
+async fn people_create_and_revoke_their_own_api_tokens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    set_password(&app, "finn@example.com").await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let account = erin.get("/account").await;
+    let created = erin.post("/account/tokens", &[("csrf", &account.csrf()), ("label", "my script")]).await;
+    assert_eq!(created.status, 200, "{}", created.text);
+    let token = created.text.split("<pre class=\"codes\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("bf_"), "{token}");
+    assert_eq!(app.get("/api/v1/me", &token).await.str("email"), "erin@example.com");
+    let account = erin.get("/account").await;
+    assert!(account.text.contains("my script") && !account.text.contains(&token), "shown once");
+    let revoke = account.text.split("action=\"/account/tokens/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    // Finn cannot revoke Erin's token.
+    let mut finn = signed_in(&app, "finn@example.com", None).await;
+    let finns = finn.get("/account").await;
+    let path = format!("/account/tokens/{revoke}");
+    assert_eq!(finn.post(&path, &[("csrf", &finns.csrf())]).await.status, 404);
+    assert_eq!(app.get("/api/v1/me", &token).await.status, 200);
+    let done = erin.post(&path, &[("csrf", &account.csrf())]).await;
+    assert_eq!((done.status, done.location.as_str()), (303, "/account"));
+    assert_eq!(app.get("/api/v1/me", &token).await.status, 401, "revoked at once");
+    let events: Vec<String> = audited(&app, "token").await.into_iter().map(|(_, _, o)| o).collect();
+    assert_eq!(events.len(), 2);
     app.drop_db().await;
 }
