@@ -4,7 +4,7 @@ mod alerts;
 pub(crate) mod checks;
 mod console;
 mod me;
-mod outreach;
+pub(crate) mod outreach;
 pub(crate) mod requests;
 pub(crate) mod staff;
 pub(crate) mod views;

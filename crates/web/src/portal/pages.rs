@@ -34,6 +34,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console", get(console))
         .route("/console/requests/{key}/take", post(console_take))
         .route("/console/requests/{key}/resolve", post(console_resolve))
+        .route("/console/outreach", post(outreach_propose))
+        .route("/console/outreach/{id}/approve", post(outreach_approve))
         .route("/security", get(security_home))
         .route("/security/audit", get(audit_log))
         .route("/account", get(account))
@@ -459,6 +461,7 @@ async fn console(p: Page<ItStaffOnly>, State(state): State<AppState>) -> Respons
         (Err(e), _) | (_, Err(e)) => return failed(e.into(), &p),
     };
     let outreach = state.store.live_outreach_by(me.id, now).await.unwrap_or_default();
+    let pending = state.store.pending_outreach(now, 50).await.unwrap_or_default();
     let code = |authority, employee| state.secret.code(&ChallengeSubject { authority, staffer: me.id, employee }, step);
     let valid_until = step.valid_until().unix_timestamp();
     let left = (step.valid_until() - now).whole_seconds();
@@ -494,6 +497,36 @@ async fn console(p: Page<ItStaffOnly>, State(state): State<AppState>) -> Respons
                         " " span.muted.countdown { (left) " s" }
                     }
                 }
+            }
+        }
+        h2 { "Outreach waiting for a second person" }
+        @if pending.is_empty() { p { "Nothing to approve." } }
+        ul.plain {
+            @for o in &pending {
+                li {
+                    (o.employee_name) " · " (o.reason) " · " (when(o.window.starts_at)) " to " (when(o.window.ends_at))
+                    @if o.staffer == me.id { " · " span.muted { "your proposal: someone else approves it" } } @else {
+                        form.inline method="post" action=(format!("/console/outreach/{}/approve", o.id)) {
+                            (csrf_field(&p.viewer.csrf)) " " button.secondary type="submit" { "Approve" }
+                        }
+                    }
+                }
+            }
+        }
+        details {
+            summary { "Propose contacting an employee" }
+            form.stack method="post" action="/console/outreach" {
+                (csrf_field(&p.viewer.csrf))
+                div { label for="employee_email" { "Employee's email" } input #employee_email type="email" name="employee_email" required; }
+                div { label for="reason" { "Why" } input #reason type="text" name="reason" maxlength="500" required; }
+                fieldset.choices {
+                    legend { "Channels" }
+                    @for (c, label) in CHANNELS { label { input type="checkbox" name="channels" value=(c.as_str()); (label) } }
+                }
+                div { label for="starts_at" { "From (UTC)" } input #starts_at type="datetime-local" name="starts_at" required; }
+                div { label for="hours" { "For how many hours" span.hint { "At most 14 days." } }
+                      input #hours type="number" name="hours" min="1" max="336" value="4" required; }
+                button type="submit" { "Propose" }
             }
         }
         h2 { "Queue" }
@@ -537,6 +570,57 @@ async fn console_resolve(
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match crate::routes::requests::resolve_as(&state, &p.viewer.me, &p.viewer.actor(), &key).await {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+/// Reads the outreach form (repeated `channels`, a UTC `datetime-local` start and a length in hours).
+fn outreach_body(fields: &[(String, String)]) -> Result<crate::routes::outreach::CreateBody, String> {
+    let one = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let mut channels = BTreeSet::new();
+    for (_, v) in fields.iter().filter(|(k, _)| k == "channels") {
+        channels.insert(v.parse::<Channel>().map_err(|_| "Pick channels from the list.".to_owned())?);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let start = time::PrimitiveDateTime::parse(&one("starts_at"), &format)
+        .map_err(|_| "Give the start as a date and time.".to_owned())?
+        .assume_utc();
+    let hours: i64 = one("hours").parse().map_err(|_| "Give the length in whole hours.".to_owned())?;
+    if !(1..=336).contains(&hours) {
+        return Err("The window is 1 hour to 14 days.".into());
+    }
+    Ok(crate::routes::outreach::CreateBody {
+        employee_email: one("employee_email"),
+        reason: one("reason"),
+        channels,
+        starts_at: start,
+        ends_at: start + time::Duration::hours(hours),
+    })
+}
+
+async fn outreach_propose(
+    p: Page<ItStaffOnly>,
+    State(state): State<AppState>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Response {
+    let body = match outreach_body(&fields) {
+        Ok(b) => b,
+        Err(why) => return message(StatusCode::UNPROCESSABLE_ENTITY, "Not proposed", &why, Some(&p.viewer)),
+    };
+    match crate::routes::outreach::propose(&state, &p.viewer.me, &p.viewer.actor(), body).await {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => failed(e, &p),
+    }
+}
+
+async fn outreach_approve(
+    p: Page<ItStaffOnly>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Response {
+    match crate::routes::outreach::approve_as(&state, &p.viewer.me, &p.viewer.actor(), &id).await {
         Ok(_) => Redirect::to("/console").into_response(),
         Err(e) => failed(e, &p),
     }

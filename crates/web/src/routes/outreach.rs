@@ -4,14 +4,14 @@
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Dispatcher, Employee, ItStaff};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientAddr, Dispatcher, Employee, ItStaff, actor};
 use crate::routes::views::OutreachView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bonafide_domain::outreach::{ApprovalError, check_approval};
 use bonafide_domain::{Channel, Email, OutreachId, OutreachWindow, Role};
-use bonafide_store::NewOutreach;
+use bonafide_store::{Actor, AuditEvent, NewOutreach, Outcome, Outreach, Principal};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -19,20 +19,32 @@ use time::OffsetDateTime;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
-    employee_email: String,
-    reason: String,
-    channels: BTreeSet<Channel>,
+    pub(crate) employee_email: String,
+    pub(crate) reason: String,
+    pub(crate) channels: BTreeSet<Channel>,
     #[serde(with = "time::serde::rfc3339")]
-    starts_at: OffsetDateTime,
+    pub(crate) starts_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    ends_at: OffsetDateTime,
+    pub(crate) ends_at: OffsetDateTime,
 }
 
 pub(crate) async fn create(
     ItStaff(me): ItStaff,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<OutreachView>), ApiError> {
+    let created = propose(&state, &me, &actor(&me, &client), body).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Validates and stores an outreach proposal by `me` (API and portal alike), audited.
+pub(crate) async fn propose(
+    state: &AppState,
+    me: &Principal,
+    who: &Actor,
+    body: CreateBody,
+) -> Result<Outreach, ApiError> {
     let now = state.clock.now();
     let mut errors = Vec::new();
     let mut reject = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
@@ -65,14 +77,23 @@ pub(crate) async fn create(
     let new = NewOutreach { staffer: me.id, employee: employee.id, reason, channels: body.channels, window };
     let created = state.store.create_outreach(&new, now).await?;
     tracing::info!(id = %created.id, "outreach proposed");
-    Ok((StatusCode::CREATED, Json(created.into())))
+    let event = AuditEvent::new(who, "outreach.proposed", created.id.to_string(), Outcome::Ok)
+        .with(serde_json::json!({ "employee": employee.email.as_str() }));
+    state.store.audit(&[event], now).await?;
+    Ok(created)
 }
 
 pub(crate) async fn approve(
     Dispatcher(me): Dispatcher,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OutreachView>, ApiError> {
+    Ok(Json(approve_as(&state, &me, &actor(&me, &client), &id).await?.into()))
+}
+
+/// Approves outreach `id` as `me` under the four-eyes rule (API and portal alike), audited.
+pub(crate) async fn approve_as(state: &AppState, me: &Principal, who: &Actor, id: &str) -> Result<Outreach, ApiError> {
     let id: OutreachId = id.parse().map_err(|_| ApiError::NotFound)?;
     let o = state.store.outreach(id).await?.ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
@@ -92,8 +113,8 @@ pub(crate) async fn approve(
         return Err(ApiError::Conflict("this outreach is already approved".into()));
     }
     tracing::info!(%id, "outreach approved");
-    let approved = state.store.outreach(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(approved.into()))
+    state.store.audit(&[AuditEvent::new(who, "outreach.approved", id.to_string(), Outcome::Ok)], now).await?;
+    state.store.outreach(id).await?.ok_or(ApiError::NotFound)
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ on_both!(
     pages_refuse_other_roles_and_audit_the_refusal,
     a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers,
     people_create_and_revoke_their_own_api_tokens,
+    it_staff_propose_outreach_that_only_someone_else_approves,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -324,5 +325,47 @@ async fn people_create_and_revoke_their_own_api_tokens(backend: Backend) {
     assert_eq!(app.get("/api/v1/me", &token).await.status, 401, "revoked at once");
     let events: Vec<String> = audited(&app, "token").await.into_iter().map(|(_, _, o)| o).collect();
     assert_eq!(events.len(), 2);
+    app.drop_db().await;
+}
+
+async fn it_staff_propose_outreach_that_only_someone_else_approves(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["sam.carter@example.com", "kim.novak@example.com", "erin@example.com"] {
+        set_password(&app, email).await;
+    }
+    let sam_seed = enrol_totp(&app, "sam.carter@example.com").await;
+    let kim_seed = enrol_totp(&app, "kim.novak@example.com").await;
+    let mut sam = signed_in(&app, "sam.carter@example.com", Some(&sam_seed)).await;
+    let console = sam.get("/console").await;
+    let start = app.clock_now() + time::Duration::minutes(30);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let proposed = sam
+        .post(
+            "/console/outreach",
+            &[
+                ("csrf", &console.csrf()),
+                ("employee_email", "erin@example.com"),
+                ("reason", "Laptop replacement"),
+                ("channels", "phone"),
+                ("channels", "in_person"),
+                ("starts_at", &start.format(&f).unwrap()),
+                ("hours", "4"),
+            ],
+        )
+        .await;
+    assert_eq!((proposed.status, proposed.location.as_str()), (303, "/console"), "{}", proposed.text);
+    let console = sam.get("/console").await;
+    assert!(console.text.contains("your proposal: someone else approves it"));
+    let id = app.store.pending_outreach(app.clock_now(), 10).await.unwrap()[0].id.to_string();
+    let own = sam.post(&format!("/console/outreach/{id}/approve"), &[("csrf", &console.csrf())]).await;
+    assert_eq!(own.status, 403, "never the proposer");
+    let mut kim = signed_in(&app, "kim.novak@example.com", Some(&kim_seed)).await;
+    let kims = kim.get("/console").await;
+    let approved = kim.post(&format!("/console/outreach/{id}/approve"), &[("csrf", &kims.csrf())]).await;
+    assert_eq!(approved.status, 303, "{}", approved.text);
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    assert!(erin.get("/").await.text.contains("Laptop replacement"), "announced to the employee");
+    assert_eq!(audited(&app, "outreach.proposed").await.len(), 1);
+    assert_eq!(audited(&app, "outreach.approved").await[0].0, "kim.novak@example.com");
     app.drop_db().await;
 }
