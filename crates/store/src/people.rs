@@ -367,6 +367,38 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Sets `person`'s status (`active` or `suspended`); false when there is no such person.
+    pub async fn set_person_status(
+        &self,
+        person: PersonId,
+        status: PersonStatus,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE people SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(person.to_string())
+            .bind(status.as_str())
+            .bind(millis(now))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces `person`'s roles; false when there is no such person.
+    pub async fn set_person_roles(
+        &self,
+        person: PersonId,
+        roles: &Roles,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE people SET roles = $2, updated_at = $3 WHERE id = $1")
+            .bind(person.to_string())
+            .bind(join(roles.iter().map(|r| r.as_str())))
+            .bind(millis(now))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// `person`'s API tokens, newest first (labels and dates; the tokens themselves are not stored).
     pub async fn tokens_of(&self, person: PersonId) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(

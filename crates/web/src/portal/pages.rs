@@ -38,6 +38,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console/outreach/{id}/approve", post(outreach_approve))
         .route("/security", get(security_home))
         .route("/security/audit", get(audit_log))
+        .route("/security/people", get(people_page).post(person_add))
+        .route("/security/people/{id}/status", post(person_status))
+        .route("/security/people/{id}/roles", post(person_roles))
+        .route("/security/import", post(directory_import))
         .route("/account", get(account))
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(token_create))
@@ -640,9 +644,253 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
                 li { span.badge { (a.severity) } " " strong { (a.kind) } " · " (when(a.created_at)) br; (a.message) }
             }
         }
-        p { a href="/security/audit" { "Audit log" } }
+        p { a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
     };
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
+}
+
+const ROLES: [(Role, &str); 3] =
+    [(Role::ItStaff, "IT staff"), (Role::SecurityAdmin, "Security admin"), (Role::Auditor, "Auditor")];
+
+fn people_markup(
+    p: &Page<SecurityOnly>,
+    people: &[bonafide_store::Person],
+    notice_text: Option<(&str, bool)>,
+) -> Markup {
+    let csrf = &p.viewer.csrf;
+    html! {
+        h1 { "People and roles" }
+        @if let Some((text, error)) = notice_text { (notice(text, error)) }
+        details {
+            summary { "Add a person" }
+            form.stack method="post" action="/security/people" {
+                (csrf_field(csrf))
+                div { label for="email" { "Email" } input #email type="email" name="email" required; }
+                div { label for="name" { "Name" } input #name type="text" name="display_name" required maxlength="120"; }
+                div { label for="department" { "Department" } input #department type="text" name="department" maxlength="120"; }
+                fieldset.choices {
+                    legend { "Roles besides employee" }
+                    @for (r, label) in ROLES { label { input type="checkbox" name="roles" value=(r.as_str()); (label) } }
+                }
+                div { label for="staff_id" { "Staff id" span.hint { "IT staff only, such as IT-0042." } } input #staff_id type="text" name="staff_id" maxlength="32"; }
+                div { label for="official_phones" { "Official phone" span.hint { "IT staff only." } } input #official_phones type="tel" name="official_phones" maxlength="64"; }
+                button type="submit" { "Add" }
+            }
+        }
+        details {
+            summary { "Import a CSV file" }
+            form.stack method="post" action="/security/import" {
+                (csrf_field(csrf))
+                div {
+                    label for="csv" { "CSV content" span.hint { "A header line with columns such as email, display_name, department, roles, staff_id, official_phones. Nothing is imported while any row has an error." } }
+                    textarea #csv name="csv" rows="8" required {}
+                }
+                button type="submit" { "Import" }
+            }
+        }
+        div.table-wrap { table {
+            thead { tr { th { "Person" } th { "Roles" } th { "Status" } } }
+            tbody {
+                @for person in people {
+                    tr {
+                        td { (person.display_name) br; span.muted { (person.email) } @if let Some(id) = &person.staff_id { br; (id) } }
+                        td {
+                            form method="post" action=(format!("/security/people/{}/roles", person.id)) {
+                                (csrf_field(csrf))
+                                @for (r, label) in ROLES {
+                                    label.inline { input type="checkbox" name="roles" value=(r.as_str()) checked[person.roles.has(r)]; " " (label) } " "
+                                }
+                                button.secondary type="submit" { "Save roles" }
+                            }
+                        }
+                        td {
+                            (person.status.as_str())
+                            form method="post" action=(format!("/security/people/{}/status", person.id)) {
+                                (csrf_field(csrf))
+                                @if person.status == bonafide_domain::PersonStatus::Active {
+                                    input type="hidden" name="status" value="suspended";
+                                    button.danger type="submit" { "Suspend" }
+                                } @else {
+                                    input type="hidden" name="status" value="active";
+                                    button.secondary type="submit" { "Reactivate" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+    }
+}
+
+async fn people_page(p: Page<SecurityOnly>, State(state): State<AppState>) -> Response {
+    match state.store.list_people().await {
+        Ok(people) => respond(StatusCode::OK, page("People", Some(&p.viewer), people_markup(&p, &people, None))),
+        Err(e) => failed(e.into(), &p),
+    }
+}
+
+/// The people page again, with a notice (or an error).
+async fn people_again(
+    p: &Page<SecurityOnly>,
+    state: &AppState,
+    status: StatusCode,
+    text: &str,
+    error: bool,
+) -> Response {
+    match state.store.list_people().await {
+        Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some((text, error))))),
+        Err(e) => failed(e.into(), p),
+    }
+}
+
+/// Reads a form's repeated `roles` fields.
+fn roles_of(fields: &[(String, String)]) -> Result<bonafide_domain::Roles, String> {
+    let mut roles = Vec::new();
+    for (_, v) in fields.iter().filter(|(k, _)| k == "roles") {
+        roles.push(v.parse::<Role>().map_err(|_| format!("`{v}` is not a role"))?);
+    }
+    Ok(bonafide_domain::Roles::new(roles))
+}
+
+async fn person_roles(
+    p: Page<SecurityOnly>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Response {
+    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
+    let roles = match roles_of(&fields) {
+        Ok(r) => r,
+        Err(why) => return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &why, true).await,
+    };
+    if person == p.viewer.me.id && !roles.has(Role::SecurityAdmin) {
+        let why = "You cannot remove your own security admin role; ask another admin.";
+        return people_again(&p, &state, StatusCode::CONFLICT, why, true).await;
+    }
+    let target = match state.store.person_by_id(person).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return failed(ApiError::NotFound, &p),
+        Err(e) => return failed(e.into(), &p),
+    };
+    if let Err(e) = state.store.set_person_roles(person, &roles, state.clock.now()).await {
+        return failed(e.into(), &p);
+    }
+    let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
+    let before: Vec<&str> = target.roles.iter().map(Role::as_str).collect();
+    let event = AuditEvent::new(&p.viewer.actor(), "directory.roles_changed", target.email.as_str(), Outcome::Ok)
+        .with(serde_json::json!({ "before": before, "after": names }));
+    audit(&state, event).await;
+    people_again(&p, &state, StatusCode::OK, &format!("Roles of {} saved.", target.email), false).await
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn person_status(
+    p: Page<SecurityOnly>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> Response {
+    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
+    let Ok(status) = form.status.parse::<bonafide_domain::PersonStatus>() else {
+        return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, "Unknown status.", true).await;
+    };
+    if person == p.viewer.me.id {
+        return people_again(&p, &state, StatusCode::CONFLICT, "You cannot suspend yourself.", true).await;
+    }
+    let target = match state.store.person_by_id(person).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return failed(ApiError::NotFound, &p),
+        Err(e) => return failed(e.into(), &p),
+    };
+    if let Err(e) = state.store.set_person_status(person, status, state.clock.now()).await {
+        return failed(e.into(), &p);
+    }
+    let event = AuditEvent::new(&p.viewer.actor(), "directory.status_changed", target.email.as_str(), Outcome::Ok)
+        .with(serde_json::json!({ "status": status.as_str() }));
+    audit(&state, event).await;
+    let text = format!("{} is now {}.", target.email, status.as_str());
+    people_again(&p, &state, StatusCode::OK, &text, false).await
+}
+
+async fn person_add(
+    p: Page<SecurityOnly>,
+    State(state): State<AppState>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Response {
+    // One row through the same parser as a CSV import, so the same rules and messages apply.
+    let one = |name: &str| {
+        fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().replace(['"', '\n', '\r'], "")).unwrap_or_default()
+    };
+    let roles: Vec<String> = fields.iter().filter(|(k, _)| k == "roles").map(|(_, v)| v.clone()).collect();
+    let csv = format!(
+        "email,display_name,department,roles,staff_id,official_phones\n\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
+        one("email"),
+        one("display_name"),
+        one("department"),
+        roles.join(";"),
+        one("staff_id"),
+        one("official_phones")
+    );
+    import_text(&p, &state, &csv, true).await
+}
+
+#[derive(Deserialize)]
+struct ImportForm {
+    csv: String,
+}
+
+async fn directory_import(
+    p: Page<SecurityOnly>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<ImportForm>,
+) -> Response {
+    import_text(&p, &state, &form.csv, false).await
+}
+
+/// Imports CSV text: nothing when any row is bad (the errors are listed); `single` refuses an email that
+/// already exists (adding, not editing).
+async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str, single: bool) -> Response {
+    let (people, errors) = match bonafide_directory::parse(csv.as_bytes(), state.config.default_region) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let text = format!("Line {}: {}: {}", e.line, e.field, e.message);
+            return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
+        }
+    };
+    if !errors.is_empty() {
+        let lines: Vec<String> =
+            errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
+        let text = format!("Nothing imported. {}", lines.join("; "));
+        return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
+    }
+    if single {
+        for (_, person) in &people {
+            if let Ok(Some(_)) = state.store.person_by_email(&person.email).await {
+                let text = format!("{} is already in the directory.", person.email);
+                return people_again(p, state, StatusCode::CONFLICT, &text, true).await;
+            }
+        }
+    }
+    let rows: Vec<bonafide_store::NewPerson> = people.into_iter().map(|(_, person)| person).collect();
+    let now = state.clock.now();
+    match state.store.import_people(&rows, now, |_| {}).await {
+        Ok((created, updated)) => {
+            let event = AuditEvent::new(&p.viewer.actor(), "directory.imported", "portal", Outcome::Ok)
+                .with(serde_json::json!({ "created": created, "updated": updated, "via": "portal" }));
+            audit(state, event).await;
+            let text = format!("Imported: {created} added, {updated} updated.");
+            people_again(p, state, StatusCode::OK, &text, false).await
+        }
+        Err(bonafide_store::StoreError::Conflict(why)) => {
+            people_again(p, state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
+        }
+        Err(e) => failed(e.into(), p),
+    }
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,7 @@ on_both!(
     a_cold_call_ends_on_the_red_page_and_pages_carry_security_headers,
     people_create_and_revoke_their_own_api_tokens,
     it_staff_propose_outreach_that_only_someone_else_approves,
+    security_admins_import_suspend_and_change_roles,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -367,5 +368,50 @@ async fn it_staff_propose_outreach_that_only_someone_else_approves(backend: Back
     assert!(erin.get("/").await.text.contains("Laptop replacement"), "announced to the employee");
     assert_eq!(audited(&app, "outreach.proposed").await.len(), 1);
     assert_eq!(audited(&app, "outreach.approved").await[0].0, "kim.novak@example.com");
+    app.drop_db().await;
+}
+
+async fn security_admins_import_suspend_and_change_roles(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["ada.reyes@example.com", "erin@example.com"] {
+        set_password(&app, email).await;
+    }
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let people = ada.get("/security/people").await;
+    assert_eq!(people.status, 200);
+    let bad = "email,display_name,roles\nnew.one@example.com,New One,employee\nnot-an-email,Nobody,employee\n";
+    let refused = ada.post("/security/import", &[("csrf", &people.csrf()), ("csv", bad)]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("line 3: email"), "{}", refused.text);
+    assert!(
+        app.store.person_by_email(&"new.one@example.com".parse().unwrap()).await.unwrap().is_none(),
+        "all or nothing"
+    );
+    let good = "email,display_name,roles\nnew.one@example.com,New One,employee\n";
+    let imported = ada.post("/security/import", &[("csrf", &people.csrf()), ("csv", good)]).await;
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert!(imported.text.contains("1 added"));
+    let erin_id = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    let ada_id = app.store.person_by_email(&"ada.reyes@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    let own = ada
+        .post(&format!("/security/people/{ada_id}/status"), &[("csrf", &people.csrf()), ("status", "suspended")])
+        .await;
+    assert_eq!(own.status, 409, "no self-suspension");
+    let keep = ada.post(&format!("/security/people/{ada_id}/roles"), &[("csrf", &people.csrf())]).await;
+    assert_eq!(keep.status, 409, "an admin cannot drop their own admin role");
+    let roles =
+        ada.post(&format!("/security/people/{erin_id}/roles"), &[("csrf", &people.csrf()), ("roles", "auditor")]).await;
+    assert_eq!(roles.status, 200, "{}", roles.text);
+    assert_eq!(erin.get("/security/audit").await.status, 200, "the new role applies at once");
+    let suspended = ada
+        .post(&format!("/security/people/{erin_id}/status"), &[("csrf", &people.csrf()), ("status", "suspended")])
+        .await;
+    assert_eq!(suspended.status, 200);
+    assert_eq!(erin.get("/").await.location, "/signin", "a suspended person's session ends");
+    assert_eq!(app.get("/api/v1/me", &app.tokens.erin).await.status, 401, "and their tokens stop working");
+    let changes: Vec<String> = audited(&app, "directory").await.into_iter().map(|(_, t, _)| t).collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
     app.drop_db().await;
 }
