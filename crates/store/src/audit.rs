@@ -321,11 +321,16 @@ impl Store {
         let limit = limit.clamp(1, 1000);
         let rows = sqlx::query(dynamic(format!(
             "SELECT * FROM audit_log \
-             WHERE ($1 IS NULL OR action LIKE $1) AND ($2 IS NULL OR actor = $2) \
+             WHERE ($1 IS NULL OR action LIKE $1 ESCAPE '!') AND ($2 IS NULL OR actor = $2) \
                AND ($3 IS NULL OR seq < $3) AND ($4 IS NULL OR outcome = $4) \
              ORDER BY seq DESC LIMIT {limit}"
         )))
-        .bind(filter.action_prefix.as_ref().map(|p| format!("{}%", p.replace(['%', '_'], ""))))
+        .bind(
+            filter
+                .action_prefix
+                .as_ref()
+                .map(|p| format!("{}%", p.replace('!', "!!").replace('%', "!%").replace('_', "!_"))),
+        )
         .bind(filter.actor.clone())
         .bind(filter.before_seq)
         .bind(filter.outcome.map(Outcome::as_str))

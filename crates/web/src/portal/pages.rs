@@ -39,6 +39,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/security", get(security_home))
         .route("/security/audit", get(audit_log))
         .route("/security/people", get(people_page).post(person_add))
+        .route("/security/settings", post(security_settings))
         .route("/security/people/{id}/status", post(person_status))
         .route("/security/people/{id}/roles", post(person_roles))
         .route("/security/import", post(directory_import))
@@ -635,8 +636,20 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
         Ok(a) => a,
         Err(e) => return failed(e.into(), &p),
     };
+    let employee_totp = matches!(state.store.setting(signin::EMPLOYEE_TOTP_SETTING).await, Ok(Some(v)) if v == "true");
     let body = html! {
         h1 { "Security" }
+        h2 { "Sign-in policy" }
+        form.stack method="post" action="/security/settings" {
+            (csrf_field(&p.viewer.csrf))
+            div.choices {
+                label {
+                    input type="checkbox" name="employee_totp_required" value="true" checked[employee_totp];
+                    "Every employee must use an authenticator app (IT staff and security admins always must)"
+                }
+            }
+            button.secondary type="submit" { "Save" }
+        }
         h2 { "Alerts" }
         @if alerts.is_empty() { p { "No alerts." } }
         ul.plain {
@@ -647,6 +660,27 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
         p { a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
     };
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    employee_totp_required: Option<String>,
+}
+
+async fn security_settings(
+    p: Page<SecurityOnly>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Response {
+    let required = form.employee_totp_required.as_deref() == Some("true");
+    let value = if required { "true" } else { "false" };
+    if let Err(e) = state.store.set_setting(signin::EMPLOYEE_TOTP_SETTING, value).await {
+        return failed(e.into(), &p);
+    }
+    let event = AuditEvent::new(&p.viewer.actor(), "settings.changed", signin::EMPLOYEE_TOTP_SETTING, Outcome::Ok)
+        .with(serde_json::json!({ "value": required }));
+    audit(&state, event).await;
+    Redirect::to("/security").into_response()
 }
 
 const ROLES: [(Role, &str); 3] =

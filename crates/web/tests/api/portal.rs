@@ -18,6 +18,7 @@ on_both!(
     people_create_and_revoke_their_own_api_tokens,
     it_staff_propose_outreach_that_only_someone_else_approves,
     security_admins_import_suspend_and_change_roles,
+    a_company_can_require_totp_of_employees_and_recovery_codes_work_once,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -240,13 +241,17 @@ async fn pages_refuse_other_roles_and_audit_the_refusal(backend: Backend) {
         assert_eq!(anonymous.get(path).await.location, "/signin", "{path}");
     }
     let mut erin = signed_in(&app, "erin@example.com", None).await;
-    for path in ["/console", "/security", "/security/audit"] {
+    for path in ["/console", "/security", "/security/audit", "/security/people"] {
         assert_eq!(erin.get(path).await.status, 403, "{path}");
     }
+    let home = erin.get("/").await;
+    let take = erin.post("/console/requests/R-1001/take", &[("csrf", &home.csrf())]).await;
+    assert_eq!(take.status, 403, "role-gated forms too");
     let mut gus = signed_in(&app, "gus.ortiz@example.com", None).await;
     assert_eq!(gus.get("/security/audit").await.status, 200, "auditors read the audit log");
-    assert_eq!(gus.get("/security").await.status, 403);
-    assert_eq!(gus.get("/console").await.status, 403);
+    for path in ["/security", "/console", "/security/people"] {
+        assert_eq!(gus.get(path).await.status, 403, "{path}");
+    }
     // IT staff must enrol TOTP before anything else.
     let mut sam = Browser::new(&app);
     assert_eq!(sam.password("sam.carter@example.com", PASSWORD).await.location, "/account/totp");
@@ -255,8 +260,9 @@ async fn pages_refuse_other_roles_and_audit_the_refusal(backend: Backend) {
     let mut sam = signed_in(&app, "sam.carter@example.com", Some(&seed)).await;
     assert_eq!(sam.get("/console").await.status, 200);
     assert_eq!(sam.get("/security").await.status, 403);
+    assert_eq!(sam.get("/security/people").await.status, 403);
     let denied = audited(&app, "access.denied").await;
-    assert_eq!(denied.len(), 6, "{denied:?}");
+    assert_eq!(denied.len(), 10, "{denied:?}");
     assert!(denied.iter().any(|(who, path, _)| who == "erin@example.com" && path == "/security/audit"));
     assert!(denied.iter().all(|(_, _, outcome)| outcome == "denied"));
     app.drop_db().await;
@@ -414,4 +420,60 @@ async fn security_admins_import_suspend_and_change_roles(backend: Backend) {
     let changes: Vec<String> = audited(&app, "directory").await.into_iter().map(|(_, t, _)| t).collect();
     assert_eq!(changes.len(), 3, "{changes:?}");
     app.drop_db().await;
+}
+
+async fn a_company_can_require_totp_of_employees_and_recovery_codes_work_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["ada.reyes@example.com", "erin@example.com"] {
+        set_password(&app, email).await;
+    }
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let security = ada.get("/security").await;
+    let saved = ada.post("/security/settings", &[("csrf", &security.csrf()), ("employee_totp_required", "true")]).await;
+    assert_eq!(saved.status, 303);
+    // Erin has no authenticator yet: after her password, only enrolment is open to her.
+    let mut erin = Browser::new(&app);
+    assert_eq!(erin.password("erin@example.com", PASSWORD).await.location, "/account/totp");
+    assert_eq!(erin.get("/contact").await.location, "/account/totp");
+    let start = erin.get("/account/totp").await;
+    let qr = erin.post("/account/totp/start", &[("csrf", &start.csrf())]).await;
+    assert!(qr.text.contains("<svg") && qr.text.contains("aria-label"), "{}", qr.text);
+    let key = qr.text.split("<code>").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let now = app.clock_now().unix_timestamp();
+    let erin_seed = TotpSeed::from_bytes(base32(&key)).unwrap();
+    let confirmed =
+        erin.post("/account/totp/confirm", &[("csrf", &qr.csrf()), ("code", &totp::code_at(&erin_seed, now))]).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+    let codes =
+        confirmed.text.split("<pre class=\"codes\">").nth(1).unwrap().split("</pre>").next().unwrap().to_owned();
+    let first = codes.split_whitespace().next().unwrap().to_owned();
+    assert_eq!(codes.split_whitespace().count(), 10);
+    assert_eq!(erin.get("/contact").await.status, 200, "enrolment completes sign-in");
+    // Lost phone: a recovery code signs her in, once.
+    for (attempt, expected) in [(1, 303), (2, 401)] {
+        let mut b = Browser::new(&app);
+        b.password("erin@example.com", PASSWORD).await;
+        let form = b.get("/signin/second-factor").await;
+        let r = b.post("/signin/second-factor", &[("csrf", &form.csrf()), ("recovery", &first)]).await;
+        assert_eq!(r.status, expected, "attempt {attempt}: {}", r.text);
+    }
+    let outcomes: Vec<String> = audited(&app, "signin.recovery_code").await.into_iter().map(|(_, _, o)| o).collect();
+    assert_eq!(outcomes, ["denied", "ok"]);
+    assert_eq!(audited(&app, "settings.changed").await.len(), 1);
+    app.drop_db().await;
+}
+
+fn base32(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for ch in text.chars() {
+        buffer = (buffer << 5) | ALPHABET.find(ch).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    out
 }
