@@ -56,6 +56,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_person ON sessions (person_id);
 CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
 
 -- Failed sign-ins per subject (`account:<person id>` or `address:<client address>`), for throttling.
 CREATE TABLE signin_failures (

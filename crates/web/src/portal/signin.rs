@@ -137,16 +137,23 @@ pub(crate) async fn submit(
     };
     let stored = creds.as_ref().and_then(|c| c.password_hash.clone());
     // Argon2id takes tens of milliseconds of CPU: off the async workers. Unknown accounts and accounts
-    // without a password run the same work against a dummy hash.
-    let verified = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => password::verify_password(&password::PasswordHash::from_stored(hash), &password),
+    // without a password run the same work against a dummy hash. A hash made with older parameters is
+    // replaced while the password is at hand.
+    let (verified, rehashed) = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => {
+            let hash = password::PasswordHash::from_stored(hash);
+            let ok = password::verify_password(&hash, &password);
+            let fresh =
+                (ok && password::needs_rehash(&hash)).then(|| password::hash_password(&password).ok()).flatten();
+            (ok, fresh)
+        }
         None => {
             password::dummy_verify(&password);
-            false
+            (false, None)
         }
     })
     .await
-    .unwrap_or(false);
+    .unwrap_or((false, None));
     let (Some(person), Some(creds), true) = (person, creds, verified) else {
         for (subject, limit) in [(&account, ACCOUNT_FAILURES), (&address, ADDRESS_FAILURES)] {
             if let Err(e) = state.store.record_signin_failure(subject, now, FAILURE_WINDOW, limit, LOCK).await {
@@ -158,6 +165,11 @@ pub(crate) async fn submit(
         return again("Wrong email or password.");
     };
     let _ = state.store.clear_signin_failures(&account).await;
+    if let Some(fresh) = rehashed {
+        let _ = state.store.set_password_hash(person.id, fresh.as_str(), now).await;
+    }
+    // Sessions that can no longer be used are removed as people sign in.
+    let _ = state.store.purge_sessions(now, state.config.session_idle).await;
     let principal = Principal::from(person);
     let has_second = creds.totp_sealed.is_some();
     let stage = if has_second {

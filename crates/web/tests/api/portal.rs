@@ -19,6 +19,7 @@ on_both!(
     it_staff_propose_outreach_that_only_someone_else_approves,
     security_admins_import_suspend_and_change_roles,
     a_company_can_require_totp_of_employees_and_recovery_codes_work_once,
+    older_password_hashes_are_upgraded_at_sign_in,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -476,4 +477,18 @@ fn base32(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+async fn older_password_hashes_are_upgraded_at_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    // The Argon2 reference vector (m = 256 KiB, t = 2): far weaker than today's parameters.
+    let old = "$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4";
+    app.store.set_password_hash(erin.id, old, app.clock_now()).await.unwrap();
+    let mut b = Browser::new(&app);
+    assert_eq!(b.password("erin@example.com", "password").await.location, "/");
+    let stored = app.store.credentials(erin.id).await.unwrap().password_hash.unwrap();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert_eq!(Browser::new(&app).password("erin@example.com", "password").await.location, "/", "still works");
+    app.drop_db().await;
 }
