@@ -150,9 +150,9 @@ pub(crate) struct Page<A: Access> {
     _access: PhantomData<A>,
 }
 
-/// The CSRF token a form on this request must carry; set by [`Page`] for [`CsrfForm`].
+/// The CSRF token a form on this request must carry, and who sent it; set by [`Page`] for [`CsrfForm`].
 #[derive(Clone)]
-struct ExpectedCsrf(String);
+struct ExpectedCsrf(String, Actor);
 
 impl<A: Access> FromRequestParts<AppState> for Page<A> {
     type Rejection = Response;
@@ -180,7 +180,7 @@ impl<A: Access> FromRequestParts<AppState> for Page<A> {
             let text = format!("This page is for {}.", A::WHO);
             return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
         }
-        parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone()));
+        parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone(), viewer.actor()));
         Ok(Page { viewer, _access: PhantomData })
     }
 }
@@ -220,7 +220,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let ok =
             expected.as_ref().is_some_and(|e| bonafide_auth::constant_time_eq(e.0.as_bytes(), presented.as_bytes()));
         if !ok {
-            let event = AuditEvent::new(&anonymous(&client), "csrf.rejected", path, Outcome::Denied);
+            let who = expected.map_or_else(|| anonymous(&client), |e| e.1);
+            let event = AuditEvent::new(&who, "csrf.rejected", path, Outcome::Denied);
             audit(state, event).await;
             return Err(html::message(
                 StatusCode::FORBIDDEN,
