@@ -69,6 +69,34 @@ async fn expect_text(c: &Client, needle: &str) -> Step {
     }
 }
 
+/// Waits (up to 10 s) for an element: after a click the next page may still be loading, and the page
+/// before it may look alike.
+async fn wait_find(c: &Client, what: &str, locator: Locator<'_>) -> Result<fantoccini::elements::Element, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.find(locator).await {
+            Ok(e) => return Ok(e),
+            Err(e) if Instant::now() > deadline => return Err(fail(what, e)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Waits (up to 10 s) until the browser is at `path`.
+async fn wait_path(c: &Client, path: &str) -> Step {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.map_err(|e| fail("current url", e))?;
+        if url.path() == path {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("expected to arrive at {path}, still at {url}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The next TOTP code that the server has not accepted yet: one step ahead (accepted as clock drift),
 /// so signing in right after enrolling does not wait for the next 30 seconds.
 fn totp_ahead(seed: &TotpSeed, steps: i64) -> String {
@@ -139,6 +167,7 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
     employee.goto(&format!("{base}/requests/new")).await.map_err(|e| fail("new request", e))?;
     fill(employee, "#summary", "Outlook keeps asking for my password").await?;
     click(employee, "form[action='/requests/new'] button").await?;
+    wait_path(employee, "/").await?;
     expect_text(employee, "Outlook keeps asking for my password").await?;
 
     // The IT staffer signs in: their role needs TOTP, so they enrol first; then takes the request.
@@ -151,11 +180,9 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
         .await
         .map_err(|e| fail("the request in the queue", e))?;
     take.click().await.map_err(|e| fail("take it", e))?;
-    expect_text(staffer, "My assigned requests").await?;
-    let code = staffer
-        .find(Locator::XPath("//tr[contains(., 'Outlook keeps asking')]//span[contains(@class, 'code-live')]"))
-        .await
-        .map_err(|e| fail("the live code", e))?
+    let row = "//tr[contains(., 'Outlook keeps asking')]//span[contains(@class, 'code-live')]";
+    let code = wait_find(staffer, "the live code", Locator::XPath(row))
+        .await?
         .text()
         .await
         .map_err(|e| fail("the live code", e))?;
