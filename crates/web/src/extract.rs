@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use bonafide_auth::TokenHash;
 use bonafide_domain::Role;
-use bonafide_store::{Actor, Principal};
+use bonafide_store::{Actor, AuditEvent, Outcome, Principal};
 use serde::de::DeserializeOwned;
 
 /// A JSON body. Syntax errors answer 400; wrong or missing fields answer 422 naming the field.
@@ -96,9 +96,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        Ok(ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default()))
+        Ok(client_addr(&parts.extensions))
     }
+}
+
+/// The client's address recorded by the server in the request's extensions.
+pub(crate) fn client_addr(extensions: &axum::http::Extensions) -> ClientAddr {
+    let addr = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
 }
 
 /// The audit log's view of `who`, acting from `client`.
@@ -141,12 +146,27 @@ impl FromRequestParts<AppState> for Employee {
     }
 }
 
+/// Refuses `p` with 403, recording the refusal in the audit log.
+async fn refuse(parts: &Parts, state: &AppState, p: &Principal, why: &'static str) -> ApiError {
+    let client = client_addr(&parts.extensions);
+    let event = AuditEvent::new(&actor(p, &client), "access.denied", parts.uri.path(), Outcome::Denied)
+        .with(serde_json::json!({ "why": why }));
+    if let Err(e) = state.store.audit(&[event], state.clock.now()).await {
+        tracing::error!(error = %e, "could not append to the audit log");
+    }
+    ApiError::Forbidden(why)
+}
+
 impl FromRequestParts<AppState> for ItStaff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let p = authenticate(parts, state).await?;
-        if p.roles.has(Role::ItStaff) { Ok(ItStaff(p)) } else { Err(ApiError::Forbidden("only IT staff may do this")) }
+        if p.roles.has(Role::ItStaff) {
+            Ok(ItStaff(p))
+        } else {
+            Err(refuse(parts, state, &p, "only IT staff may do this").await)
+        }
     }
 }
 
@@ -158,7 +178,7 @@ impl FromRequestParts<AppState> for SecurityAdmin {
         if p.roles.has(Role::SecurityAdmin) {
             Ok(SecurityAdmin(p))
         } else {
-            Err(ApiError::Forbidden("only security admins may do this"))
+            Err(refuse(parts, state, &p, "only security admins may do this").await)
         }
     }
 }
@@ -171,7 +191,7 @@ impl FromRequestParts<AppState> for Dispatcher {
         if p.roles.has(Role::ItStaff) || p.roles.has(Role::SecurityAdmin) {
             Ok(Dispatcher(p))
         } else {
-            Err(ApiError::Forbidden("only IT staff or security admins may do this"))
+            Err(refuse(parts, state, &p, "only IT staff or security admins may do this").await)
         }
     }
 }

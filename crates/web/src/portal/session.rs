@@ -86,8 +86,7 @@ pub(crate) async fn current(parts: &Parts, state: &AppState) -> Result<Option<Vi
 }
 
 fn client_of(parts: &Parts) -> ClientAddr {
-    let addr = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
+    crate::extract::client_addr(&parts.extensions)
 }
 
 pub(crate) fn server_error(e: &dyn std::fmt::Display) -> Response {
@@ -207,10 +206,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = req.extensions().get::<ExpectedCsrf>().cloned();
-        let client = {
-            let addr = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-            ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
-        };
+        let client = crate::extract::client_addr(req.extensions());
         let path = req.uri().path().to_owned();
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| {
             html::message(StatusCode::PAYLOAD_TOO_LARGE, "Too much data", "That form was too large.", None)

@@ -299,6 +299,12 @@ async fn only_security_admins_see_alerts(backend: Backend) {
     }
     let r = app.get("/api/v1/alerts", &t.admin).await;
     assert_eq!((r.status, r.body.clone()), (200, json!([])));
+    // Every refusal is in the audit log, with who was refused and where.
+    let filter = bonafide_store::AuditFilter { action_prefix: Some("access.denied".into()), ..Default::default() };
+    let denied = app.store.audit_entries(&filter, 10).await.unwrap();
+    let who: Vec<&str> = denied.iter().rev().map(|e| e.actor.as_str()).collect();
+    assert_eq!(who, ["erin@example.com", "sam.carter@example.com", "gus.ortiz@example.com"]);
+    assert!(denied.iter().all(|e| e.target == "/api/v1/alerts" && e.outcome == "denied"));
     app.drop_db().await;
 }
 
