@@ -140,7 +140,8 @@ fn text(field: &'static str, value: &str, max: usize) -> Result<String, InvalidI
     Ok(value.to_owned())
 }
 
-fn person_from_row(row: &BTreeMap<&str, &str>, region: PhoneRegion) -> Result<NewPerson, InvalidInput> {
+/// One person from a row of cells keyed by canonical column name (as a CSV row, or a form's fields).
+pub fn person_from_row(row: &BTreeMap<&str, &str>, region: PhoneRegion) -> Result<NewPerson, InvalidInput> {
     let get = |k: &str| row.get(k).copied().unwrap_or("");
     let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     let email: Email = get("email").parse().map_err(|e: InvalidInput| InvalidInput::new("email", e.message))?;

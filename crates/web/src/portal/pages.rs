@@ -173,18 +173,34 @@ async fn contact_form(p: Page<AnyPerson>) -> Response {
     respond(StatusCode::OK, page("Someone is contacting me", Some(&p.viewer), contact_markup(&p.viewer.csrf, None)))
 }
 
-/// Reads the contact form (repeated `asked_for` fields) into the API's check body.
-fn contact_body(fields: &[(String, String)]) -> Result<CreateBody, String> {
-    let one =
-        |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let channel: Channel = one("channel")
-        .ok_or("Choose how they are contacting you.")?
-        .parse()
-        .map_err(|_| "Choose how they are contacting you.".to_owned())?;
-    let mut asked_for = BTreeSet::new();
-    for (_, v) in fields.iter().filter(|(k, _)| k == "asked_for") {
-        asked_for.insert(v.parse::<Ask>().map_err(|_| "Pick what they asked for from the list.".to_owned())?);
+/// A form as its fields, repeated names kept (checkboxes).
+type Fields = [(String, String)];
+
+/// The trimmed value of field `name`, or "" when the form lacks it.
+fn field(fields: &Fields, name: &str) -> String {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// Every value of a repeated field (checkboxes), parsed; `problem` names a value that does not parse.
+fn repeated<T: std::str::FromStr>(fields: &Fields, name: &str, problem: &str) -> Result<Vec<T>, String> {
+    fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.parse().map_err(|_| problem.to_owned())).collect()
+}
+
+/// After a console action: back to the console, or the error as a page.
+fn to_console<T>(done: Result<T, ApiError>, p: &Page<ItStaffOnly>) -> Response {
+    match done {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => failed(e, p),
     }
+}
+
+/// Reads the contact form (repeated `asked_for` fields) into the API's check body.
+fn contact_body(fields: &Fields) -> Result<CreateBody, String> {
+    let one = |name: &str| Some(field(fields, name)).filter(|v| !v.is_empty());
+    let channel: Channel =
+        field(fields, "channel").parse().map_err(|_| "Choose how they are contacting you.".to_owned())?;
+    let asked_for: BTreeSet<Ask> =
+        repeated(fields, "asked_for", "Pick what they asked for from the list.")?.into_iter().collect();
     let claimed = one("claimed");
     let looks_like_id = claimed.as_deref().is_some_and(|c| c.parse::<StaffId>().is_ok());
     let from = one("from");
@@ -562,10 +578,7 @@ async fn console_take(
     let Some(staff_id) = p.viewer.me.staff_id.clone() else {
         return message(StatusCode::CONFLICT, "No staff id", "You need a staff id to take requests.", Some(&p.viewer));
     };
-    match crate::routes::requests::assign_to(&state, &p.viewer.me, &p.viewer.actor(), &key, &staff_id).await {
-        Ok(_) => Redirect::to("/console").into_response(),
-        Err(e) => failed(e, &p),
-    }
+    to_console(crate::routes::requests::assign_to(&state, &p.viewer.me, &p.viewer.actor(), &key, &staff_id).await, &p)
 }
 
 async fn console_resolve(
@@ -574,19 +587,14 @@ async fn console_resolve(
     Path(key): Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    match crate::routes::requests::resolve_as(&state, &p.viewer.me, &p.viewer.actor(), &key).await {
-        Ok(_) => Redirect::to("/console").into_response(),
-        Err(e) => failed(e, &p),
-    }
+    to_console(crate::routes::requests::resolve_as(&state, &p.viewer.me, &p.viewer.actor(), &key).await, &p)
 }
 
 /// Reads the outreach form (repeated `channels`, a UTC `datetime-local` start and a length in hours).
-fn outreach_body(fields: &[(String, String)]) -> Result<crate::routes::outreach::CreateBody, String> {
-    let one = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
-    let mut channels = BTreeSet::new();
-    for (_, v) in fields.iter().filter(|(k, _)| k == "channels") {
-        channels.insert(v.parse::<Channel>().map_err(|_| "Pick channels from the list.".to_owned())?);
-    }
+fn outreach_body(fields: &Fields) -> Result<crate::routes::outreach::CreateBody, String> {
+    let one = |name: &str| field(fields, name);
+    let channels: BTreeSet<Channel> =
+        repeated(fields, "channels", "Pick channels from the list.")?.into_iter().collect();
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let start = time::PrimitiveDateTime::parse(&one("starts_at"), &format)
         .map_err(|_| "Give the start as a date and time.".to_owned())?
@@ -613,10 +621,7 @@ async fn outreach_propose(
         Ok(b) => b,
         Err(why) => return message(StatusCode::UNPROCESSABLE_ENTITY, "Not proposed", &why, Some(&p.viewer)),
     };
-    match crate::routes::outreach::propose(&state, &p.viewer.me, &p.viewer.actor(), body).await {
-        Ok(_) => Redirect::to("/console").into_response(),
-        Err(e) => failed(e, &p),
-    }
+    to_console(crate::routes::outreach::propose(&state, &p.viewer.me, &p.viewer.actor(), body).await, &p)
 }
 
 async fn outreach_approve(
@@ -625,10 +630,7 @@ async fn outreach_approve(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    match crate::routes::outreach::approve_as(&state, &p.viewer.me, &p.viewer.actor(), &id).await {
-        Ok(_) => Redirect::to("/console").into_response(),
-        Err(e) => failed(e, &p),
-    }
+    to_console(crate::routes::outreach::approve_as(&state, &p.viewer.me, &p.viewer.actor(), &id).await, &p)
 }
 
 async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> Response {
@@ -779,12 +781,8 @@ async fn people_again(
 }
 
 /// Reads a form's repeated `roles` fields.
-fn roles_of(fields: &[(String, String)]) -> Result<bonafide_domain::Roles, String> {
-    let mut roles = Vec::new();
-    for (_, v) in fields.iter().filter(|(k, _)| k == "roles") {
-        roles.push(v.parse::<Role>().map_err(|_| format!("`{v}` is not a role"))?);
-    }
-    Ok(bonafide_domain::Roles::new(roles))
+fn roles_of(fields: &Fields) -> Result<bonafide_domain::Roles, String> {
+    Ok(bonafide_domain::Roles::new(repeated::<Role>(fields, "roles", "Pick roles from the list.")?))
 }
 
 async fn person_roles(
@@ -856,21 +854,31 @@ async fn person_add(
     State(state): State<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    // One row through the same parser as a CSV import, so the same rules and messages apply.
-    let one = |name: &str| {
-        fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().replace(['"', '\n', '\r'], "")).unwrap_or_default()
+    // The same row reader as a CSV import, so the same rules and messages apply.
+    let values: Vec<(&str, String)> = ["email", "display_name", "department", "staff_id", "official_phones"]
+        .into_iter()
+        .map(|name| (name, field(&fields, name)))
+        .chain([(
+            "roles",
+            fields.iter().filter(|(k, _)| k == "roles").map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(";"),
+        )])
+        .collect();
+    let row: std::collections::BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let person = match bonafide_directory::person_from_row(&row, state.config.default_region) {
+        Ok(person) => person,
+        Err(e) => {
+            let text = format!("{}: {}", e.field, e.message);
+            return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
+        }
     };
-    let roles: Vec<String> = fields.iter().filter(|(k, _)| k == "roles").map(|(_, v)| v.clone()).collect();
-    let csv = format!(
-        "email,display_name,department,roles,staff_id,official_phones\n\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
-        one("email"),
-        one("display_name"),
-        one("department"),
-        roles.join(";"),
-        one("staff_id"),
-        one("official_phones")
-    );
-    import_text(&p, &state, &csv, true).await
+    match state.store.person_by_email(&person.email).await {
+        Ok(None) => save_people(&p, &state, vec![person]).await,
+        Ok(Some(_)) => {
+            let text = format!("{} is already in the directory.", person.email);
+            people_again(&p, &state, StatusCode::CONFLICT, &text, true).await
+        }
+        Err(e) => failed(e.into(), &p),
+    }
 }
 
 #[derive(Deserialize)]
@@ -883,12 +891,11 @@ async fn directory_import(
     State(state): State<AppState>,
     CsrfForm(form): CsrfForm<ImportForm>,
 ) -> Response {
-    import_text(&p, &state, &form.csv, false).await
+    import_text(&p, &state, &form.csv).await
 }
 
-/// Imports CSV text: nothing when any row is bad (the errors are listed); `single` refuses an email that
-/// already exists (adding, not editing).
-async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str, single: bool) -> Response {
+/// Imports CSV text: nothing when any row is bad (the errors are listed).
+async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str) -> Response {
     let (people, errors) = match bonafide_directory::parse(csv.as_bytes(), state.config.default_region) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -902,15 +909,11 @@ async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str, single
         let text = format!("Nothing imported. {}", lines.join("; "));
         return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
     }
-    if single {
-        for (_, person) in &people {
-            if let Ok(Some(_)) = state.store.person_by_email(&person.email).await {
-                let text = format!("{} is already in the directory.", person.email);
-                return people_again(p, state, StatusCode::CONFLICT, &text, true).await;
-            }
-        }
-    }
-    let rows: Vec<bonafide_store::NewPerson> = people.into_iter().map(|(_, person)| person).collect();
+    save_people(p, state, people.into_iter().map(|(_, person)| person).collect()).await
+}
+
+/// Writes `rows` (added or updated by email) in one transaction, audited.
+async fn save_people(p: &Page<SecurityOnly>, state: &AppState, rows: Vec<bonafide_store::NewPerson>) -> Response {
     let now = state.clock.now();
     match state.store.import_people(&rows, now, |_| {}).await {
         Ok((created, updated)) => {
