@@ -182,7 +182,7 @@ pub struct AuditFilter {
 }
 
 /// Chains `events` after (`head_seq`, `head_hash`) at `at`.
-pub(crate) fn chain(head_seq: i64, head_hash: &str, at: OffsetDateTime, events: &[AuditEvent]) -> Vec<AuditEntry> {
+pub(crate) fn chain(head_seq: i64, head_hash: &str, at: OffsetDateTime, events: &[&AuditEvent]) -> Vec<AuditEntry> {
     let mut prev = head_hash.to_owned();
     let mut out = Vec::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
@@ -221,7 +221,7 @@ pub(crate) const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id
 /// Appends `events` in the open sqlx transaction `tx`.
 pub(crate) async fn append_in(
     tx: &mut sqlx::AnyConnection,
-    events: &[AuditEvent],
+    events: &[&AuditEvent],
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
@@ -256,7 +256,7 @@ pub(crate) async fn append_in(
 /// Appends `events` in the open rusqlite transaction.
 pub(crate) fn append_lite(
     conn: &rusqlite::Connection,
-    events: &[AuditEvent],
+    events: &[&AuditEvent],
     at: OffsetDateTime,
 ) -> Result<(), rusqlite::Error> {
     if events.is_empty() {
@@ -311,7 +311,7 @@ impl Store {
     /// Appends `events` in one transaction.
     pub async fn audit(&self, events: &[AuditEvent], now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
-        append_in(&mut tx, events, now).await?;
+        append_in(&mut tx, &events.iter().collect::<Vec<_>>(), now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -106,7 +106,7 @@ impl CheckBatcher {
 async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     insert_rows(&mut tx, rows).await?;
-    let events: Vec<AuditEvent> = rows.iter().map(|r| r.audit.clone()).collect();
+    let events: Vec<&AuditEvent> = rows.iter().map(|r| &r.audit).collect();
     let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
     append_in(&mut tx, &events, from_millis(at)?).await?;
     tx.commit().await?;

@@ -187,7 +187,7 @@ impl Store {
             insert_alert(&mut tx, "challenge_locked", "high", Some(&employee), Some(id), alert_message, now).await?;
             events.push(AuditEvent::new(actor, "challenge.locked", id.to_string(), Outcome::Denied));
         }
-        append_in(&mut tx, &events, now).await?;
+        append_in(&mut tx, &events.iter().collect::<Vec<_>>(), now).await?;
         tx.commit().await?;
         Ok(Some(state))
     }
@@ -209,7 +209,8 @@ impl Store {
         .await?;
         let passed = done.rows_affected() == 1;
         if passed {
-            append_in(&mut tx, &[AuditEvent::new(actor, "challenge.passed", id.to_string(), Outcome::Ok)], now).await?;
+            let event = AuditEvent::new(actor, "challenge.passed", id.to_string(), Outcome::Ok);
+            append_in(&mut tx, &[&event], now).await?;
         }
         tx.commit().await?;
         Ok(passed)

@@ -272,7 +272,7 @@ fn checkpoint(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>) {
 /// Inserts `rows` and their audit entries in the open transaction.
 fn insert_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
     insert_check_rows(conn, rows)?;
-    let events: Vec<AuditEvent> = rows.iter().map(|r| r.audit.clone()).collect();
+    let events: Vec<&AuditEvent> = rows.iter().map(|r| &r.audit).collect();
     let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
     let at = from_millis(at).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     audit::append_lite(conn, &events, at)
