@@ -9,19 +9,13 @@
 //! Under `CI=true` a missing browser fails the test; elsewhere it is reported and skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
 use bonafide_auth::totp::{TotpSeed, code_at};
+use common::Kill;
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -259,26 +253,7 @@ async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromi
             .spawn()
             .unwrap(),
     );
-    let _server = Kill(
-        Command::new(env!("CARGO_BIN_EXE_bonafide"))
-            .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
-            .current_dir(dir.path())
-            .env_remove("BONAFIDE_SECRET")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let creds: serde_json::Value = loop {
-        if let Some(v) =
-            std::fs::read(dir.path().join("people.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())
-        {
-            break v;
-        }
-        assert!(Instant::now() < deadline, "the demo did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (_demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
     let people = creds["people"].as_array().unwrap();
     let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();

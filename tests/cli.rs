@@ -1,9 +1,11 @@
 //! The `bonafide` binary as a newcomer runs it: exit codes, messages with line numbers, the demo.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 fn bonafide(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bonafide"))
@@ -95,23 +97,7 @@ fn usage_errors_and_missing_secrets_have_their_exit_codes() {
 #[tokio::test]
 async fn the_demo_serves_a_company_with_working_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bonafide"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
-        .current_dir(dir.path())
-        .env_remove("BONAFIDE_SECRET")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let path = dir.path().join("people.json");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let creds: serde_json::Value = loop {
-        if let Some(v) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
-            break v;
-        }
-        assert!(Instant::now() < deadline, "demo did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
     let people = creds["people"].as_array().unwrap();
     assert!(people.len() >= 48);
@@ -155,8 +141,7 @@ async fn the_demo_serves_a_company_with_working_tokens() {
         .unwrap();
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], "/");
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(demo);
     let secret = std::fs::metadata(dir.path().join("bonafide-demo.db.secret")).unwrap();
     #[cfg(unix)]
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&secret.permissions()) & 0o077, 0);

@@ -1,0 +1,37 @@
+//! Shared by the integration tests that run the real binary.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed when dropped (also when a test fails).
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `bonafide demo` on a free port in `dir`, once its credentials file is written: the running process
+/// and the credentials (`base_url`, `people` with tokens and the run's password).
+pub async fn start_demo(dir: &Path) -> (Kill, serde_json::Value) {
+    let child = Command::new(env!("CARGO_BIN_EXE_bonafide"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
+        .current_dir(dir)
+        .env_remove("BONAFIDE_SECRET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the bonafide binary starts");
+    let demo = Kill(child);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(v) = std::fs::read(dir.join("people.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            return (demo, v);
+        }
+        assert!(Instant::now() < deadline, "the demo did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
