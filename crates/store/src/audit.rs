@@ -264,9 +264,9 @@ pub(crate) fn append_lite(
     }
     let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let (seq, hash): (i64, String) =
-        conn.prepare_cached(&TAKE_HEAD.replace('$', "?"))?.query_row([n], |r| Ok((r.get("seq")?, r.get("hash")?)))?;
+        crate::lite::prepare(conn, TAKE_HEAD)?.query_row([n], |r| Ok((r.get("seq")?, r.get("hash")?)))?;
     let entries = chain(seq - n, &hash, at, events);
-    let mut insert = conn.prepare_cached(&INSERT_ENTRY.replace('$', "?"))?;
+    let mut insert = crate::lite::prepare(conn, INSERT_ENTRY)?;
     for e in &entries {
         insert.execute(rusqlite::params![
             e.seq,
@@ -283,7 +283,7 @@ pub(crate) fn append_lite(
         ])?;
     }
     if let Some(last) = entries.last() {
-        conn.prepare_cached(&SET_HEAD_HASH.replace('$', "?"))?.execute([&last.hash])?;
+        crate::lite::prepare(conn, SET_HEAD_HASH)?.execute([&last.hash])?;
     }
     Ok(())
 }

@@ -155,18 +155,21 @@ impl Lite {
     }
 }
 
-/// Runs the portable `sql`, whose parameters are `$1`, `$2`, …, with `params` in that order, and hands
-/// each row to `each`.
+/// The prepared (and cached) statement for the portable `sql`, whose parameters are `$1`, `$2`, ….
+pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    // `?N` is SQLite's numbered parameter: binding by position skips a by-name search per parameter.
+    // The portable SQL has no `$` outside parameters.
+    conn.prepare_cached(&sql.replace('$', "?"))
+}
+
+/// Runs the portable `sql` with `params` in parameter order, and hands each row to `each`.
 pub(crate) fn query(
     conn: &Connection,
     sql: &str,
     params: &[&dyn ToSql],
     mut each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    // `?N` is SQLite's numbered parameter: binding by position skips a by-name search per parameter.
-    // The portable SQL has no `$` outside parameters.
-    let sql = sql.replace('$', "?");
-    let mut statement = conn.prepare_cached(&sql)?;
+    let mut statement = prepare(conn, sql)?;
     let mut rows = statement.query(params)?;
     while let Some(row) = rows.next()? {
         each(row)?;
@@ -279,7 +282,7 @@ fn insert_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Er
 }
 
 fn insert_check_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
-    let mut statement = conn.prepare_cached(&crate::batch::INSERT_ONE.replace('$', "?"))?;
+    let mut statement = prepare(conn, crate::batch::INSERT_ONE)?;
     for r in rows {
         let params: [&dyn ToSql; 13] = [
             &r.id,
