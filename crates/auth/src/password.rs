@@ -133,18 +133,9 @@ pub fn needs_rehash(stored: &PasswordHash) -> bool {
 /// A random password that passes the policy: four groups of five characters from an unambiguous
 /// alphabet (about 98 bits), for first sign-in and demos.
 pub fn generate_password() -> SecretString {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 20];
-    rand::fill(&mut bytes);
-    let mut out = String::with_capacity(23);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && i % 5 == 0 {
-            out.push('-');
-        }
-        // 256 = 8 × 31 + 8: the slight bias towards the first 8 symbols costs under 0.1 bit per character.
-        out.push(ALPHABET.get(usize::from(*b) % ALPHABET.len()).map_or('a', |c| char::from(*c)));
-    }
-    SecretString::from(out)
+    let chars = crate::recovery::random_chars(20);
+    let groups: Vec<&str> = [0, 5, 10, 15].iter().filter_map(|i| chars.get(*i..i + 5)).collect();
+    SecretString::from(groups.join("-"))
 }
 
 /// Checks a new password against the policy; the error is a sentence for the person choosing it.

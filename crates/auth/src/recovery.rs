@@ -35,26 +35,21 @@ fn digest(normalised: &str) -> String {
 
 /// `n` fresh codes.
 pub fn generate_recovery_codes(n: usize) -> Vec<RecoveryCode> {
-    (0..n)
-        .map(|_| {
-            let mut bytes = [0u8; LENGTH];
-            rand::fill(&mut bytes);
-            // 256 is not a multiple of 31: draw again for the few values that would bias the result.
-            let code = bytes
-                .iter()
-                .map(|b| {
-                    let mut v = *b;
-                    while v >= 248 {
-                        let mut one = [0u8; 1];
-                        rand::fill(&mut one);
-                        v = one.first().copied().unwrap_or(0);
-                    }
-                    ALPHABET.get(usize::from(v) % ALPHABET.len()).map_or('a', |c| char::from(*c))
-                })
-                .collect();
-            RecoveryCode(code)
-        })
-        .collect()
+    (0..n).map(|_| RecoveryCode(random_chars(LENGTH))).collect()
+}
+
+/// `n` characters drawn uniformly from [`ALPHABET`] (also used for generated passwords).
+pub(crate) fn random_chars(n: usize) -> String {
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        let mut bytes = [0u8; 16];
+        rand::fill(&mut bytes);
+        // 256 is not a multiple of 31: values from 248 up are dropped so that no symbol is favoured.
+        for b in bytes.iter().filter(|b| **b < 248).take(n - out.len()) {
+            out.push(ALPHABET.get(usize::from(*b) % ALPHABET.len()).map_or('a', |c| char::from(*c)));
+        }
+    }
+    out
 }
 
 /// Normalises what a person typed (case, spaces, dashes) and hashes it; `None` when it cannot be a code.
