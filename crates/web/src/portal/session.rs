@@ -179,8 +179,44 @@ impl<A: Access> FromRequestParts<AppState> for Page<A> {
             let text = format!("This page is for {}.", A::WHO);
             return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
         }
-        parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone(), viewer.actor()));
+        expect_csrf(parts, &viewer);
         Ok(Page { viewer, _access: PhantomData })
+    }
+}
+
+/// Lets a [`CsrfForm`] later in the handler's arguments check `viewer`'s token.
+fn expect_csrf(parts: &mut Parts, viewer: &Viewer) {
+    parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone(), viewer.actor()));
+}
+
+/// A session at any stage of sign-in (for signing out); without one the browser is sent to sign in.
+pub(crate) struct AnySession(pub Viewer);
+
+impl FromRequestParts<AppState> for AnySession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = current(parts, state).await?.ok_or_else(|| Redirect::to("/signin").into_response())?;
+        expect_csrf(parts, &viewer);
+        Ok(AnySession(viewer))
+    }
+}
+
+/// A session whose password was right and whose second factor is due; anyone else is sent on.
+pub(crate) struct PendingSecondFactor(pub Viewer);
+
+impl FromRequestParts<AppState> for PendingSecondFactor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current(parts, state).await? {
+            Some(v) if v.stage == SessionStage::SecondFactor => {
+                expect_csrf(parts, &v);
+                Ok(PendingSecondFactor(v))
+            }
+            Some(_) => Err(Redirect::to("/").into_response()),
+            None => Err(Redirect::to("/signin").into_response()),
+        }
     }
 }
 
@@ -197,7 +233,7 @@ pub(crate) async fn audit(state: &AppState, event: AuditEvent) {
 }
 
 /// A url-encoded form that carried the session's CSRF token in its `csrf` field. Must follow a
-/// [`Page`] in the handler's arguments; otherwise, or with a missing or wrong token, the request is
+/// [`Page`], [`AnySession`] or [`PendingSecondFactor`] in the handler's arguments; otherwise, or with a missing or wrong token, the request is
 /// refused with 403 and the refusal audited.
 pub(crate) struct CsrfForm<T>(pub T);
 

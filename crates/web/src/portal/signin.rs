@@ -11,10 +11,12 @@
 use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::html::{self, csrf_field, notice, page, respond};
-use crate::portal::session::{self, Viewer, audit, cookie, pre_cookie, session_cookie, set_cookie};
+use crate::portal::session::{
+    self, AnySession, CsrfForm, PendingSecondFactor, Viewer, audit, cookie, pre_cookie, session_cookie, set_cookie,
+};
 use axum::Form;
+use axum::extract::Request;
 use axum::extract::State;
-use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bonafide_auth::{CsrfToken, SessionToken, password, recovery, totp};
@@ -266,45 +268,23 @@ fn second_factor_form(v: &Viewer, problem: Option<&str>) -> maud::Markup {
     )
 }
 
-/// The viewer of a request in the second-factor stage, or where to send them.
-async fn pending(state: &AppState, req: Request) -> Result<(Viewer, Request), Response> {
-    let (parts, body) = req.into_parts();
-    match session::current(&parts, state).await? {
-        Some(v) if v.stage == SessionStage::SecondFactor => Ok((v, Request::from_parts(parts, body))),
-        Some(_) => Err(Redirect::to("/").into_response()),
-        None => Err(Redirect::to("/signin").into_response()),
-    }
-}
-
 /// `GET /signin/second-factor`.
-pub(crate) async fn second_factor(State(state): State<AppState>, req: Request) -> Response {
-    match pending(&state, req).await {
-        Ok((v, _)) => respond(StatusCode::OK, second_factor_form(&v, None)),
-        Err(r) => r,
-    }
+pub(crate) async fn second_factor(PendingSecondFactor(v): PendingSecondFactor) -> Response {
+    respond(StatusCode::OK, second_factor_form(&v, None))
 }
 
 #[derive(Deserialize)]
 pub(crate) struct SecondFactorBody {
-    csrf: String,
     code: Option<String>,
     recovery: Option<String>,
 }
 
 /// `POST /signin/second-factor`: a TOTP code (never one accepted before) or an unused recovery code.
-pub(crate) async fn second_factor_submit(State(state): State<AppState>, req: Request) -> Response {
-    let (v, req) = match pending(&state, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Form(body) = match Form::<SecondFactorBody>::from_request(req, &state).await {
-        Ok(f) => f,
-        Err(_) => return respond(StatusCode::UNPROCESSABLE_ENTITY, second_factor_form(&v, Some("Enter a code."))),
-    };
-    if !CsrfToken::from_presented(&v.csrf).matches(&body.csrf) {
-        audit(&state, AuditEvent::new(&v.actor(), "csrf.rejected", "/signin/second-factor", Outcome::Denied)).await;
-        return html::message(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again.", None);
-    }
+pub(crate) async fn second_factor_submit(
+    PendingSecondFactor(v): PendingSecondFactor,
+    State(state): State<AppState>,
+    CsrfForm(body): CsrfForm<SecondFactorBody>,
+) -> Response {
     let now = state.clock.now();
     let account = format!("account:{}", v.me.email.as_str());
     if let Ok(Some(_)) = state.store.signin_locked_until(&[&account], now).await {
@@ -365,27 +345,16 @@ pub(crate) fn seal_context(person: bonafide_domain::PersonId) -> String {
 
 #[derive(Deserialize)]
 pub(crate) struct SignOutBody {
-    csrf: String,
     everywhere: Option<String>,
 }
 
 /// `POST /signout`: ends this session, or every session of the person with `everywhere`.
-pub(crate) async fn sign_out(State(state): State<AppState>, req: Request) -> Response {
+pub(crate) async fn sign_out(
+    AnySession(v): AnySession,
+    State(state): State<AppState>,
+    CsrfForm(body): CsrfForm<SignOutBody>,
+) -> Response {
     let secure = state.config.secure_cookies;
-    let (parts, body) = req.into_parts();
-    let viewer = match session::current(&parts, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let req = Request::from_parts(parts, body);
-    let Some(v) = viewer else { return Redirect::to("/signin").into_response() };
-    let Ok(Form(body)) = Form::<SignOutBody>::from_request(req, &state).await else {
-        return html::message(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", "The form is incomplete.", None);
-    };
-    if !CsrfToken::from_presented(&v.csrf).matches(&body.csrf) {
-        audit(&state, AuditEvent::new(&v.actor(), "csrf.rejected", "/signout", Outcome::Denied)).await;
-        return html::message(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again.", None);
-    }
     let everywhere = body.everywhere.is_some();
     let result = if everywhere {
         state.store.delete_sessions_of(v.me.id).await.map(drop)

@@ -178,8 +178,11 @@ async fn sign_in_forms_without_their_csrf_token_are_refused(backend: Backend) {
     assert_eq!(no_token.status, 403, "{}", no_token.text);
     let wrong_token = erin.post("/requests/new", &[("csrf", "forged"), ("summary", "VPN")]).await;
     assert_eq!(wrong_token.status, 403);
+    let forged_signout = erin.post("/signout", &[("csrf", "forged"), ("everywhere", "1")]).await;
+    assert_eq!(forged_signout.status, 403);
+    assert_eq!(erin.get("/").await.status, 200, "a forged sign-out does not sign out");
     let rejected = audited(&app, "csrf.rejected").await;
-    assert_eq!(rejected.len(), 3);
+    assert_eq!(rejected.len(), 4);
     assert_eq!(rejected[0].0, "erin@example.com", "a signed-in person's refusal names them");
     let mine = app.get("/api/v1/requests", &app.tokens.erin).await;
     assert_eq!(mine.body.as_array().unwrap().len(), 0, "nothing was created");
