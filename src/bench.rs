@@ -80,12 +80,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
 
     let config = WebConfig { checks_per_minute: 600, ..WebConfig::default() };
     let (secret, _) = ChallengeSecret::generate();
-    let state = AppState {
-        store: store.clone(),
-        secret: Arc::new(secret),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -121,12 +121,7 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
     let (secret, _) = ChallengeSecret::generate();
     // All sign-ins come from one address: at most 25 unknown-account failures stay under the address
     // throttle (30), so the defaults apply unchanged.
-    let state = AppState {
-        store: store.clone(),
-        secret: Arc::new(secret),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(WebConfig::default()),
-    };
+    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(WebConfig::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -169,7 +169,9 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     let secret = demo_secret(&db)?;
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
+    // Browsers accept passkeys on `localhost`, never on an IP address: the demo is reached by name.
+    let addr = listener.local_addr()?;
+    let base_url = serve::local_public_url(addr).unwrap_or_else(|| format!("http://{addr}"));
 
     // Fresh tokens and one fresh portal password on every start: both are only ever stored hashed, so old
     // ones cannot be shown again. Every demo person gets the password (each with its own salt).

@@ -37,15 +37,24 @@ pub async fn serve_on(
     secret: ChallengeSecret,
     web: WebConfig,
 ) -> anyhow::Result<()> {
-    let state = AppState {
-        store: store.clone(),
-        secret: Arc::new(secret),
-        clock: Arc::new(SystemClock),
-        config: Arc::new(web),
-    };
+    let mut web = web;
+    if web.public_url.is_none() {
+        web.public_url = local_public_url(listener.local_addr()?);
+    }
+    match &web.public_url {
+        Some(url) => tracing::info!(public_url = %url, "passkeys work at this address"),
+        None => tracing::info!("passkeys are off: set public_url to the address people use"),
+    }
+    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(web));
     Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
     store.close().await;
     Ok(())
+}
+
+/// Without a configured public URL, a server listening on loopback is reached as `http://localhost:PORT`
+/// (browsers accept passkeys on localhost over plain HTTP, never on an IP address).
+pub fn local_public_url(addr: std::net::SocketAddr) -> Option<String> {
+    addr.ip().is_loopback().then(|| format!("http://localhost:{}", addr.port()))
 }
 
 async fn shutdown_signal() {

@@ -23,6 +23,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
+    public_url: Option<String>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -86,6 +87,12 @@ impl Settings {
         }
         if let Some(n) = from_file.session_absolute_hours {
             web.session_absolute = time::Duration::hours(positive("session_absolute_hours", n)?.min(24 * 30));
+        }
+        if let Some(url) = std::env::var("BONAFIDE_PUBLIC_URL").ok().or(from_file.public_url) {
+            let url = url.trim().trim_end_matches('/').to_owned();
+            bonafide_auth::passkey::RelyingParty::new(&url, "Bonafide")
+                .map_err(|e| InvalidInputError(e.to_string()))?;
+            web.public_url = Some(url);
         }
         Ok(Self {
             db: overrides.db.or(from_file.db).unwrap_or_else(|| "sqlite://bonafide.db".to_owned()),

@@ -2,7 +2,8 @@
 //! (`bonafide demo`), at a phone's width: an employee signs in with password and TOTP and opens a
 //! request; an IT staffer signs in (enrolling TOTP, which their role requires), takes the request and
 //! reads the code; the employee verifies the caller with that code and sees the staffer's photo; a
-//! cold call ends on the red page. When a step fails, a screenshot is kept in
+//! cold call ends on the red page; the employee adds a passkey (a virtual authenticator, through the
+//! WebDriver WebAuthn extension), uses it as the second factor and then signs in with it alone. When a step fails, a screenshot is kept in
 //! `target/browser-screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run` installs them).
@@ -139,6 +140,51 @@ async fn second_factor(c: &Client, code: &str) -> Step {
     click(c, "form[action='/signin/second-factor'] button[type=submit]").await
 }
 
+/// WebDriver's WebAuthn extension: a platform authenticator with user verification and resident keys,
+/// answering without a person present.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/webauthn/authenticator", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The employee adds a passkey, then signs in with password + passkey, then with the passkey alone.
+async fn passkeys(employee: &Client, base: &str, p: &People) -> Step {
+    employee.issue_cmd(AddVirtualAuthenticator).await.map_err(|e| fail("virtual authenticator", e))?;
+    employee.goto(&format!("{base}/account")).await.map_err(|e| fail("account", e))?;
+    fill(employee, "#passkey-name", "Work laptop").await?;
+    click(employee, "form[action='/account/passkeys'] button[type=submit]").await?;
+    expect_text(employee, "<strong>Work laptop</strong>").await?;
+
+    click(employee, "header form[action='/signout'] button").await?;
+    sign_in(employee, base, &p.employee_email, &p.password).await?;
+    expect_text(employee, "Use my passkey").await?;
+    click(employee, "form[action='/signin/second-factor/passkey'] button[type=submit]").await?;
+    expect_text(employee, "My support requests").await?;
+
+    click(employee, "header form[action='/signout'] button").await?;
+    wait_path(employee, "/signin").await?;
+    click(employee, "form[action='/signin/passkey'] button[type=submit]").await?;
+    expect_text(employee, "My support requests").await?;
+    employee.goto(&format!("{base}/account")).await.map_err(|e| fail("account", e))?;
+    expect_text(employee, "last used").await
+}
+
 struct People {
     employee_email: String,
     staffer_email: String,
@@ -209,7 +255,7 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
     click(employee, "form[action='/contact'] button[type=submit]").await?;
     expect_text(employee, "Not verified").await?;
     expect_text(employee, "IT never asks for these").await?;
-    Ok(())
+    passkeys(employee, base, p).await
 }
 
 async fn browser(driver: &str, profile: &std::path::Path) -> Client {

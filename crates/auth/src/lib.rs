@@ -9,9 +9,11 @@
 //! - [`recovery`] — one-time recovery codes, stored as hashes.
 //! - [`seal`] — XChaCha20-Poly1305 sealing for secrets that must be read back (TOTP seeds).
 //! - [`qr`] — QR codes as standalone SVG, for TOTP enrolment.
+//! - [`passkey`] — WebAuthn passkeys (`webauthn-rs`): registration, second factor, passwordless sign-in.
 #![deny(missing_docs)]
 
 pub mod challenge;
+pub mod passkey;
 pub mod password;
 pub mod qr;
 pub mod recovery;

@@ -13,6 +13,7 @@ mod facts;
 mod limits;
 mod lite;
 mod outreach;
+mod passkeys;
 mod people;
 mod requests;
 mod signin;
@@ -23,6 +24,7 @@ pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, B
 pub use checks::{Alert, CheckRecord, NewCheck};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
+pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session, SessionStage};

@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// Counts down the validity of console codes and reloads the page when a code expires.
+// Counts down the validity of console codes and reloads the page when a code expires; drives passkey
+// ceremonies.
 (function () {
   var items = document.querySelectorAll('[data-valid-until]');
   if (!items.length) { return; }
@@ -14,4 +15,85 @@
     if (reload) { window.location.reload(); } else { window.setTimeout(tick, 1000); }
   }
   tick();
+})();
+
+// Passkeys: a form marked data-passkey asks the server for options, hands them to the browser's
+// WebAuthn API, and submits the answer in its hidden fields. Shown only where WebAuthn works and the page
+// is at the origin passkeys are bound to.
+(function () {
+  var forms = document.querySelectorAll('form[data-passkey]');
+  if (!forms.length || !window.PublicKeyCredential || !navigator.credentials) { return; }
+  function fromB64(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) { s += '='; }
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out.buffer;
+  }
+  function toB64(buf) {
+    var bytes = new Uint8Array(buf), bin = '';
+    for (var i = 0; i < bytes.length; i++) { bin += String.fromCharCode(bytes[i]); }
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function ids(list) {
+    (list || []).forEach(function (c) { c.id = fromB64(c.id); });
+  }
+  function answer(cred) {
+    var r = cred.response, out = { id: cred.id, rawId: toB64(cred.rawId), type: cred.type, response: {
+      clientDataJSON: toB64(r.clientDataJSON) }, extensions: cred.getClientExtensionResults() };
+    if (r.attestationObject) {
+      out.response.attestationObject = toB64(r.attestationObject);
+      if (r.getTransports) { out.response.transports = r.getTransports(); }
+    } else {
+      out.response.authenticatorData = toB64(r.authenticatorData);
+      out.response.signature = toB64(r.signature);
+      out.response.userHandle = r.userHandle ? toB64(r.userHandle) : null;
+    }
+    return out;
+  }
+  forms.forEach(function (form) {
+    if (form.getAttribute('data-origin') !== window.location.origin) { return; }
+    var status = form.querySelector('[data-passkey-status]');
+    var button = form.querySelector('button[type=submit]');
+    function fail(text) {
+      status.textContent = text;
+      status.hidden = false;
+      button.disabled = false;
+    }
+    form.hidden = false;
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      status.hidden = true;
+      var body = new URLSearchParams(new FormData(form));
+      fetch(form.getAttribute('data-options'), { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (res) {
+          return res.json().then(function (json) {
+            if (!res.ok) { throw new Error(json.detail || 'Passkeys are unavailable just now.'); }
+            return json;
+          });
+        })
+        .then(function (json) {
+          var pk = json.options.publicKey;
+          pk.challenge = fromB64(pk.challenge);
+          form.elements.ceremony.value = json.ceremony;
+          if (form.getAttribute('data-passkey') === 'create') {
+            pk.user.id = fromB64(pk.user.id);
+            ids(pk.excludeCredentials);
+            return navigator.credentials.create({ publicKey: pk });
+          }
+          ids(pk.allowCredentials);
+          return navigator.credentials.get({ publicKey: pk });
+        })
+        .then(function (cred) {
+          form.elements.credential.value = JSON.stringify(answer(cred));
+          form.submit();
+        })
+        .catch(function (err) {
+          fail(err && err.name === 'NotAllowedError'
+            ? 'The passkey request was cancelled or timed out. Try again.'
+            : (err && err.message) || 'The passkey could not be used.');
+        });
+    });
+  });
 })();

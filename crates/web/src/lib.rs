@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use bonafide_auth::ChallengeSecret;
+use bonafide_auth::passkey::RelyingParty;
 use bonafide_domain::{Clock, ContactPolicy, PhoneRegion};
 use bonafide_store::Store;
 use std::sync::Arc;
@@ -38,6 +39,9 @@ pub struct WebConfig {
     pub session_idle: time::Duration,
     /// A session ends this long after sign-in, however active.
     pub session_absolute: time::Duration,
+    /// The URL people reach the portal at (`https://bonafide.example.com`). Passkeys are bound to its host
+    /// and work only when it is set.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +55,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_idle: time::Duration::minutes(30),
             session_absolute: time::Duration::hours(12),
+            public_url: None,
         }
     }
 }
@@ -66,6 +71,23 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// The WebAuthn relying party, when a public URL is configured.
+    pub passkeys: Option<Arc<RelyingParty>>,
+}
+
+impl AppState {
+    /// The state for `config`; passkeys are on when `config.public_url` is a valid relying party (the
+    /// settings loader refuses an invalid one before this point).
+    pub fn new(store: Store, secret: Arc<ChallengeSecret>, clock: Arc<dyn Clock>, config: Arc<WebConfig>) -> Self {
+        let passkeys = config.public_url.as_deref().and_then(|url| match RelyingParty::new(url, "Bonafide") {
+            Ok(rp) => Some(Arc::new(rp)),
+            Err(e) => {
+                tracing::warn!(error = %e, "passkeys are off");
+                None
+            }
+        });
+        Self { store, secret, clock, config, passkeys }
+    }
 }
 
 /// The HTTP application.
@@ -90,7 +112,7 @@ impl Application {
             .layer(SetResponseHeaderLayer::overriding(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
                      form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 ),
             ))

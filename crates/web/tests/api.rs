@@ -52,9 +52,13 @@ mod errors;
 mod multi_instance;
 #[path = "api/outreach.rs"]
 mod outreach;
+#[path = "api/passkeys.rs"]
+mod passkeys;
 #[path = "api/portal.rs"]
 mod portal;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/softkey.rs"]
+mod softkey;
 #[path = "api/staff.rs"]
 mod staff;

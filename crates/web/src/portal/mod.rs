@@ -1,11 +1,12 @@
 //! The portal: server-rendered pages for employees, IT staff and the security team. Works without
-//! JavaScript; `app.js` only adds countdowns. Everything it needs is served by the binary.
+//! JavaScript; `app.js` adds code countdowns and drives passkey ceremonies (`navigator.credentials`). Everything it needs is served by the binary.
 
 // A page handler's error is the page to show: a `Response`, which is larger than clippy's threshold.
 #![allow(clippy::result_large_err)]
 
 pub(crate) mod html;
 mod pages;
+mod passkeys;
 pub(crate) mod session;
 mod signin;
 
@@ -21,6 +22,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/assets/app.js", get(js))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signin/second-factor", get(signin::second_factor).post(signin::second_factor_submit))
+        .route("/signin/second-factor/passkey/options", post(passkeys::second_factor_options))
+        .route("/signin/second-factor/passkey", post(passkeys::second_factor))
+        .route("/signin/passkey/options", post(passkeys::passwordless_options))
+        .route("/signin/passkey", post(passkeys::passwordless))
+        .route("/account/passkeys/options", post(passkeys::register_options))
+        .route("/account/passkeys", post(passkeys::register))
+        .route("/account/passkeys/{id}/delete", post(passkeys::remove))
         .route("/signout", post(signin::sign_out))
         .merge(pages::router())
 }

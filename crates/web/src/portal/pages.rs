@@ -991,10 +991,11 @@ async fn audit_log(p: Page<AuditReaders>, State(state): State<AppState>, Query(q
 }
 
 async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
-    let (creds, tokens) =
-        match (state.store.credentials(p.viewer.me.id).await, state.store.tokens_of(p.viewer.me.id).await) {
-            (Ok(c), Ok(t)) => (c, t),
-            (Err(e), _) | (_, Err(e)) => return failed(e.into(), &p),
+    let me = p.viewer.me.id;
+    let (creds, tokens, keys) =
+        match (state.store.credentials(me).await, state.store.tokens_of(me).await, state.store.passkeys_of(me).await) {
+            (Ok(c), Ok(t), Ok(k)) => (c, t, k),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e.into(), &p),
         };
     let body = html! {
         h1 { "My account" }
@@ -1013,6 +1014,7 @@ async fn account(p: Page<AnyPerson>, State(state): State<AppState>) -> Response 
                   input #new type="password" name="new" autocomplete="new-password" required minlength="12"; }
             button type="submit" { "Change password" }
         }
+        (super::passkeys::account_section(&state, &p.viewer.csrf, &keys))
         h2 { "API tokens" }
         p.muted { "For scripts and integrations. A token is shown once; Bonafide keeps only its hash." }
         @if tokens.is_empty() { p { "You have no API tokens." } }

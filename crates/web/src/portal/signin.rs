@@ -1,5 +1,5 @@
-//! Sign-in: password, then a second factor (TOTP or a recovery code) when one is enrolled or required;
-//! sign-out here or everywhere.
+//! Sign-in: password, then a second factor (TOTP, a passkey or a recovery code) when one is enrolled or
+//! required; sign-out here or everywhere. Passwordless sign-in with a passkey is in [`super::passkeys`].
 //!
 //! Failures say only "wrong email or password" or "wrong code". An unknown email costs the same Argon2id
 //! work as a known one. Throttling counts failures per account (by the email typed, so unknown accounts
@@ -11,6 +11,7 @@
 use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::html::{self, csrf_field, notice, page, respond};
+use crate::portal::passkeys;
 use crate::portal::session::{
     self, AnySession, CsrfForm, PendingSecondFactor, Viewer, audit, cookie, pre_cookie, session_cookie, set_cookie,
 };
@@ -21,24 +22,26 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bonafide_auth::{CsrfToken, SessionToken, password, recovery, totp};
 use bonafide_domain::{Email, Role};
-use bonafide_store::{Actor, AuditEvent, NewSession, Outcome, Principal, SessionStage};
+use bonafide_store::{Actor, AuditEvent, Credentials, NewSession, Outcome, Principal, SessionStage};
 use maud::html;
 use secrecy::SecretString;
 use serde::Deserialize;
 use time::Duration;
 
 /// Account failures before a lock, and the window they are counted in.
-const ACCOUNT_FAILURES: i64 = 5;
+pub(crate) const ACCOUNT_FAILURES: i64 = 5;
 /// Address failures before a lock.
-const ADDRESS_FAILURES: i64 = 30;
+pub(crate) const ADDRESS_FAILURES: i64 = 30;
 /// How long failures are counted, and how long a lock lasts.
-const FAILURE_WINDOW: Duration = Duration::minutes(15);
-const LOCK: Duration = Duration::minutes(15);
+pub(crate) const FAILURE_WINDOW: Duration = Duration::minutes(15);
+pub(crate) const LOCK: Duration = Duration::minutes(15);
+/// What a locked-out person is told.
+pub(crate) const TRY_LATER: &str = "Too many attempts. Try again in 15 minutes, or call IT on the official number.";
 /// The company setting that makes TOTP mandatory for every employee (IT staff and security admins
 /// always need it).
 pub(crate) const EMPLOYEE_TOTP_SETTING: &str = "employee_totp_required";
 
-fn signin_form(csrf: &str, email: &str, problem: Option<&str>) -> maud::Markup {
+fn signin_form(state: &AppState, csrf: &str, email: &str, problem: Option<&str>) -> maud::Markup {
     page(
         "Sign in",
         None,
@@ -57,6 +60,7 @@ fn signin_form(csrf: &str, email: &str, problem: Option<&str>) -> maud::Markup {
                 }
                 button.big type="submit" { "Sign in" }
             }
+            (passkeys::signin_section(state, csrf))
             p.muted { "IT will never ask you for this password, on the phone or anywhere else." }
         },
     )
@@ -71,10 +75,21 @@ pub(crate) async fn form(State(state): State<AppState>, req: Request) -> Respons
         return Redirect::to("/").into_response();
     }
     let csrf = CsrfToken::generate();
-    let mut response = respond(StatusCode::OK, signin_form(csrf.as_str(), "", None));
+    let mut response = respond(StatusCode::OK, signin_form(&state, csrf.as_str(), "", None));
     let secure = state.config.secure_cookies;
     response.headers_mut().append(header::SET_COOKIE, set_cookie(pre_cookie(secure), csrf.as_str(), 3600, secure));
     response
+}
+
+/// Login CSRF: a sign-in form's token must match the pre-session cookie set with the page.
+pub(crate) fn login_csrf_ok(state: &AppState, headers: &HeaderMap, presented: &str) -> bool {
+    let pre = cookie(headers, pre_cookie(state.config.secure_cookies)).unwrap_or("");
+    !pre.is_empty() && CsrfToken::from_presented(pre).matches(presented)
+}
+
+/// The sign-in page again, with `problem`.
+pub(crate) fn signin_again(state: &AppState, csrf: &str, status: StatusCode, problem: &str) -> Response {
+    respond(status, signin_form(state, csrf, "", Some(problem)))
 }
 
 #[derive(Deserialize)]
@@ -95,13 +110,12 @@ pub(crate) async fn submit(
     let now = state.clock.now();
     let typed = body.email.trim().to_lowercase();
     let who = Actor { id: None, label: typed.chars().take(254).collect(), client: client.0.clone() };
-    // Login CSRF: the form's token must match the pre-session cookie set with it.
-    let pre = cookie(&headers, pre_cookie(secure)).unwrap_or("");
-    if pre.is_empty() || !CsrfToken::from_presented(pre).matches(&body.csrf) {
+    if !login_csrf_ok(&state, &headers, &body.csrf) {
         audit(&state, AuditEvent::new(&who, "csrf.rejected", "/signin", Outcome::Denied)).await;
         return html::message(StatusCode::FORBIDDEN, "Form expired", "Reload the sign-in page and try again.", None);
     }
-    let again = |problem: &str| respond(StatusCode::UNAUTHORIZED, signin_form(&body.csrf, &typed, Some(problem)));
+    let again =
+        |problem: &str| respond(StatusCode::UNAUTHORIZED, signin_form(&state, &body.csrf, &typed, Some(problem)));
     let account = format!("account:{typed}");
     let address = format!("address:{}", client.0);
     match state.store.signin_locked_until(&[&account, &address], now).await {
@@ -112,6 +126,7 @@ pub(crate) async fn submit(
             return respond(
                 StatusCode::TOO_MANY_REQUESTS,
                 signin_form(
+                    &state,
                     &body.csrf,
                     &typed,
                     Some(&format!(
@@ -173,7 +188,7 @@ pub(crate) async fn submit(
     // Sessions that can no longer be used are removed as people sign in.
     let _ = state.store.purge_sessions(now, state.config.session_idle).await;
     let principal = Principal::from(person);
-    let has_second = creds.totp_sealed.is_some();
+    let has_second = creds.totp_sealed.is_some() || creds.passkeys > 0;
     let stage = if has_second {
         SessionStage::SecondFactor
     } else if totp_required(&state, &principal).await {
@@ -237,23 +252,33 @@ pub(crate) async fn start_session(
     Ok(response)
 }
 
-fn second_factor_form(v: &Viewer, problem: Option<&str>) -> maud::Markup {
+fn second_factor_form(state: &AppState, v: &Viewer, creds: &Credentials, problem: Option<&str>) -> maud::Markup {
+    let totp = creds.totp_sealed.is_some();
+    let passkey = creds.passkeys > 0 && state.passkeys.is_some();
     page(
         "Second step",
         None,
         html! {
-            h1 { "Enter your authenticator code" }
+            h1 { @if totp { "Enter your authenticator code" } @else { "Confirm with your passkey" } }
             @if let Some(p) = problem { (notice(p, true)) }
-            form.stack method="post" action="/signin/second-factor" {
-                (csrf_field(&v.csrf))
-                div {
-                    label for="code" { "6-digit code" span.hint { "From the authenticator app you set up for Bonafide." } }
-                    input.code #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required;
+            @if totp {
+                form.stack method="post" action="/signin/second-factor" {
+                    (csrf_field(&v.csrf))
+                    div {
+                        label for="code" { "6-digit code" span.hint { "From the authenticator app you set up for Bonafide." } }
+                        input.code #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required;
+                    }
+                    button.big type="submit" { "Continue" }
                 }
-                button.big type="submit" { "Continue" }
+            }
+            @if passkey {
+                @if let Some(rp) = &state.passkeys {
+                    (passkeys::form(rp, "get", "/signin/second-factor/passkey/options", "/signin/second-factor/passkey", &v.csrf, "Use my passkey", html! {}))
+                }
+                @if !totp { noscript { p { "Using a passkey needs JavaScript. Use a recovery code instead." } } }
             }
             details {
-                summary { "Lost your phone? Use a recovery code" }
+                summary { "Lost your device? Use a recovery code" }
                 form.stack method="post" action="/signin/second-factor" {
                     (csrf_field(&v.csrf))
                     div {
@@ -268,9 +293,25 @@ fn second_factor_form(v: &Viewer, problem: Option<&str>) -> maud::Markup {
     )
 }
 
+/// The second-factor page for `v`, offering what they enrolled.
+pub(crate) async fn second_factor_page(
+    state: &AppState,
+    v: &Viewer,
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Response {
+    match state.store.credentials(v.me.id).await {
+        Ok(creds) => respond(status, second_factor_form(state, v, &creds, problem)),
+        Err(e) => session::server_error(&e),
+    }
+}
+
 /// `GET /signin/second-factor`.
-pub(crate) async fn second_factor(PendingSecondFactor(v): PendingSecondFactor) -> Response {
-    respond(StatusCode::OK, second_factor_form(&v, None))
+pub(crate) async fn second_factor(
+    PendingSecondFactor(v): PendingSecondFactor,
+    State(state): State<AppState>,
+) -> Response {
+    second_factor_page(&state, &v, StatusCode::OK, None).await
 }
 
 #[derive(Deserialize)]
@@ -289,10 +330,7 @@ pub(crate) async fn second_factor_submit(
     let account = format!("account:{}", v.me.email.as_str());
     if let Ok(Some(_)) = state.store.signin_locked_until(&[&account], now).await {
         audit(&state, AuditEvent::new(&v.actor(), "signin.throttled", v.me.email.as_str(), Outcome::Denied)).await;
-        return respond(
-            StatusCode::TOO_MANY_REQUESTS,
-            second_factor_form(&v, Some("Too many attempts. Try again in 15 minutes.")),
-        );
+        return second_factor_page(&state, &v, StatusCode::TOO_MANY_REQUESTS, Some(TRY_LATER)).await;
     }
     let (action, accepted) = match (&body.code, &body.recovery) {
         (_, Some(r)) if !r.trim().is_empty() => ("signin.recovery_code", accept_recovery(&state, &v, r).await),
@@ -304,7 +342,8 @@ pub(crate) async fn second_factor_submit(
         Ok(false) => {
             let _ = state.store.record_signin_failure(&account, now, FAILURE_WINDOW, ACCOUNT_FAILURES, LOCK).await;
             audit(&state, AuditEvent::new(&v.actor(), action, v.me.email.as_str(), Outcome::Denied)).await;
-            respond(StatusCode::UNAUTHORIZED, second_factor_form(&v, Some("That code is wrong or was already used.")))
+            second_factor_page(&state, &v, StatusCode::UNAUTHORIZED, Some("That code is wrong or was already used."))
+                .await
         }
         Ok(true) => {
             audit(&state, AuditEvent::new(&v.actor(), action, v.me.email.as_str(), Outcome::Ok)).await;

@@ -236,8 +236,7 @@ impl TestApp {
     pub async fn spawn_instance(&self) -> Api {
         let store = Store::connect(&self.db.url).await.expect("second instance connects");
         self.other_stores.lock().unwrap().push(store.clone());
-        serve(AppState { store, secret: self.secret.clone(), clock: self.clock.clone(), config: self.config.clone() })
-            .await
+        serve(AppState::new(store, self.secret.clone(), self.clock.clone(), self.config.clone())).await
     }
 
     /// Closes every pool and removes the database.
@@ -285,16 +284,18 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut WebCon
         auditor: token_for("gus.ortiz@example.com").await,
         suspended: token_for("pat.doyle@example.com").await,
     };
-    let mut config = WebConfig::default();
+    let mut config = WebConfig { public_url: Some(PASSKEY_ORIGIN.to_owned()), ..WebConfig::default() };
     configure(&mut config);
     let config = Arc::new(config);
     let secret = Arc::new(ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
     let clock = Arc::new(ManualClock::new(now));
-    let state =
-        AppState { store: db.store.clone(), secret: secret.clone(), clock: clock.clone(), config: config.clone() };
+    let state = AppState::new(db.store.clone(), secret.clone(), clock.clone(), config.clone());
     let api = serve(state).await;
     TestApp { api, clock, store: db.store.clone(), tokens, config, secret, db, other_stores: Mutex::new(vec![]) }
 }
+
+/// The public URL the test server's passkeys are bound to (what a browser's `clientDataJSON` names).
+pub const PASSKEY_ORIGIN: &str = "http://localhost:8080";
 
 async fn serve(state: AppState) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -22,25 +22,25 @@ on_both!(
     older_password_hashes_are_upgraded_at_sign_in,
 );
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookies: HashMap<String, String>,
+pub(crate) struct Browser {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    location: String,
-    text: String,
-    headers: reqwest::header::HeaderMap,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) text: String,
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Page {
     /// The value of the hidden `csrf` field of the page's first form.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self.text.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no csrf field: {}", self.text));
         let rest = &self.text[at + "name=\"csrf\" value=\"".len()..];
         rest[..rest.find('"').unwrap()].to_owned()
@@ -48,7 +48,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Browser {
             base: app.base().to_owned(),
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
@@ -56,7 +56,7 @@ impl Browser {
         }
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         let response = request.header("cookie", cookie).send().await.unwrap();
         for set in response.headers().get_all("set-cookie") {
@@ -78,18 +78,18 @@ impl Browser {
         Page { status, location, text, headers }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(format!("{}{path}", self.base));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self.client.post(format!("{}{path}", self.base)).form(form);
         self.send(request).await
     }
 
     /// Signs in with the password; returns where the browser is sent next.
-    async fn password(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn password(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/signin").await;
         assert_eq!(form.status, 200, "{}", form.text);
         let csrf = form.csrf();
@@ -97,14 +97,14 @@ impl Browser {
     }
 }
 
-async fn set_password(app: &TestApp, email: &str) {
+pub(crate) async fn set_password(app: &TestApp, email: &str) {
     let person = app.store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
     let hash = password::hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
     app.store.set_password_hash(person.id, hash.as_str(), app.clock_now()).await.unwrap();
 }
 
 /// Enrols TOTP for `email` straight in the store; returns the seed.
-async fn enrol_totp(app: &TestApp, email: &str) -> TotpSeed {
+pub(crate) async fn enrol_totp(app: &TestApp, email: &str) -> TotpSeed {
     let person = app.store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
     let seed = TotpSeed::generate();
     let sealed = app.secret().seal_key().seal(seed.expose_bytes(), &format!("totp:{}", person.id));
@@ -114,7 +114,7 @@ async fn enrol_totp(app: &TestApp, email: &str) -> TotpSeed {
 }
 
 /// Password and (when `seed` is given) TOTP: a fully signed-in browser.
-async fn signed_in(app: &TestApp, email: &str, seed: Option<&TotpSeed>) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, email: &str, seed: Option<&TotpSeed>) -> Browser {
     let mut b = Browser::new(app);
     let next = b.password(email, PASSWORD).await;
     assert_eq!(next.status, 303, "{}", next.text);
@@ -130,7 +130,7 @@ async fn signed_in(app: &TestApp, email: &str, seed: Option<&TotpSeed>) -> Brows
     b
 }
 
-async fn audited(app: &TestApp, action: &str) -> Vec<(String, String, String)> {
+pub(crate) async fn audited(app: &TestApp, action: &str) -> Vec<(String, String, String)> {
     let filter = AuditFilter { action_prefix: Some(action.to_owned()), ..AuditFilter::default() };
     let entries = app.store.audit_entries(&filter, 100).await.unwrap();
     entries.into_iter().map(|e| (e.actor, e.target, e.outcome)).collect()
