@@ -253,7 +253,12 @@ impl Store {
             progress(i + 1);
         }
         for p in people {
+            // A row without a manager clears it, like every other field of the row.
             let Some(manager) = &p.manager_email else {
+                sqlx::query("UPDATE people SET manager_id = NULL WHERE email = $1")
+                    .bind(p.email.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 continue;
             };
             let manager_id = match ids.get(manager) {
@@ -276,6 +281,54 @@ impl Store {
         }
         tx.commit().await?;
         Ok((created, updated))
+    }
+
+    /// Everything the directory holds about `id`, in the form an import or an edit writes.
+    pub async fn person_record(&self, id: PersonId) -> Result<Option<NewPerson>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.email, p.display_name, p.department, p.title, p.location, p.remote, p.privileged, \
+               m.email AS manager_email, p.roles, p.status, p.photo_url, p.staff_id, p.team, p.on_duty \
+             FROM people p LEFT JOIN people m ON m.id = p.manager_id WHERE p.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut person = NewPerson {
+            email: parse("email", &row.try_get::<String, _>("email")?)?,
+            display_name: parse("display name", &row.try_get::<String, _>("display_name")?)?,
+            department: row.try_get("department")?,
+            title: row.try_get("title")?,
+            location: row.try_get("location")?,
+            remote: flag(row.try_get("remote")?),
+            privileged: flag(row.try_get("privileged")?),
+            manager_email: parse_opt("manager email", row.try_get("manager_email")?)?,
+            roles: Roles::new(crate::codec::split::<Role>("roles", &row.try_get::<String, _>("roles")?)?),
+            status: parse("status", &row.try_get::<String, _>("status")?)?,
+            photo_url: row.try_get("photo_url")?,
+            staff_id: parse_opt("staff id", row.try_get("staff_id")?)?,
+            team: row.try_get("team")?,
+            on_duty: flag(row.try_get("on_duty")?),
+            phones: vec![],
+            other_emails: vec![],
+            official_phones: vec![],
+            official_addresses: vec![],
+        };
+        let contacts = sqlx::query("SELECT kind, value FROM person_contacts WHERE person_id = $1 ORDER BY kind, value")
+            .bind(id.to_string())
+            .fetch_all(&self.read)
+            .await?;
+        for c in contacts {
+            let (kind, value): (String, String) = (c.try_get("kind")?, c.try_get("value")?);
+            match kind.as_str() {
+                "phone" => person.phones.push(PhoneNumber::from_e164_unchecked(value.clone())),
+                "official_phone" => person.official_phones.push(PhoneNumber::from_e164_unchecked(value.clone())),
+                "email" => person.other_emails.push(parse("email", &value)?),
+                "official_address" => person.official_addresses.push(parse("email", &value)?),
+                _ => return Err(StoreError::Corrupt(format!("contact kind {kind}"))),
+            }
+        }
+        Ok(Some(person))
     }
 
     /// How many people the directory holds.

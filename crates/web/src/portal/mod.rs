@@ -4,6 +4,7 @@
 // A page handler's error is the page to show: a `Response`, which is larger than clippy's threshold.
 #![allow(clippy::result_large_err)]
 
+mod directory;
 pub(crate) mod html;
 mod pages;
 mod passkeys;

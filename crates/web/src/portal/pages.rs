@@ -38,11 +38,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/console/outreach/{id}/approve", post(outreach_approve))
         .route("/security", get(security_home))
         .route("/security/audit", get(audit_log))
-        .route("/security/people", get(people_page).post(person_add))
+        .merge(super::directory::router())
         .route("/security/settings", post(security_settings))
-        .route("/security/people/{id}/status", post(person_status))
-        .route("/security/people/{id}/roles", post(person_roles))
-        .route("/security/import", post(directory_import))
         .route("/account", get(account))
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(token_create))
@@ -53,7 +50,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// An API error shown as a page.
-fn failed(e: ApiError, page: &Page<impl crate::portal::session::Access>) -> Response {
+pub(super) fn failed(e: ApiError, page: &Page<impl crate::portal::session::Access>) -> Response {
     let (status, text) = match &e {
         ApiError::NotFound => (StatusCode::NOT_FOUND, "There is nothing here, or it is not yours to see.".to_owned()),
         ApiError::RateLimited { .. } => {
@@ -174,15 +171,15 @@ async fn contact_form(p: Page<AnyPerson>) -> Response {
 }
 
 /// A form as its fields, repeated names kept (checkboxes).
-type Fields = [(String, String)];
+pub(super) type Fields = [(String, String)];
 
 /// The trimmed value of field `name`, or "" when the form lacks it.
-fn field(fields: &Fields, name: &str) -> String {
+pub(super) fn field(fields: &Fields, name: &str) -> String {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
 }
 
 /// Every value of a repeated field (checkboxes), parsed; `problem` names a value that does not parse.
-fn repeated<T: std::str::FromStr>(fields: &Fields, name: &str, problem: &str) -> Result<Vec<T>, String> {
+pub(super) fn repeated<T: std::str::FromStr>(fields: &Fields, name: &str, problem: &str) -> Result<Vec<T>, String> {
     fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.parse().map_err(|_| problem.to_owned())).collect()
 }
 
@@ -283,13 +280,7 @@ async fn check_page(p: Page<AnyPerson>, State(state): State<AppState>, Path(id):
         _ => None,
     };
     let attempts_left = checks::attempts_left(check.challenge);
-    let it_number = state
-        .store
-        .search_staff("IT-", 1)
-        .await
-        .ok()
-        .and_then(|s| s.into_iter().next())
-        .and_then(|c| c.official_numbers.first().map(ToString::to_string));
+    let it_number = service_desk_number(&state).await;
     let body = html! {
         @match verdict {
             Verdict::Verified => div.panel.ok role="status" {
@@ -639,9 +630,10 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
         Err(e) => return failed(e.into(), &p),
     };
     let employee_totp = matches!(state.store.setting(signin::EMPLOYEE_TOTP_SETTING).await, Ok(Some(v)) if v == "true");
+    let desk = state.store.setting(SERVICE_DESK_SETTING).await.ok().flatten().unwrap_or_default();
     let body = html! {
         h1 { "Security" }
-        h2 { "Sign-in policy" }
+        h2 { "Company settings" }
         form.stack method="post" action="/security/settings" {
             (csrf_field(&p.viewer.csrf))
             div.choices {
@@ -649,6 +641,10 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
                     input type="checkbox" name="employee_totp_required" value="true" checked[employee_totp];
                     "Every employee must use an authenticator app (IT staff and security admins always must)"
                 }
+            }
+            div {
+                label for="service_desk_phone" { "IT service desk's official number" span.hint { "What people are told to call when a contact is not verified." } }
+                input #service_desk_phone type="tel" name="service_desk_phone" value=(desk) maxlength="40";
             }
             button.secondary type="submit" { "Save" }
         }
@@ -664,9 +660,25 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
 }
 
+/// The company setting with the IT service desk's official number, the one people are told to call.
+pub(crate) const SERVICE_DESK_SETTING: &str = "service_desk_phone";
+
+/// The number to tell people to call: the company's setting, else the first IT staffer's official number.
+pub(crate) async fn service_desk_number(state: &AppState) -> Option<String> {
+    if let Ok(Some(n)) = state.store.setting(SERVICE_DESK_SETTING).await
+        && !n.is_empty()
+    {
+        return Some(n);
+    }
+    let staff = state.store.search_staff("IT-", 1).await.ok()?;
+    staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
+}
+
 #[derive(Deserialize)]
 struct SettingsForm {
     employee_totp_required: Option<String>,
+    #[serde(default)]
+    service_desk_phone: String,
 }
 
 async fn security_settings(
@@ -675,259 +687,28 @@ async fn security_settings(
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Response {
     let required = form.employee_totp_required.as_deref() == Some("true");
+    let raw = form.service_desk_phone.trim();
+    let desk = if raw.is_empty() {
+        String::new()
+    } else {
+        match bonafide_domain::PhoneNumber::normalize(raw, state.config.default_region) {
+            Ok(n) => n.to_string(),
+            Err(e) => {
+                let text = format!("Service desk number: {}", e.message);
+                return message(StatusCode::UNPROCESSABLE_ENTITY, "Settings not saved", &text, Some(&p.viewer));
+            }
+        }
+    };
     let value = if required { "true" } else { "false" };
-    if let Err(e) = state.store.set_setting(signin::EMPLOYEE_TOTP_SETTING, value).await {
-        return failed(e.into(), &p);
+    for (key, value) in [(signin::EMPLOYEE_TOTP_SETTING, value), (SERVICE_DESK_SETTING, desk.as_str())] {
+        if let Err(e) = state.store.set_setting(key, value).await {
+            return failed(e.into(), &p);
+        }
     }
-    let event = AuditEvent::new(&p.viewer.actor(), "settings.changed", signin::EMPLOYEE_TOTP_SETTING, Outcome::Ok)
-        .with(serde_json::json!({ "value": required }));
+    let event = AuditEvent::new(&p.viewer.actor(), "settings.changed", "company", Outcome::Ok)
+        .with(serde_json::json!({ "employee_totp_required": required, "service_desk_phone": desk }));
     audit(&state, event).await;
     Redirect::to("/security").into_response()
-}
-
-const ROLES: [(Role, &str); 3] =
-    [(Role::ItStaff, "IT staff"), (Role::SecurityAdmin, "Security admin"), (Role::Auditor, "Auditor")];
-
-fn people_markup(
-    p: &Page<SecurityOnly>,
-    people: &[bonafide_store::Person],
-    notice_text: Option<(&str, bool)>,
-) -> Markup {
-    let csrf = &p.viewer.csrf;
-    html! {
-        h1 { "People and roles" }
-        @if let Some((text, error)) = notice_text { (notice(text, error)) }
-        details {
-            summary { "Add a person" }
-            form.stack method="post" action="/security/people" {
-                (csrf_field(csrf))
-                div { label for="email" { "Email" } input #email type="email" name="email" required; }
-                div { label for="name" { "Name" } input #name type="text" name="display_name" required maxlength="120"; }
-                div { label for="department" { "Department" } input #department type="text" name="department" maxlength="120"; }
-                fieldset.choices {
-                    legend { "Roles besides employee" }
-                    @for (r, label) in ROLES { label { input type="checkbox" name="roles" value=(r.as_str()); (label) } }
-                }
-                div { label for="staff_id" { "Staff id" span.hint { "IT staff only, such as IT-0042." } } input #staff_id type="text" name="staff_id" maxlength="32"; }
-                div { label for="official_phones" { "Official phone" span.hint { "IT staff only." } } input #official_phones type="tel" name="official_phones" maxlength="64"; }
-                button type="submit" { "Add" }
-            }
-        }
-        details {
-            summary { "Import a CSV file" }
-            form.stack method="post" action="/security/import" {
-                (csrf_field(csrf))
-                div {
-                    label for="csv" { "CSV content" span.hint { "A header line with columns such as email, display_name, department, roles, staff_id, official_phones. Nothing is imported while any row has an error." } }
-                    textarea #csv name="csv" rows="8" required {}
-                }
-                button type="submit" { "Import" }
-            }
-        }
-        div.table-wrap { table {
-            thead { tr { th { "Person" } th { "Roles" } th { "Status" } } }
-            tbody {
-                @for person in people {
-                    tr {
-                        td { (person.display_name) br; span.muted { (person.email) } @if let Some(id) = &person.staff_id { br; (id) } }
-                        td {
-                            form method="post" action=(format!("/security/people/{}/roles", person.id)) {
-                                (csrf_field(csrf))
-                                @for (r, label) in ROLES {
-                                    label.inline { input type="checkbox" name="roles" value=(r.as_str()) checked[person.roles.has(r)]; " " (label) } " "
-                                }
-                                button.secondary type="submit" { "Save roles" }
-                            }
-                        }
-                        td {
-                            (person.status.as_str())
-                            form method="post" action=(format!("/security/people/{}/status", person.id)) {
-                                (csrf_field(csrf))
-                                @if person.status == bonafide_domain::PersonStatus::Active {
-                                    input type="hidden" name="status" value="suspended";
-                                    button.danger type="submit" { "Suspend" }
-                                } @else {
-                                    input type="hidden" name="status" value="active";
-                                    button.secondary type="submit" { "Reactivate" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        } }
-    }
-}
-
-async fn people_page(p: Page<SecurityOnly>, State(state): State<AppState>) -> Response {
-    match state.store.list_people().await {
-        Ok(people) => respond(StatusCode::OK, page("People", Some(&p.viewer), people_markup(&p, &people, None))),
-        Err(e) => failed(e.into(), &p),
-    }
-}
-
-/// The people page again, with a notice (or an error).
-async fn people_again(
-    p: &Page<SecurityOnly>,
-    state: &AppState,
-    status: StatusCode,
-    text: &str,
-    error: bool,
-) -> Response {
-    match state.store.list_people().await {
-        Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some((text, error))))),
-        Err(e) => failed(e.into(), p),
-    }
-}
-
-/// Reads a form's repeated `roles` fields.
-fn roles_of(fields: &Fields) -> Result<bonafide_domain::Roles, String> {
-    Ok(bonafide_domain::Roles::new(repeated::<Role>(fields, "roles", "Pick roles from the list.")?))
-}
-
-async fn person_roles(
-    p: Page<SecurityOnly>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Response {
-    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
-    let roles = match roles_of(&fields) {
-        Ok(r) => r,
-        Err(why) => return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &why, true).await,
-    };
-    if person == p.viewer.me.id && !roles.has(Role::SecurityAdmin) {
-        let why = "You cannot remove your own security admin role; ask another admin.";
-        return people_again(&p, &state, StatusCode::CONFLICT, why, true).await;
-    }
-    let target = match state.store.person_by_id(person).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return failed(ApiError::NotFound, &p),
-        Err(e) => return failed(e.into(), &p),
-    };
-    if let Err(e) = state.store.set_person_roles(person, &roles, state.clock.now()).await {
-        return failed(e.into(), &p);
-    }
-    let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
-    let before: Vec<&str> = target.roles.iter().map(Role::as_str).collect();
-    let event = AuditEvent::new(&p.viewer.actor(), "directory.roles_changed", target.email.as_str(), Outcome::Ok)
-        .with(serde_json::json!({ "before": before, "after": names }));
-    audit(&state, event).await;
-    people_again(&p, &state, StatusCode::OK, &format!("Roles of {} saved.", target.email), false).await
-}
-
-#[derive(Deserialize)]
-struct StatusForm {
-    status: String,
-}
-
-async fn person_status(
-    p: Page<SecurityOnly>,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<StatusForm>,
-) -> Response {
-    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
-    let Ok(status) = form.status.parse::<bonafide_domain::PersonStatus>() else {
-        return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, "Unknown status.", true).await;
-    };
-    if person == p.viewer.me.id {
-        return people_again(&p, &state, StatusCode::CONFLICT, "You cannot suspend yourself.", true).await;
-    }
-    let target = match state.store.person_by_id(person).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return failed(ApiError::NotFound, &p),
-        Err(e) => return failed(e.into(), &p),
-    };
-    if let Err(e) = state.store.set_person_status(person, status, state.clock.now()).await {
-        return failed(e.into(), &p);
-    }
-    let event = AuditEvent::new(&p.viewer.actor(), "directory.status_changed", target.email.as_str(), Outcome::Ok)
-        .with(serde_json::json!({ "status": status.as_str() }));
-    audit(&state, event).await;
-    let text = format!("{} is now {}.", target.email, status.as_str());
-    people_again(&p, &state, StatusCode::OK, &text, false).await
-}
-
-async fn person_add(
-    p: Page<SecurityOnly>,
-    State(state): State<AppState>,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
-) -> Response {
-    // The same row reader as a CSV import, so the same rules and messages apply.
-    let values: Vec<(&str, String)> = ["email", "display_name", "department", "staff_id", "official_phones"]
-        .into_iter()
-        .map(|name| (name, field(&fields, name)))
-        .chain([(
-            "roles",
-            fields.iter().filter(|(k, _)| k == "roles").map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(";"),
-        )])
-        .collect();
-    let row: std::collections::BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let person = match bonafide_directory::person_from_row(&row, state.config.default_region) {
-        Ok(person) => person,
-        Err(e) => {
-            let text = format!("{}: {}", e.field, e.message);
-            return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
-        }
-    };
-    match state.store.person_by_email(&person.email).await {
-        Ok(None) => save_people(&p, &state, vec![person]).await,
-        Ok(Some(_)) => {
-            let text = format!("{} is already in the directory.", person.email);
-            people_again(&p, &state, StatusCode::CONFLICT, &text, true).await
-        }
-        Err(e) => failed(e.into(), &p),
-    }
-}
-
-#[derive(Deserialize)]
-struct ImportForm {
-    csv: String,
-}
-
-async fn directory_import(
-    p: Page<SecurityOnly>,
-    State(state): State<AppState>,
-    CsrfForm(form): CsrfForm<ImportForm>,
-) -> Response {
-    import_text(&p, &state, &form.csv).await
-}
-
-/// Imports CSV text: nothing when any row is bad (the errors are listed).
-async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str) -> Response {
-    let (people, errors) = match bonafide_directory::parse(csv.as_bytes(), state.config.default_region) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let text = format!("Line {}: {}: {}", e.line, e.field, e.message);
-            return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
-        }
-    };
-    if !errors.is_empty() {
-        let lines: Vec<String> =
-            errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
-        let text = format!("Nothing imported. {}", lines.join("; "));
-        return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
-    }
-    save_people(p, state, people.into_iter().map(|(_, person)| person).collect()).await
-}
-
-/// Writes `rows` (added or updated by email) in one transaction, audited.
-async fn save_people(p: &Page<SecurityOnly>, state: &AppState, rows: Vec<bonafide_store::NewPerson>) -> Response {
-    let now = state.clock.now();
-    match state.store.import_people(&rows, now, |_| {}).await {
-        Ok((created, updated)) => {
-            let event = AuditEvent::new(&p.viewer.actor(), "directory.imported", "portal", Outcome::Ok)
-                .with(serde_json::json!({ "created": created, "updated": updated, "via": "portal" }));
-            audit(state, event).await;
-            let text = format!("Imported: {created} added, {updated} updated.");
-            people_again(p, state, StatusCode::OK, &text, false).await
-        }
-        Err(bonafide_store::StoreError::Conflict(why)) => {
-            people_again(p, state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
-        }
-        Err(e) => failed(e.into(), p),
-    }
 }
 
 #[derive(Deserialize)]

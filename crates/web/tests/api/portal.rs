@@ -18,6 +18,7 @@ on_both!(
     people_create_and_revoke_their_own_api_tokens,
     it_staff_propose_outreach_that_only_someone_else_approves,
     security_admins_import_suspend_and_change_roles,
+    security_admins_edit_people_and_upload_csv_files,
     a_company_can_require_totp_of_employees_and_recovery_codes_work_once,
     older_password_hashes_are_upgraded_at_sign_in,
 );
@@ -445,6 +446,99 @@ async fn security_admins_import_suspend_and_change_roles(backend: Backend) {
     app.drop_db().await;
 }
 
+async fn post_owned(b: &mut Browser, path: &str, fields: Vec<(&str, String)>) -> Page {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(path, &borrowed).await
+}
+
+/// A `multipart/form-data` body as a browser sends a form with a file field.
+fn multipart(fields: &[(&str, &[u8])], file_field: &str) -> (String, Vec<u8>) {
+    let boundary = "----bonafide-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if *name == file_field {
+            body.extend_from_slice(b"; filename=\"people.csv\"\r\nContent-Type: text/csv");
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn security_admins_edit_people_and_upload_csv_files(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["ada.reyes@example.com", "erin@example.com"] {
+        set_password(&app, email).await;
+    }
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    let sam = app.store.person_by_email(&"sam.carter@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    let form = ada.get(&format!("/security/people/{sam}")).await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert!(form.text.contains("value=\"IT-0042\""), "the form shows the current record");
+    let csrf = form.csrf();
+    let edit = |title: &'static str, phones: &'static str, staff_id: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("display_name", "Erin Walsh".to_owned()),
+            ("title", title.to_owned()),
+            ("location", "Berlin <HQ>".to_owned()),
+            ("phones", phones.to_owned()),
+            ("staff_id", staff_id.to_owned()),
+            ("remote", "yes".to_owned()),
+        ]
+    };
+    let saved = post_owned(&mut ada, &format!("/security/people/{erin}"), edit("Analyst", "(201) 555-0199", "")).await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    let record = app.store.person_record(erin).await.unwrap().unwrap();
+    assert_eq!((record.title.as_str(), record.location.as_str(), record.remote), ("Analyst", "Berlin <HQ>", true));
+    assert_eq!(record.phones[0].as_str(), "+12015550199");
+    assert_eq!(record.department, "", "a field left empty is cleared");
+    let page = ada.get(&format!("/security/people/{erin}")).await;
+    assert!(page.text.contains("Berlin &lt;HQ&gt;"), "markup is escaped");
+    // Bad values are refused with the field named, and nothing changes.
+    let bad_phone = post_owned(&mut ada, &format!("/security/people/{erin}"), edit("Boss", "call me maybe", "")).await;
+    assert_eq!(bad_phone.status, 422);
+    assert!(bad_phone.text.contains("phones"), "{}", bad_phone.text);
+    let not_it = post_owned(&mut ada, &format!("/security/people/{erin}"), edit("Boss", "", "IT-0555")).await;
+    assert_eq!(not_it.status, 422, "only IT staff have a staff id");
+    assert_eq!(app.store.person_record(erin).await.unwrap().unwrap().title, "Analyst");
+    let mut sams = edit("Lead", "", "IT-0007");
+    sams[1].1 = "Sam Carter".to_owned();
+    let taken = post_owned(&mut ada, &format!("/security/people/{sam}"), sams).await;
+    assert_eq!(taken.status, 409, "IT-0007 is Kim's: {}", taken.text);
+    assert_eq!(ada.get("/security/people/not-an-id").await.status, 404);
+    assert_eq!(ada.get(&format!("/security/people/{}", bonafide_domain::PersonId::new())).await.status, 404);
+    let mut erin_b = signed_in(&app, "erin@example.com", None).await;
+    assert_eq!(erin_b.get(&format!("/security/people/{erin}")).await.status, 403);
+    let edits = audited(&app, "directory.person_edited").await;
+    assert_eq!(edits.len(), 1, "only the saved edit: {edits:?}");
+
+    // CSV as an uploaded file: imported; not UTF-8, or without the CSRF token, refused.
+    let csv = b"email,display_name,roles\nuploaded@example.com,Up Loaded,employee\n";
+    let (client, base) = (ada.client.clone(), ada.base.clone());
+    let upload = |fields: Vec<(&str, Vec<u8>)>| {
+        let borrowed: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let (content_type, body) = multipart(&borrowed, "file");
+        client.post(format!("{base}/security/import")).header("content-type", content_type).body(body)
+    };
+    let request = upload(vec![("csrf", csrf.clone().into_bytes()), ("file", csv.to_vec()), ("csv", vec![])]);
+    let imported = ada.send(request).await;
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert!(imported.text.contains("1 added"), "{}", imported.text);
+    let request = upload(vec![("csrf", csrf.clone().into_bytes()), ("file", vec![0xff, 0xfe, b'e'])]);
+    let latin = ada.send(request).await;
+    assert_eq!(latin.status, 422);
+    assert!(latin.text.contains("UTF-8"), "{}", latin.text);
+    let request = upload(vec![("file", csv.to_vec())]);
+    assert_eq!(ada.send(request).await.status, 403);
+    app.drop_db().await;
+}
+
 async fn a_company_can_require_totp_of_employees_and_recovery_codes_work_once(backend: Backend) {
     let app = spawn_app(backend).await;
     for email in ["ada.reyes@example.com", "erin@example.com"] {
@@ -453,8 +547,17 @@ async fn a_company_can_require_totp_of_employees_and_recovery_codes_work_once(ba
     let seed = enrol_totp(&app, "ada.reyes@example.com").await;
     let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
     let security = ada.get("/security").await;
-    let saved = ada.post("/security/settings", &[("csrf", &security.csrf()), ("employee_totp_required", "true")]).await;
+    let settings =
+        |desk| [("csrf", security.csrf()), ("employee_totp_required", "true".into()), ("service_desk_phone", desk)];
+    let bad = ada
+        .post("/security/settings", &settings("the usual one".into()).each_ref().map(|(k, v)| (*k, v.as_str())))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(app.store.setting("employee_totp_required").await.unwrap(), None, "nothing saved");
+    let desk = settings("(201) 555-0100".into());
+    let saved = ada.post("/security/settings", &desk.each_ref().map(|(k, v)| (*k, v.as_str()))).await;
     assert_eq!(saved.status, 303);
+    assert_eq!(app.store.setting("service_desk_phone").await.unwrap().as_deref(), Some("+12015550100"));
     // Erin has no authenticator yet: after her password, only enrolment is open to her.
     let mut erin = Browser::new(&app);
     assert_eq!(erin.password("erin@example.com", PASSWORD).await.location, "/account/totp");
@@ -472,7 +575,16 @@ async fn a_company_can_require_totp_of_employees_and_recovery_codes_work_once(ba
         confirmed.text.split("<pre class=\"codes\">").nth(1).unwrap().split("</pre>").next().unwrap().to_owned();
     let first = codes.split_whitespace().next().unwrap().to_owned();
     assert_eq!(codes.split_whitespace().count(), 10);
-    assert_eq!(erin.get("/contact").await.status, 200, "enrolment completes sign-in");
+    let contact = erin.get("/contact").await;
+    assert_eq!(contact.status, 200, "enrolment completes sign-in");
+    let cold =
+        erin.post("/contact", &[("csrf", &contact.csrf()), ("claimed", "Mike from IT"), ("channel", "phone")]).await;
+    let red = erin.get(&cold.location).await;
+    assert!(
+        red.text.contains("Not verified") && red.text.contains("+12015550100"),
+        "the service desk number: {}",
+        red.text
+    );
     // Lost phone: a recovery code signs her in, once.
     for (attempt, expected) in [(1, 303), (2, 401)] {
         let mut b = Browser::new(&app);
