@@ -121,9 +121,12 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
     let (secret, _) = ChallengeSecret::generate();
     // All sign-ins come from one address: at most 25 unknown-account failures stay under the address
     // throttle (30), so the defaults apply unchanged.
-    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(WebConfig::default()));
+    // Passkeys on, as in any deployment with a public URL, so the pages weighed carry their forms.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let config =
+        WebConfig { public_url: crate::serve::local_public_url(listener.local_addr()?), ..WebConfig::default() };
+    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(config));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(Application::serve(listener, Application::build(state), async {
         let _ = stopped.await;
