@@ -61,6 +61,8 @@
       button.disabled = false;
     }
     form.hidden = false;
+    var hint = form.nextElementSibling;
+    if (hint && hint.hasAttribute('data-passkey-hint')) { hint.hidden = true; }
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       button.disabled = true;

@@ -48,6 +48,7 @@ pub(crate) fn form(
             div.notice.error role="alert" data-passkey-status hidden {}
             button.big type="submit" { (button) }
         }
+        p.muted data-passkey-hint { "Passkeys work at " (rp.origin()) " in a browser with JavaScript." }
     }
 }
 
@@ -219,7 +220,6 @@ pub(crate) fn account_section(state: &AppState, csrf: &str, keys: &[StoredPasske
                     div { label for="passkey-name" { "Name it" span.hint { "So you can tell your devices apart, e.g. “work laptop”." } }
                           input #passkey-name type="text" name="name" maxlength="60"; }
                 }))
-                noscript { p.muted { "Adding a passkey needs JavaScript." } }
             }
             None => { p.muted { "Passkeys are not set up on this server (it needs a public URL)." } }
         }

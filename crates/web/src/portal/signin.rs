@@ -275,7 +275,9 @@ fn second_factor_form(state: &AppState, v: &Viewer, creds: &Credentials, problem
                 @if let Some(rp) = &state.passkeys {
                     (passkeys::form(rp, "get", "/signin/second-factor/passkey/options", "/signin/second-factor/passkey", &v.csrf, "Use my passkey", html! {}))
                 }
-                @if !totp { noscript { p { "Using a passkey needs JavaScript. Use a recovery code instead." } } }
+            }
+            @if creds.passkeys > 0 && state.passkeys.is_none() {
+                (notice("Passkeys are switched off on this server. Use a recovery code, or call IT on the official number.", true))
             }
             details {
                 summary { "Lost your device? Use a recovery code" }

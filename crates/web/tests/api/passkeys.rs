@@ -47,6 +47,7 @@ async fn a_passkey_is_registered_and_then_serves_as_the_second_factor(backend: B
     let account = erin.get("/account").await;
     assert!(account.text.contains("You have no passkeys."));
     assert!(account.text.contains(&format!("data-origin=\"{PASSKEY_ORIGIN}\"")), "{}", account.text);
+    assert!(account.text.contains(&format!("Passkeys work at {PASSKEY_ORIGIN}")), "where they work, for other origins");
     let mut key = SoftKey::new(PASSKEY_ORIGIN);
     let added = register(&mut erin, &mut key, "work <laptop>").await;
     assert_eq!((added.status, added.location.as_str()), (303, "/account"), "{}", added.text);
