@@ -1,7 +1,7 @@
 //! Command-line arguments and dispatch.
 
 use crate::settings::{Overrides, Settings};
-use crate::{InvalidInputError, TamperedError, bench, bench_portal, demo, import, serve};
+use crate::{InvalidInputError, TamperedError, bench, bench_correlate, bench_portal, demo, import, serve};
 use anyhow::Context;
 use bonafide_auth::ApiToken;
 use bonafide_domain::Email;
@@ -127,6 +127,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// Sign-in latency (known and unknown accounts) and page weights of the portal.
     Portal(bench_portal::PortalBenchArgs),
+    /// The report correlation engine alone, on one core, over synthetic reports.
+    Correlate(bench_correlate::CorrelateBenchArgs),
 }
 
 /// Runs one command.
@@ -202,6 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
+        Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a),
     }
 }
 

@@ -6,6 +6,7 @@
 //! hash chain is broken (`audit verify`).
 
 mod bench;
+mod bench_correlate;
 mod bench_portal;
 mod cli;
 mod demo;

@@ -1,0 +1,443 @@
+//! Indicators: what a report says about the person behind a contact, normalised so that every way of
+//! writing the same thing is one value.
+//!
+//! - phone numbers in E.164, read with the company's default region (`(201) 555-0199`, `201.555.0199` and
+//!   `+1 201 555 0199` are one number); a number that cannot be read is kept as its digits and marked;
+//! - email addresses (lower-cased) and their domains, with look-alikes of the company's own domains flagged;
+//! - chat handles (lower-cased, without a leading `@`);
+//! - claimed names (case, spacing and punctuation folded, nicknames mapped: "Mike" ~ "Michael");
+//! - claimed staff ids (upper-cased; ids that are not in the directory are flagged);
+//! - the pretext: what was asked over which channel, and a fingerprint of the words used.
+//!
+//! Strong indicators (a number, an address, a handle, a staff id, a sender domain that is neither free
+//! mail nor the company's own) tie reports together on their own; weak ones (a name, a pretext) only in
+//! pairs.
+
+use crate::lookalike;
+use crate::pretext;
+use bonafide_domain::{Ask, Channel, PhoneNumber, PhoneRegion};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What an indicator is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// A phone number (E.164, or the digits of one that could not be read).
+    Phone,
+    /// An email address.
+    Email,
+    /// A sender's domain.
+    Domain,
+    /// A chat handle.
+    Handle,
+    /// A claimed name, folded.
+    Name,
+    /// A claimed staff id.
+    StaffId,
+    /// What was asked, over which channel.
+    Ask,
+    /// A fingerprint of the words used (a bottom-k sketch of its word pairs: hex hashes joined by `.`).
+    Text,
+}
+
+impl IndicatorKind {
+    /// The stored and exported name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorKind::Phone => "phone",
+            IndicatorKind::Email => "email",
+            IndicatorKind::Domain => "domain",
+            IndicatorKind::Handle => "handle",
+            IndicatorKind::Name => "name",
+            IndicatorKind::StaffId => "staff_id",
+            IndicatorKind::Ask => "ask",
+            IndicatorKind::Text => "text",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "phone" => IndicatorKind::Phone,
+            "email" => IndicatorKind::Email,
+            "domain" => IndicatorKind::Domain,
+            "handle" => IndicatorKind::Handle,
+            "name" => IndicatorKind::Name,
+            "staff_id" => IndicatorKind::StaffId,
+            "ask" => IndicatorKind::Ask,
+            "text" => IndicatorKind::Text,
+            _ => return None,
+        })
+    }
+}
+
+/// Something worth knowing about an indicator's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Note {
+    /// A phone number that could not be read as one; kept as its digits (or its text).
+    Unparsed,
+    /// A domain (or an address at one) that imitates one of the company's own domains.
+    LookalikeOf(String),
+    /// A staff id that nobody in the directory has.
+    UnknownStaffId,
+    /// Free mail (gmail.com and the like): never ties reports together by itself.
+    FreeMail,
+    /// The company's own domain (spoofed or internal): never ties reports together by itself.
+    OwnDomain,
+}
+
+/// One normalised indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Indicator {
+    /// What it is.
+    pub kind: IndicatorKind,
+    /// The normalised value.
+    pub value: String,
+    /// Anything worth knowing about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
+}
+
+impl Indicator {
+    fn new(kind: IndicatorKind, value: impl Into<String>) -> Self {
+        Self { kind, value: value.into(), note: None }
+    }
+
+    fn noted(mut self, note: Option<Note>) -> Self {
+        self.note = note;
+        self
+    }
+
+    /// Whether this indicator alone ties two reports together.
+    pub fn is_strong(&self) -> bool {
+        match self.kind {
+            IndicatorKind::Phone | IndicatorKind::Email | IndicatorKind::Handle | IndicatorKind::StaffId => true,
+            IndicatorKind::Domain => !matches!(self.note, Some(Note::FreeMail | Note::OwnDomain)),
+            IndicatorKind::Name | IndicatorKind::Ask | IndicatorKind::Text => false,
+        }
+    }
+}
+
+/// A reported contact, as typed or received.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sighting<'a> {
+    /// How the contact came.
+    pub channel: Option<Channel>,
+    /// The number it came from.
+    pub caller_number: Option<&'a str>,
+    /// The address it came from.
+    pub caller_address: Option<&'a str>,
+    /// The chat handle it came from.
+    pub caller_handle: Option<&'a str>,
+    /// Who they said they were.
+    pub claimed_name: Option<&'a str>,
+    /// The staff id they gave.
+    pub claimed_staff_id: Option<&'a str>,
+    /// What they asked for.
+    pub asked_for: &'a [Ask],
+    /// What was said or written.
+    pub transcript: Option<&'a str>,
+}
+
+/// What the company knows that normalisation needs.
+pub struct Company<'a> {
+    /// Region for numbers written without a country code.
+    pub region: PhoneRegion,
+    /// The company's own email domains (`example.com`).
+    pub domains: &'a [String],
+    /// Whether a staff id is in the directory.
+    pub staff_id_known: &'a dyn Fn(&str) -> bool,
+}
+
+/// The longest value kept for any indicator; longer input is cut (at a character boundary).
+pub const MAX_VALUE: usize = 256;
+
+fn clip(s: &str) -> &str {
+    if s.len() <= MAX_VALUE {
+        return s;
+    }
+    let mut end = MAX_VALUE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+fn nonempty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(clip)
+}
+
+/// Every indicator in `s`, normalised, without duplicates.
+pub fn indicators(s: &Sighting<'_>, company: &Company<'_>) -> Vec<Indicator> {
+    let mut out: Vec<Indicator> = Vec::with_capacity(8);
+    if let Some(raw) = nonempty(s.caller_number) {
+        out.push(phone(raw, company.region));
+    }
+    if let Some(raw) = nonempty(s.caller_address) {
+        out.extend(address(raw, company.domains));
+    }
+    if let Some(raw) = nonempty(s.caller_handle) {
+        let handle = raw.trim_start_matches('@').to_lowercase();
+        if !handle.is_empty() {
+            out.push(Indicator::new(IndicatorKind::Handle, handle));
+        }
+    }
+    if let Some(raw) = nonempty(s.claimed_name)
+        && let Some(key) = name_key(raw)
+    {
+        out.push(Indicator::new(IndicatorKind::Name, key));
+    }
+    if let Some(raw) = nonempty(s.claimed_staff_id) {
+        let id: String = raw.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+        let known = (company.staff_id_known)(&id);
+        out.push(Indicator::new(IndicatorKind::StaffId, id).noted((!known).then_some(Note::UnknownStaffId)));
+    }
+    if !s.asked_for.is_empty() {
+        let mut asks: Vec<&str> = s.asked_for.iter().map(|a| a.as_str()).collect();
+        asks.sort_unstable();
+        asks.dedup();
+        let channel = s.channel.map_or("any", Channel::as_str);
+        out.push(Indicator::new(IndicatorKind::Ask, format!("{channel}:{}", asks.join("+"))));
+    }
+    if let Some(text) = s.transcript
+        && let Some(hashes) = pretext::fingerprint(text)
+    {
+        out.push(Indicator::new(IndicatorKind::Text, pretext::to_text(&hashes)));
+    }
+    out.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+    out.dedup_by(|a, b| a.kind == b.kind && a.value == b.value);
+    out
+}
+
+/// A phone number in E.164, or its digits (marked) when it cannot be read as one.
+pub fn phone(raw: &str, region: PhoneRegion) -> Indicator {
+    match PhoneNumber::normalize(raw, region) {
+        Ok(n) => Indicator::new(IndicatorKind::Phone, n.as_str()),
+        Err(_) => {
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            let value = if digits.len() >= 3 { digits } else { raw.trim().to_lowercase() };
+            Indicator::new(IndicatorKind::Phone, value).noted(Some(Note::Unparsed))
+        }
+    }
+}
+
+/// An address and its domain, with the domain's notes on both.
+fn address(raw: &str, own: &[String]) -> Vec<Indicator> {
+    let lower = raw.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).to_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        // Not an address: a bare domain or a URL someone pasted.
+        let domain = lower.trim_start_matches("https://").trim_start_matches("http://");
+        let domain = domain.split(['/', '?', '#']).next().unwrap_or("").trim_end_matches('.');
+        if domain.contains('.') {
+            return vec![Indicator::new(IndicatorKind::Domain, domain).noted(domain_note(domain, own))];
+        }
+        return vec![];
+    };
+    let domain = domain.trim_end_matches('.');
+    if local.is_empty() || !domain.contains('.') {
+        return vec![];
+    }
+    let note = domain_note(domain, own);
+    vec![
+        Indicator::new(IndicatorKind::Email, format!("{local}@{domain}")).noted(note.clone()),
+        Indicator::new(IndicatorKind::Domain, domain).noted(note),
+    ]
+}
+
+fn domain_note(domain: &str, own: &[String]) -> Option<Note> {
+    if own.iter().any(|d| d.eq_ignore_ascii_case(domain) || domain.ends_with(&format!(".{d}"))) {
+        return Some(Note::OwnDomain);
+    }
+    if FREE_MAIL.contains(&domain) {
+        return Some(Note::FreeMail);
+    }
+    lookalike::imitated(domain, own).map(|d| Note::LookalikeOf(d.to_owned()))
+}
+
+/// Free-mail providers: an address there says something, its domain does not.
+const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.net",
+    "mail.com",
+    "zoho.com",
+    "yandex.com",
+    "yandex.ru",
+    "qq.com",
+    "163.com",
+    "web.de",
+    "t-online.de",
+];
+
+fn nicknames() -> &'static HashMap<&'static str, &'static str> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = HashMap::new();
+        for line in include_str!("../data/nicknames.txt").lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some((nick, full)) = line.split_once(' ') {
+                table.entry(nick.trim()).or_insert(full.trim());
+            }
+        }
+        table
+    })
+}
+
+/// Words that describe a role rather than name a person ("Mike from IT", "the help desk").
+const NOT_NAMES: &[&str] = &[
+    "from",
+    "the",
+    "at",
+    "of",
+    "it",
+    "i.t",
+    "ict",
+    "support",
+    "help",
+    "helpdesk",
+    "desk",
+    "service",
+    "servicedesk",
+    "team",
+    "tech",
+    "technical",
+    "technician",
+    "department",
+    "dept",
+    "security",
+    "admin",
+    "administrator",
+    "microsoft",
+    "office",
+    "calling",
+    "here",
+    "this",
+    "is",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "with",
+    "and",
+];
+
+/// A claimed name folded for comparison: letters only, lower-case, role words dropped, nicknames mapped
+/// to the given name. `None` when nothing name-like is left ("IT support").
+pub fn name_key(raw: &str) -> Option<String> {
+    let words: Vec<String> = raw
+        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '.'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '.').to_lowercase())
+        .filter(|w| !w.is_empty() && !NOT_NAMES.contains(&w.as_str()))
+        .map(|w| nicknames().get(w.as_str()).map_or(w.clone(), |full| (*full).to_owned()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn company_known(id: &str) -> bool {
+        id == "IT-0042"
+    }
+
+    fn company() -> Company<'static> {
+        static DOMAINS: OnceLock<Vec<String>> = OnceLock::new();
+        Company {
+            region: PhoneRegion::default(),
+            domains: DOMAINS.get_or_init(|| vec!["example.com".to_owned()]),
+            staff_id_known: &company_known,
+        }
+    }
+
+    fn one(kind: IndicatorKind, s: Sighting<'_>) -> Indicator {
+        indicators(&s, &company()).into_iter().find(|i| i.kind == kind).unwrap_or_else(|| panic!("no {kind:?}"))
+    }
+
+    #[test]
+    fn every_national_format_of_a_number_is_one_indicator() {
+        let forms = ["(201) 555-0199", "201.555.0199", "+1 201 555 0199", "1-201-555-0199", "2015550199"];
+        for form in forms {
+            let i = one(IndicatorKind::Phone, Sighting { caller_number: Some(form), ..Sighting::default() });
+            assert_eq!((i.value.as_str(), &i.note), ("+12015550199", &None), "{form}");
+        }
+    }
+
+    #[test]
+    fn unreadable_numbers_are_kept_raw_and_marked() {
+        let i = one(IndicatorKind::Phone, Sighting { caller_number: Some("ext. 12"), ..Sighting::default() });
+        assert_eq!(i.note, Some(Note::Unparsed));
+        let hidden = one(IndicatorKind::Phone, Sighting { caller_number: Some("Unknown"), ..Sighting::default() });
+        assert_eq!((hidden.value.as_str(), hidden.note), ("unknown", Some(Note::Unparsed)));
+    }
+
+    #[test]
+    fn addresses_give_the_address_and_the_domain_with_notes() {
+        let all = |a| indicators(&Sighting { caller_address: Some(a), ..Sighting::default() }, &company());
+        let lookalike = all("IT-Help@Examp1e-support.com");
+        assert_eq!(lookalike[0].value, "it-help@examp1e-support.com");
+        assert_eq!(lookalike[1].value, "examp1e-support.com");
+        assert_eq!(lookalike[1].note, Some(Note::LookalikeOf("example.com".into())));
+        assert!(lookalike.iter().all(Indicator::is_strong));
+        let free = all("mike.it.desk@gmail.com");
+        assert!(free[0].is_strong() && !free[1].is_strong(), "a gmail address ties reports, gmail.com does not");
+        let own = all("<helpdesk@example.com>");
+        assert_eq!(own[1].note, Some(Note::OwnDomain));
+        assert!(all("not an address").is_empty());
+    }
+
+    #[test]
+    fn names_fold_case_spacing_roles_and_nicknames() {
+        for form in ["Mike from IT", "  MICHAEL ", "mike", "Mike, IT support", "Mickey"] {
+            assert_eq!(name_key(form).as_deref(), Some("michael"), "{form}");
+        }
+        assert_eq!(name_key("Bob  Smith").as_deref(), Some("robert smith"));
+        assert_eq!(name_key("IT support"), None);
+        assert_ne!(name_key("Mike"), name_key("Mia"));
+    }
+
+    #[test]
+    fn staff_ids_are_upper_cased_and_unknown_ones_flagged() {
+        let known = one(IndicatorKind::StaffId, Sighting { claimed_staff_id: Some("it-0042"), ..Sighting::default() });
+        assert_eq!((known.value.as_str(), known.note), ("IT-0042", None));
+        let unknown =
+            one(IndicatorKind::StaffId, Sighting { claimed_staff_id: Some("IT 9999"), ..Sighting::default() });
+        assert_eq!((unknown.value.as_str(), unknown.note), ("IT9999", Some(Note::UnknownStaffId)));
+    }
+
+    #[test]
+    fn asks_are_sorted_with_their_channel() {
+        let s = Sighting {
+            channel: Some(Channel::Phone),
+            asked_for: &[Ask::Password, Ask::MfaCode, Ask::Password],
+            ..Sighting::default()
+        };
+        assert_eq!(one(IndicatorKind::Ask, s).value, "phone:mfa_code+password");
+    }
+
+    #[test]
+    fn huge_values_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(1000);
+        let i = one(IndicatorKind::Handle, Sighting { caller_handle: Some(&long), ..Sighting::default() });
+        assert!(i.value.len() <= MAX_VALUE);
+    }
+}

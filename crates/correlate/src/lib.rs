@@ -1,0 +1,18 @@
+//! Correlation of suspicious-contact reports into campaigns: indicator normalisation (phone numbers,
+//! addresses and look-alike domains, handles, names and nicknames, staff ids, pretexts), and incremental
+//! clustering with campaign thresholds and severity.
+//!
+//! Pure: no IO, no clock (times are parameters), no randomness. The store runs the same rules over its
+//! indexed tables; [`Correlator`] runs them in memory.
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod indicator;
+pub mod lookalike;
+pub mod pretext;
+
+pub use engine::{Added, Config, Correlator, Hit, Report, Severity, Tally, Thresholds, joined, severity};
+pub use indicator::{Company, Indicator, IndicatorKind, Note, Sighting, indicators};
+
+#[cfg(test)]
+mod tests;
