@@ -111,7 +111,7 @@ pub fn severity(t: &Tally, campaign: bool) -> Severity {
 }
 
 /// One sighting of one of a new report's indicators in an existing cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit<C> {
     /// The cluster it was seen in.
     pub cluster: C,
@@ -125,17 +125,18 @@ pub struct Hit<C> {
 /// strong indicator hit, and every cluster where the same script (a text fingerprint) and one more weak
 /// indicator (the claimed name, or what was asked over which channel) meet. A common name and a common ask
 /// without the script are not enough: "Mike from IT asked for my password" describes many unrelated calls.
-pub fn joined<C: Copy + Ord>(hits: &[Hit<C>]) -> Vec<C> {
-    let mut out: Vec<C> = hits.iter().filter(|h| h.strong).map(|h| h.cluster).collect();
-    let mut weak: Vec<(C, IndicatorKind)> = hits.iter().filter(|h| !h.strong).map(|h| (h.cluster, h.kind)).collect();
+pub fn joined<C: Clone + Ord>(hits: &[Hit<C>]) -> Vec<C> {
+    let mut out: Vec<C> = hits.iter().filter(|h| h.strong).map(|h| h.cluster.clone()).collect();
+    let mut weak: Vec<(C, IndicatorKind)> =
+        hits.iter().filter(|h| !h.strong).map(|h| (h.cluster.clone(), h.kind)).collect();
     weak.sort_unstable();
     weak.dedup();
     for run in weak.chunk_by(|a, b| a.0 == b.0) {
-        if let Some(&(cluster, _)) = run.first()
+        if let Some((cluster, _)) = run.first()
             && run.len() >= 2
             && run.iter().any(|(_, kind)| *kind == IndicatorKind::Text)
         {
-            out.push(cluster);
+            out.push(cluster.clone());
         }
     }
     out.sort_unstable();
@@ -289,8 +290,8 @@ impl Correlator {
             if i.kind == IndicatorKind::Text {
                 // One weak hit per cluster sharing enough of the text's sampled word pairs.
                 let mut text_hits: Vec<u32> = Vec::new();
-                for hash in pretext::from_text(&i.value) {
-                    if let Some(p) = self.index.get(&(IndicatorKind::Text, Box::from(format!("{hash:016x}").as_str())))
+                for key in i.index_values() {
+                    if let Some(p) = self.index.get(&(IndicatorKind::Text, key.into_boxed_str()))
                         && (r.at - p.seen).abs() <= window
                     {
                         text_hits.push(self.root(p.cluster));
@@ -373,12 +374,7 @@ impl Correlator {
             *slot = Some(into);
         }
         for i in r.indicators {
-            let keys: Vec<String> = if i.kind == IndicatorKind::Text {
-                pretext::from_text(&i.value).into_iter().map(|h| format!("{h:016x}")).collect()
-            } else {
-                vec![i.value.clone()]
-            };
-            for key in keys {
+            for key in i.index_values() {
                 let posting =
                     self.index.entry((i.kind, key.into_boxed_str())).or_insert(Posting { cluster, seen: r.at });
                 posting.cluster = cluster;

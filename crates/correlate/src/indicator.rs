@@ -89,6 +89,30 @@ pub enum Note {
     OwnDomain,
 }
 
+impl Note {
+    /// The stored form: `unparsed`, `lookalike_of:example.com`, `unknown_staff_id`, `free_mail`, `own_domain`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Note::Unparsed => "unparsed".into(),
+            Note::LookalikeOf(d) => format!("lookalike_of:{d}"),
+            Note::UnknownStaffId => "unknown_staff_id".into(),
+            Note::FreeMail => "free_mail".into(),
+            Note::OwnDomain => "own_domain".into(),
+        }
+    }
+
+    /// Reads [`Note::to_text`]'s form.
+    pub fn from_text(text: &str) -> Option<Self> {
+        Some(match text {
+            "unparsed" => Note::Unparsed,
+            "unknown_staff_id" => Note::UnknownStaffId,
+            "free_mail" => Note::FreeMail,
+            "own_domain" => Note::OwnDomain,
+            other => Note::LookalikeOf(other.strip_prefix("lookalike_of:")?.to_owned()),
+        })
+    }
+}
+
 /// One normalised indicator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Indicator {
@@ -109,6 +133,20 @@ impl Indicator {
     fn noted(mut self, note: Option<Note>) -> Self {
         self.note = note;
         self
+    }
+
+    /// An indicator read back from storage.
+    pub fn stored(kind: IndicatorKind, value: String, note: Option<Note>) -> Self {
+        Self { kind, value, note }
+    }
+
+    /// The values this indicator is indexed under: its value, or each sampled hash of a text fingerprint.
+    pub fn index_values(&self) -> Vec<String> {
+        if self.kind == IndicatorKind::Text {
+            crate::pretext::from_text(&self.value).into_iter().map(|h| format!("{h:016x}")).collect()
+        } else {
+            vec![self.value.clone()]
+        }
     }
 
     /// Whether this indicator alone ties two reports together.
@@ -149,7 +187,7 @@ pub struct Company<'a> {
     /// The company's own email domains (`example.com`).
     pub domains: &'a [String],
     /// Whether a staff id is in the directory.
-    pub staff_id_known: &'a dyn Fn(&str) -> bool,
+    pub staff_id_known: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 /// The longest value kept for any indicator; longer input is cut (at a character boundary).

@@ -10,9 +10,11 @@ pub mod engine;
 pub mod indicator;
 pub mod lookalike;
 pub mod pretext;
+pub mod warning;
 
 pub use engine::{Added, Config, Correlator, Hit, Report, Severity, Tally, Thresholds, joined, severity};
 pub use indicator::{Company, Indicator, IndicatorKind, Note, Sighting, indicators};
+pub use warning::{readable_number, warning};
 
 #[cfg(test)]
 mod tests;

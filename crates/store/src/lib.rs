@@ -15,6 +15,7 @@ mod lite;
 mod outreach;
 mod passkeys;
 mod people;
+mod reports;
 mod requests;
 mod signin;
 #[cfg(feature = "testing")]
@@ -26,6 +27,7 @@ pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
+pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session, SessionStage};
 

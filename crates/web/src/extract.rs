@@ -123,6 +123,23 @@ pub struct ItStaff(pub Principal);
 #[derive(Debug, Clone)]
 pub struct SecurityAdmin(pub Principal);
 
+/// A person who may read security data (campaigns, everyone's reports): security_admin or auditor.
+#[derive(Debug, Clone)]
+pub struct SecurityReader(pub Principal);
+
+impl FromRequestParts<AppState> for SecurityReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.roles.has(Role::SecurityAdmin) || p.roles.has(Role::Auditor) {
+            Ok(SecurityReader(p))
+        } else {
+            Err(refuse(parts, state, &p, "only security admins and auditors may read this").await)
+        }
+    }
+}
+
 /// A person who may assign requests and approve outreach: it_staff or security_admin.
 #[derive(Debug, Clone)]
 pub struct Dispatcher(pub Principal);

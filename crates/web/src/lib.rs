@@ -42,6 +42,10 @@ pub struct WebConfig {
     /// The URL people reach the portal at (`https://bonafide.example.com`). Passkeys are bound to its host
     /// and work only when it is set.
     pub public_url: Option<String>,
+    /// The company's own email domains, for look-alike detection in reports.
+    pub company_domains: Vec<String>,
+    /// How reports are correlated into campaigns.
+    pub correlation: bonafide_store::CorrelationSettings,
 }
 
 impl Default for WebConfig {
@@ -56,6 +60,8 @@ impl Default for WebConfig {
             session_idle: time::Duration::minutes(30),
             session_absolute: time::Duration::hours(12),
             public_url: None,
+            company_domains: Vec::new(),
+            correlation: bonafide_store::CorrelationSettings::default(),
         }
     }
 }
@@ -88,6 +94,20 @@ impl AppState {
         });
         Self { store, secret, clock, config, passkeys }
     }
+}
+
+/// The company setting with the IT service desk's official number, the one people are told to call.
+pub(crate) const SERVICE_DESK_SETTING: &str = "service_desk_phone";
+
+/// The number to tell people to call: the company's setting, else the first IT staffer's official number.
+pub(crate) async fn service_desk_number(state: &AppState) -> Option<String> {
+    if let Ok(Some(n)) = state.store.setting(SERVICE_DESK_SETTING).await
+        && !n.is_empty()
+    {
+        return Some(n);
+    }
+    let staff = state.store.search_staff("IT-", 1).await.ok()?;
+    staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
 }
 
 /// The HTTP application.

@@ -1,10 +1,12 @@
 //! The API's routes, one file per resource.
 
 mod alerts;
+mod campaigns;
 pub(crate) mod checks;
 mod console;
 mod me;
 pub(crate) mod outreach;
+pub(crate) mod reports;
 pub(crate) mod requests;
 pub(crate) mod staff;
 pub(crate) mod views;
@@ -12,6 +14,7 @@ pub(crate) mod views;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -34,6 +37,18 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/checks/{id}/challenge", post(checks::challenge))
         .route("/api/v1/console/codes", get(console::codes))
         .route("/api/v1/alerts", get(alerts::list))
+        .route(
+            "/api/v1/reports",
+            post(reports::create).layer(DefaultBodyLimit::max(reports::MAX_BODY)).get(reports::list),
+        )
+        .route("/api/v1/reports/{id}", get(reports::get))
+        .route("/api/v1/campaigns", get(campaigns::list))
+        .route("/api/v1/campaigns/{id}", get(campaigns::get))
+        .route("/api/v1/campaigns/{id}/reports", get(campaigns::reports))
+        .route("/api/v1/campaigns/{id}/status", post(campaigns::set_status))
+        .route("/api/v1/campaigns/{id}/merge", post(campaigns::merge))
+        .route("/api/v1/campaigns/{id}/split", post(campaigns::split))
+        .route("/api/v1/warnings", get(campaigns::warnings))
 }
 
 /// `GET /healthz`: no auth; 200 when the process answers.

@@ -56,6 +56,8 @@ mod outreach;
 mod passkeys;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/reports.rs"]
+mod reports;
 #[path = "api/requests.rs"]
 mod requests;
 #[path = "api/softkey.rs"]

@@ -280,7 +280,7 @@ async fn check_page(p: Page<AnyPerson>, State(state): State<AppState>, Path(id):
         _ => None,
     };
     let attempts_left = checks::attempts_left(check.challenge);
-    let it_number = service_desk_number(&state).await;
+    let it_number = crate::service_desk_number(&state).await;
     let body = html! {
         @match verdict {
             Verdict::Verified => div.panel.ok role="status" {
@@ -630,7 +630,7 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
         Err(e) => return failed(e.into(), &p),
     };
     let employee_totp = matches!(state.store.setting(signin::EMPLOYEE_TOTP_SETTING).await, Ok(Some(v)) if v == "true");
-    let desk = state.store.setting(SERVICE_DESK_SETTING).await.ok().flatten().unwrap_or_default();
+    let desk = state.store.setting(crate::SERVICE_DESK_SETTING).await.ok().flatten().unwrap_or_default();
     let body = html! {
         h1 { "Security" }
         h2 { "Company settings" }
@@ -660,20 +660,6 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
 }
 
-/// The company setting with the IT service desk's official number, the one people are told to call.
-pub(crate) const SERVICE_DESK_SETTING: &str = "service_desk_phone";
-
-/// The number to tell people to call: the company's setting, else the first IT staffer's official number.
-pub(crate) async fn service_desk_number(state: &AppState) -> Option<String> {
-    if let Ok(Some(n)) = state.store.setting(SERVICE_DESK_SETTING).await
-        && !n.is_empty()
-    {
-        return Some(n);
-    }
-    let staff = state.store.search_staff("IT-", 1).await.ok()?;
-    staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
-}
-
 #[derive(Deserialize)]
 struct SettingsForm {
     employee_totp_required: Option<String>,
@@ -700,7 +686,7 @@ async fn security_settings(
         }
     };
     let value = if required { "true" } else { "false" };
-    for (key, value) in [(signin::EMPLOYEE_TOTP_SETTING, value), (SERVICE_DESK_SETTING, desk.as_str())] {
+    for (key, value) in [(signin::EMPLOYEE_TOTP_SETTING, value), (crate::SERVICE_DESK_SETTING, desk.as_str())] {
         if let Err(e) = state.store.set_setting(key, value).await {
             return failed(e.into(), &p);
         }

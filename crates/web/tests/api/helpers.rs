@@ -284,7 +284,11 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut WebCon
         auditor: token_for("gus.ortiz@example.com").await,
         suspended: token_for("pat.doyle@example.com").await,
     };
-    let mut config = WebConfig { public_url: Some(PASSKEY_ORIGIN.to_owned()), ..WebConfig::default() };
+    let mut config = WebConfig {
+        public_url: Some(PASSKEY_ORIGIN.to_owned()),
+        company_domains: vec!["example.com".to_owned()],
+        ..WebConfig::default()
+    };
     configure(&mut config);
     let config = Arc::new(config);
     let secret = Arc::new(ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());

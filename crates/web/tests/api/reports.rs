@@ -1,0 +1,231 @@
+//! Reports and campaigns over HTTP: intake (JSON and `.eml`), correlation into campaigns, warnings,
+//! security's merge, split and status changes, privacy and bad input.
+
+use crate::helpers::{Body, spawn_app};
+use bonafide_store::{AuditFilter, Backend};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+on_both!(
+    one_number_written_four_ways_by_four_people_in_three_departments_is_one_campaign,
+    unrelated_reports_stay_apart_and_security_merges_splits_and_closes,
+    reports_are_private_checked_and_complying_raises_an_urgent_alert,
+    reported_emails_are_read_and_malformed_ones_refused,
+);
+
+fn phone_report(number: &str) -> Value {
+    json!({ "channel": "phone", "caller_number": number, "claimed_name": "Mike from IT", "asked_for": ["mfa_code"] })
+}
+
+async fn one_number_written_four_ways_by_four_people_in_three_departments_is_one_campaign(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let ways = [
+        ("(555) 010-9999", &t.erin),
+        ("+1 555 010 9999", &t.finn),
+        ("555.010.9999", &t.sam),
+        ("1-555-010-9999", &t.kim),
+    ];
+    let mut campaign = None;
+    for (i, (number, token)) in ways.iter().enumerate() {
+        let r = app.post("/api/v1/reports", token, phone_report(number)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["received"], true);
+        assert!(r.body.get("act_now").is_none(), "nobody complied");
+        if i == 0 {
+            assert!(r.body.get("campaign_id").is_none(), "one report is not a campaign");
+        }
+        campaign = r.body["campaign_id"].as_str().map(str::to_owned).or(campaign);
+    }
+    let id = campaign.expect("the reports became a campaign");
+    let list = app.get("/api/v1/campaigns", &t.admin).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body.as_array().unwrap().len(), 1, "{}", list.body);
+    let c = app.get(&format!("/api/v1/campaigns/{id}"), &t.auditor).await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!((c.body["report_count"].as_i64(), c.body["people_count"].as_i64()), (Some(4), Some(4)));
+    assert_eq!(c.body["departments"], json!(["Finance", "IT", "Sales"]));
+    assert_eq!(c.body["status"], "active");
+    assert_eq!(c.body["severity"], "high", "three departments");
+    let indicators = c.body["indicators"].as_array().unwrap();
+    assert!(indicators.contains(&json!({ "kind": "phone", "value": "+15550109999" })), "{indicators:?}");
+    assert!(indicators.contains(&json!({ "kind": "name", "value": "michael" })), "{indicators:?}");
+    let warning = c.body["warning"].as_str().unwrap();
+    assert!(warning.contains("+1 555 010 9999") && warning.contains("Mike from IT"), "{warning}");
+    // Every employee sees the warning; security got an alert.
+    let warnings = app.get("/api/v1/warnings", &t.erin).await;
+    assert_eq!(warnings.body[0]["warning"], warning);
+    let alerts = app.get("/api/v1/alerts", &t.admin).await;
+    assert!(alerts.body.as_array().unwrap().iter().any(|a| a["kind"] == "campaign_detected"), "{}", alerts.body);
+    // Employees cannot read campaigns themselves; the refusal is audited.
+    assert_eq!(app.get("/api/v1/campaigns", &t.erin).await.status, 403);
+    let filter = AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() };
+    assert_eq!(app.store.audit_entries(&filter, 10).await.unwrap().len(), 1);
+    let filed = AuditFilter { action_prefix: Some("report.filed".into()), ..AuditFilter::default() };
+    assert_eq!(app.store.audit_entries(&filed, 10).await.unwrap().len(), 4);
+    app.drop_db().await;
+}
+
+async fn unrelated_reports_stay_apart_and_security_merges_splits_and_closes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let mut campaigns = vec![];
+    for number in ["(555) 010-1111", "(555) 010-2222"] {
+        let mut last = Value::Null;
+        for token in [&t.erin, &t.finn, &t.sam] {
+            last = app.post("/api/v1/reports", token, phone_report(number)).await.body;
+        }
+        campaigns.push(last["campaign_id"].as_str().expect("three reports from three people").to_owned());
+    }
+    assert_ne!(campaigns[0], campaigns[1], "a shared name and ask do not tie different numbers");
+    let one = app.get(&format!("/api/v1/campaigns/{}", campaigns[0]), &t.admin).await;
+    assert_eq!(one.body["report_count"], 3);
+    // Only security admins change campaigns.
+    let path = format!("/api/v1/campaigns/{}/merge", campaigns[0]);
+    assert_eq!(app.post(&path, &t.auditor, json!({ "campaign_id": campaigns[1] })).await.status, 403);
+    let merged = app.post(&path, &t.admin, json!({ "campaign_id": campaigns[1] })).await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    assert_eq!(merged.body["report_count"], 6);
+    let gone = app.get(&format!("/api/v1/campaigns/{}", campaigns[1]), &t.admin).await;
+    assert_eq!(gone.body["id"], campaigns[0].as_str(), "a merged campaign answers as the one it joined");
+    assert_eq!(app.post(&path, &t.admin, json!({ "campaign_id": campaigns[0] })).await.status, 422);
+    // Split the second number's reports off again.
+    let reports = app.get(&format!("/api/v1/campaigns/{}/reports", campaigns[0]), &t.admin).await;
+    let second: Vec<&str> = reports
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["caller_number"] == "(555) 010-2222")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(second.len(), 3);
+    let split =
+        app.post(&format!("/api/v1/campaigns/{}/split", campaigns[0]), &t.admin, json!({ "report_ids": second })).await;
+    assert_eq!(split.status, 200, "{}", split.body);
+    assert_eq!(split.body["campaign"]["report_count"], 3);
+    let off = split.body["split_off"].as_str().unwrap();
+    let again = app.get(&format!("/api/v1/campaigns/{off}"), &t.admin).await;
+    assert_eq!(
+        (again.status, again.body["report_count"].as_i64()),
+        (200, Some(3)),
+        "the part split off is judged again"
+    );
+    let all: Vec<&str> = reports.body.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let everything = app.post(&format!("/api/v1/campaigns/{off}/split"), &t.admin, json!({ "report_ids": all })).await;
+    assert_eq!(everything.status, 422, "splitting off every report is not a split");
+    // Closing takes a campaign off the warnings.
+    let closed = app.post(&format!("/api/v1/campaigns/{off}/status"), &t.admin, json!({ "status": "closed" })).await;
+    assert_eq!((closed.status, closed.body["status"].as_str()), (200, Some("closed")));
+    assert_eq!(app.get("/api/v1/warnings", &t.erin).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.post(&format!("/api/v1/campaigns/{off}/status"), &t.admin, json!({ "status": "gone" })).await.status,
+        422
+    );
+    assert_eq!(app.get("/api/v1/campaigns?status=all", &t.admin).await.body.as_array().unwrap().len(), 2);
+    app.drop_db().await;
+}
+
+async fn reports_are_private_checked_and_complying_raises_an_urgent_alert(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let body = json!({
+        "channel": "chat",
+        "caller_handle": "@IT-Helpdesk",
+        "claimed_name": "<script>alert(1)</script>",
+        "caller_number": "not a number",
+        "asked_for": ["remote_access", "password"],
+        "complied": true,
+        "transcript": "They said they were from IT and asked me to install AnyDesk.",
+    });
+    let filed = app.post("/api/v1/reports", &t.erin, body).await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let steps = filed.body["act_now"].as_array().unwrap();
+    assert!(steps[0].as_str().unwrap().starts_with("Call IT now"), "{steps:?}");
+    assert!(steps.iter().any(|s| s.as_str().unwrap().contains("Disconnect")), "{steps:?}");
+    assert!(steps.iter().any(|s| s.as_str().unwrap().contains("Change your password")), "{steps:?}");
+    let alerts = app.get("/api/v1/alerts", &t.admin).await;
+    let urgent: Vec<&Value> =
+        alerts.body.as_array().unwrap().iter().filter(|a| a["kind"] == "report_complied").collect();
+    assert_eq!((urgent.len(), urgent[0]["severity"].as_str()), (1, Some("critical")));
+    // Kept as typed (markup is escaped where it is shown), and the odd number is kept raw.
+    let id = filed.str("id").to_owned();
+    let mine = app.get(&format!("/api/v1/reports/{id}"), &t.erin).await;
+    assert_eq!(mine.body["claimed_name"], "<script>alert(1)</script>");
+    assert_eq!(mine.body["caller_number"], "not a number");
+    assert_eq!(app.get(&format!("/api/v1/reports/{id}"), &t.finn).await.status, 404, "someone else's report");
+    assert_eq!(app.get(&format!("/api/v1/reports/{id}"), &t.auditor).await.status, 200);
+    assert_eq!(app.get("/api/v1/reports", &t.finn).await.body.as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/api/v1/reports?scope=all", &t.finn).await.status, 403);
+    assert_eq!(app.get("/api/v1/reports", &t.admin).await.body.as_array().unwrap().len(), 1);
+
+    // Bad input: each field named, nothing filed.
+    let huge = "a".repeat(100_001);
+    let bad = app
+        .post(
+            "/api/v1/reports",
+            &t.erin,
+            json!({ "channel": "phone", "transcript": huge, "occurred_at": "2999-01-01T00:00:00Z", "claimed_name": "a\u{7}b" }),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.fields(), vec!["occurred_at", "claimed_name", "transcript"]);
+    assert_eq!(app.post("/api/v1/reports", &t.erin, json!({ "caller_number": "1" })).await.fields(), vec!["channel"]);
+    assert_eq!(app.post("/api/v1/reports", &t.erin, json!({ "channel": "fax" })).await.status, 422);
+    assert_eq!(
+        app.post("/api/v1/reports", &t.erin, json!({ "channel": "phone", "check_id": "nope" })).await.status,
+        422
+    );
+    let enormous = json!({ "channel": "phone", "transcript": "a".repeat(3 * 1024 * 1024) });
+    assert_eq!(app.post("/api/v1/reports", &t.erin, enormous).await.status, 413);
+    let plain =
+        app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("text/plain", b"hello".to_vec())).await;
+    assert_eq!(plain.status, 415);
+    let broken =
+        app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("application/json", b"{".to_vec())).await;
+    assert_eq!(broken.status, 400);
+    assert_eq!(app.get("/api/v1/reports", &t.admin).await.body.as_array().unwrap().len(), 1, "nothing else was filed");
+    app.drop_db().await;
+}
+
+const EMAIL: &str = "From: \"IT Service Desk\" <it-helpdesk@examp1e-support.com>\r\n\
+To: erin@example.com\r\n\
+Subject: Action required: your mailbox will be locked\r\n\
+Date: Tue, 24 Nov 2026 09:15:00 +0000\r\n\
+Message-ID: <1@examp1e-support.com>\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Hello, this is the IT service desk. Your mailbox is over its quota and will be locked today.\r\n\
+Reply with the code we just sent to your phone so we can keep it open.\r\n";
+
+async fn reported_emails_are_read_and_malformed_ones_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let filed = app
+        .send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("message/rfc822", EMAIL.as_bytes().to_vec()))
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let report = app.get(&format!("/api/v1/reports/{}", filed.str("id")), &t.erin).await;
+    assert_eq!(report.body["channel"], "email");
+    assert_eq!(report.body["caller_address"], "it-helpdesk@examp1e-support.com");
+    assert_eq!(report.body["claimed_name"], "IT Service Desk");
+    assert_eq!(report.body["email_subject"], "Action required: your mailbox will be locked");
+    assert_eq!(report.body["occurred_at"], "2026-11-24T09:15:00Z");
+    assert!(report.body["transcript"].as_str().unwrap().contains("over its quota"));
+    // Two more people get the same email: a campaign whose domain is flagged as a look-alike.
+    for token in [&t.finn, &t.sam] {
+        app.send(Method::POST, "/api/v1/reports", Some(token), Body::Raw("message/rfc822", EMAIL.as_bytes().to_vec()))
+            .await;
+    }
+    let campaigns = app.get("/api/v1/campaigns", &t.admin).await;
+    let indicators = &campaigns.body[0]["indicators"];
+    let domain = indicators.as_array().unwrap().iter().find(|i| i["kind"] == "domain").unwrap();
+    assert_eq!(domain["value"], "examp1e-support.com");
+    assert_eq!(domain["note"], json!({ "kind": "lookalike_of", "detail": "example.com" }));
+    for junk in [&b"\x00\x01\x02 not an email at all"[..], b"", b"just some words"] {
+        let r =
+            app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("message/rfc822", junk.to_vec())).await;
+        assert_eq!(r.status, 422, "{junk:?}: {}", r.body);
+    }
+    app.drop_db().await;
+}
