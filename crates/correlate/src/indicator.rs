@@ -262,6 +262,12 @@ pub fn phone(raw: &str, region: PhoneRegion) -> Indicator {
     }
 }
 
+/// The domain of `address` when it ties reports together (not free mail, not one of `own`), as campaigns
+/// index it.
+pub fn sender_domain(sender: &str, own: &[String]) -> Option<String> {
+    address(sender, own).into_iter().find(|i| i.kind == IndicatorKind::Domain && i.is_strong()).map(|i| i.value)
+}
+
 /// An address and its domain, with the domain's notes on both.
 fn address(raw: &str, own: &[String]) -> Vec<Indicator> {
     let lower = raw.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).to_lowercase();

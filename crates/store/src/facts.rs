@@ -1,8 +1,9 @@
 //! Everything the verification engine needs for one check, read in a single statement.
 //!
 //! A check is the hot path: a person on the phone is waiting. One `UNION ALL` returns the candidate
-//! staffers (with their official contacts), the employee's requests, their announced outreach and how
-//! many checks they opened recently (the rate limit), instead of four round trips.
+//! staffers (with their official contacts), the employee's requests, their announced outreach, whether the
+//! caller matches an active campaign and how many checks they opened recently (the rate limit), instead of
+//! five round trips.
 
 use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
 use crate::{HotPath, Store, StoreError, lite};
@@ -32,6 +33,10 @@ pub struct FactsQuery<'a> {
     pub checks_since: OffsetDateTime,
     /// ...up to this many: the count is only compared with the rate limit, so it stops there.
     pub count_up_to: i64,
+    /// The calling number as campaigns index it (E.164, or the digits of a number that could not be read).
+    pub campaign_number: Option<&'a str>,
+    /// The sender's domain, when it is one that ties reports together (not free mail, not the company's).
+    pub campaign_domain: Option<&'a str>,
 }
 
 /// A candidate staffer with what the employee is shown of them.
@@ -56,6 +61,8 @@ pub struct CheckFacts {
     pub outreach: Vec<OutreachFacts>,
     /// Checks the employee opened since `checks_since`, at most `count_up_to`.
     pub recent_checks: i64,
+    /// Whether the number, address, domain or claimed staff id is an indicator of an active campaign.
+    pub campaign_match: bool,
 }
 
 // The staffers come from four branches, one per way a claim can name them, each an exact index lookup;
@@ -89,6 +96,20 @@ SELECT 'outreach', o.id, o.staffer_id, o.channels, NULL, NULL, NULL, NULL, NULL,
   FROM outreach o \
  WHERE o.employee_id = $1 AND o.status = 'approved' AND o.ends_at > $7 \
 UNION ALL \
+SELECT 'campaign', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ( \
+  SELECT 1 AS hit FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
+   WHERE ci.value = $10 AND ci.kind = 'phone' AND c.status IN ('active', 'contained') \
+  UNION ALL \
+  SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
+   WHERE ci.value = $5 AND ci.kind = 'email' AND c.status IN ('active', 'contained') \
+  UNION ALL \
+  SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
+   WHERE ci.value = $11 AND ci.kind = 'domain' AND c.status IN ('active', 'contained') \
+  UNION ALL \
+  SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
+   WHERE ci.value = $2 AND ci.kind = 'staff_id' AND c.status IN ('active', 'contained') \
+  LIMIT 1) campaign \
+UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
   FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent"
     )
@@ -104,12 +125,25 @@ impl Store {
         let address = q.address.map(str::to_owned);
         let request = q.request_key.and_then(|k| i64::try_from(k.number()).ok());
         let (now, since, up_to) = (millis(q.now), millis(q.checks_since), q.count_up_to);
+        let campaign_number = q.campaign_number.map(str::to_owned);
+        let campaign_domain = q.campaign_domain.map(str::to_owned);
         let mut facts = match &self.hot {
             HotPath::Sqlite(lite) => {
                 lite.read(move |conn| {
                     let mut facts = CheckFacts::default();
-                    let params: [&dyn rusqlite::ToSql; 9] =
-                        [&employee, &staff_id, &first_word, &number, &address, &request, &now, &since, &up_to];
+                    let params: [&dyn rusqlite::ToSql; 11] = [
+                        &employee,
+                        &staff_id,
+                        &first_word,
+                        &number,
+                        &address,
+                        &request,
+                        &now,
+                        &since,
+                        &up_to,
+                        &campaign_number,
+                        &campaign_domain,
+                    ];
                     lite::query(conn, &FACTS_SQL, &params, |row| add_fact(&mut facts, row))?;
                     Ok(facts)
                 })
@@ -126,6 +160,8 @@ impl Store {
                     .bind(now)
                     .bind(since)
                     .bind(up_to)
+                    .bind(campaign_number)
+                    .bind(campaign_domain)
                     .fetch_all(&self.read)
                     .await?;
                 let mut facts = CheckFacts::default();
@@ -203,6 +239,7 @@ fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError>
             },
             channels: channels(&row.text("c")?.unwrap_or_default())?,
         }),
+        "campaign" => facts.campaign_match = true,
         _ => facts.recent_checks = row.int("n1")?.unwrap_or_default(),
     }
     Ok(())

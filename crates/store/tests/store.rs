@@ -47,6 +47,8 @@ fn query(employee: PersonId) -> FactsQuery<'static> {
         now: NOW,
         checks_since: NOW - Duration::minutes(1),
         count_up_to: 30,
+        campaign_number: None,
+        campaign_domain: None,
     }
 }
 

@@ -128,6 +128,18 @@ pub(crate) async fn assess(
         Some(CallerNumber::Parsed(n)) => Some(n),
         _ => None,
     };
+    // Campaigns index numbers as E.164, or as digits when a number cannot be read.
+    let campaign_number = match &caller_number {
+        Some(CallerNumber::Parsed(n)) => Some(n.as_str().to_owned()),
+        Some(CallerNumber::Unparsed(raw)) => {
+            Some(bonafide_correlate::indicator::phone(raw, state.config.default_region).value)
+        }
+        None => None,
+    };
+    let campaign_domain = input
+        .caller_address
+        .as_deref()
+        .and_then(|a| bonafide_correlate::indicator::sender_domain(a, &state.config.company_domains));
     let query = FactsQuery {
         employee: input.employee,
         staff_id: input.claimed_staff_id.as_ref(),
@@ -138,6 +150,8 @@ pub(crate) async fn assess(
         now,
         checks_since: now - time::Duration::minutes(1),
         count_up_to: state.config.checks_per_minute,
+        campaign_number: campaign_number.as_deref(),
+        campaign_domain: campaign_domain.as_deref(),
     };
     let found = state.store.check_facts(&query).await?;
     let candidates: Vec<StaffFacts> = found.candidates.iter().map(|c| c.facts.clone()).collect();
@@ -156,8 +170,7 @@ pub(crate) async fn assess(
         requests: &requests,
         outreach: &found.outreach,
         policy: &state.config.policy,
-        // Campaign correlation does not exist yet; nothing can match an active campaign.
-        campaign_match: false,
+        campaign_match: found.campaign_match,
         challenge,
     };
     Ok((verification::assess(&claim, &facts, now), found))

@@ -57,6 +57,20 @@ async fn one_number_written_four_ways_by_four_people_in_three_departments_is_one
     assert_eq!(warnings.body[0]["warning"], warning);
     let alerts = app.get("/api/v1/alerts", &t.admin).await;
     assert!(alerts.body.as_array().unwrap().iter().any(|a| a["kind"] == "campaign_detected"), "{}", alerts.body);
+    // A check on a call from that number, written yet another way, names the campaign.
+    let check = app
+        .post(
+            "/api/v1/checks",
+            &t.erin,
+            json!({ "channel": "phone", "caller_number": "555 010 9999", "claimed_staff_id": "IT-0042" }),
+        )
+        .await;
+    assert_eq!(check.status, 201, "{}", check.body);
+    assert_eq!(check.body["verdict"], "unverified");
+    assert!(check.body["reasons"].as_array().unwrap().contains(&json!("matches_active_campaign")), "{}", check.body);
+    let other =
+        app.post("/api/v1/checks", &t.erin, json!({ "channel": "phone", "caller_number": "555 010 1234" })).await;
+    assert!(!other.body["reasons"].as_array().unwrap().contains(&json!("matches_active_campaign")), "{}", other.body);
     // Employees cannot read campaigns themselves; the refusal is audited.
     assert_eq!(app.get("/api/v1/campaigns", &t.erin).await.status, 403);
     let filter = AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() };
