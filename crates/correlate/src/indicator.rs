@@ -38,6 +38,8 @@ pub enum IndicatorKind {
     StaffId,
     /// What was asked, over which channel.
     Ask,
+    /// A link in the message (`https://…`).
+    Url,
     /// A fingerprint of the words used (a bottom-k sketch of its word pairs: hex hashes joined by `.`).
     Text,
 }
@@ -53,6 +55,7 @@ impl IndicatorKind {
             IndicatorKind::Name => "name",
             IndicatorKind::StaffId => "staff_id",
             IndicatorKind::Ask => "ask",
+            IndicatorKind::Url => "url",
             IndicatorKind::Text => "text",
         }
     }
@@ -67,6 +70,7 @@ impl IndicatorKind {
             "name" => IndicatorKind::Name,
             "staff_id" => IndicatorKind::StaffId,
             "ask" => IndicatorKind::Ask,
+            "url" => IndicatorKind::Url,
             "text" => IndicatorKind::Text,
             _ => return None,
         })
@@ -152,7 +156,11 @@ impl Indicator {
     /// Whether this indicator alone ties two reports together.
     pub fn is_strong(&self) -> bool {
         match self.kind {
-            IndicatorKind::Phone | IndicatorKind::Email | IndicatorKind::Handle | IndicatorKind::StaffId => true,
+            IndicatorKind::Phone
+            | IndicatorKind::Email
+            | IndicatorKind::Handle
+            | IndicatorKind::StaffId
+            | IndicatorKind::Url => true,
             IndicatorKind::Domain => !matches!(self.note, Some(Note::FreeMail | Note::OwnDomain)),
             IndicatorKind::Name | IndicatorKind::Ask | IndicatorKind::Text => false,
         }
@@ -240,6 +248,15 @@ pub fn indicators(s: &Sighting<'_>, company: &Company<'_>) -> Vec<Indicator> {
         let channel = s.channel.map_or("any", Channel::as_str);
         out.push(Indicator::new(IndicatorKind::Ask, format!("{channel}:{}", asks.join("+"))));
     }
+    if let Some(text) = s.transcript {
+        for url in links(text) {
+            if let Some(domain) = url_domain(&url) {
+                let note = domain_note(&domain, company.domains);
+                out.push(Indicator::new(IndicatorKind::Domain, domain).noted(note));
+            }
+            out.push(Indicator::new(IndicatorKind::Url, url));
+        }
+    }
     if let Some(text) = s.transcript
         && let Some(hashes) = pretext::fingerprint(text)
     {
@@ -260,6 +277,45 @@ pub fn phone(raw: &str, region: PhoneRegion) -> Indicator {
             Indicator::new(IndicatorKind::Phone, value).noted(Some(Note::Unparsed))
         }
     }
+}
+
+/// The most links taken from one message.
+const MAX_LINKS: usize = 5;
+
+/// The links in `text` (`http://`, `https://` or `www.`), scheme and host lower-cased, trailing
+/// punctuation dropped; at most [`MAX_LINKS`]. One pass over the text.
+pub fn links(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | '[' | ']')) {
+        if out.len() >= MAX_LINKS {
+            break;
+        }
+        let lower = word.to_ascii_lowercase();
+        let start = ["https://", "http://", "www."].iter().find_map(|p| lower.find(p));
+        let Some(start) = start else { continue };
+        let link = word.get(start..).unwrap_or("").trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '*']);
+        let with_scheme =
+            if link.to_ascii_lowercase().starts_with("www.") { format!("http://{link}") } else { link.to_owned() };
+        let Some((scheme, rest)) = with_scheme.split_once("://") else { continue };
+        let (host, path) = rest
+            .find(['/', '?', '#'])
+            .map_or((rest, ""), |i| (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")));
+        if !host.contains('.') {
+            continue;
+        }
+        let url = clip(&format!("{}://{}{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), path)).to_owned();
+        if !out.contains(&url) {
+            out.push(url);
+        }
+    }
+    out
+}
+
+fn url_domain(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#', ':']).next()?.trim_start_matches("www.");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.contains('.').then(|| host.to_owned())
 }
 
 /// The domain of `address` when it ties reports together (not free mail, not one of `own`), as campaigns
@@ -476,6 +532,25 @@ mod tests {
             ..Sighting::default()
         };
         assert_eq!(one(IndicatorKind::Ask, s).value, "phone:mfa_code+password");
+    }
+
+    #[test]
+    fn links_and_their_domains_are_indicators() {
+        let text = "Please log in at HTTPS://Examp1e-Login.com/reset?u=erin. Or www.example-help.net, thanks";
+        let all = indicators(&Sighting { transcript: Some(text), ..Sighting::default() }, &company());
+        let of = |kind| all.iter().filter(|i| i.kind == kind).map(|i| i.value.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            of(IndicatorKind::Url),
+            vec!["http://www.example-help.net", "https://examp1e-login.com/reset?u=erin"]
+        );
+        assert_eq!(of(IndicatorKind::Domain), vec!["examp1e-login.com", "example-help.net"]);
+        assert!(
+            all.iter()
+                .filter(|i| i.kind == IndicatorKind::Domain)
+                .all(|i| matches!(i.note, Some(Note::LookalikeOf(_))))
+        );
+        assert!(links("no links here, just words.").is_empty());
+        assert_eq!(links(&"https://a.b/ ".repeat(50)).len(), 1);
     }
 
     #[test]

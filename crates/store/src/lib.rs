@@ -27,7 +27,7 @@ pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
-pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord};
+pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord, Sighted};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session, SessionStage};
 

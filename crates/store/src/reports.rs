@@ -183,6 +183,19 @@ pub struct Campaign {
     pub promoted_at: Option<OffsetDateTime>,
 }
 
+/// One of a campaign's indicators, with how often and when its reports showed it.
+#[derive(Debug, Clone)]
+pub struct Sighted {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// Reports that showed it.
+    pub count: i64,
+    /// First of them.
+    pub first_seen: OffsetDateTime,
+    /// Latest of them.
+    pub last_seen: OffsetDateTime,
+}
+
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
 async fn take_correlation_turn(tx: &mut Tx<'_>) -> Result<(), StoreError> {
@@ -908,6 +921,31 @@ impl Store {
         append_in(&mut tx, &[&audit.clone().with(serde_json::json!({ "new": new, "moved": moved }))], now).await?;
         tx.commit().await?;
         Ok(Some(new))
+    }
+
+    /// Each readable indicator of campaign `cluster` with how many of its reports showed it, and when first
+    /// and last.
+    pub async fn campaign_sightings(&self, cluster: &str) -> Result<Vec<Sighted>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.kind, i.value, MAX(i.note) AS note, COUNT(*) AS n, MIN(r.occurred_at) AS first_seen, \
+               MAX(r.occurred_at) AS last_seen \
+             FROM report_indicators i JOIN reports r ON r.id = i.report_id \
+             WHERE r.cluster_id = $1 AND i.kind <> 'text' GROUP BY i.kind, i.value ORDER BY i.kind, i.value",
+        )
+        .bind(cluster)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(indicator) = indicator_from(row)? else { continue };
+            out.push(Sighted {
+                indicator,
+                count: row.try_get("n")?,
+                first_seen: from_millis(row.try_get("first_seen")?)?,
+                last_seen: from_millis(row.try_get("last_seen")?)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Whether any of `values` (kind, value) is an indicator of an active or contained campaign.

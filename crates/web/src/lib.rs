@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// The company's own email domains, for look-alike detection in reports.
     pub company_domains: Vec<String>,
+    /// The company's name, as exports name the reporting organisation.
+    pub company_name: String,
     /// How reports are correlated into campaigns.
     pub correlation: bonafide_store::CorrelationSettings,
 }
@@ -61,6 +63,7 @@ impl Default for WebConfig {
             session_absolute: time::Duration::hours(12),
             public_url: None,
             company_domains: Vec::new(),
+            company_name: "Bonafide".to_owned(),
             correlation: bonafide_store::CorrelationSettings::default(),
         }
     }

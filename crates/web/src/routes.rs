@@ -9,6 +9,7 @@ pub(crate) mod outreach;
 pub(crate) mod reports;
 pub(crate) mod requests;
 pub(crate) mod staff;
+mod stix;
 pub(crate) mod views;
 
 use crate::AppState;
@@ -45,6 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/campaigns", get(campaigns::list))
         .route("/api/v1/campaigns/{id}", get(campaigns::get))
         .route("/api/v1/campaigns/{id}/reports", get(campaigns::reports))
+        .route("/api/v1/campaigns/{id}/stix", get(stix::export))
         .route("/api/v1/campaigns/{id}/status", post(campaigns::set_status))
         .route("/api/v1/campaigns/{id}/merge", post(campaigns::merge))
         .route("/api/v1/campaigns/{id}/split", post(campaigns::split))

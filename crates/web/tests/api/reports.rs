@@ -11,6 +11,7 @@ on_both!(
     unrelated_reports_stay_apart_and_security_merges_splits_and_closes,
     reports_are_private_checked_and_complying_raises_an_urgent_alert,
     reported_emails_are_read_and_malformed_ones_refused,
+    a_campaign_exports_as_a_stix_bundle_the_oasis_validator_accepts,
 );
 
 fn phone_report(number: &str) -> Value {
@@ -241,5 +242,66 @@ async fn reported_emails_are_read_and_malformed_ones_refused(backend: Backend) {
             app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("message/rfc822", junk.to_vec())).await;
         assert_eq!(r.status, 422, "{junk:?}: {}", r.body);
     }
+    app.drop_db().await;
+}
+
+/// The OASIS STIX validator: `BONAFIDE_STIX_VALIDATOR`, or the virtualenv `.ci/run` makes in `target/`.
+fn stix_validator() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("BONAFIDE_STIX_VALIDATOR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/stix-venv/bin/stix2_validator")
+    });
+    path.exists().then_some(path)
+}
+
+async fn a_campaign_exports_as_a_stix_bundle_the_oasis_validator_accepts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let mut campaign = String::new();
+    for token in [&t.erin, &t.finn, &t.sam] {
+        let report = json!({
+            "channel": "email",
+            "caller_address": "it-desk@examp1e-support.com",
+            "caller_number": "(555) 010-9999",
+            "claimed_name": "Mike O'Neil",
+            "transcript": "Your mailbox is full. Sign in at https://examp1e-support.com/login?next='x'&y=1 to keep it.",
+        });
+        campaign = app.post("/api/v1/reports", token, report).await.str("campaign_id").to_owned();
+    }
+    assert!(!campaign.is_empty());
+    assert_eq!(app.get(&format!("/api/v1/campaigns/{campaign}/stix"), &t.erin).await.status, 403);
+    let stix = app.get(&format!("/api/v1/campaigns/{campaign}/stix"), &t.auditor).await;
+    assert_eq!(stix.status, 200, "{}", stix.body);
+    let objects = stix.body["objects"].as_array().unwrap();
+    let of = |kind: &str| objects.iter().filter(|o| o["type"] == kind).collect::<Vec<_>>();
+    let patterns: Vec<&str> = of("indicator").iter().map(|o| o["pattern"].as_str().unwrap()).collect();
+    for expected in [
+        "[email-addr:value = 'it-desk@examp1e-support.com']",
+        "[domain-name:value = 'examp1e-support.com']",
+        "[url:value = 'https://examp1e-support.com/login?next=\\'x\\'&y=1']",
+        "[x-bonafide-phone-number:value = '+15550109999']",
+    ] {
+        assert!(patterns.contains(&expected), "{expected} in {patterns:?}");
+    }
+    assert!(of("sighting").iter().all(|s| s["count"] == 3), "each indicator was seen three times");
+    let techniques: Vec<&str> =
+        of("attack-pattern").iter().map(|a| a["external_references"][0]["external_id"].as_str().unwrap()).collect();
+    assert_eq!(techniques, vec!["T1566.004", "T1598.004", "T1656"]);
+    assert_eq!(of("extension-definition").len(), 1);
+    let again = app.get(&format!("/api/v1/campaigns/{campaign}/stix"), &t.admin).await;
+    assert_eq!(again.body["objects"][1]["id"], stix.body["objects"][1]["id"], "ids are stable across exports");
+
+    let Some(validator) = stix_validator() else {
+        assert!(std::env::var("CI").is_err(), "CI must validate STIX: .ci/run installs stix2-validator");
+        eprintln!("skipped the OASIS validation: pip install stix2-validator into target/stix-venv");
+        app.drop_db().await;
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&stix.body).unwrap()).unwrap();
+    let out = std::process::Command::new(validator).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the OASIS validator refused the bundle:\n{text}");
+    assert!(!text.contains("[X]"), "{text}");
     app.drop_db().await;
 }
