@@ -38,6 +38,10 @@ pub async fn serve_on(
     web: WebConfig,
 ) -> anyhow::Result<()> {
     let mut web = web;
+    if web.company_domains.is_empty() {
+        // Look-alikes are judged against the domains the directory's people actually use.
+        web.company_domains = store.email_domains().await.context("reading the directory's domains")?;
+    }
     if web.public_url.is_none() {
         web.public_url = local_public_url(listener.local_addr()?);
     }

@@ -24,6 +24,13 @@ struct FileSettings {
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
     public_url: Option<String>,
+    company_name: Option<String>,
+    company_domains: Option<Vec<String>>,
+    campaign_window_days: Option<i64>,
+    campaign_min_reports: Option<i64>,
+    campaign_min_people: Option<i64>,
+    campaign_within_hours: Option<i64>,
+    campaign_min_departments: Option<i64>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -93,6 +100,31 @@ impl Settings {
             bonafide_auth::passkey::RelyingParty::new(&url, "Bonafide")
                 .map_err(|e| InvalidInputError(e.to_string()))?;
             web.public_url = Some(url);
+        }
+        if let Some(name) = from_file.company_name {
+            web.company_name = name.trim().chars().take(120).collect();
+        }
+        if let Some(domains) = from_file.company_domains {
+            web.company_domains = domains.iter().map(|d| d.trim().trim_start_matches('@').to_lowercase()).collect();
+            if let Some(bad) = web.company_domains.iter().find(|d| !d.contains('.') || d.contains(['@', '/', ' '])) {
+                return Err(InvalidInputError(format!("company_domains: `{bad}` is not a domain")).into());
+            }
+        }
+        let rules = &mut web.correlation.config;
+        if let Some(days) = from_file.campaign_window_days {
+            rules.window_secs = positive("campaign_window_days", days)?.min(365) * 86_400;
+        }
+        let count = |name: &str, n: Option<i64>, into: &mut u32| -> anyhow::Result<()> {
+            if let Some(n) = n {
+                *into = u32::try_from(positive(name, n)?.min(1000)).unwrap_or(1000);
+            }
+            Ok(())
+        };
+        count("campaign_min_reports", from_file.campaign_min_reports, &mut rules.campaign.min_reports)?;
+        count("campaign_min_people", from_file.campaign_min_people, &mut rules.campaign.min_people)?;
+        count("campaign_min_departments", from_file.campaign_min_departments, &mut rules.campaign.min_departments)?;
+        if let Some(hours) = from_file.campaign_within_hours {
+            rules.campaign.within_secs = positive("campaign_within_hours", hours)?.min(24 * 365) * 3600;
         }
         Ok(Self {
             db: overrides.db.or(from_file.db).unwrap_or_else(|| "sqlite://bonafide.db".to_owned()),

@@ -331,6 +331,21 @@ impl Store {
         Ok(Some(person))
     }
 
+    /// The email domains of the directory's people (at most 20, most common first).
+    pub async fn email_domains(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT email FROM people").fetch_all(&self.read).await?;
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for row in rows {
+            let email: String = row.try_get("email")?;
+            if let Some((_, domain)) = email.rsplit_once('@') {
+                *counts.entry(domain.to_lowercase()).or_default() += 1;
+            }
+        }
+        let mut domains: Vec<(String, usize)> = counts.into_iter().collect();
+        domains.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(domains.into_iter().take(20).map(|(d, _)| d).collect())
+    }
+
     /// How many people the directory holds.
     pub async fn count_people(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM people").fetch_one(&self.read).await?.try_get("n")?)
