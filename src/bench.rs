@@ -1,5 +1,6 @@
-//! `bonafide bench api`: throughput and latency of `POST /api/v1/checks` against `GET /healthz` in the
-//! same run, over real HTTP on loopback, on a fresh SQLite demo company.
+//! `bonafide bench api`: throughput and latency of `POST /api/v1/checks` (or, with `--endpoint reports`,
+//! `POST /api/v1/reports`) against `GET /healthz` in the same run, over real HTTP on loopback, on a fresh
+//! SQLite demo company.
 //!
 //! The ratio is what to compare between machines and runs; absolute numbers depend on the machine.
 //! The clients act as the demo company plus `--employees` synthetic employees (a third with an assigned
@@ -37,9 +38,30 @@ pub struct ApiBenchArgs {
     /// Employees the clients act as (besides the demo company's); each has an assigned request or not.
     #[arg(long, default_value_t = 2000)]
     employees: usize,
+    /// What to measure against `GET /healthz`.
+    #[arg(long, value_enum, default_value_t = Endpoint::Checks)]
+    endpoint: Endpoint,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// The endpoint measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Endpoint {
+    /// `POST /api/v1/checks`: a contact check.
+    Checks,
+    /// `POST /api/v1/reports`: a report, committed and correlated before the answer.
+    Reports,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Checks => "/api/v1/checks",
+            Endpoint::Reports => "/api/v1/reports",
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +79,7 @@ struct Report {
     clients: usize,
     seconds: u64,
     healthz: Phase,
+    #[serde(rename = "measured")]
     checks: Phase,
     ratio: f64,
 }
@@ -76,7 +99,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let now = time::OffsetDateTime::now_utc();
     demo::seed(&store, now).await?;
     add_employees(&store, args.employees, now).await?;
-    let callers = callers(&store, now).await?;
+    let callers = callers(&store, now, args.endpoint).await?;
 
     let config = WebConfig { checks_per_minute: 600, ..WebConfig::default() };
     let (secret, _) = ChallengeSecret::generate();
@@ -92,7 +115,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let driver = Driver {
         client,
         healthz: format!("{base}/healthz").parse()?,
-        checks: format!("{base}/api/v1/checks").parse()?,
+        checks: format!("{base}{}", args.endpoint.path()).parse()?,
         callers: Arc::new(callers),
         turn: Arc::new(AtomicUsize::new(0)),
         clients: args.clients,
@@ -106,7 +129,11 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
         healthz.add(driver.run(false, warmup, slice).await?);
         checks.add(driver.run(true, warmup, slice).await?);
     }
-    let (healthz, checks) = (healthz.phase("GET /healthz"), checks.phase("POST /api/v1/checks"));
+    let measured = match args.endpoint {
+        Endpoint::Checks => "POST /api/v1/checks",
+        Endpoint::Reports => "POST /api/v1/reports",
+    };
+    let (healthz, checks) = (healthz.phase("GET /healthz"), checks.phase(measured));
     let _ = stop.send(());
     let _ = server.await;
     let ratio = if healthz.per_second > 0.0 { checks.per_second / healthz.per_second } else { 0.0 };
@@ -124,7 +151,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
                 p.endpoint, p.per_second, p.p50_ms, p.p99_ms, p.requests, p.errors
             );
         }
-        println!("  checks / healthz throughput: {:.1} %", report.ratio * 100.0);
+        println!("  {} / healthz throughput: {:.1} %", args.endpoint.path(), report.ratio * 100.0);
     }
     if report.checks.errors > 0 || report.healthz.errors > 0 {
         anyhow::bail!("some requests failed");
@@ -164,7 +191,7 @@ async fn add_employees(store: &Store, n: usize, now: time::OffsetDateTime) -> an
 
 /// One caller per active plain employee, each with a realistic mix of claims: the genuine assignee,
 /// a cold call from an unknown staff id, a name-only claim asking for a password, a number-only claim.
-async fn callers(store: &Store, now: time::OffsetDateTime) -> anyhow::Result<Vec<Caller>> {
+async fn callers(store: &Store, now: time::OffsetDateTime, endpoint: Endpoint) -> anyhow::Result<Vec<Caller>> {
     let requests = store.list_requests(RequestScope::All, 10_000).await?;
     let mut out = Vec::new();
     for p in store.list_people().await? {
@@ -178,12 +205,23 @@ async fn callers(store: &Store, now: time::OffsetDateTime) -> anyhow::Result<Vec
             .find(|r| r.requester == p.id && r.assignee_staff_id.is_some())
             .and_then(|r| r.assignee_staff_id.clone())
             .map_or_else(|| "IT-0042".to_owned(), |s| s.to_string());
-        let bodies = [
-            serde_json::json!({"channel": "phone", "claimed_staff_id": assignee, "caller_number": "(201) 555-0140"}),
-            serde_json::json!({"channel": "phone", "claimed_staff_id": "IT-9999", "claimed_name": "Mike", "caller_number": "+1 555 010 9999"}),
-            serde_json::json!({"channel": "chat", "claimed_name": "Sam", "asked_for": ["password", "mfa_code"]}),
-            serde_json::json!({"channel": "sms", "caller_number": "201-555-0141", "asked_for": ["login_walkthrough"]}),
-        ];
+        let n = out.len();
+        let bodies = match endpoint {
+            Endpoint::Checks => vec![
+                serde_json::json!({"channel": "phone", "claimed_staff_id": assignee, "caller_number": "(201) 555-0140"}),
+                serde_json::json!({"channel": "phone", "claimed_staff_id": "IT-9999", "claimed_name": "Mike", "caller_number": "+1 555 010 9999"}),
+                serde_json::json!({"channel": "chat", "claimed_name": "Sam", "asked_for": ["password", "mfa_code"]}),
+                serde_json::json!({"channel": "sms", "caller_number": "201-555-0141", "asked_for": ["login_walkthrough"]}),
+            ],
+            // A realistic mix: a few recurring campaigns (one number in several formats, a look-alike
+            // sender, a retold script) among one-off contacts.
+            Endpoint::Reports => vec![
+                serde_json::json!({"channel": "phone", "caller_number": format!("(555) 010-{:04}", n % 40), "claimed_name": "Mike from IT", "asked_for": ["mfa_code"]}),
+                serde_json::json!({"channel": "email", "caller_address": format!("it-desk{}@examp1e-support.com", n % 25), "transcript": "Your mailbox is over quota and will be locked today. Sign in at https://examp1e-support.com/keep to keep it open, or call the help desk.", "asked_for": ["password"]}),
+                serde_json::json!({"channel": "phone", "caller_number": format!("+1 202 555 {:04}", 1000 + n), "claimed_name": "Dave", "claimed_staff_id": format!("IT-{:04}", 5000 + n % 30)}),
+                serde_json::json!({"channel": "chat", "caller_handle": format!("@helpdesk_{n}"), "claimed_name": "Kate", "asked_for": ["remote_access"], "transcript": "Hi, this is Kate from the IT service desk. We are seeing errors from your laptop and a few people on your floor have the same issue. Can I connect remotely to fix it?"}),
+            ],
+        };
         let bodies = bodies.iter().map(serde_json::to_vec).collect::<Result<_, _>>()?;
         out.push(Caller { token: format!("Bearer {}", token.reveal()), bodies });
     }
