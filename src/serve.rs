@@ -50,7 +50,9 @@ pub async fn serve_on(
         None => tracing::info!("passkeys are off: set public_url to the address people use"),
     }
     let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(web));
+    let workers = Application::start_workers(&state);
     Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
+    workers.abort();
     store.close().await;
     Ok(())
 }

@@ -31,6 +31,8 @@ struct FileSettings {
     campaign_min_people: Option<i64>,
     campaign_within_hours: Option<i64>,
     campaign_min_departments: Option<i64>,
+    webhook_allowed_hosts: Option<Vec<String>>,
+    webhook_allow_private: Option<bool>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -126,6 +128,11 @@ impl Settings {
         if let Some(hours) = from_file.campaign_within_hours {
             rules.campaign.within_secs = positive("campaign_within_hours", hours)?.min(24 * 365) * 3600;
         }
+        if let Some(hosts) = from_file.webhook_allowed_hosts {
+            web.webhooks.allowed_hosts =
+                hosts.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect();
+        }
+        web.webhooks.allow_private = from_file.webhook_allow_private.unwrap_or(false);
         Ok(Self {
             db: overrides.db.or(from_file.db).unwrap_or_else(|| "sqlite://bonafide.db".to_owned()),
             listen: overrides.listen.or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),

@@ -9,6 +9,7 @@
 //! - [`recovery`] — one-time recovery codes, stored as hashes.
 //! - [`seal`] — XChaCha20-Poly1305 sealing for secrets that must be read back (TOTP seeds).
 //! - [`qr`] — QR codes as standalone SVG, for TOTP enrolment.
+//! - [`webhook`] — webhook signing secrets and HMAC-SHA256 delivery signatures.
 //! - [`passkey`] — WebAuthn passkeys (`webauthn-rs`): registration, second factor, passwordless sign-in.
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod seal;
 pub mod session;
 pub mod token;
 pub mod totp;
+pub mod webhook;
 
 pub use challenge::{ChallengeCode, ChallengeSecret};
 pub use seal::SealKey;

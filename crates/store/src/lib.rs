@@ -9,6 +9,7 @@ mod audit;
 mod batch;
 mod checks;
 mod codec;
+mod events;
 mod facts;
 mod limits;
 mod lite;
@@ -23,6 +24,7 @@ pub mod testing;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
 pub use checks::{Alert, CheckRecord, NewCheck};
+pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};

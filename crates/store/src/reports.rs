@@ -9,6 +9,7 @@
 
 use crate::audit::{AuditEvent, append_in};
 use crate::codec::{from_millis, join, millis, parse, parse_opt};
+use crate::events::append_event;
 use crate::{Store, StoreError, dynamic};
 use bonafide_correlate::{Hit, Indicator, IndicatorKind, Note, Severity, Tally, joined};
 use bonafide_domain::{Ask, Channel, CheckId, PersonId};
@@ -325,12 +326,19 @@ async fn evaluate(
     .await?;
     let escalated = (was_campaign && severity > old).then_some(severity);
     let text = warning.unwrap_or_default();
+    let summary = serde_json::json!({
+        "campaign_id": cluster, "status": new_status, "severity": severity.as_str(), "report_count": t.reports,
+        "people_count": t.people, "department_count": t.departments, "warning": text,
+    });
     if started {
         alert(tx, "campaign_detected", severity, cluster, &format!("New campaign: {text}"), now).await?;
+        append_event(tx, "campaign.detected", &summary, now).await?;
     } else if reopened {
         alert(tx, "campaign_resumed", severity, cluster, &format!("A closed campaign is back: {text}"), now).await?;
+        append_event(tx, "campaign.resumed", &summary, now).await?;
     } else if let Some(s) = escalated {
         alert(tx, "campaign_escalated", s, cluster, &format!("Campaign now {}: {text}", s.as_str()), now).await?;
+        append_event(tx, "campaign.escalated", &summary, now).await?;
     }
     Ok((started, escalated))
 }
@@ -653,6 +661,23 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get("status")?;
+        let campaign = (status != "cluster").then(|| cluster.clone());
+        let shown: Vec<serde_json::Value> = r
+            .indicators
+            .iter()
+            .filter(|i| i.kind != IndicatorKind::Text)
+            .map(|i| serde_json::json!({ "kind": i.kind.as_str(), "value": i.value }))
+            .collect();
+        let filed = serde_json::json!({
+            "report_id": id, "reporter_id": r.reporter.to_string(), "department": r.department,
+            "channel": r.channel.as_str(), "occurred_at": at, "complied": r.complied,
+            "asked_for": r.asked_for.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            "campaign_id": campaign, "indicators": shown,
+        });
+        append_event(&mut tx, "report.filed", &filed, now).await?;
+        if r.complied {
+            append_event(&mut tx, "report.complied", &filed, now).await?;
+        }
         let event = audit.clone().with(serde_json::json!({
             "report": id, "cluster": cluster, "campaign_started": started, "merged": merged.len(), "complied": r.complied,
         }));
@@ -811,6 +836,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        let payload = serde_json::json!({ "campaign_id": id, "status": status.as_str() });
+        append_event(&mut tx, "campaign.status_changed", &payload, now).await?;
         append_in(&mut tx, &[audit], now).await?;
         tx.commit().await?;
         Ok(true)
@@ -856,6 +883,8 @@ impl Store {
         recount(&mut tx, into).await?;
         rebuild_indicators(&mut tx, into).await?;
         evaluate(&mut tx, into, &settings.config, now).await?;
+        let payload = serde_json::json!({ "campaign_id": into, "merged": other });
+        append_event(&mut tx, "campaign.merged", &payload, now).await?;
         append_in(&mut tx, &[audit], now).await?;
         tx.commit().await?;
         Ok(true)
@@ -918,6 +947,8 @@ impl Store {
         // Both parts are judged again by the thresholds; the part split off starts as a plain cluster.
         evaluate(&mut tx, from, &settings.config, now).await?;
         evaluate(&mut tx, &new, &settings.config, now).await?;
+        let payload = serde_json::json!({ "campaign_id": from, "split_off": new, "moved": moved });
+        append_event(&mut tx, "campaign.split", &payload, now).await?;
         append_in(&mut tx, &[&audit.clone().with(serde_json::json!({ "new": new, "moved": moved }))], now).await?;
         tx.commit().await?;
         Ok(Some(new))

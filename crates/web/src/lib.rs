@@ -8,6 +8,8 @@ pub mod extract;
 mod portal;
 mod routes;
 
+pub use routes::webhooks::{EVENT_KINDS, WebhookPolicy};
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -48,6 +50,8 @@ pub struct WebConfig {
     pub company_name: String,
     /// How reports are correlated into campaigns.
     pub correlation: bonafide_store::CorrelationSettings,
+    /// Where webhooks may point.
+    pub webhooks: WebhookPolicy,
 }
 
 impl Default for WebConfig {
@@ -65,6 +69,7 @@ impl Default for WebConfig {
             company_domains: Vec::new(),
             company_name: "Bonafide".to_owned(),
             correlation: bonafide_store::CorrelationSettings::default(),
+            webhooks: WebhookPolicy::default(),
         }
     }
 }
@@ -151,6 +156,11 @@ impl Application {
             ))
             .layer(TraceLayer::new_for_http())
             .with_state(state)
+    }
+
+    /// Starts the background work a server runs besides answering requests: webhook deliveries.
+    pub fn start_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(routes::webhooks::delivery_loop(state.clone()))
     }
 
     /// Serves `router` on `listener` until `shutdown` resolves.

@@ -11,6 +11,7 @@ pub(crate) mod requests;
 pub(crate) mod staff;
 mod stix;
 pub(crate) mod views;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -51,6 +52,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/merge", post(campaigns::merge))
         .route("/api/v1/campaigns/{id}/split", post(campaigns::split))
         .route("/api/v1/warnings", get(campaigns::warnings))
+        .route("/api/v1/events", get(webhooks::events))
+        .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/api/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
 }
 
 /// `GET /healthz`: no auth; 200 when the process answers.

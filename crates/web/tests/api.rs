@@ -64,3 +64,5 @@ mod requests;
 mod softkey;
 #[path = "api/staff.rs"]
 mod staff;
+#[path = "api/webhooks.rs"]
+mod webhooks;

@@ -305,6 +305,8 @@ async fn serve(state: AppState) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
+    // Webhook deliveries run as in `serve`; they read the test's clock.
+    Application::start_workers(&state);
     let router = Application::build(state);
     tokio::spawn(async move {
         let shutdown = async move {
