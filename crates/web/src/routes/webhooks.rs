@@ -18,6 +18,7 @@ use bonafide_auth::webhook::WebhookSecret;
 use bonafide_store::{AuditEvent, DueDelivery, Event, Outcome};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Where webhooks may point.
@@ -83,35 +84,50 @@ fn host_allowed(host: &str, policy: &WebhookPolicy) -> bool {
         })
 }
 
+/// A checked webhook address.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    https: bool,
+    host: String,
+    port: u16,
+    /// Path and query.
+    path: String,
+}
+
 /// Checks a webhook address against the policy (before any resolution): scheme, host, allow list.
-pub(crate) fn check_url(url: &str, policy: &WebhookPolicy) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if policy.allow_private => {}
+pub(crate) fn check_url(url: &str, policy: &WebhookPolicy) -> Result<Target, String> {
+    let uri: axum::http::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") if policy.allow_private => false,
         _ => return Err("webhooks are delivered over https only".into()),
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    };
+    let authority = uri.authority().ok_or("the URL has no host")?;
+    if authority.as_str().contains('@') {
         return Err("put credentials in the signing secret, not the URL".into());
     }
-    let host = parsed.host_str().ok_or("the URL has no host")?.to_ascii_lowercase();
+    let host = authority.host().trim_matches(['[', ']']).to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("the URL has no host".into());
+    }
     if !host_allowed(&host, policy) {
         return Err(format!("{host} is not among the allowed webhook hosts"));
     }
-    if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>()
+    if let Ok(ip) = host.parse::<IpAddr>()
         && !is_public(ip)
         && !policy.allow_private
     {
         return Err("private, loopback and link-local addresses are not allowed".into());
     }
-    Ok(parsed)
+    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let path = uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    Ok(Target { https, host, port, path })
 }
 
 /// Resolves the webhook's host and returns an address that the policy allows.
-async fn resolve(url: &reqwest::Url, policy: &WebhookPolicy) -> Result<SocketAddr, String> {
-    let host = url.host_str().ok_or("no host")?.trim_matches(['[', ']']).to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+async fn resolve(target: &Target, policy: &WebhookPolicy) -> Result<SocketAddr, String> {
+    let host = target.host.as_str();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, target.port))
         .await
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .collect();
@@ -121,11 +137,66 @@ async fn resolve(url: &reqwest::Url, policy: &WebhookPolicy) -> Result<SocketAdd
     addrs.into_iter().next().ok_or_else(|| format!("{host} has no address"))
 }
 
+fn tls() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
+                .map_err(|e| format!("TLS setup: {e}"))
+        })
+        .clone()
+}
+
+/// Posts `body` with `headers` to `target` at `addr`: HTTP/1.1, over TLS for https (certificate checked
+/// for the URL's host). The status, or why there was none.
+async fn post(target: &Target, addr: SocketAddr, headers: &[(&str, String)], body: Vec<u8>) -> Result<u16, String> {
+    let connect = tokio::net::TcpStream::connect(addr);
+    let tcp = tokio::time::timeout(Duration::from_secs(10), connect)
+        .await
+        .map_err(|_| "connection timed out".to_owned())?
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let mut request = axum::http::Request::post(target.path.as_str())
+        .header(header::HOST, format!("{}:{}", target.host, target.port))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, "Bonafide-Webhook/1")
+        .header(header::CONTENT_LENGTH, body.len());
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let request = request.body(http_body_util::Full::new(axum::body::Bytes::from(body))).map_err(|e| e.to_string())?;
+    let exchange = async {
+        if target.https {
+            let name = rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|e| e.to_string())?;
+            let stream =
+                tokio_rustls::TlsConnector::from(tls()?).connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
+            send_on(hyper_util::rt::TokioIo::new(stream), request).await
+        } else {
+            send_on(hyper_util::rt::TokioIo::new(tcp), request).await
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange).await.map_err(|_| "no answer within 10 s".to_owned())?
+}
+
+async fn send_on<T>(io: T, request: axum::http::Request<http_body_util::Full<axum::body::Bytes>>) -> Result<u16, String>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    Ok(response.status().as_u16())
+}
+
 /// One attempt at one delivery: `Ok(status)` when the receiver answered.
 async fn send(state: &AppState, d: &DueDelivery) -> Result<u16, String> {
     let policy = &state.config.webhooks;
-    let url = check_url(&d.url, policy)?;
-    let addr = resolve(&url, policy).await?;
+    let target = check_url(&d.url, policy)?;
+    let addr = resolve(&target, policy).await?;
     let secret = state
         .secret
         .seal_key()
@@ -134,26 +205,13 @@ async fn send(state: &AppState, d: &DueDelivery) -> Result<u16, String> {
         .map_err(|e| format!("the signing secret cannot be read: {e}"))?;
     let body = serde_json::to_vec(&event_json(&d.event)).map_err(|e| e.to_string())?;
     let timestamp = state.clock.now().unix_timestamp();
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let client = reqwest::Client::builder()
-        .resolve(&host, addr)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let response = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::USER_AGENT, "Bonafide-Webhook/1")
-        .header("x-bonafide-event", &d.event.kind)
-        .header("x-bonafide-delivery", &d.id)
-        .header("x-bonafide-timestamp", timestamp.to_string())
-        .header("x-bonafide-signature", secret.sign(timestamp, &body))
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("{e}"))?;
-    Ok(response.status().as_u16())
+    let headers = [
+        ("x-bonafide-event", d.event.kind.clone()),
+        ("x-bonafide-delivery", d.id.clone()),
+        ("x-bonafide-timestamp", timestamp.to_string()),
+        ("x-bonafide-signature", secret.sign(timestamp, &body)),
+    ];
+    post(&target, addr, &headers, body).await
 }
 
 /// Sends every due delivery once; returns how many were attempted.
@@ -179,8 +237,6 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, bonafide_store::Stor
 
 /// Runs deliveries until the process ends: every due delivery, then a short sleep when there was none.
 pub async fn delivery_loop(state: AppState) {
-    // rustls needs one process-wide crypto provider; a second install is refused harmlessly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     loop {
         match deliver_due(&state).await {
             Ok(0) => tokio::time::sleep(Duration::from_millis(500)).await,
@@ -380,6 +436,12 @@ mod tests {
         assert!(check_url("https://example.com.evil.net/", &listed).is_err());
         let internal = WebhookPolicy { allow_private: true, ..strict };
         assert!(check_url("http://127.0.0.1:9000/hook", &internal).is_ok());
+    }
+
+    #[test]
+    fn the_tls_client_configuration_builds_with_the_compiled_in_roots() {
+        let config = tls().unwrap();
+        assert!(config.alpn_protocols.is_empty(), "plain HTTP/1.1 over TLS");
     }
 
     #[test]
