@@ -56,6 +56,8 @@ mod outreach;
 mod passkeys;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/portal_reports.rs"]
+mod portal_reports;
 #[path = "api/reports.rs"]
 mod reports;
 #[path = "api/requests.rs"]

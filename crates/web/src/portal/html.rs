@@ -33,6 +33,7 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup
                                 @if v.me.roles.has(Role::ItStaff) { li { a href="/console" { "IT console" } } }
                                 @if v.me.roles.has(Role::SecurityAdmin) { li { a href="/security" { "Security" } } }
                                 @if v.me.roles.has(Role::SecurityAdmin) || v.me.roles.has(Role::Auditor) {
+                                    li { a href="/security/campaigns" { "Campaigns" } }
                                     li { a href="/security/audit" { "Audit log" } }
                                 }
                                 li { a href="/account" { "My account" } }

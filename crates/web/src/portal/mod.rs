@@ -4,6 +4,7 @@
 // A page handler's error is the page to show: a `Response`, which is larger than clippy's threshold.
 #![allow(clippy::result_large_err)]
 
+mod campaigns;
 mod directory;
 pub(crate) mod html;
 mod pages;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/passkeys/{id}/delete", post(passkeys::remove))
         .route("/signout", post(signin::sign_out))
         .merge(pages::router())
+        .merge(campaigns::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

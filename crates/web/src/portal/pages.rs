@@ -77,10 +77,13 @@ async fn home(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
         Err(e) => return failed(e.into(), &p),
     };
     let outreach = state.store.outreach_for(me.id, 10).await.unwrap_or_default();
+    let warnings = super::campaigns::warnings(&state).await;
     let body = html! {
+        (warnings)
         h1 { "Hello, " (me.display_name) }
         a.button.big href="/contact" { "Someone is contacting me" }
         p.muted { "Got a call, message or visit from someone who says they are IT? Check them here before you do anything they ask." }
+        p { a.button.secondary href="/report" { "Report a suspicious contact" } }
         h2 { "My support requests" }
         @if requests.is_empty() {
             p { "You have no requests. IT only contacts you about a request you opened." }
@@ -111,7 +114,7 @@ async fn home(p: Page<AnyPerson>, State(state): State<AppState>) -> Response {
     respond(StatusCode::OK, page("Home", Some(&p.viewer), body))
 }
 
-const CHANNELS: [(Channel, &str); 6] = [
+pub(super) const CHANNELS: [(Channel, &str); 6] = [
     (Channel::Phone, "Phone call"),
     (Channel::Sms, "Text message"),
     (Channel::Chat, "Chat (Teams, Slack…)"),
@@ -120,7 +123,7 @@ const CHANNELS: [(Channel, &str); 6] = [
     (Channel::InPerson, "In person"),
 ];
 
-const ASKS: [(Ask, &str); 7] = [
+pub(super) const ASKS: [(Ask, &str); 7] = [
     (Ask::Password, "My password"),
     (Ask::MfaCode, "A code sent to my phone or app"),
     (Ask::RemoteAccess, "To connect to my computer remotely"),
@@ -300,6 +303,7 @@ async fn check_page(p: Page<AnyPerson>, State(state): State<AppState>, Path(id):
                     " and report it."
                 }
                 ul.reasons { @for r in &reasons { li { (explain(*r)) } } }
+                p { a.button href=(format!("/report?check={}", check.id)) { "Report this contact" } }
             },
         }
         @if let Some(s) = staff.filter(|_| verdict != Verdict::Unverified) {
@@ -655,7 +659,8 @@ async fn security_home(p: Page<SecurityOnly>, State(state): State<AppState>) -> 
                 li { span.badge { (a.severity) } " " strong { (a.kind) } " · " (when(a.created_at)) br; (a.message) }
             }
         }
-        p { a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
+        p { a href="/security/campaigns" { "Campaigns" } " · " a href="/security/webhooks" { "Webhooks" } " · "
+            a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
     };
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
 }
