@@ -3,7 +3,7 @@
 //! pages, with their refusals.
 
 use crate::helpers::spawn_app;
-use crate::portal::{Browser, audited, enrol_totp, set_password, signed_in};
+use crate::portal::{audited, enrol_totp, set_password, signed_in};
 use bonafide_store::Backend;
 use serde_json::json;
 
