@@ -30,6 +30,8 @@ enum Command {
     Token(TokenCommand),
     /// Import the directory from a CSV file (header-driven; all or nothing unless --skip-invalid).
     Import(ImportArgs),
+    /// File a report of a suspicious contact for a person (JSON as the API takes it, or an .eml file).
+    Report(ReportArgs),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -108,6 +110,23 @@ enum TokenCommand {
 }
 
 #[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The reporter's email.
+    #[arg(long)]
+    email: String,
+    /// The report: a JSON file (the API's body), an .eml file, or - for standard input.
+    file: PathBuf,
+    /// Read the input as an email even without the .eml extension.
+    #[arg(long)]
+    eml: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
 struct ImportArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -181,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
             import::run(&settings, &a.file, a.skip_invalid, a.json).await
         }
+        Command::Report(a) => report(a).await,
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
@@ -211,4 +231,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Connects to the database, with a message that says which one failed.
 pub async fn connect(url: &str) -> anyhow::Result<Store> {
     Store::connect(url).await.with_context(|| format!("cannot open the database {}", crate::settings::redact(url)))
+}
+
+/// `bonafide report`: files a report exactly as the API would, as the person named by `--email`.
+async fn report(a: ReportArgs) -> anyhow::Result<()> {
+    use std::io::Read;
+    let settings = Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
+    let store = connect(&settings.db).await?;
+    store.migrate().await.context("applying migrations")?;
+    let email: Email = a.email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
+    let person = store
+        .person_by_email(&email)
+        .await?
+        .filter(|p| p.status == bonafide_domain::PersonStatus::Active)
+        .ok_or_else(|| InvalidInputError(format!("nobody active in the directory has the email {email}")))?;
+    let mut bytes = Vec::new();
+    if a.file.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    }
+    let is_email = a.eml || a.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
+    let input = if is_email { bonafide_web::ReportInput::Email(bytes) } else { bonafide_web::ReportInput::Json(bytes) };
+    let mut web = settings.web;
+    if web.company_domains.is_empty() {
+        web.company_domains = store.email_domains().await?;
+    }
+    // Filing a report uses no key; the state still wants one.
+    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+    let state = bonafide_web::AppState::new(
+        store.clone(),
+        std::sync::Arc::new(secret),
+        std::sync::Arc::new(bonafide_domain::SystemClock),
+        std::sync::Arc::new(web),
+    );
+    let principal = bonafide_store::Principal::from(person);
+    let received = bonafide_web::file_report(&state, &principal, input).await.map_err(|e| match e {
+        bonafide_web::error::ApiError::Invalid(errors) => InvalidInputError(
+            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
+        )
+        .into(),
+        bonafide_web::error::ApiError::MalformedBody(m) => InvalidInputError(m).into(),
+        other => anyhow::Error::from(other),
+    })?;
+    if a.json {
+        println!("{received}");
+    } else {
+        println!("report received: {}", received["id"].as_str().unwrap_or_default());
+        if let Some(c) = received["campaign_id"].as_str() {
+            println!("part of campaign {c}");
+        }
+        if let Some(steps) = received["act_now"].as_array() {
+            println!("act now:");
+            for s in steps {
+                println!("  - {}", s.as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
 }

@@ -63,6 +63,33 @@ fn a_clean_import_then_a_token_shown_once() {
 }
 
 #[test]
+fn reports_are_filed_from_json_and_eml_files_and_bad_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();
+    assert_eq!(bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]).status.code(), Some(0));
+    let json =
+        r#"{"channel": "phone", "caller_number": "(555) 010-9999", "asked_for": ["password"], "complied": true}"#;
+    std::fs::write(dir.path().join("call.json"), json).unwrap();
+    let args = ["report", "--db", "sqlite://t.db", "--email", "erin@example.com"];
+    let out = bonafide(dir.path(), &[&args[..], &["--json", "call.json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["received"], true);
+    assert!(v["act_now"][0].as_str().unwrap().contains("Call IT now"), "{v}");
+    let eml = "From: IT <it@examp1e.com>\r\nSubject: Password expiry\r\n\r\nReply with your password today.\r\n";
+    std::fs::write(dir.path().join("mail.eml"), eml).unwrap();
+    let out = bonafide(dir.path(), &[&args[..], &["mail.eml"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("report received: "), "{}", text(&out.stdout));
+    std::fs::write(dir.path().join("bad.json"), r#"{"channel": "pigeon"}"#).unwrap();
+    let out = bonafide(dir.path(), &[&args[..], &["bad.json"]].concat());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("channel"), "{}", text(&out.stderr));
+    let out = bonafide(dir.path(), &["report", "--db", "sqlite://t.db", "--email", "nobody@example.com", "call.json"]);
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
 fn audit_verify_passes_then_names_the_entry_altered_in_the_database() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();

@@ -118,6 +118,36 @@ pub(crate) async fn service_desk_number(state: &AppState) -> Option<String> {
     staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
 }
 
+/// A report handed over outside HTTP (the CLI): the API's JSON body, or a reported email (`.eml`).
+#[derive(Debug, Clone)]
+pub enum ReportInput {
+    /// `POST /api/v1/reports`'s JSON.
+    Json(Vec<u8>),
+    /// An email as received.
+    Email(Vec<u8>),
+}
+
+/// Files a report for `reporter` exactly as `POST /api/v1/reports` does (checked, correlated, committed and
+/// audited); the answer is the API's answer.
+pub async fn file_report(
+    state: &AppState,
+    reporter: &bonafide_store::Principal,
+    input: ReportInput,
+) -> Result<serde_json::Value, error::ApiError> {
+    let via = extract::ClientAddr("cli".to_owned());
+    let received = match input {
+        ReportInput::Json(bytes) => {
+            let body = extract::parse_json(&bytes)?;
+            routes::reports::file(state, reporter, &via, body, None).await?
+        }
+        ReportInput::Email(bytes) => {
+            let email = routes::reports::read_email(&bytes)?;
+            routes::reports::file(state, reporter, &via, routes::reports::ReportBody::default(), Some(email)).await?
+        }
+    };
+    serde_json::to_value(&received).map_err(|e| error::ApiError::MalformedBody(e.to_string()))
+}
+
 /// The HTTP application.
 pub struct Application;
 
