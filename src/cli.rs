@@ -277,11 +277,12 @@ async fn report(a: ReportArgs) -> anyhow::Result<()> {
     if a.json {
         println!("{received}");
     } else {
-        println!("report received: {}", received["id"].as_str().unwrap_or_default());
-        if let Some(c) = received["campaign_id"].as_str() {
+        let field = |name: &str| received.get(name);
+        println!("report received: {}", field("id").and_then(serde_json::Value::as_str).unwrap_or_default());
+        if let Some(c) = field("campaign_id").and_then(serde_json::Value::as_str) {
             println!("part of campaign {c}");
         }
-        if let Some(steps) = received["act_now"].as_array() {
+        if let Some(steps) = field("act_now").and_then(serde_json::Value::as_array) {
             println!("act now:");
             for s in steps {
                 println!("  - {}", s.as_str().unwrap_or_default());
