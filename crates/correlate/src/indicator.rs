@@ -280,7 +280,7 @@ pub fn phone(raw: &str, region: PhoneRegion) -> Indicator {
 }
 
 /// The most links taken from one message.
-const MAX_LINKS: usize = 5;
+pub const MAX_LINKS: usize = 5;
 
 /// The links in `text` (`http://`, `https://` or `www.`), scheme and host lower-cased, trailing
 /// punctuation dropped; at most [`MAX_LINKS`]. One pass over the text.
