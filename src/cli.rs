@@ -1,7 +1,7 @@
 //! Command-line arguments and dispatch.
 
 use crate::settings::{Overrides, Settings};
-use crate::{InvalidInputError, TamperedError, bench, bench_correlate, bench_portal, demo, import, serve};
+use crate::{InvalidInputError, TamperedError, bench, bench_correlate, bench_portal, demo, import, scan, serve};
 use anyhow::Context;
 use bonafide_auth::ApiToken;
 use bonafide_domain::Email;
@@ -32,6 +32,10 @@ enum Command {
     Import(ImportArgs),
     /// File a report of a suspicious contact for a person (JSON as the API takes it, or an .eml file).
     Report(ReportArgs),
+    /// Look for the "IT support" script (and other scams) in a text, an email, or NDJSON lines.
+    Scan(scan::ScanArgs),
+    /// Precision, recall, F1 and false-positive rate of the analyzer on labelled NDJSON files.
+    Eval(scan::EvalArgs),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -201,6 +205,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import::run(&settings, &a.file, a.skip_invalid, a.json).await
         }
         Command::Report(a) => report(a).await,
+        Command::Scan(a) => scan::run_scan(a),
+        Command::Eval(a) => scan::run_eval(a),
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;

@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod import;
 mod progress;
+mod scan;
 mod serve;
 mod settings;
 

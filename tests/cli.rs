@@ -90,6 +90,54 @@ fn reports_are_filed_from_json_and_eml_files_and_bad_ones_refused() {
 }
 
 #[test]
+fn scan_reads_json_lines_keeps_going_past_a_bad_line_and_eval_scores_labelled_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = concat!(
+        r#"{"id": "a", "text": "Hi, this is the IT help desk. We noticed unusual sign-in activity. I can fix it for you, just read me the code we sent to your phone."}"#,
+        "\n",
+        r#"{"id": "b", "text": "Lunch at noon?"}"#,
+        "\n",
+        "not json\n",
+        r#"{"id": "d", "messages": [{"from": "x", "text": "Congratulations, you have won a prize! Claim your reward now with a gift card."}]}"#,
+        "\n",
+    );
+    std::fs::write(dir.path().join("in.ndjson"), lines).unwrap();
+    let out = bonafide(dir.path(), &["scan", "--format", "ndjson", "in.ndjson"]);
+    assert_eq!(out.status.code(), Some(3), "a bad line makes the exit code non-zero");
+    let results: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(results.len(), 4, "one line out per line in, in order");
+    assert_eq!((results[0]["id"].as_str(), results[0]["verdict"].as_str()), (Some("a"), Some("qpq")));
+    let ask = results[0]["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "sensitive_request").unwrap();
+    assert_eq!(ask["kind"], "mfa_code");
+    assert_eq!(results[1]["verdict"], "benign");
+    assert_eq!(results[2]["line"], 3);
+    assert!(results[2]["error"].is_string());
+    assert_eq!(results[3]["verdict"], "suspicious");
+    assert_eq!(results[3]["stages"][0]["message_index"], 0);
+
+    let labelled = concat!(
+        r#"{"id": "1", "text": "This is IT support. Please tell me your password so I can fix your account right now.", "label": "scam"}"#,
+        "\n",
+        r#"{"id": "2", "text": "See you at the meeting.", "label": "benign"}"#,
+        "\n",
+        r#"{"id": "3", "text": "Hello there", "label": "scam"}"#,
+        "\n",
+    );
+    std::fs::write(dir.path().join("gold.ndjson"), labelled).unwrap();
+    let out = bonafide(dir.path(), &["eval", "--json", "gold.ndjson"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &scores[0];
+    assert_eq!((s["true_positives"].as_u64(), s["false_negatives"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((s["false_positives"].as_u64(), s["true_negatives"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(s["recall"], 0.5);
+    std::fs::write(dir.path().join("unlabelled.ndjson"), "{\"text\": \"x\"}\n").unwrap();
+    let out = bonafide(dir.path(), &["eval", "unlabelled.ndjson"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("unlabelled.ndjson:1"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn audit_verify_passes_then_names_the_entry_altered_in_the_database() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();

@@ -1,0 +1,447 @@
+//! The QPQ analyzer: finds the stages of the "IT support" script (an authority claim, a problem probe,
+//! social proof, rapport, a favour offered, then the ask — a password, a code, a login walkthrough, remote
+//! access, an install — often with urgency or secrecy, or a move to another channel) in a message, an
+//! email or a conversation, and weighs their combination and order into a score and a verdict.
+//!
+//! Pure and bounded: one Aho-Corasick pass per message (linear in the text, no backtracking), a fixed
+//! amount of state per conversation, at most [`MAX_FINDINGS`] findings reported; never panics. The phrases
+//! (`data/en.lex`) and the weights (`data/en.weights`) are data, so other languages can be added.
+#![deny(missing_docs)]
+
+pub mod email;
+pub mod lexicon;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// Findings reported per analysis (the score still counts every stage).
+pub const MAX_FINDINGS: usize = 200;
+
+/// A stage of a social-engineering script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// "I'm calling from the IT help desk."
+    AuthorityClaim,
+    /// "Are you having trouble logging in?"
+    ProblemProbe,
+    /// "It's been an issue for many people in your office."
+    SocialProof,
+    /// Friendliness and sympathy.
+    Rapport,
+    /// "I can fix that for you."
+    FavourOffer,
+    /// The ask: a password, a code, a login walkthrough, remote access, an install, money, personal data.
+    SensitiveRequest,
+    /// Rushing.
+    Urgency,
+    /// "Don't tell anyone."
+    Secrecy,
+    /// A move to a text, a link, another number.
+    ChannelSwitch,
+    /// Marks of other common scams (prizes, threats, fees, fake deliveries).
+    ScamCue,
+}
+
+impl Stage {
+    /// The name used in the lexicon and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::AuthorityClaim => "authority_claim",
+            Stage::ProblemProbe => "problem_probe",
+            Stage::SocialProof => "social_proof",
+            Stage::Rapport => "rapport",
+            Stage::FavourOffer => "favour_offer",
+            Stage::SensitiveRequest => "sensitive_request",
+            Stage::Urgency => "urgency",
+            Stage::Secrecy => "secrecy",
+            Stage::ChannelSwitch => "channel_switch",
+            Stage::ScamCue => "scam_cue",
+        }
+    }
+
+    /// Reads a name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "authority_claim" => Stage::AuthorityClaim,
+            "problem_probe" => Stage::ProblemProbe,
+            "social_proof" => Stage::SocialProof,
+            "rapport" => Stage::Rapport,
+            "favour_offer" => Stage::FavourOffer,
+            "sensitive_request" => Stage::SensitiveRequest,
+            "urgency" => Stage::Urgency,
+            "secrecy" => Stage::Secrecy,
+            "channel_switch" => Stage::ChannelSwitch,
+            "scam_cue" => Stage::ScamCue,
+            _ => return None,
+        })
+    }
+}
+
+/// What a sensitive request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A password or sign-in details.
+    Credential,
+    /// A one-time code or a push approval.
+    MfaCode,
+    /// Going through a sign-in together.
+    LoginWalkthrough,
+    /// Remote access or screen sharing.
+    RemoteAccess,
+    /// Installing or running something.
+    SoftwareInstall,
+    /// Money, gift cards, card or bank details.
+    Payment,
+    /// Personal details.
+    PersonalInfo,
+}
+
+impl RequestKind {
+    /// The name used in the lexicon and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Credential => "credential",
+            RequestKind::MfaCode => "mfa_code",
+            RequestKind::LoginWalkthrough => "login_walkthrough",
+            RequestKind::RemoteAccess => "remote_access",
+            RequestKind::SoftwareInstall => "software_install",
+            RequestKind::Payment => "payment",
+            RequestKind::PersonalInfo => "personal_info",
+        }
+    }
+
+    /// Reads a name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "credential" => RequestKind::Credential,
+            "mfa_code" => RequestKind::MfaCode,
+            "login_walkthrough" => RequestKind::LoginWalkthrough,
+            "remote_access" => RequestKind::RemoteAccess,
+            "software_install" => RequestKind::SoftwareInstall,
+            "payment" => RequestKind::Payment,
+            "personal_info" => RequestKind::PersonalInfo,
+            _ => return None,
+        })
+    }
+
+    /// Whether it is what the IT-support script is after: access to the employee's account or computer.
+    pub fn is_access(self) -> bool {
+        matches!(
+            self,
+            RequestKind::Credential
+                | RequestKind::MfaCode
+                | RequestKind::LoginWalkthrough
+                | RequestKind::RemoteAccess
+                | RequestKind::SoftwareInstall
+        )
+    }
+}
+
+/// One stage found in the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The stage.
+    pub stage: Stage,
+    /// What is asked, for a sensitive request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RequestKind>,
+    /// Which message, in a conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_index: Option<usize>,
+    /// Byte offset where the evidence starts (in its message).
+    pub start: usize,
+    /// Byte offset where it ends.
+    pub end: usize,
+    /// The words found.
+    pub evidence: String,
+    /// What it means, for a non-expert.
+    #[serde(skip)]
+    pub explanation: &'static str,
+}
+
+/// The verdict on a text or conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The IT-support (quid pro quo) script.
+    Qpq,
+    /// Social engineering or a scam of another kind.
+    Suspicious,
+    /// Nothing of the kind.
+    Benign,
+}
+
+impl Verdict {
+    /// The output name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Qpq => "qpq",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Benign => "benign",
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    /// Who wrote it.
+    pub from: &'a str,
+    /// What they wrote.
+    pub text: &'a str,
+}
+
+/// The analysis of one text or conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// In [0, 1]: how strongly the text follows a social-engineering script.
+    pub score: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The stages found, in order (at most [`MAX_FINDINGS`]).
+    pub stages: Vec<Finding>,
+}
+
+struct Pattern {
+    stage: Stage,
+    kind: Option<RequestKind>,
+    it: bool,
+    explanation: &'static str,
+}
+
+/// A compiled lexicon and weights.
+pub struct Analyzer {
+    matcher: Option<AhoCorasick>,
+    patterns: Vec<Pattern>,
+    weights: Weights,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").field("patterns", &self.patterns.len()).finish_non_exhaustive()
+    }
+}
+
+/// The weights of the score: a logistic combination of the features a conversation shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    values: Vec<(String, f64)>,
+}
+
+impl Weights {
+    /// Reads `name value` lines (`#` comments).
+    pub fn parse(text: &str) -> Result<Self, lexicon::LexiconError> {
+        let mut values = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: &str| lexicon::LexiconError { line: i + 1, message: message.into() };
+            let (name, value) = line.split_once(char::is_whitespace).ok_or_else(|| err("expected `name value`"))?;
+            let value: f64 = value.trim().parse().map_err(|_| err("the value is not a number"))?;
+            values.push((name.to_owned(), value));
+        }
+        Ok(Self { values })
+    }
+
+    fn get(&self, name: &str) -> f64 {
+        self.values.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v)
+    }
+}
+
+/// Per conversation: where each stage was first seen (message, byte), by speaker kind.
+#[derive(Default)]
+struct Seen {
+    authority_it: bool,
+    authority_org: bool,
+    probe: bool,
+    social: bool,
+    rapport: bool,
+    favour: bool,
+    requests: [bool; 7],
+    access_after_setup: bool,
+    urgency: bool,
+    secrecy: bool,
+    switch: bool,
+    scam_cues: u32,
+    /// Whether a setup stage (authority, probe or favour) has been seen from each speaker, by the position
+    /// of the first one; a later access request from the same speaker completes the script.
+    setup_by: Vec<String>,
+}
+
+fn kind_index(k: RequestKind) -> usize {
+    match k {
+        RequestKind::Credential => 0,
+        RequestKind::MfaCode => 1,
+        RequestKind::LoginWalkthrough => 2,
+        RequestKind::RemoteAccess => 3,
+        RequestKind::SoftwareInstall => 4,
+        RequestKind::Payment => 5,
+        RequestKind::PersonalInfo => 6,
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+impl Analyzer {
+    /// The built-in English analyzer, compiled once.
+    pub fn english() -> &'static Analyzer {
+        static ENGLISH: OnceLock<Analyzer> = OnceLock::new();
+        ENGLISH.get_or_init(|| {
+            // The built-in data is checked by this crate's tests; an error here would be a broken build.
+            Analyzer::new(include_str!("../data/en.lex"), include_str!("../data/en.weights"))
+                .unwrap_or_else(|_| Analyzer::empty())
+        })
+    }
+
+    fn empty() -> Analyzer {
+        Analyzer { matcher: None, patterns: vec![], weights: Weights { values: vec![] } }
+    }
+
+    /// An analyzer for a lexicon and weights.
+    pub fn new(lexicon: &str, weights: &str) -> Result<Analyzer, lexicon::LexiconError> {
+        let entries = lexicon::parse(lexicon)?;
+        let weights = Weights::parse(weights)?;
+        let mut phrases: Vec<String> = Vec::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        for e in entries {
+            // Explanations live as long as the analyzer; the built-in one lives for the program.
+            let explanation: &'static str = Box::leak(e.explanation.into_boxed_str());
+            let kind = e.kind.as_deref().and_then(RequestKind::parse);
+            let it = e.kind.as_deref() == Some("it");
+            for p in e.phrases {
+                // Typographic apostrophes are as common as straight ones.
+                let variants = if p.contains('\'') { vec![p.replace('\'', "\u{2019}"), p] } else { vec![p] };
+                for v in variants {
+                    phrases.push(v);
+                    patterns.push(Pattern { stage: e.stage, kind, it, explanation });
+                }
+            }
+        }
+        let matcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&phrases)
+            .map_err(|e| lexicon::LexiconError { line: 0, message: e.to_string() })?;
+        Ok(Analyzer { matcher: Some(matcher), patterns, weights })
+    }
+
+    /// Analyses one text (a message, an email, a transcript).
+    pub fn analyze_text(&self, text: &str) -> Analysis {
+        self.analyze(&[Message { from: "", text }], false)
+    }
+
+    /// Analyses a conversation; findings carry their message index.
+    pub fn analyze_conversation(&self, messages: &[Message<'_>]) -> Analysis {
+        self.analyze(messages, true)
+    }
+
+    fn analyze(&self, messages: &[Message<'_>], indexed: bool) -> Analysis {
+        let mut seen = Seen::default();
+        let mut findings: Vec<Finding> = Vec::new();
+        let Some(matcher) = &self.matcher else {
+            return Analysis { score: 0.0, verdict: Verdict::Benign, stages: vec![] };
+        };
+        for (index, m) in messages.iter().enumerate() {
+            for hit in matcher.find_iter(m.text) {
+                let (start, end) = (hit.start(), hit.end());
+                let before = m.text.get(..start).and_then(|s| s.chars().next_back());
+                let after = m.text.get(end..).and_then(|s| s.chars().next());
+                if before.is_some_and(is_word_char) || after.is_some_and(is_word_char) {
+                    continue;
+                }
+                let Some(p) = self.patterns.get(hit.pattern().as_usize()) else { continue };
+                self.note(&mut seen, p, m.from);
+                if findings.len() < MAX_FINDINGS {
+                    findings.push(Finding {
+                        stage: p.stage,
+                        kind: p.kind,
+                        message_index: indexed.then_some(index),
+                        start,
+                        end,
+                        evidence: m.text.get(start..end).unwrap_or("").to_owned(),
+                        explanation: p.explanation,
+                    });
+                }
+            }
+        }
+        let (score, verdict) = self.judge(&seen);
+        Analysis { score, verdict, stages: findings }
+    }
+
+    fn note(&self, seen: &mut Seen, p: &Pattern, from: &str) {
+        match p.stage {
+            Stage::AuthorityClaim if p.it => seen.authority_it = true,
+            Stage::AuthorityClaim => seen.authority_org = true,
+            Stage::ProblemProbe => seen.probe = true,
+            Stage::SocialProof => seen.social = true,
+            Stage::Rapport => seen.rapport = true,
+            Stage::FavourOffer => seen.favour = true,
+            Stage::SensitiveRequest => {
+                if let Some(k) = p.kind {
+                    if let Some(slot) = seen.requests.get_mut(kind_index(k)) {
+                        *slot = true;
+                    }
+                    if k.is_access() && seen.setup_by.iter().any(|s| s == from) {
+                        seen.access_after_setup = true;
+                    }
+                }
+            }
+            Stage::Urgency => seen.urgency = true,
+            Stage::Secrecy => seen.secrecy = true,
+            Stage::ChannelSwitch => seen.switch = true,
+            Stage::ScamCue => seen.scam_cues = (seen.scam_cues + 1).min(3),
+        }
+        let setup = matches!(p.stage, Stage::AuthorityClaim | Stage::ProblemProbe | Stage::FavourOffer);
+        if setup && seen.setup_by.len() < 8 && !seen.setup_by.iter().any(|s| s == from) {
+            seen.setup_by.push(from.to_owned());
+        }
+    }
+
+    fn judge(&self, s: &Seen) -> (f64, Verdict) {
+        let w = |name: &str| self.weights.get(name);
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let r = |k: RequestKind| s.requests.get(kind_index(k)).copied().unwrap_or(false);
+        let mut z = w("bias");
+        for (name, on) in [
+            ("authority_it", s.authority_it),
+            ("authority_org", s.authority_org),
+            ("problem_probe", s.probe),
+            ("social_proof", s.social),
+            ("rapport", s.rapport),
+            ("favour_offer", s.favour),
+            ("request_credential", r(RequestKind::Credential)),
+            ("request_mfa_code", r(RequestKind::MfaCode)),
+            ("request_login_walkthrough", r(RequestKind::LoginWalkthrough)),
+            ("request_remote_access", r(RequestKind::RemoteAccess)),
+            ("request_software_install", r(RequestKind::SoftwareInstall)),
+            ("request_payment", r(RequestKind::Payment)),
+            ("request_personal_info", r(RequestKind::PersonalInfo)),
+            ("urgency", s.urgency),
+            ("secrecy", s.secrecy),
+            ("channel_switch", s.switch),
+            ("access_after_setup", s.access_after_setup),
+        ] {
+            z += w(name) * flag(on);
+        }
+        z += w("scam_cue") * f64::from(s.scam_cues);
+        let score = 1.0 / (1.0 + (-z).exp());
+        let verdict = if score < 0.5 {
+            Verdict::Benign
+        } else if s.access_after_setup && (s.authority_it || s.favour || s.probe) {
+            Verdict::Qpq
+        } else {
+            Verdict::Suspicious
+        };
+        (score, verdict)
+    }
+}
+
+#[cfg(test)]
+mod tests;

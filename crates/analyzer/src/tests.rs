@@ -1,0 +1,112 @@
+//! The analyzer on scripts the team wrote: the IT-support script is `qpq`, other scams `suspicious`, a
+//! genuine help-desk exchange that mentions passwords `benign`.
+
+use super::*;
+
+fn verdict(text: &str) -> Verdict {
+    Analyzer::english().analyze_text(text).verdict
+}
+
+#[test]
+fn the_it_support_script_is_qpq_with_its_stages_explained() {
+    let text = "Hi, this is Mike from the IT help desk. Are you having trouble logging in today? A lot of people \
+        in your office have had the same issue. I can fix it for you right now, just read me the code we just \
+        sent to your phone.";
+    let a = Analyzer::english().analyze_text(text);
+    assert_eq!(a.verdict, Verdict::Qpq, "{a:?}");
+    let stages: Vec<Stage> = a.stages.iter().map(|f| f.stage).collect();
+    for s in
+        [Stage::AuthorityClaim, Stage::ProblemProbe, Stage::SocialProof, Stage::FavourOffer, Stage::SensitiveRequest]
+    {
+        assert!(stages.contains(&s), "{s:?} in {stages:?}");
+    }
+    let ask = a.stages.iter().find(|f| f.stage == Stage::SensitiveRequest).unwrap();
+    assert_eq!(ask.kind, Some(RequestKind::MfaCode));
+    assert_eq!(&text[ask.start..ask.end], ask.evidence);
+    assert!(!ask.explanation.is_empty());
+    assert!(a.score > 0.9, "{}", a.score);
+}
+
+#[test]
+fn a_genuine_help_desk_answer_that_mentions_passwords_is_benign() {
+    assert_eq!(
+        verdict(
+            "Thanks for your ticket. We reset your account; you will be asked to choose a new password when you next sign in."
+        ),
+        Verdict::Benign
+    );
+    assert_eq!(verdict("I forgot my password again, can someone reset it for me?"), Verdict::Benign);
+    assert_eq!(verdict("sudo apt-get install openssh-server and then restart the service"), Verdict::Benign);
+}
+
+#[test]
+fn other_scams_are_suspicious() {
+    let text = "Congratulations! You have won a cash prize. To claim your reward pay the processing fee with gift cards within 24 hours.";
+    assert_eq!(verdict(text), Verdict::Suspicious);
+}
+
+#[test]
+fn order_and_speaker_matter_in_a_conversation() {
+    let a = Analyzer::english();
+    // The employee says they have a problem and mention their password; the helper never asks for it.
+    let genuine = [
+        Message { from: "erin", text: "Hi, I'm locked out and can't log in, my password has expired." },
+        Message {
+            from: "desk",
+            text: "No worries, I've sent a reset link to your manager; choose a new password there.",
+        },
+    ];
+    assert_ne!(a.analyze_conversation(&genuine).verdict, Verdict::Qpq);
+    // A stranger sets up the script, then asks.
+    let attack = [
+        Message {
+            from: "caller",
+            text: "Hello, this is the service desk, we noticed unusual sign-in activity on your account.",
+        },
+        Message { from: "erin", text: "Oh no, what should I do?" },
+        Message { from: "caller", text: "I can fix that for you. Please tell me the code on your phone." },
+    ];
+    let found = a.analyze_conversation(&attack);
+    assert_eq!(found.verdict, Verdict::Qpq, "{found:?}");
+    assert!(found.stages.iter().any(|f| f.message_index == Some(2) && f.stage == Stage::SensitiveRequest));
+}
+
+#[test]
+fn words_inside_other_words_do_not_match() {
+    let a = Analyzer::english().analyze_text("The visa application for the winners' circle");
+    assert!(a.stages.iter().all(|f| f.evidence.to_lowercase() != "winner"), "{:?}", a.stages);
+}
+
+#[test]
+fn typographic_apostrophes_match() {
+    let a = Analyzer::english().analyze_text("Please don\u{2019}t tell anyone about this call.");
+    assert!(a.stages.iter().any(|f| f.stage == Stage::Secrecy), "{:?}", a.stages);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_analysed_within_bounds(text in "\\PC{0,2000}") {
+            let a = Analyzer::english().analyze_text(&text);
+            prop_assert!((0.0..=1.0).contains(&a.score));
+            prop_assert!(a.stages.len() <= MAX_FINDINGS);
+            for f in &a.stages {
+                prop_assert_eq!(text.get(f.start..f.end), Some(f.evidence.as_str()));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_ten_megabyte_message_and_a_hundred_thousand_messages_are_handled() {
+    let big = "please read me the code we sent. ".repeat(10 * 1024 * 1024 / 33);
+    let a = Analyzer::english().analyze_text(&big);
+    assert_eq!(a.stages.len(), MAX_FINDINGS);
+    let messages: Vec<Message<'_>> =
+        (0..100_000).map(|_| Message { from: "x", text: "hello from the help desk" }).collect();
+    let c = Analyzer::english().analyze_conversation(&messages);
+    assert_eq!(c.stages.len(), MAX_FINDINGS);
+}

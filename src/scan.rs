@@ -1,0 +1,257 @@
+//! `bonafide scan` and `bonafide eval`: the analyzer on files.
+//!
+//! `scan` reads one text (a file, `-` for standard input, an `.eml` email) or, with `--format ndjson`, one
+//! JSON object per line (`{"id", "text"}` or `{"id", "messages": [{"from", "text"}]}`) and writes one result
+//! per input, in order; a malformed line gets an error object and the stream goes on, and the exit code is
+//! 3 at the end if any line failed. `eval` scores labelled NDJSON (`label`: `scam` | `benign`): a `qpq` or
+//! `suspicious` verdict counts as flagging a scam.
+
+use crate::InvalidInputError;
+use anyhow::Context;
+use bonafide_analyzer::{Analysis, Analyzer, Message, Verdict};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable report with the evidence marked.
+    Text,
+    /// One JSON object.
+    Json,
+    /// JSON lines in, JSON lines out.
+    Ndjson,
+}
+
+/// Options of `bonafide scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The input: a text file, an .eml email, NDJSON with --format ndjson, or - for standard input.
+    #[arg(default_value = "-")]
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Options of `bonafide eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled NDJSON files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+struct InMessage {
+    #[serde(default)]
+    from: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    id: Option<serde_json::Value>,
+    text: Option<String>,
+    messages: Option<Vec<InMessage>>,
+    label: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    id: &'a serde_json::Value,
+    score: f64,
+    verdict: Verdict,
+    stages: &'a [bonafide_analyzer::Finding],
+}
+
+fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    }
+    Ok(bytes)
+}
+
+fn analyze_item(item: &Item) -> Result<Analysis, String> {
+    let analyzer = Analyzer::english();
+    match (&item.text, &item.messages) {
+        (Some(text), None) => Ok(analyzer.analyze_text(text)),
+        (None, Some(messages)) => {
+            let messages: Vec<Message<'_>> =
+                messages.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
+            Ok(analyzer.analyze_conversation(&messages))
+        }
+        (Some(_), Some(_)) => Err("give either `text` or `messages`, not both".into()),
+        (None, None) => Err("missing `text` or `messages`".into()),
+    }
+}
+
+/// Runs `bonafide scan`.
+pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.format == Format::Ndjson {
+        let reader: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        } else {
+            let file = std::fs::File::open(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+            Box::new(std::io::BufReader::new(file))
+        };
+        let mut failed = 0usize;
+        for (i, line) in reader.split(b'\n').enumerate() {
+            let line = line.context("reading the input")?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let result = serde_json::from_slice::<Item>(&line)
+                .map_err(|e| format!("not a JSON object of the expected shape: {e}"))
+                .and_then(|item| analyze_item(&item).map(|a| (item, a)));
+            match result {
+                Ok((item, a)) => {
+                    let id = item.id.unwrap_or(serde_json::Value::Null);
+                    let o = Output { id: &id, score: a.score, verdict: a.verdict, stages: &a.stages };
+                    serde_json::to_writer(&mut out, &o)?;
+                }
+                Err(e) => {
+                    failed += 1;
+                    let id = serde_json::from_slice::<serde_json::Value>(&line).ok().and_then(|v| v.get("id").cloned());
+                    serde_json::to_writer(&mut out, &serde_json::json!({ "id": id, "line": i + 1, "error": e }))?;
+                }
+            }
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        if failed > 0 {
+            return Err(InvalidInputError(format!("{failed} input line(s) could not be analysed")).into());
+        }
+        return Ok(());
+    }
+    let bytes = read_input(&args.file)?;
+    let is_email = args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
+    let text = if is_email {
+        bonafide_analyzer::email::text_of(&bytes)
+            .ok_or_else(|| InvalidInputError(format!("{}: not an email", args.file.display())))?
+    } else {
+        String::from_utf8(bytes).map_err(|_| InvalidInputError(format!("{}: not UTF-8 text", args.file.display())))?
+    };
+    let a = Analyzer::english().analyze_text(&text);
+    match args.format {
+        Format::Json => {
+            let id = serde_json::Value::String(args.file.display().to_string());
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Output { id: &id, score: a.score, verdict: a.verdict, stages: &a.stages },
+            )?;
+            writeln!(out)?;
+        }
+        _ => {
+            writeln!(out, "verdict: {} (score {:.2})", a.verdict.as_str(), a.score)?;
+            for f in &a.stages {
+                let kind = f.kind.map(|k| format!(" ({})", k.as_str())).unwrap_or_default();
+                let before = text.get(f.start.saturating_sub(40)..f.start).unwrap_or("").replace('\n', " ");
+                let after = text.get(f.end..(f.end + 40).min(text.len())).unwrap_or("").replace('\n', " ");
+                writeln!(out, "  {}{kind}: …{before}»{}«{after}…", f.stage.as_str(), f.evidence)?;
+                writeln!(out, "      {}", f.explanation)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Scores {
+    file: String,
+    items: usize,
+    skipped: usize,
+    true_positives: usize,
+    false_negatives: usize,
+    false_positives: usize,
+    true_negatives: usize,
+    precision: f64,
+    recall: f64,
+    f1: f64,
+    false_positive_rate: f64,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Runs `bonafide eval`.
+pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
+    let mut all = Vec::new();
+    for path in &args.files {
+        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        let lines = std::io::BufReader::new(file).lines().count();
+        let bar = crate::progress::bar(Some(lines as u64), "items", args.json);
+        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut s = Scores { file: path.display().to_string(), ..Scores::default() };
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            bar.inc(1);
+            let line = line.with_context(|| format!("{}:{}", path.display(), i + 1))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let item: Item = serde_json::from_str(&line)
+                .map_err(|e| InvalidInputError(format!("{}:{}: {e}", path.display(), i + 1)))?;
+            let scam = match item.label.as_deref() {
+                Some("scam") => true,
+                Some("benign") => false,
+                _ => {
+                    return Err(InvalidInputError(format!(
+                        "{}:{}: label must be scam or benign",
+                        path.display(),
+                        i + 1
+                    ))
+                    .into());
+                }
+            };
+            let Ok(a) = analyze_item(&item) else {
+                s.skipped += 1;
+                continue;
+            };
+            let flagged = a.verdict != Verdict::Benign;
+            s.items += 1;
+            match (scam, flagged) {
+                (true, true) => s.true_positives += 1,
+                (true, false) => s.false_negatives += 1,
+                (false, true) => s.false_positives += 1,
+                (false, false) => s.true_negatives += 1,
+            }
+        }
+        bar.finish_and_clear();
+        s.precision = ratio(s.true_positives, s.true_positives + s.false_positives);
+        s.recall = ratio(s.true_positives, s.true_positives + s.false_negatives);
+        s.f1 = if s.precision + s.recall > 0.0 { 2.0 * s.precision * s.recall / (s.precision + s.recall) } else { 0.0 };
+        s.false_positive_rate = ratio(s.false_positives, s.false_positives + s.true_negatives);
+        all.push(s);
+    }
+    // Written, not printed: a closed pipe (`| head`) ends the output without a panic.
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+    } else {
+        for s in &all {
+            writeln!(out, "{} ({} items)", s.file, s.items)?;
+            writeln!(
+                out,
+                "  precision {:.3}  recall {:.3}  F1 {:.3}  false-positive rate {:.3}",
+                s.precision, s.recall, s.f1, s.false_positive_rate
+            )?;
+            writeln!(out, "                 flagged   not flagged")?;
+            writeln!(out, "  scam        {:>10} {:>13}", s.true_positives, s.false_negatives)?;
+            writeln!(out, "  benign      {:>10} {:>13}", s.false_positives, s.true_negatives)?;
+        }
+    }
+    Ok(())
+}
