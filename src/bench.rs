@@ -139,19 +139,26 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let ratio = if healthz.per_second > 0.0 { checks.per_second / healthz.per_second } else { 0.0 };
     let report = Report { clients: args.clients, seconds: args.seconds, healthz, checks, ratio };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "{} clients, {} s per endpoint in {} alternating rounds, SQLite, loopback HTTP",
-            report.clients, report.seconds, args.rounds
+            report.clients,
+            report.seconds,
+            args.rounds
         );
         for p in [&report.healthz, &report.checks] {
-            println!(
+            outln!(
                 "  {:<22} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} errors)",
-                p.endpoint, p.per_second, p.p50_ms, p.p99_ms, p.requests, p.errors
+                p.endpoint,
+                p.per_second,
+                p.p50_ms,
+                p.p99_ms,
+                p.requests,
+                p.errors
             );
         }
-        println!("  {} / healthz throughput: {:.1} %", args.endpoint.path(), report.ratio * 100.0);
+        outln!("  {} / healthz throughput: {:.1} %", args.endpoint.path(), report.ratio * 100.0);
     }
     if report.checks.errors > 0 || report.healthz.errors > 0 {
         anyhow::bail!("some requests failed");

@@ -286,19 +286,22 @@ pub fn run_correlate(args: CorrelateBenchArgs) -> anyhow::Result<()> {
         peak_rss_mib: peak,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
+        outln!("{}", serde_json::to_string_pretty(&figures)?);
     } else {
-        println!("Correlation engine, one core, {} synthetic reports:", figures.reports);
-        println!("  normalise only (baseline)   {:>10.0} reports/s", figures.baseline_normalise_per_s);
-        println!(
+        outln!("Correlation engine, one core, {} synthetic reports:", figures.reports);
+        outln!("  normalise only (baseline)   {:>10.0} reports/s", figures.baseline_normalise_per_s);
+        outln!(
             "  normalise + correlate       {:>10.0} reports/s  ({:.2} of the baseline's rate)",
-            figures.correlate_per_s, figures.ratio
+            figures.correlate_per_s,
+            figures.ratio
         );
-        println!(
+        outln!(
             "  clusters {}, campaigns {}, indexed values {}",
-            figures.clusters, figures.campaigns, figures.indexed_values
+            figures.clusters,
+            figures.campaigns,
+            figures.indexed_values
         );
-        println!(
+        outln!(
             "  memory: {:.0} MiB before the correlator, {:.0} MiB after ({:.0} MiB for it), peak {:.0} MiB",
             figures.rss_before_mib,
             figures.rss_after_mib,

@@ -170,15 +170,15 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
         pages,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("Sign-in, password step over HTTP (Argon2id {}), {n} each:", report.argon2id);
+        outln!("Sign-in, password step over HTTP (Argon2id {}), {n} each:", report.argon2id);
         for l in &report.signin {
-            println!("  {:<16} p50 {:>7.1} ms   p99 {:>7.1} ms", l.kind, l.p50_ms, l.p99_ms);
+            outln!("  {:<16} p50 {:>7.1} ms   p99 {:>7.1} ms", l.kind, l.p50_ms, l.p99_ms);
         }
-        println!("Page weights (HTML or asset, before images):");
+        outln!("Page weights (HTML or asset, before images):");
         for p in &report.pages {
-            println!("  {:<18} {:>7} bytes", p.path, p.bytes);
+            outln!("  {:<18} {:>7} bytes", p.path, p.bytes);
         }
     }
     Ok(())

@@ -169,7 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
             let store = connect(&settings.db).await?;
             store.migrate().await.context("applying migrations")?;
-            println!("migrations applied to {}", settings.redacted_db());
+            outln!("migrations applied to {}", settings.redacted_db());
             Ok(())
         }
         Command::Token(TokenCommand::Create { common, email, label, json }) => {
@@ -190,12 +190,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with(serde_json::json!({ "label": label, "via": "cli" }));
             store.audit(&[event], now).await?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()})
-                );
+                outln!("{}", serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()}));
             } else {
-                println!("API token for {email} (shown once, store it safely):\n{}", token.reveal());
+                outln!("API token for {email} (shown once, store it safely):\n{}", token.reveal());
             }
             Ok(())
         }
@@ -216,12 +213,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let verdict = store.verify_audit(|n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
             bar.finish_and_clear();
             if json {
-                println!("{}", serde_json::to_string(&verdict)?);
+                outln!("{}", serde_json::to_string(&verdict)?);
             }
             match verdict.broken {
                 None => {
                     if !json {
-                        println!("audit log intact: {} entries, every link verified", verdict.entries);
+                        outln!("audit log intact: {} entries, every link verified", verdict.entries);
                     }
                     Ok(())
                 }
@@ -281,17 +278,17 @@ async fn report(a: ReportArgs) -> anyhow::Result<()> {
         other => anyhow::Error::from(other),
     })?;
     if a.json {
-        println!("{received}");
+        outln!("{received}");
     } else {
         let field = |name: &str| received.get(name);
-        println!("report received: {}", field("id").and_then(serde_json::Value::as_str).unwrap_or_default());
+        outln!("report received: {}", field("id").and_then(serde_json::Value::as_str).unwrap_or_default());
         if let Some(c) = field("campaign_id").and_then(serde_json::Value::as_str) {
-            println!("part of campaign {c}");
+            outln!("part of campaign {c}");
         }
         if let Some(steps) = field("act_now").and_then(serde_json::Value::as_array) {
-            println!("act now:");
+            outln!("act now:");
             for s in steps {
-                println!("  - {}", s.as_str().unwrap_or_default());
+                outln!("  - {}", s.as_str().unwrap_or_default());
             }
         }
     }

@@ -210,30 +210,31 @@ fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option
     let pick = |role: Role| {
         c.people.iter().find(|p| p.roles.contains(&role.as_str()) && (role != Role::Employee || p.roles.len() == 1))
     };
-    println!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
-    println!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
+    outln!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
+    outln!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
     if let Some(p) = c.people.first() {
-        println!("Portal: {}/signin — every demo person's password for this run: {}", c.base_url, p.password);
-        println!("(IT staff and security admins set up an authenticator app at first sign-in.)\n");
+        outln!("Portal: {}/signin — every demo person's password for this run: {}", c.base_url, p.password);
+        outln!("(IT staff and security admins set up an authenticator app at first sign-in.)\n");
     }
     for (label, role) in
         [("employee", Role::Employee), ("IT staff", Role::ItStaff), ("security admin", Role::SecurityAdmin)]
     {
         if let Some(p) = pick(role) {
-            println!("  {label:<15} {:<28} token {}", p.email, p.api_token);
+            outln!("  {label:<15} {:<28} token {}", p.email, p.api_token);
         }
     }
     if let Some(path) = credentials_out {
-        println!("\nAll {} people and their tokens: {}", c.people.len(), path.display());
+        outln!("\nAll {} people and their tokens: {}", c.people.len(), path.display());
     }
     if let (Some(e), Some(it)) = (pick(Role::Employee), pick(Role::ItStaff)) {
-        println!("\nTry it:");
-        println!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/me", e.api_token, c.base_url);
-        println!(
+        outln!("\nTry it:");
+        outln!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/me", e.api_token, c.base_url);
+        outln!(
             "  curl -s -H 'Authorization: Bearer {}' -H 'content-type: application/json' \\\n    -d '{{\"channel\":\"phone\",\"claimed_staff_id\":\"IT-0042\",\"asked_for\":[\"password\"]}}' {}/api/v1/checks",
-            e.api_token, c.base_url
+            e.api_token,
+            c.base_url
         );
-        println!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/console/codes", it.api_token, c.base_url);
+        outln!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/console/codes", it.api_token, c.base_url);
     }
 }
 

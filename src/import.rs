@@ -66,13 +66,13 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
         report.imported = true;
     }
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
     } else {
         for e in &errors {
             eprintln!("{name}:{}: {}: {}", e.line, e.field, e.message);
         }
         if report.imported {
-            println!(
+            outln!(
                 "imported {} people ({} created, {} updated){}",
                 report.created + report.updated,
                 report.created,
@@ -80,7 +80,7 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
                 if errors.is_empty() { String::new() } else { format!(", skipped {} invalid rows", errors.len()) }
             );
         } else {
-            println!("nothing imported: {} invalid rows (fix them, or pass --skip-invalid)", errors.len());
+            outln!("nothing imported: {} invalid rows (fix them, or pass --skip-invalid)", errors.len());
         }
     }
     if !errors.is_empty() && !skip_invalid {

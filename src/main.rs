@@ -5,6 +5,15 @@
 //! 3 invalid input (a bad CSV row, a malformed setting or secret, an unknown email); 4 the audit log's
 //! hash chain is broken (`audit verify`).
 
+/// Writes a line to standard output. A closed pipe (`bonafide … | head`) is not an error worth a panic,
+/// unlike `println!`'s: the write is dropped and the command goes on.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod bench_correlate;
 mod bench_portal;
