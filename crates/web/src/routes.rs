@@ -1,6 +1,7 @@
 //! The API's routes, one file per resource.
 
 mod alerts;
+mod analyze;
 mod campaigns;
 pub(crate) mod checks;
 mod console;
@@ -52,6 +53,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/merge", post(campaigns::merge))
         .route("/api/v1/campaigns/{id}/split", post(campaigns::split))
         .route("/api/v1/warnings", get(campaigns::warnings))
+        .route("/api/v1/analyze", post(analyze::analyze_route).layer(DefaultBodyLimit::max(analyze::MAX_BODY)))
         .route("/api/v1/events", get(webhooks::events))
         .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/api/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))

@@ -89,11 +89,19 @@ pub(crate) struct ReportView {
     check_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     campaign_id: Option<String>,
+    /// The analyzer's reading of the transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<serde_json::Value>,
 }
 
 impl From<ReportRecord> for ReportView {
     fn from(r: ReportRecord) -> Self {
+        let analysis = r.transcript.as_deref().map(|t| {
+            let a = bonafide_analyzer::Analyzer::english().analyze_text(t);
+            serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages })
+        });
         Self {
+            analysis,
             id: r.id,
             reporter_id: r.reporter.to_string(),
             department: r.department,
@@ -222,7 +230,15 @@ pub(crate) async fn file(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let asked_for = body.asked_for.unwrap_or_default();
+    let mut asked_for = body.asked_for.unwrap_or_default();
+    // The analyzer reads the transcript: what it finds asked counts when the reporter ticked nothing, so
+    // the ask feeds correlation either way.
+    if asked_for.is_empty()
+        && let Some(text) = transcript.as_deref()
+    {
+        let found = bonafide_analyzer::Analyzer::english().analyze_text(text);
+        asked_for.extend(found.stages.iter().filter_map(|f| f.kind).map(ask_of));
+    }
     let complied = body.complied.unwrap_or(false);
     // A claimed staff id is checked against the directory: ids nobody has are flagged.
     let known = match claimed_staff_id.as_deref().map(str::parse::<StaffId>) {
@@ -274,6 +290,19 @@ pub(crate) async fn file(
     tracing::info!(report = %filed.id, campaign = ?filed.campaign, started = filed.campaign_started, "report filed");
     let act_now = if complied { Some(act_now(state, &asked_for).await) } else { None };
     Ok(Received { id: filed.id, campaign_id: filed.campaign, received: true, act_now })
+}
+
+fn ask_of(kind: bonafide_analyzer::RequestKind) -> Ask {
+    use bonafide_analyzer::RequestKind as K;
+    match kind {
+        K::Credential => Ask::Password,
+        K::MfaCode => Ask::MfaCode,
+        K::LoginWalkthrough => Ask::LoginWalkthrough,
+        K::RemoteAccess => Ask::RemoteAccess,
+        K::SoftwareInstall => Ask::SoftwareInstall,
+        K::Payment => Ask::Payment,
+        K::PersonalInfo => Ask::PersonalInfo,
+    }
 }
 
 /// What someone who did what a fraudster asked must do now, most urgent first.

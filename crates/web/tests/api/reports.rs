@@ -12,6 +12,7 @@ on_both!(
     reports_are_private_checked_and_complying_raises_an_urgent_alert,
     reported_emails_are_read_and_malformed_ones_refused,
     a_campaign_exports_as_a_stix_bundle_the_oasis_validator_accepts,
+    the_analyzer_reads_texts_conversations_and_report_transcripts,
 );
 
 fn phone_report(number: &str) -> Value {
@@ -303,5 +304,47 @@ async fn a_campaign_exports_as_a_stix_bundle_the_oasis_validator_accepts(backend
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "the OASIS validator refused the bundle:\n{text}");
     assert!(!text.contains("[X]"), "{text}");
+    app.drop_db().await;
+}
+
+async fn the_analyzer_reads_texts_conversations_and_report_transcripts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let script = "Hello, this is the IT service desk. We noticed unusual sign-in activity on your account. \
+        I can fix it for you now, just read me the code we sent to your phone.";
+    let one = app.post("/api/v1/analyze", &t.erin, json!({ "id": "x", "text": script })).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!((one.body["id"].as_str(), one.body["verdict"].as_str()), (Some("x"), Some("qpq")));
+    let conversation = json!({ "messages": [
+        { "from": "caller", "text": "Hi, IT support here, your mailbox is over quota." },
+        { "from": "erin", "text": "Oh, what do I do?" },
+        { "from": "caller", "text": "I can fix that, tell me your password." },
+    ] });
+    let c = app.post("/api/v1/analyze", &t.erin, conversation).await;
+    assert_eq!(c.body["verdict"], "qpq", "{}", c.body);
+    assert!(c.body["stages"].as_array().unwrap().iter().any(|f| f["message_index"] == 2));
+    let lines = format!("{}\nnot json\n{}\n", json!({ "id": 1, "text": script }), json!({ "id": 2, "text": "lunch?" }));
+    let batch = app
+        .send(Method::POST, "/api/v1/analyze", Some(&t.erin), Body::Raw("application/x-ndjson", lines.into_bytes()))
+        .await;
+    assert_eq!(batch.status, 200);
+    let out: Vec<Value> = batch.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(out.len(), 3);
+    assert_eq!(
+        (out[0]["verdict"].as_str(), out[1]["line"].as_i64(), out[2]["verdict"].as_str()),
+        (Some("qpq"), Some(2), Some("benign"))
+    );
+    assert_eq!(app.post("/api/v1/analyze", &t.erin, json!({ "text": "a", "messages": [] })).await.status, 422);
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/analyze", Some(&t.erin), Body::Raw("text/plain", b"hi".to_vec())).await.status,
+        415
+    );
+    assert_eq!(app.send(Method::POST, "/api/v1/analyze", None, Body::Json(json!({ "text": "x" }))).await.status, 401);
+
+    // A report with only a transcript: the analyzer's reading fills what was asked, which correlation uses.
+    let filed = app.post("/api/v1/reports", &t.erin, json!({ "channel": "phone", "transcript": script })).await;
+    let report = app.get(&format!("/api/v1/reports/{}", filed.str("id")), &t.erin).await;
+    assert_eq!(report.body["asked_for"], json!(["mfa_code"]), "{}", report.body);
+    assert_eq!(report.body["analysis"]["verdict"], "qpq");
     app.drop_db().await;
 }
