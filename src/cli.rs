@@ -1,7 +1,9 @@
 //! Command-line arguments and dispatch.
 
 use crate::settings::{Overrides, Settings};
-use crate::{InvalidInputError, TamperedError, bench, bench_correlate, bench_portal, demo, import, scan, serve};
+use crate::{
+    InvalidInputError, TamperedError, bench, bench_analyze, bench_correlate, bench_portal, demo, import, scan, serve,
+};
 use anyhow::Context;
 use bonafide_auth::ApiToken;
 use bonafide_domain::Email;
@@ -152,6 +154,8 @@ enum BenchCommand {
     Portal(bench_portal::PortalBenchArgs),
     /// The report correlation engine alone, on one core, over synthetic reports.
     Correlate(bench_correlate::CorrelateBenchArgs),
+    /// The analyzer against the scikit-learn baseline on the same messages.
+    Analyze(bench_analyze::AnalyzeBenchArgs),
 }
 
 /// Runs one command.
@@ -228,6 +232,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a),
+        Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
     }
 }
 

@@ -15,6 +15,7 @@ macro_rules! outln {
 }
 
 mod bench;
+mod bench_analyze;
 mod bench_correlate;
 mod bench_portal;
 mod cli;

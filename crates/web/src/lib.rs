@@ -52,6 +52,8 @@ pub struct WebConfig {
     pub correlation: bonafide_store::CorrelationSettings,
     /// Where webhooks may point.
     pub webhooks: WebhookPolicy,
+    /// Largest report accepted (a reported email, or JSON with a long transcript), in bytes.
+    pub report_body_limit: usize,
 }
 
 impl Default for WebConfig {
@@ -70,6 +72,7 @@ impl Default for WebConfig {
             company_name: "Bonafide".to_owned(),
             correlation: bonafide_store::CorrelationSettings::default(),
             webhooks: WebhookPolicy::default(),
+            report_body_limit: 2 * 1024 * 1024,
         }
     }
 }
@@ -156,7 +159,7 @@ impl Application {
     pub fn build(state: AppState) -> Router {
         let body_limit = state.config.body_limit;
         Router::new()
-            .merge(routes::router())
+            .merge(routes::router(&state.config))
             .merge(portal::router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)

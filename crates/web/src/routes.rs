@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/v1/me", get(me::get))
@@ -42,7 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/alerts", get(alerts::list))
         .route(
             "/api/v1/reports",
-            post(reports::create).layer(DefaultBodyLimit::max(reports::MAX_BODY)).get(reports::list),
+            post(reports::create).layer(DefaultBodyLimit::max(config.report_body_limit)).get(reports::list),
         )
         .route("/api/v1/reports/{id}", get(reports::get))
         .route("/api/v1/campaigns", get(campaigns::list))

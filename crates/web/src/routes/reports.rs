@@ -25,8 +25,6 @@ use time::OffsetDateTime;
 pub(crate) const MAX_TRANSCRIPT: usize = 100_000;
 /// The largest reported email kept, in bytes.
 pub(crate) const MAX_EMAIL: usize = 1024 * 1024;
-/// The largest report body accepted (a reported email, or JSON with a long transcript).
-pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,181 @@
+//! `bonafide bench analyze`: the analyzer's throughput against the reference baseline (scikit-learn TF-IDF
+//! + logistic regression, `../shared/bench/sklearn_baseline.py`) on the same input, in the same run.
+//!
+//! Both are timed on texts already in memory, one message per call, on one core: the way a streaming
+//! analyzer works. The end-to-end figure (reading JSON lines, analysing, writing JSON lines, as `bonafide
+//! scan --format ndjson` does) is reported too, with the process's peak memory.
+
+use anyhow::Context;
+use bonafide_analyzer::{Analyzer, Message};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Options of `bonafide bench analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeBenchArgs {
+    /// Labelled or unlabelled NDJSON messages to analyse.
+    #[arg(long, default_value = "../shared/data/vishing_transcripts.dev.ndjson")]
+    input: PathBuf,
+    /// Times the input is repeated, for a longer measurement.
+    #[arg(long, default_value_t = 20)]
+    repeat: usize,
+    /// The Python with scikit-learn that runs the baseline (`--baseline none` skips it).
+    #[arg(long, env = "BONAFIDE_SKLEARN_PYTHON", default_value = "~/.cache/skl/bin/python")]
+    python: String,
+    /// The baseline script.
+    #[arg(long, default_value = "../shared/bench/sklearn_baseline.py")]
+    baseline: String,
+    /// Training files for the baseline.
+    #[arg(long, default_values = ["../shared/data/vishing_transcripts.dev.ndjson", "../shared/data/sms_scam.dev.ndjson"])]
+    train: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+struct InMessage {
+    #[serde(default)]
+    from: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    text: Option<String>,
+    messages: Option<Vec<InMessage>>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Baseline {
+    messages: usize,
+    batch_msgs_per_s: f64,
+    one_by_one_msgs_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct Figures {
+    messages: usize,
+    mean_chars: f64,
+    analyzer_msgs_per_s: f64,
+    analyzer_end_to_end_msgs_per_s: f64,
+    baseline: Option<Baseline>,
+    ratio_to_baseline_one_by_one: Option<f64>,
+    peak_rss_mib: f64,
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+/// Runs `bonafide bench analyze`.
+pub fn run_analyze(args: AnalyzeBenchArgs) -> anyhow::Result<()> {
+    let raw = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let lines: Vec<&str> = raw.lines().filter(|l| !l.trim().is_empty()).collect();
+    let items: Vec<Item> = lines.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    anyhow::ensure!(!items.is_empty(), "{} has no messages", args.input.display());
+    let analyzer = Analyzer::english();
+    let repeat = args.repeat.max(1);
+    let chars: usize = items.iter().map(|i| i.text.as_deref().map_or(0, str::len)).sum();
+
+    // In memory, one message per call.
+    let started = Instant::now();
+    let mut flagged = 0usize;
+    for _ in 0..repeat {
+        for item in &items {
+            let a = match (&item.text, &item.messages) {
+                (Some(t), _) => analyzer.analyze_text(t),
+                (None, Some(ms)) => {
+                    let ms: Vec<Message<'_>> = ms.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
+                    analyzer.analyze_conversation(&ms)
+                }
+                _ => continue,
+            };
+            flagged += usize::from(a.verdict != bonafide_analyzer::Verdict::Benign);
+        }
+    }
+    let in_memory = (items.len() * repeat) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    std::hint::black_box(flagged);
+
+    // End to end: JSON lines in, JSON lines out (to a sink).
+    let started = Instant::now();
+    let mut sink = std::io::sink();
+    for _ in 0..repeat {
+        for line in &lines {
+            let Ok(item) = serde_json::from_str::<Item>(line) else { continue };
+            let a = match (&item.text, &item.messages) {
+                (Some(t), _) => analyzer.analyze_text(t),
+                (None, Some(ms)) => {
+                    let ms: Vec<Message<'_>> = ms.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
+                    analyzer.analyze_conversation(&ms)
+                }
+                _ => continue,
+            };
+            serde_json::to_writer(
+                &mut sink,
+                &serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages }),
+            )?;
+            sink.write_all(b"\n")?;
+        }
+    }
+    let end_to_end = (lines.len() * repeat) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+
+    let baseline = if args.baseline == "none" {
+        None
+    } else {
+        let mut command = std::process::Command::new(expand_home(&args.python));
+        command.arg(&args.baseline);
+        for t in &args.train {
+            command.arg("--train").arg(t);
+        }
+        let out = command
+            .arg("--input")
+            .arg(&args.input)
+            .arg("--json")
+            .output()
+            .with_context(|| format!("running the baseline with {}", args.python))?;
+        anyhow::ensure!(out.status.success(), "the baseline failed: {}", String::from_utf8_lossy(&out.stderr));
+        Some(serde_json::from_slice::<Baseline>(&out.stdout).context("reading the baseline's JSON")?)
+    };
+    let figures = Figures {
+        messages: items.len(),
+        mean_chars: chars as f64 / items.len() as f64,
+        analyzer_msgs_per_s: in_memory,
+        analyzer_end_to_end_msgs_per_s: end_to_end,
+        ratio_to_baseline_one_by_one: baseline.as_ref().map(|b| in_memory / b.one_by_one_msgs_per_s.max(1e-9)),
+        baseline,
+        peak_rss_mib: peak_rss_mib(),
+    };
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        outln!(
+            "{} messages of {:.0} characters on average, one core, {repeat} passes",
+            figures.messages,
+            figures.mean_chars
+        );
+        outln!("  analyzer, one message per call      {:>10.0} msg/s", figures.analyzer_msgs_per_s);
+        outln!("  analyzer, JSON lines in and out     {:>10.0} msg/s", figures.analyzer_end_to_end_msgs_per_s);
+        if let (Some(b), Some(r)) = (&figures.baseline, figures.ratio_to_baseline_one_by_one) {
+            outln!("  baseline (sklearn), one per call    {:>10.0} msg/s", b.one_by_one_msgs_per_s);
+            outln!("  baseline (sklearn), one batch       {:>10.0} msg/s", b.batch_msgs_per_s);
+            outln!("  analyzer / baseline one per call:   {r:.0}x");
+        }
+        outln!("  peak memory {:.0} MiB", figures.peak_rss_mib);
+    }
+    Ok(())
+}
