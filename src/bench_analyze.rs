@@ -6,7 +6,8 @@
 //! scan --format ndjson` does) is reported too, with the process's peak memory.
 
 use anyhow::Context;
-use bonafide_analyzer::{Analyzer, Message};
+use bonafide_analyzer::Analyzer;
+use bonafide_analyzer::input::{Body, Input};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -34,19 +35,6 @@ pub struct AnalyzeBenchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Deserialize)]
-struct InMessage {
-    #[serde(default)]
-    from: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    text: Option<String>,
-    messages: Option<Vec<InMessage>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -86,25 +74,24 @@ fn expand_home(path: &str) -> String {
 pub fn run_analyze(args: AnalyzeBenchArgs) -> anyhow::Result<()> {
     let raw = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     let lines: Vec<&str> = raw.lines().filter(|l| !l.trim().is_empty()).collect();
-    let items: Vec<Item> = lines.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let items: Vec<Input> = lines.iter().filter_map(|l| Input::parse(l.as_bytes()).ok()).collect();
     anyhow::ensure!(!items.is_empty(), "{} has no messages", args.input.display());
     let analyzer = Analyzer::english();
     let repeat = args.repeat.max(1);
-    let chars: usize = items.iter().map(|i| i.text.as_deref().map_or(0, str::len)).sum();
+    let chars: usize = items
+        .iter()
+        .map(|i| match &i.body {
+            Body::Text(t) => t.len(),
+            Body::Messages(ms) => ms.iter().map(|(_, t)| t.len()).sum(),
+        })
+        .sum();
 
     // In memory, one message per call.
     let started = Instant::now();
     let mut flagged = 0usize;
     for _ in 0..repeat {
         for item in &items {
-            let a = match (&item.text, &item.messages) {
-                (Some(t), _) => analyzer.analyze_text(t),
-                (None, Some(ms)) => {
-                    let ms: Vec<Message<'_>> = ms.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
-                    analyzer.analyze_conversation(&ms)
-                }
-                _ => continue,
-            };
+            let a = item.analyze(analyzer);
             flagged += usize::from(a.verdict != bonafide_analyzer::Verdict::Benign);
         }
     }
@@ -116,19 +103,9 @@ pub fn run_analyze(args: AnalyzeBenchArgs) -> anyhow::Result<()> {
     let mut sink = std::io::sink();
     for _ in 0..repeat {
         for line in &lines {
-            let Ok(item) = serde_json::from_str::<Item>(line) else { continue };
-            let a = match (&item.text, &item.messages) {
-                (Some(t), _) => analyzer.analyze_text(t),
-                (None, Some(ms)) => {
-                    let ms: Vec<Message<'_>> = ms.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
-                    analyzer.analyze_conversation(&ms)
-                }
-                _ => continue,
-            };
-            serde_json::to_writer(
-                &mut sink,
-                &serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages }),
-            )?;
+            let Ok(item) = Input::parse(line.as_bytes()) else { continue };
+            let a = item.analyze(analyzer);
+            serde_json::to_writer(&mut sink, &item.answer(&a))?;
             sink.write_all(b"\n")?;
         }
     }

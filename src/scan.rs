@@ -8,9 +8,10 @@
 
 use crate::InvalidInputError;
 use anyhow::Context;
-use bonafide_analyzer::{Analysis, Analyzer, Message, Verdict};
+use bonafide_analyzer::input::{Body, Input, error_line};
+use bonafide_analyzer::{Analyzer, Verdict};
 use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -47,29 +48,6 @@ pub struct EvalArgs {
     json: bool,
 }
 
-#[derive(Deserialize)]
-struct InMessage {
-    #[serde(default)]
-    from: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    id: Option<serde_json::Value>,
-    text: Option<String>,
-    messages: Option<Vec<InMessage>>,
-    label: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Output<'a> {
-    id: &'a serde_json::Value,
-    score: f64,
-    verdict: Verdict,
-    stages: &'a [bonafide_analyzer::Finding],
-}
-
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
@@ -78,20 +56,6 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
         bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(bytes)
-}
-
-fn analyze_item(item: &Item) -> Result<Analysis, String> {
-    let analyzer = Analyzer::english();
-    match (&item.text, &item.messages) {
-        (Some(text), None) => Ok(analyzer.analyze_text(text)),
-        (None, Some(messages)) => {
-            let messages: Vec<Message<'_>> =
-                messages.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
-            Ok(analyzer.analyze_conversation(&messages))
-        }
-        (Some(_), Some(_)) => Err("give either `text` or `messages`, not both".into()),
-        (None, None) => Err("missing `text` or `messages`".into()),
-    }
 }
 
 /// Runs `bonafide scan`.
@@ -111,19 +75,11 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let result = serde_json::from_slice::<Item>(&line)
-                .map_err(|e| format!("not a JSON object of the expected shape: {e}"))
-                .and_then(|item| analyze_item(&item).map(|a| (item, a)));
-            match result {
-                Ok((item, a)) => {
-                    let id = item.id.unwrap_or(serde_json::Value::Null);
-                    let o = Output { id: &id, score: a.score, verdict: a.verdict, stages: &a.stages };
-                    serde_json::to_writer(&mut out, &o)?;
-                }
+            match Input::parse(&line) {
+                Ok(input) => serde_json::to_writer(&mut out, &input.answer(&input.analyze(Analyzer::english())))?,
                 Err(e) => {
                     failed += 1;
-                    let id = serde_json::from_slice::<serde_json::Value>(&line).ok().and_then(|v| v.get("id").cloned());
-                    serde_json::to_writer(&mut out, &serde_json::json!({ "id": id, "line": i + 1, "error": e }))?;
+                    serde_json::to_writer(&mut out, &error_line(&line, i + 1, &e))?;
                 }
             }
             out.write_all(b"\n")?;
@@ -142,14 +98,11 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
     } else {
         String::from_utf8(bytes).map_err(|_| InvalidInputError(format!("{}: not UTF-8 text", args.file.display())))?
     };
-    let a = Analyzer::english().analyze_text(&text);
+    let input = Input { id: Some(args.file.display().to_string().into()), body: Body::Text(text.clone()), label: None };
+    let a = input.analyze(Analyzer::english());
     match args.format {
         Format::Json => {
-            let id = serde_json::Value::String(args.file.display().to_string());
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Output { id: &id, score: a.score, verdict: a.verdict, stages: &a.stages },
-            )?;
+            serde_json::to_writer_pretty(&mut out, &input.answer(&a))?;
             writeln!(out)?;
         }
         _ => {
@@ -171,7 +124,6 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
 struct Scores {
     file: String,
     items: usize,
-    skipped: usize,
     true_positives: usize,
     false_negatives: usize,
     false_positives: usize,
@@ -201,9 +153,9 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            let item: Item = serde_json::from_str(&line)
+            let input = Input::parse(line.as_bytes())
                 .map_err(|e| InvalidInputError(format!("{}:{}: {e}", path.display(), i + 1)))?;
-            let scam = match item.label.as_deref() {
+            let scam = match input.label.as_deref() {
                 Some("scam") => true,
                 Some("benign") => false,
                 _ => {
@@ -215,10 +167,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
                     .into());
                 }
             };
-            let Ok(a) = analyze_item(&item) else {
-                s.skipped += 1;
-                continue;
-            };
+            let a = input.analyze(Analyzer::english());
             let flagged = a.verdict != Verdict::Benign;
             s.items += 1;
             match (scam, flagged) {

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod email;
+pub mod input;
 pub mod lexicon;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};

@@ -12,44 +12,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bonafide_analyzer::{Analysis, Analyzer, Message};
-use serde::Deserialize;
+use bonafide_analyzer::Analyzer;
+use bonafide_analyzer::input::{Input, error_line};
 
 /// The largest body analysed (a long transcript, or a batch of lines).
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
-
-#[derive(Deserialize)]
-struct InMessage {
-    #[serde(default)]
-    from: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Item {
-    id: Option<serde_json::Value>,
-    text: Option<String>,
-    messages: Option<Vec<InMessage>>,
-}
-
-fn analyze(item: &Item) -> Result<Analysis, String> {
-    let analyzer = Analyzer::english();
-    match (&item.text, &item.messages) {
-        (Some(text), None) => Ok(analyzer.analyze_text(text)),
-        (None, Some(messages)) => {
-            let messages: Vec<Message<'_>> =
-                messages.iter().map(|m| Message { from: &m.from, text: &m.text }).collect();
-            Ok(analyzer.analyze_conversation(&messages))
-        }
-        (Some(_), Some(_)) => Err("give either `text` or `messages`, not both".into()),
-        (None, None) => Err("give `text` or `messages`".into()),
-    }
-}
-
-fn answer(id: Option<serde_json::Value>, a: &Analysis) -> serde_json::Value {
-    serde_json::json!({ "id": id, "score": a.score, "verdict": a.verdict, "stages": a.stages })
-}
 
 /// `POST /api/v1/analyze`.
 pub(crate) async fn analyze_route(
@@ -67,10 +34,10 @@ pub(crate) async fn analyze_route(
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let result = serde_json::from_slice::<Item>(line)
-                .map_err(|e| format!("not a JSON object of the expected shape: {e}"))
-                .and_then(|item| analyze(&item).map(|a| answer(item.id, &a)));
-            let value = result.unwrap_or_else(|e| serde_json::json!({ "line": i + 1, "error": e }));
+            let value = match Input::parse(line) {
+                Ok(input) => input.answer(&input.analyze(Analyzer::english())),
+                Err(e) => error_line(line, i + 1, &e),
+            };
             out.push_str(&value.to_string());
             out.push('\n');
         }
@@ -81,7 +48,9 @@ pub(crate) async fn analyze_route(
     if !content_type.starts_with("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let item: Item = crate::extract::parse_json(&body)?;
-    let a = analyze(&item).map_err(|e| ApiError::Invalid(vec![FieldError { field: "body".into(), message: e }]))?;
-    Ok(Json(answer(item.id, &a)).into_response())
+    // Malformed JSON is a 400, a JSON value of the wrong shape a 422, as everywhere in the API.
+    let _: serde_json::Value = crate::extract::parse_json(&body)?;
+    let input =
+        Input::parse(&body).map_err(|e| ApiError::Invalid(vec![FieldError { field: "body".into(), message: e }]))?;
+    Ok(Json(input.answer(&input.analyze(Analyzer::english()))).into_response())
 }

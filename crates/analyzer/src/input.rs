@@ -1,0 +1,95 @@
+//! The analyzer's line format, shared by `bonafide scan`, `bonafide eval`, the API and the benchmark:
+//! `{"id": …, "text": "…"}` or `{"id": …, "messages": [{"from": "…", "text": "…"}]}` (and `label` in
+//! evaluation files), answered with `{"id", "score", "verdict", "stages": […]}`.
+
+use crate::{Analysis, Analyzer, Message};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct RawMessage {
+    #[serde(default)]
+    from: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    id: Option<serde_json::Value>,
+    text: Option<String>,
+    messages: Option<Vec<RawMessage>>,
+    label: Option<String>,
+}
+
+/// What to analyse.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// One text.
+    Text(String),
+    /// A conversation: (from, text) pairs.
+    Messages(Vec<(String, String)>),
+}
+
+/// One input line, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// The caller's id for it, echoed back.
+    pub id: Option<serde_json::Value>,
+    /// The text or conversation.
+    pub body: Body,
+    /// The label, in evaluation files.
+    pub label: Option<String>,
+}
+
+impl Input {
+    /// Reads one JSON line; the error says what is wrong, for an error object.
+    pub fn parse(line: &[u8]) -> Result<Input, String> {
+        let raw: Raw =
+            serde_json::from_slice(line).map_err(|e| format!("not a JSON object of the expected shape: {e}"))?;
+        let body = match (raw.text, raw.messages) {
+            (Some(text), None) => Body::Text(text),
+            (None, Some(messages)) => Body::Messages(messages.into_iter().map(|m| (m.from, m.text)).collect()),
+            (Some(_), Some(_)) => return Err("give either `text` or `messages`, not both".into()),
+            (None, None) => return Err("missing `text` or `messages`".into()),
+        };
+        Ok(Input { id: raw.id, body, label: raw.label })
+    }
+
+    /// Analyses it.
+    pub fn analyze(&self, analyzer: &Analyzer) -> Analysis {
+        match &self.body {
+            Body::Text(t) => analyzer.analyze_text(t),
+            Body::Messages(ms) => {
+                let ms: Vec<Message<'_>> = ms.iter().map(|(from, text)| Message { from, text }).collect();
+                analyzer.analyze_conversation(&ms)
+            }
+        }
+    }
+
+    /// The answer line for `a`.
+    pub fn answer(&self, a: &Analysis) -> serde_json::Value {
+        serde_json::json!({ "id": self.id, "score": a.score, "verdict": a.verdict, "stages": a.stages })
+    }
+}
+
+/// The error line for input line `line` (1-based) that could not be read.
+pub fn error_line(raw: &[u8], line: usize, error: &str) -> serde_json::Value {
+    let id = serde_json::from_slice::<serde_json::Value>(raw).ok().and_then(|v| v.get("id").cloned());
+    serde_json::json!({ "id": id, "line": line, "error": error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_or_refused_with_a_reason() {
+        let text = Input::parse(br#"{"id": "a", "text": "hi", "label": "benign"}"#).unwrap();
+        assert_eq!((text.body, text.label.as_deref()), (Body::Text("hi".into()), Some("benign")));
+        let chat = Input::parse(br#"{"id": 2, "messages": [{"from": "x", "text": "hi"}]}"#).unwrap();
+        assert_eq!(chat.body, Body::Messages(vec![("x".into(), "hi".into())]));
+        for bad in [&b"{"[..], b"[]", br#"{"id": 1}"#, br#"{"text": "a", "messages": []}"#, br#"{"text": 5}"#] {
+            assert!(Input::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(error_line(br#"{"id": 7}"#, 3, "x")["id"], 7);
+    }
+}
