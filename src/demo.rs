@@ -5,8 +5,8 @@ use crate::serve;
 use anyhow::Context;
 use bonafide_auth::{ApiToken, ChallengeSecret};
 use bonafide_domain::{
-    Channel, DisplayName, Email, OutreachWindow, PersonStatus, PhoneNumber, PhoneRegion, RequestStatus, Role, Roles,
-    StaffId,
+    Ask, Channel, DisplayName, Email, OutreachWindow, PersonStatus, PhoneNumber, PhoneRegion, RequestStatus, Role,
+    Roles, StaffId,
 };
 use bonafide_store::{NewOutreach, NewPerson, NewRequest, Store};
 use bonafide_web::WebConfig;
@@ -136,6 +136,54 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
         )
         .await?;
     store.approve_outreach(o.id, sam, now).await?;
+
+    // A campaign under way: three people in three departments reported the same caller this morning, the
+    // number written three ways. Every employee sees its warning on the home page.
+    let domains = vec!["example.com".to_owned()];
+    let unknown = |_: &str| false;
+    let company =
+        bonafide_correlate::Company { region: PhoneRegion::default(), domains: &domains, staff_id_known: &unknown };
+    let asked = [Ask::MfaCode];
+    for (i, (p, number)) in
+        employees.iter().skip(5).zip(["(555) 010-9999", "+1 555 010 9999", "555.010.9999"]).enumerate()
+    {
+        let reporter = store.person_by_email(&p.email).await?.context("seeded person missing")?.id;
+        let sighting = bonafide_correlate::Sighting {
+            channel: Some(Channel::Phone),
+            caller_number: Some(number),
+            claimed_name: Some("Mike from IT"),
+            asked_for: &asked,
+            ..bonafide_correlate::Sighting::default()
+        };
+        let report = bonafide_store::NewReport {
+            reporter,
+            department: p.department.clone(),
+            privileged: p.privileged,
+            channel: Channel::Phone,
+            occurred_at: now - Duration::hours(3 - i64::try_from(i)?),
+            caller_number: Some(number.to_owned()),
+            caller_address: None,
+            caller_handle: None,
+            claimed_name: Some("Mike from IT".to_owned()),
+            claimed_staff_id: None,
+            claimed_team: None,
+            asked_for: asked.into_iter().collect(),
+            complied: false,
+            transcript: None,
+            email_subject: None,
+            original_email: None,
+            check: None,
+            indicators: bonafide_correlate::indicators(&sighting, &company),
+        };
+        let audit = bonafide_store::AuditEvent::new(
+            &bonafide_store::Actor::system(),
+            "report.filed",
+            p.email.as_str(),
+            bonafide_store::Outcome::Ok,
+        )
+        .with(serde_json::json!({ "via": "demo" }));
+        store.file_report(&report, &bonafide_store::CorrelationSettings::default(), &audit, now).await?;
+    }
     Ok(())
 }
 
