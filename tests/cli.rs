@@ -5,7 +5,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 fn bonafide(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bonafide"))
@@ -180,15 +179,7 @@ async fn the_demo_serves_a_company_with_working_tokens() {
     assert_eq!(staff, 6);
     let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();
     let client = reqwest::Client::new();
-    let mut ok = false;
-    for _ in 0..50 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            ok = r.status().is_success();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ok);
+    common::wait_healthy(&client, &base).await;
     let me: serde_json::Value = client
         .get(format!("{base}/api/v1/me"))
         .bearer_auth(employee["api_token"].as_str().unwrap())

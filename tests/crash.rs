@@ -9,17 +9,6 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
-}
-
 fn token_of(creds: &serde_json::Value, role: &str) -> String {
     let people = creds["people"].as_array().unwrap();
     let p = people.iter().find(|p| p["roles"].as_array().unwrap().iter().any(|r| r == role)).unwrap();
@@ -32,7 +21,7 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
     let (demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    wait_healthy(&client, &base).await;
+    common::wait_healthy(&client, &base).await;
     let tokens: Vec<String> = creds["people"]
         .as_array()
         .unwrap()
@@ -83,7 +72,7 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
     std::fs::remove_file(dir.path().join("people.json")).unwrap();
     let (_demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
-    wait_healthy(&client, &base).await;
+    common::wait_healthy(&client, &base).await;
     let admin = token_of(&creds, "security_admin");
     let stored: Vec<serde_json::Value> = client
         .get(format!("{base}/api/v1/reports?scope=all"))

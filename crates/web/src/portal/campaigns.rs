@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::portal::html::{csrf_field, message, notice, page, respond, when};
-use crate::portal::pages::{ASKS, CHANNELS, Fields, failed, field, repeated};
+use crate::portal::pages::{ASKS, CHANNELS, EmptyForm, Fields, failed, field, repeated};
 use crate::portal::session::{AnyPerson, AuditReaders, CsrfForm, Page, SecurityOnly, audit};
 use crate::routes::reports::{self, ReportBody};
 use axum::Router;
@@ -422,31 +422,24 @@ async fn webhook_add(
     State(state): State<AppState>,
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> Response {
-    let url = form.url.trim().to_owned();
-    if let Err(why) = crate::routes::webhooks::check_url(&url, &state.config.webhooks) {
-        return webhooks_view(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&why)).await;
+    match crate::routes::webhooks::add(&state, &p.viewer.actor(), p.viewer.me.id, &form.url, None).await {
+        Ok(added) => {
+            let shown = Some((added.url.as_str(), added.secret.reveal()));
+            webhooks_view(&p, &state, StatusCode::CREATED, shown, None).await
+        }
+        Err(ApiError::Invalid(errors)) => {
+            let why = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            webhooks_view(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, None, Some(&why)).await
+        }
+        Err(e) => failed(e, &p),
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let secret = bonafide_auth::webhook::WebhookSecret::generate();
-    let sealed = state.secret.seal_key().seal(secret.reveal().as_bytes(), &format!("webhook:{id}"));
-    let now = state.clock.now();
-    if let Err(e) = state.store.add_webhook(&id, &url, &sealed, &["*".to_owned()], p.viewer.me.id, now).await {
-        return failed(e.into(), &p);
-    }
-    let event = AuditEvent::new(&p.viewer.actor(), "webhook.created", &url, Outcome::Ok)
-        .with(serde_json::json!({ "webhook": id, "via": "portal" }));
-    audit(&state, event).await;
-    webhooks_view(&p, &state, StatusCode::CREATED, Some((&url, secret.reveal())), None).await
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn webhook_delete(
     p: Page<SecurityOnly>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match state.store.delete_webhook(&id).await {
         Ok(true) => {

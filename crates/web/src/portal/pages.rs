@@ -561,8 +561,9 @@ async fn console(p: Page<ItStaffOnly>, State(state): State<AppState>) -> Respons
     respond(StatusCode::OK, page("IT console", Some(&p.viewer), body))
 }
 
+/// A form with nothing but its CSRF token (a button).
 #[derive(Deserialize)]
-struct EmptyForm {}
+pub(super) struct EmptyForm {}
 
 async fn console_take(
     p: Page<ItStaffOnly>,

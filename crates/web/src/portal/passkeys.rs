@@ -12,6 +12,7 @@
 use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::html::{self, csrf_field, message, when};
+use crate::portal::pages::EmptyForm;
 use crate::portal::session::{self, AnyPerson, CsrfForm, Page, PendingSecondFactor, audit, pre_cookie};
 use crate::portal::signin::{self, ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW, LOCK};
 use axum::Form;
@@ -97,9 +98,6 @@ pub(crate) struct Answer {
     name: String,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Empty {}
-
 fn stored(keys: &[StoredPasskey]) -> Vec<String> {
     keys.iter().map(|k| k.stored.clone()).collect()
 }
@@ -110,7 +108,7 @@ fn stored(keys: &[StoredPasskey]) -> Vec<String> {
 pub(crate) async fn register_options(
     p: Page<AnyPerson>,
     State(state): State<AppState>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     let rp = match relying_party(&state) {
         Ok(rp) => rp,
@@ -182,7 +180,7 @@ pub(crate) async fn remove(
     p: Page<AnyPerson>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match state.store.delete_passkey(p.viewer.me.id, &id).await {
         Ok(true) => {
@@ -232,7 +230,7 @@ pub(crate) fn account_section(state: &AppState, csrf: &str, keys: &[StoredPasske
 pub(crate) async fn second_factor_options(
     PendingSecondFactor(v): PendingSecondFactor,
     State(state): State<AppState>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     let rp = match relying_party(&state) {
         Ok(rp) => rp,

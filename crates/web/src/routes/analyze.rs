@@ -4,12 +4,10 @@
 //! with `{"id", "score", "verdict", "stages": [...]}`. `application/x-ndjson`: one object per line, one
 //! answer per line in order, an error object for a line that cannot be read.
 
-use crate::AppState;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Employee;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bonafide_analyzer::Analyzer;
@@ -21,7 +19,6 @@ pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// `POST /api/v1/analyze`.
 pub(crate) async fn analyze_route(
     _: Employee,
-    State(_state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -48,9 +45,11 @@ pub(crate) async fn analyze_route(
     if !content_type.starts_with("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
-    // Malformed JSON is a 400, a JSON value of the wrong shape a 422, as everywhere in the API.
-    let _: serde_json::Value = crate::extract::parse_json(&body)?;
-    let input =
-        Input::parse(&body).map_err(|e| ApiError::Invalid(vec![FieldError { field: "body".into(), message: e }]))?;
+    // Malformed JSON is a 400, a JSON value of the wrong shape a 422, as everywhere in the API; the body is
+    // parsed a second time only to tell the two apart.
+    let input = Input::parse(&body).map_err(|e| match serde_json::from_slice::<serde_json::Value>(&body) {
+        Err(_) => ApiError::MalformedBody(e),
+        Ok(_) => ApiError::Invalid(vec![FieldError { field: "body".into(), message: e }]),
+    })?;
     Ok(Json(input.answer(&input.analyze(Analyzer::english()))).into_response())
 }

@@ -140,19 +140,14 @@ pub(crate) fn read_email(raw: &[u8]) -> Result<Email, ApiError> {
     if raw.len() > MAX_EMAIL {
         return Err(bad("a reported email is at most 1 MiB"));
     }
-    let message = mail_parser::MessageParser::default().parse(raw).ok_or_else(|| bad("this is not an email"))?;
-    let from = message.from().and_then(|a| a.first());
-    let address = from.and_then(|a| a.address()).map(str::to_owned);
-    if address.is_none() && message.subject().is_none() {
-        return Err(bad("this is not an email: it has neither a sender nor a subject"));
-    }
-    let body = message.body_text(0).map(|b| b.chars().take(MAX_TRANSCRIPT).collect::<String>());
+    let parsed = bonafide_analyzer::email::parse(raw)
+        .ok_or_else(|| bad("this is not an email: it has neither a sender nor a subject"))?;
     Ok(Email {
-        from: address,
-        name: from.and_then(|a| a.name()).map(str::to_owned),
-        subject: message.subject().map(|s| s.chars().take(500).collect()),
-        date: message.date().and_then(|d| OffsetDateTime::from_unix_timestamp(d.to_timestamp()).ok()),
-        body,
+        from: parsed.from,
+        name: parsed.name,
+        subject: parsed.subject.map(|s| s.chars().take(500).collect()),
+        date: parsed.date.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()),
+        body: parsed.body.map(|b| b.chars().take(MAX_TRANSCRIPT).collect()),
         original: String::from_utf8_lossy(raw).into_owned(),
     })
 }
@@ -261,12 +256,11 @@ pub(crate) async fn file(
         staff_id_known: &staff_id_known,
     };
     let found = indicators(&sighting, &company);
-    let person = state.store.person_by_id(me.id).await?.ok_or(ApiError::Unauthorized)?;
-    let privileged = state.store.person_record(me.id).await?.is_some_and(|r| r.privileged);
+    let person = state.store.person_record(me.id).await?.ok_or(ApiError::Unauthorized)?;
     let report = NewReport {
         reporter: me.id,
-        department: person.department.clone(),
-        privileged,
+        department: person.department,
+        privileged: person.privileged,
         channel,
         occurred_at,
         caller_number,

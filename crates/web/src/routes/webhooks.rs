@@ -299,6 +299,43 @@ pub(crate) struct WebhookView {
     secret: Option<String>,
 }
 
+/// A webhook just added, with its secret (shown once).
+pub(crate) struct Added {
+    pub(crate) id: String,
+    pub(crate) url: String,
+    pub(crate) kinds: Vec<String>,
+    pub(crate) secret: WebhookSecret,
+    pub(crate) at: time::OffsetDateTime,
+}
+
+/// Checks, stores (secret sealed) and audits a new webhook; for the API and the portal alike.
+pub(crate) async fn add(
+    state: &AppState,
+    who: &bonafide_store::Actor,
+    by: bonafide_domain::PersonId,
+    url: &str,
+    kinds: Option<Vec<String>>,
+) -> Result<Added, ApiError> {
+    let url = url.trim().to_owned();
+    if url.len() > 2000 {
+        return Err(ApiError::field("url", "at most 2000 characters"));
+    }
+    check_url(&url, &state.config.webhooks).map_err(|e| ApiError::field("url", &e))?;
+    let kinds = kinds.unwrap_or_else(|| vec!["*".to_owned()]);
+    if kinds.is_empty() || kinds.iter().any(|k| k != "*" && !EVENT_KINDS.contains(&k.as_str())) {
+        return Err(ApiError::field("kinds", format!("`*` or some of: {}", EVENT_KINDS.join(", "))));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let secret = WebhookSecret::generate();
+    let sealed = state.secret.seal_key().seal(secret.reveal().as_bytes(), &format!("webhook:{id}"));
+    let at = state.clock.now();
+    state.store.add_webhook(&id, &url, &sealed, &kinds, by, at).await?;
+    let event = AuditEvent::new(who, "webhook.created", &url, Outcome::Ok)
+        .with(serde_json::json!({ "webhook": id, "kinds": kinds }));
+    state.store.audit(&[event], at).await?;
+    Ok(Added { id, url, kinds, secret, at })
+}
+
 /// `POST /api/v1/webhooks` `{url, kinds?}`: the signing secret is in the answer, once.
 pub(crate) async fn create(
     SecurityAdmin(me): SecurityAdmin,
@@ -306,30 +343,14 @@ pub(crate) async fn create(
     client: ClientAddr,
     ApiJson(body): ApiJson<WebhookBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
-    let url = body.url.trim().to_owned();
-    if url.len() > 2000 {
-        return Err(ApiError::field("url", "at most 2000 characters"));
-    }
-    check_url(&url, &state.config.webhooks).map_err(|e| ApiError::field("url", &e))?;
-    let kinds = body.kinds.unwrap_or_else(|| vec!["*".to_owned()]);
-    if kinds.is_empty() || kinds.iter().any(|k| k != "*" && !EVENT_KINDS.contains(&k.as_str())) {
-        return Err(ApiError::field("kinds", format!("`*` or some of: {}", EVENT_KINDS.join(", "))));
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    let secret = WebhookSecret::generate();
-    let sealed = state.secret.seal_key().seal(secret.reveal().as_bytes(), &format!("webhook:{id}"));
-    let now = state.clock.now();
-    state.store.add_webhook(&id, &url, &sealed, &kinds, me.id, now).await?;
-    let event = AuditEvent::new(&actor(&me, &client), "webhook.created", &url, Outcome::Ok)
-        .with(serde_json::json!({ "webhook": id, "kinds": kinds }));
-    state.store.audit(&[event], now).await?;
+    let added = add(&state, &actor(&me, &client), me.id, &body.url, body.kinds).await?;
     let view = WebhookView {
-        id,
-        url,
-        kinds,
+        id: added.id,
+        url: added.url,
+        kinds: added.kinds,
         active: true,
-        created_at: rfc3339(now),
-        secret: Some(secret.reveal().to_owned()),
+        created_at: rfc3339(added.at),
+        secret: Some(added.secret.reveal().to_owned()),
     };
     Ok((StatusCode::CREATED, Json(view)))
 }
