@@ -38,6 +38,8 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Precision, recall, F1 and false-positive rate of the analyzer on labelled NDJSON files.
     Eval(scan::EvalArgs),
+    /// Learn the analyzer's weights from the team-written training text (or check they are up to date).
+    Train(crate::train::TrainArgs),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -208,6 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(a) => report(a).await,
         Command::Scan(a) => scan::run_scan(a),
         Command::Eval(a) => scan::run_eval(a),
+        Command::Train(a) => crate::train::run(a),
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;

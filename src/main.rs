@@ -25,6 +25,7 @@ mod progress;
 mod scan;
 mod serve;
 mod settings;
+mod train;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -46,6 +46,49 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Score with this weights file instead of the built-in one.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Score with this lexicon instead of the built-in one.
+    #[arg(long)]
+    lexicon: Option<PathBuf>,
+    /// Remove dataset artefacts before scoring: `[Company]`-style placeholders and robocall boilerplate
+    /// ("press 1", "press 9 to be removed", "I repeat"), to show the score does not rest on them.
+    #[arg(long)]
+    strip_artefacts: bool,
+}
+
+/// Robocall boilerplate removed by `eval --strip-artefacts` (after any `press <digit>`).
+const BOILERPLATE: [&str; 6] =
+    ["to be removed", "i repeat", "once again", "to speak with", "to speak to", "to connect"];
+
+/// `text` without `[...]` placeholders, "press N" and [`BOILERPLATE`] phrases (case-insensitive).
+fn strip_artefacts(text: &str) -> String {
+    const NUMBERS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "zero"];
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(rest) = lower.get(i..) {
+        let Some(c) = rest.chars().next() else { break };
+        let skip = if c == '[' {
+            rest.find(']').filter(|&end| end <= 40).map(|end| end + 1)
+        } else if let Some(after) = rest.strip_prefix("press ") {
+            let digit = after.chars().next().filter(char::is_ascii_digit).map(|_| 1);
+            let word = NUMBERS.iter().find(|n| after.starts_with(*n)).map(|n| n.len());
+            digit.or(word).map(|n| "press ".len() + n)
+        } else {
+            BOILERPLATE.iter().find(|b| rest.starts_with(*b)).map(|b| b.len())
+        };
+        let at_word_start = i == 0 || !lower[..i].ends_with(|c: char| c.is_alphanumeric());
+        match skip {
+            Some(n) if at_word_start || c == '[' => i += n,
+            _ => {
+                out.push_str(&text[i..i + c.len_utf8()]);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -132,6 +175,8 @@ struct Scores {
     recall: f64,
     f1: f64,
     false_positive_rate: f64,
+    /// Items given the `qpq` verdict (the IT-support script), whatever their label.
+    qpq: usize,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -140,6 +185,22 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// Runs `bonafide eval`.
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
+    let custom = match (&args.weights, &args.lexicon) {
+        (None, None) => None,
+        (weights, lexicon) => {
+            let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+            let lexicon = match lexicon {
+                Some(p) => read(p)?,
+                None => include_str!("../crates/analyzer/data/en.lex").to_owned(),
+            };
+            let weights = match weights {
+                Some(p) => read(p)?,
+                None => include_str!("../crates/analyzer/data/en.weights").to_owned(),
+            };
+            Some(Analyzer::new(&lexicon, &weights).map_err(|e| InvalidInputError(format!("lexicon or weights: {e}")))?)
+        }
+    };
+    let analyzer = custom.as_ref().unwrap_or_else(|| Analyzer::english());
     let mut all = Vec::new();
     for path in &args.files {
         let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
@@ -153,8 +214,16 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            let input = Input::parse(line.as_bytes())
+            let mut input = Input::parse(line.as_bytes())
                 .map_err(|e| InvalidInputError(format!("{}:{}: {e}", path.display(), i + 1)))?;
+            if args.strip_artefacts {
+                input.body = match input.body {
+                    Body::Text(t) => Body::Text(strip_artefacts(&t)),
+                    Body::Messages(ms) => {
+                        Body::Messages(ms.into_iter().map(|(f, t)| (f, strip_artefacts(&t))).collect())
+                    }
+                };
+            }
             let scam = match input.label.as_deref() {
                 Some("scam") => true,
                 Some("benign") => false,
@@ -167,9 +236,12 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
                     .into());
                 }
             };
-            let a = input.analyze(Analyzer::english());
+            let a = input.analyze(analyzer);
             let flagged = a.verdict != Verdict::Benign;
             s.items += 1;
+            if a.verdict == Verdict::Qpq {
+                s.qpq += 1;
+            }
             match (scam, flagged) {
                 (true, true) => s.true_positives += 1,
                 (true, false) => s.false_negatives += 1,
@@ -200,7 +272,25 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             writeln!(out, "                 flagged   not flagged")?;
             writeln!(out, "  scam        {:>10} {:>13}", s.true_positives, s.false_negatives)?;
             writeln!(out, "  benign      {:>10} {:>13}", s.false_positives, s.true_negatives)?;
+            writeln!(out, "  {} flagged as the IT-support script (qpq)", s.qpq)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_artefacts;
+
+    #[test]
+    fn artefacts_are_stripped_and_nothing_else() {
+        assert_eq!(strip_artefacts("[Greetings], this is [Company] HR."), ", this is  HR.");
+        assert_eq!(strip_artefacts("Kindly Press 1 now. I repeat, press one."), "Kindly  now. , .");
+        assert_eq!(strip_artefacts("Call 1-800-555-0100 to be removed"), "Call 1-800-555-0100 ");
+        // Whole words only, and a long bracketed passage is text, not a placeholder.
+        assert_eq!(strip_artefacts("express 1 day"), "express 1 day");
+        let long = format!("[{}]", "x".repeat(60));
+        assert_eq!(strip_artefacts(&long), long);
+        assert_eq!(strip_artefacts("café [x] ü"), "café  ü");
+    }
 }

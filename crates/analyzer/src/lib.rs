@@ -11,6 +11,8 @@
 pub mod email;
 pub mod input;
 pub mod lexicon;
+pub mod train;
+pub mod words;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
@@ -226,16 +228,18 @@ impl std::fmt::Debug for Analyzer {
     }
 }
 
-/// The weights of the score: a logistic combination of the features a conversation shows.
+/// The weights of the score: a logistic combination of the stages a conversation shows and of its words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {
     values: Vec<(String, f64)>,
+    words: words::WordWeights,
 }
 
 impl Weights {
     /// Reads `name value` lines (`#` comments).
     pub fn parse(text: &str) -> Result<Self, lexicon::LexiconError> {
         let mut values = Vec::new();
+        let mut word_weights = words::WordWeights::default();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -244,9 +248,22 @@ impl Weights {
             let err = |message: &str| lexicon::LexiconError { line: i + 1, message: message.into() };
             let (name, value) = line.split_once(char::is_whitespace).ok_or_else(|| err("expected `name value`"))?;
             let value: f64 = value.trim().parse().map_err(|_| err("the value is not a number"))?;
-            values.push((name.to_owned(), value));
+            if !value.is_finite() {
+                return Err(err("the value is not a finite number"));
+            }
+            if name.starts_with("u:") || name.starts_with("b:") {
+                let key = words::key_of(name).ok_or_else(|| err("a word pair is written `b:first+second`"))?;
+                word_weights.insert(key, value as f32);
+            } else {
+                values.push((name.to_owned(), value));
+            }
         }
-        Ok(Self { values })
+        Ok(Self { values, words: word_weights })
+    }
+
+    /// How many word and word-pair weights there are.
+    pub fn word_count(&self) -> usize {
+        self.words.len()
     }
 
     fn get(&self, name: &str) -> f64 {
@@ -302,7 +319,7 @@ impl Analyzer {
     }
 
     fn empty() -> Analyzer {
-        Analyzer { matcher: None, patterns: vec![], weights: Weights { values: vec![] } }
+        Analyzer { matcher: None, patterns: vec![], weights: Weights { values: vec![], words: Default::default() } }
     }
 
     /// An analyzer for a lexicon and weights.
@@ -344,10 +361,21 @@ impl Analyzer {
     }
 
     fn analyze(&self, messages: &[Message<'_>], indexed: bool) -> Analysis {
+        let (seen, findings) = self.stages(messages, indexed);
+        let mut tally = words::Tally::default();
+        for m in messages {
+            tally.add(&self.weights.words, m.text);
+        }
+        let (score, verdict) = self.judge(&seen, &tally);
+        Analysis { score, verdict, stages: findings }
+    }
+
+    /// The stages of a conversation: what was seen, and the findings to report.
+    fn stages(&self, messages: &[Message<'_>], indexed: bool) -> (Seen, Vec<Finding>) {
         let mut seen = Seen::default();
         let mut findings: Vec<Finding> = Vec::new();
         let Some(matcher) = &self.matcher else {
-            return Analysis { score: 0.0, verdict: Verdict::Benign, stages: vec![] };
+            return (seen, findings);
         };
         for (index, m) in messages.iter().enumerate() {
             for hit in matcher.find_iter(m.text) {
@@ -372,8 +400,7 @@ impl Analyzer {
                 }
             }
         }
-        let (score, verdict) = self.judge(&seen);
-        Analysis { score, verdict, stages: findings }
+        (seen, findings)
     }
 
     fn note(&self, seen: &mut Seen, p: &Pattern, from: &str) {
@@ -405,33 +432,11 @@ impl Analyzer {
         }
     }
 
-    fn judge(&self, s: &Seen) -> (f64, Verdict) {
-        let w = |name: &str| self.weights.get(name);
-        let flag = |b: bool| if b { 1.0 } else { 0.0 };
-        let r = |k: RequestKind| s.requests.get(kind_index(k)).copied().unwrap_or(false);
-        let mut z = w("bias");
-        for (name, on) in [
-            ("authority_it", s.authority_it),
-            ("authority_org", s.authority_org),
-            ("problem_probe", s.probe),
-            ("social_proof", s.social),
-            ("rapport", s.rapport),
-            ("favour_offer", s.favour),
-            ("request_credential", r(RequestKind::Credential)),
-            ("request_mfa_code", r(RequestKind::MfaCode)),
-            ("request_login_walkthrough", r(RequestKind::LoginWalkthrough)),
-            ("request_remote_access", r(RequestKind::RemoteAccess)),
-            ("request_software_install", r(RequestKind::SoftwareInstall)),
-            ("request_payment", r(RequestKind::Payment)),
-            ("request_personal_info", r(RequestKind::PersonalInfo)),
-            ("urgency", s.urgency),
-            ("secrecy", s.secrecy),
-            ("channel_switch", s.switch),
-            ("access_after_setup", s.access_after_setup),
-        ] {
-            z += w(name) * flag(on);
+    fn judge(&self, s: &Seen, tally: &words::Tally) -> (f64, Verdict) {
+        let mut z = self.weights.get("bias") + tally.value();
+        for (name, value) in stage_features(s) {
+            z += self.weights.get(name) * value;
         }
-        z += w("scam_cue") * f64::from(s.scam_cues);
         let score = 1.0 / (1.0 + (-z).exp());
         let verdict = if score < 0.5 {
             Verdict::Benign
@@ -442,6 +447,35 @@ impl Analyzer {
         };
         (score, verdict)
     }
+}
+
+/// How many stage features there are.
+const STAGE_FEATURES: usize = 18;
+
+/// The stage features of a conversation, by weight name.
+fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let r = |k: RequestKind| flag(s.requests.get(kind_index(k)).copied().unwrap_or(false));
+    [
+        ("authority_it", flag(s.authority_it)),
+        ("authority_org", flag(s.authority_org)),
+        ("problem_probe", flag(s.probe)),
+        ("social_proof", flag(s.social)),
+        ("rapport", flag(s.rapport)),
+        ("favour_offer", flag(s.favour)),
+        ("request_credential", r(RequestKind::Credential)),
+        ("request_mfa_code", r(RequestKind::MfaCode)),
+        ("request_login_walkthrough", r(RequestKind::LoginWalkthrough)),
+        ("request_remote_access", r(RequestKind::RemoteAccess)),
+        ("request_software_install", r(RequestKind::SoftwareInstall)),
+        ("request_payment", r(RequestKind::Payment)),
+        ("request_personal_info", r(RequestKind::PersonalInfo)),
+        ("urgency", flag(s.urgency)),
+        ("secrecy", flag(s.secrecy)),
+        ("channel_switch", flag(s.switch)),
+        ("access_after_setup", flag(s.access_after_setup)),
+        ("scam_cue", f64::from(s.scam_cues)),
+    ]
 }
 
 #[cfg(test)]

@@ -1,0 +1,246 @@
+//! Learning the weights: a class-balanced, L2-regularised logistic regression over the stage features and
+//! the words of labelled examples, fitted by full-batch gradient descent (AdaGrad steps) in a fixed order,
+//! so the same examples always give the same weights file. `bonafide train` runs it on the team-written
+//! text in `crates/analyzer/train/`.
+
+use crate::input::{Body, Input};
+use crate::{Analyzer, Message, STAGE_FEATURES, stage_features, words};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// How the fit runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// A word or pair is learned only if at least this many examples contain it.
+    pub min_examples: usize,
+    /// L2 penalty on every weight but the bias.
+    pub l2: f64,
+    /// Gradient steps.
+    pub steps: usize,
+    /// AdaGrad's base step.
+    pub rate: f64,
+    /// Weights smaller than this are left out of the file.
+    pub keep_above: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { min_examples: 2, l2: 1e-3, steps: 600, rate: 0.5, keep_above: 0.005 }
+    }
+}
+
+/// What a training run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    /// The weights file.
+    pub weights: String,
+    /// Examples used, scams among them.
+    pub examples: usize,
+    /// Scams among the examples.
+    pub scams: usize,
+    /// Features learned (stages, words and pairs), before leaving out the small ones.
+    pub features: usize,
+    /// Training-set accuracy at a score of 0.5.
+    pub accuracy: f64,
+    /// Final mean (class-weighted) log loss.
+    pub loss: f64,
+}
+
+/// A training example could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainError(pub String);
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+/// An example's counted words and pairs, its word count, its stage features and whether it is a scam.
+type Counted = (HashMap<String, f64>, usize, [(&'static str, f64); STAGE_FEATURES], bool);
+
+struct Row {
+    features: Vec<(usize, f64)>,
+    scam: bool,
+}
+
+/// Fits weights for `lexicon` on labelled `examples` (`label` is `scam` or `benign`); `provenance` heads the
+/// file as comment lines.
+pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &str) -> Result<Trained, TrainError> {
+    let analyzer = Analyzer::new(lexicon, "").map_err(|e| TrainError(format!("lexicon {e}")))?;
+    let mut names: Vec<String> = stage_features(&Default::default()).iter().map(|(n, _)| (*n).to_owned()).collect();
+    let mut index: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+
+    // Words and pairs per example, counted; then only those in enough examples become features.
+    let mut per_example: Vec<Counted> = vec![];
+    let mut document_frequency: HashMap<String, usize> = HashMap::new();
+    for (i, example) in examples.iter().enumerate() {
+        let scam = match example.label.as_deref() {
+            Some("scam") => true,
+            Some("benign") => false,
+            other => return Err(TrainError(format!("example {}: label {other:?} is not `scam` or `benign`", i + 1))),
+        };
+        let messages: Vec<Message<'_>> = match &example.body {
+            Body::Text(t) => vec![Message { from: "", text: t }],
+            Body::Messages(ms) => ms.iter().map(|(from, text)| Message { from, text }).collect(),
+        };
+        let (seen, _) = analyzer.stages(&messages, false);
+        let mut counts: HashMap<String, f64> = HashMap::new();
+        let mut word_count = 0usize;
+        for m in &messages {
+            words::names(m.text, |name| {
+                if name.starts_with("u:") {
+                    word_count += 1;
+                }
+                *counts.entry(name).or_default() += 1.0;
+            });
+        }
+        for name in counts.keys() {
+            *document_frequency.entry(name.clone()).or_default() += 1;
+        }
+        per_example.push((counts, word_count, stage_features(&seen), scam));
+    }
+    let mut vocabulary: Vec<&String> =
+        document_frequency.iter().filter(|(_, df)| **df >= options.min_examples).map(|(n, _)| n).collect();
+    vocabulary.sort();
+    for name in vocabulary {
+        index.insert(name.clone(), names.len());
+        names.push(name.clone());
+    }
+
+    let mut rows: Vec<Row> = Vec::with_capacity(per_example.len());
+    for (counts, word_count, stages, scam) in &per_example {
+        let mut features: Vec<(usize, f64)> =
+            stages.iter().enumerate().filter(|(_, (_, v))| *v != 0.0).map(|(i, (_, v))| (i, *v)).collect();
+        let scale = if *word_count == 0 { 0.0 } else { 1.0 / (*word_count as f64).sqrt() };
+        let mut word_features: Vec<(usize, f64)> =
+            counts.iter().filter_map(|(n, c)| index.get(n).map(|&i| (i, c * scale))).collect();
+        word_features.sort_by_key(|(i, _)| *i);
+        features.extend(word_features);
+        rows.push(Row { features, scam: *scam });
+    }
+    let scams = rows.iter().filter(|r| r.scam).count();
+    if scams == 0 || scams == rows.len() {
+        return Err(TrainError("training needs both scam and benign examples".into()));
+    }
+
+    let (weights, bias, loss) = fit(&rows, names.len(), scams, options);
+    let correct = rows.iter().filter(|r| (bias + dot(&weights, &r.features) >= 0.0) == r.scam).count();
+
+    let mut out = String::new();
+    for line in provenance.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = writeln!(out, "bias {bias:.4}");
+    for (name, w) in names.iter().zip(&weights).take(STAGE_FEATURES) {
+        let _ = writeln!(out, "{name} {w:.4}");
+    }
+    let mut learned: Vec<(&String, f64)> = names
+        .iter()
+        .zip(&weights)
+        .skip(STAGE_FEATURES)
+        .filter(|(_, w)| w.abs() >= options.keep_above)
+        .map(|(n, w)| (n, *w))
+        .collect();
+    learned.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
+    for (name, w) in learned {
+        let _ = writeln!(out, "{name} {w:.4}");
+    }
+    Ok(Trained {
+        weights: out,
+        examples: rows.len(),
+        scams,
+        features: names.len(),
+        accuracy: correct as f64 / rows.len() as f64,
+        loss,
+    })
+}
+
+/// A sparse row times the weights.
+fn dot(weights: &[f64], features: &[(usize, f64)]) -> f64 {
+    features.iter().map(|(i, v)| weights.get(*i).copied().unwrap_or(0.0) * v).sum()
+}
+
+/// Full-batch gradient descent with AdaGrad steps on the class-balanced log loss plus the L2 penalty.
+fn fit(rows: &[Row], features: usize, scams: usize, options: &Options) -> (Vec<f64>, f64, f64) {
+    let n = rows.len() as f64;
+    let (positive, negative) = (n / (2.0 * scams as f64), n / (2.0 * (rows.len() - scams) as f64));
+    let mut w = vec![0.0f64; features];
+    let mut bias = 0.0f64;
+    let mut squares = vec![1e-8f64; features];
+    let mut bias_squares = 1e-8f64;
+    let mut gradient = vec![0.0f64; features];
+    let mut loss = 0.0;
+    for _ in 0..options.steps {
+        gradient.iter_mut().for_each(|g| *g = 0.0);
+        let mut bias_gradient = 0.0;
+        loss = 0.0;
+        for r in rows {
+            let z = bias + dot(&w, &r.features);
+            let p = 1.0 / (1.0 + (-z).exp());
+            let (y, weight) = if r.scam { (1.0, positive) } else { (0.0, negative) };
+            let residual = weight * (p - y) / n;
+            loss += weight * -(if r.scam { p.max(1e-12).ln() } else { (1.0 - p).max(1e-12).ln() }) / n;
+            bias_gradient += residual;
+            for (i, v) in &r.features {
+                if let Some(g) = gradient.get_mut(*i) {
+                    *g += residual * v;
+                }
+            }
+        }
+        for ((g, wi), sq) in gradient.iter_mut().zip(w.iter_mut()).zip(squares.iter_mut()) {
+            *g += options.l2 * *wi;
+            *sq += *g * *g;
+            *wi -= options.rate * *g / sq.sqrt();
+        }
+        bias_squares += bias_gradient * bias_gradient;
+        bias -= options.rate * bias_gradient / bias_squares.sqrt();
+    }
+    (w, bias, loss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(text: &str, label: &str) -> Input {
+        Input { id: None, body: Body::Text(text.into()), label: Some(label.into()) }
+    }
+
+    #[test]
+    fn training_learns_which_words_mark_a_scam_and_is_repeatable() {
+        let lexicon = include_str!("../data/en.lex");
+        let examples = vec![
+            example("claim your prize now, reply to win", "scam"),
+            example("you have won a prize, claim it today", "scam"),
+            example("prize waiting: claim before midnight", "scam"),
+            example("see you at lunch tomorrow", "benign"),
+            example("lunch at noon? see you there", "benign"),
+            example("running late, see you soon", "benign"),
+        ];
+        let options = Options { steps: 200, ..Options::default() };
+        let trained = train(lexicon, &examples, &options, "test data").unwrap();
+        assert_eq!((trained.examples, trained.scams, trained.accuracy), (6, 3, 1.0));
+        assert!(trained.weights.starts_with("# test data\nbias "));
+        let analyzer = Analyzer::new(lexicon, &trained.weights).unwrap();
+        assert!(analyzer.analyze_text("claim your prize").score > 0.5);
+        assert!(analyzer.analyze_text("see you at lunch").score < 0.5);
+        assert_eq!(train(lexicon, &examples, &options, "test data").unwrap(), trained);
+        let weight = |name: &str| {
+            trained.weights.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+        };
+        assert!(weight("u:prize").unwrap() > 0.0 && weight("u:see").unwrap() < 0.0);
+        // A word in one example only is not learned.
+        assert_eq!(weight("u:midnight"), None);
+    }
+
+    #[test]
+    fn bad_labels_and_one_class_are_refused() {
+        let lexicon = include_str!("../data/en.lex");
+        let err = train(lexicon, &[example("x", "spam")], &Options::default(), "").unwrap_err();
+        assert!(err.0.contains("example 1"), "{err}");
+        assert!(train(lexicon, &[example("x", "scam")], &Options::default(), "").is_err());
+    }
+}

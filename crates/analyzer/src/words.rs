@@ -1,0 +1,208 @@
+//! The learned word part of the score: a text's words and word pairs, normalised (lower case, numbers by
+//! shape, currency signs as one token), each with a weight learned by `bonafide train`. The stage lexicon
+//! says *why* a text looks like a script; the words catch the many ways scams are worded that no lexicon
+//! lists.
+//!
+//! One pass over the text, a fixed-size buffer for the current word, a hash lookup per word and per pair:
+//! linear time and bounded memory whatever the input.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Longest word kept as itself; longer runs become one "long word" token.
+const MAX_WORD: usize = 32;
+
+/// The token for a currency sign.
+pub const CURRENCY: &str = "<cur>";
+
+/// Calls `f` with each normalised token of `text`, in order.
+///
+/// A token is a run of letters and digits (apostrophes inside a word are dropped, so "don't" is "dont"),
+/// lower-cased. Numbers are replaced by their shape: `<n1>` (one digit, "press 1"), `<n3>` (two or three),
+/// `<n4>` (four: years, PINs), `<n5>` (five or more: phone numbers, references); a word mixing letters and
+/// three or more digits (a reference such as "GB7460") is `<ref>`. Currency signs are [`CURRENCY`].
+pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
+    let mut word = String::with_capacity(MAX_WORD * 4);
+    let mut digits = 0usize;
+    let mut chars = 0usize;
+    fn flush(word: &mut String, digits: &mut usize, chars: &mut usize, f: &mut impl FnMut(&str)) {
+        if *chars > 0 {
+            let shaped = match (*digits, *chars) {
+                (0, _) if *chars > MAX_WORD => "<long>",
+                (0, _) => word.as_str(),
+                (d, c) if d == c => match d {
+                    1 => "<n1>",
+                    2 | 3 => "<n3>",
+                    4 => "<n4>",
+                    _ => "<n5>",
+                },
+                (d, _) if d >= 3 => "<ref>",
+                (_, c) if c > MAX_WORD => "<long>",
+                _ => word.as_str(),
+            };
+            f(shaped);
+        }
+        word.clear();
+        *digits = 0;
+        *chars = 0;
+    }
+    let mut previous_was_word = false;
+    let mut iter = text.chars().peekable();
+    while let Some(c) = iter.next() {
+        if c.is_alphanumeric() {
+            chars += 1;
+            if c.is_ascii_digit() {
+                digits += 1;
+            }
+            if chars <= MAX_WORD {
+                if c.is_ascii() {
+                    word.push(c.to_ascii_lowercase());
+                } else {
+                    word.extend(c.to_lowercase());
+                }
+            }
+            previous_was_word = true;
+        } else if (c == '\'' || c == '\u{2019}') && previous_was_word && iter.peek().is_some_and(|n| n.is_alphabetic())
+        {
+            // "don't", "it's": one word.
+        } else {
+            flush(&mut word, &mut digits, &mut chars, &mut f);
+            previous_was_word = false;
+            if matches!(c, '$' | '£' | '€' | '₹' | '¥') {
+                f(CURRENCY);
+            }
+        }
+    }
+    flush(&mut word, &mut digits, &mut chars, &mut f);
+}
+
+/// FNV-1a of a token: the key of its weight.
+pub fn hash(token: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The key of a word pair, from its words' keys.
+pub fn pair(first: u64, second: u64) -> u64 {
+    first.rotate_left(23) ^ second.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Word and word-pair weights by key.
+pub type WordWeights = HashMap<u64, f32, BuildHasherDefault<KeyHasher>>;
+
+/// The key of a weight's name in the weights file: `u:word` for a word, `b:first+second` for a pair.
+pub fn key_of(name: &str) -> Option<u64> {
+    if let Some(word) = name.strip_prefix("u:") {
+        return Some(hash(word));
+    }
+    let (first, second) = name.strip_prefix("b:")?.split_once('+')?;
+    Some(pair(hash(first), hash(second)))
+}
+
+/// Sums the weights of a text's words and pairs, counting the words; messages are kept apart (no pair
+/// spans two messages).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    /// The sum of the weights seen.
+    pub sum: f64,
+    /// How many words.
+    pub words: usize,
+}
+
+impl Tally {
+    /// Adds one message.
+    pub fn add(&mut self, weights: &WordWeights, text: &str) {
+        let mut previous: Option<u64> = None;
+        for_each_token(text, |token| {
+            let h = hash(token);
+            self.words += 1;
+            self.sum += f64::from(weights.get(&h).copied().unwrap_or(0.0));
+            if let Some(p) = previous {
+                self.sum += f64::from(weights.get(&pair(p, h)).copied().unwrap_or(0.0));
+            }
+            previous = Some(h);
+        });
+    }
+
+    /// The words' contribution to the score: the sum scaled by the square root of the length, so a long
+    /// text is not condemned by the number of its words alone.
+    pub fn value(&self) -> f64 {
+        if self.words == 0 { 0.0 } else { self.sum / (self.words as f64).sqrt() }
+    }
+}
+
+/// Each token and each pair of a message as names (`u:…`, `b:…+…`), for training.
+pub fn names(text: &str, mut f: impl FnMut(String)) {
+    let mut previous: Option<String> = None;
+    for_each_token(text, |token| {
+        f(format!("u:{token}"));
+        if let Some(p) = &previous {
+            f(format!("b:{p}+{token}"));
+        }
+        previous = Some(token.to_owned());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut out = vec![];
+        for_each_token(text, |t| out.push(t.to_owned()));
+        out
+    }
+
+    #[test]
+    fn words_are_normalised_by_shape() {
+        assert_eq!(
+            tokens("Press 1 NOW! Call 0906-170 or win £1,000 (ref GB7460). Don't."),
+            [
+                "press", "<n1>", "now", "call", "<n4>", "<n3>", "or", "win", "<cur>", "<n1>", "<n3>", "ref", "<ref>",
+                "dont"
+            ]
+        );
+        assert_eq!(tokens("it’s ÉTÉ b4 2moro"), ["its", "été", "b4", "2moro"]);
+        assert_eq!(tokens(&"a".repeat(100)), ["<long>"]);
+        assert_eq!(tokens(" ' ’ "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_and_keys_agree() {
+        let mut weights = WordWeights::default();
+        let mut all = vec![];
+        names("Read me the code", |n| all.push(n));
+        assert_eq!(all, ["u:read", "u:me", "b:read+me", "u:the", "b:me+the", "u:code", "b:the+code"]);
+        weights.insert(key_of("u:code").unwrap(), 1.0);
+        weights.insert(key_of("b:the+code").unwrap(), 2.0);
+        let mut tally = Tally::default();
+        tally.add(&weights, "read me THE code");
+        assert_eq!((tally.sum, tally.words), (3.0, 4));
+        assert_eq!(tally.value(), 1.5);
+        assert_eq!(key_of("x:y"), None);
+    }
+}
