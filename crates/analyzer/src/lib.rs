@@ -363,8 +363,11 @@ impl Analyzer {
     fn analyze(&self, messages: &[Message<'_>], indexed: bool) -> Analysis {
         let (seen, findings) = self.stages(messages, indexed);
         let mut tally = words::Tally::default();
-        for m in messages {
-            tally.add(&self.weights.words, m.text);
+        // Weights without words (hand-set ones) need no word pass.
+        if !self.weights.words.is_empty() {
+            for m in messages {
+                tally.add(&self.weights.words, m.text);
+            }
         }
         let (score, verdict) = self.judge(&seen, &tally);
         Analysis { score, verdict, stages: findings }
