@@ -35,6 +35,38 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+/// Which lexicon and weights score the text.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Score with this weights file instead of the built-in one.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Score with this lexicon instead of the built-in one.
+    #[arg(long)]
+    lexicon: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The analyzer these options name, or `None` for the built-in English one.
+    fn load(&self) -> anyhow::Result<Option<Analyzer>> {
+        if self.weights.is_none() && self.lexicon.is_none() {
+            return Ok(None);
+        }
+        let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+        let lexicon = match &self.lexicon {
+            Some(p) => read(p)?,
+            None => include_str!("../crates/analyzer/data/en.lex").to_owned(),
+        };
+        let weights = match &self.weights {
+            Some(p) => read(p)?,
+            None => include_str!("../crates/analyzer/data/en.weights").to_owned(),
+        };
+        Ok(Some(Analyzer::new(&lexicon, &weights).map_err(|e| InvalidInputError(format!("lexicon or weights: {e}")))?))
+    }
 }
 
 /// Options of `bonafide eval`.
@@ -46,12 +78,8 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Score with this weights file instead of the built-in one.
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// Score with this lexicon instead of the built-in one.
-    #[arg(long)]
-    lexicon: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Remove dataset artefacts before scoring: `[Company]`-style placeholders and robocall boilerplate
     /// ("press 1", "press 9 to be removed", "I repeat"), to show the score does not rest on them.
     #[arg(long)]
@@ -103,6 +131,8 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// Runs `bonafide scan`.
 pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
+    let custom = args.model.load()?;
+    let analyzer = custom.as_ref().unwrap_or_else(|| Analyzer::english());
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.format == Format::Ndjson {
@@ -119,7 +149,7 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
                 continue;
             }
             match Input::parse(&line) {
-                Ok(input) => serde_json::to_writer(&mut out, &input.answer(&input.analyze(Analyzer::english())))?,
+                Ok(input) => serde_json::to_writer(&mut out, &input.answer(&input.analyze(analyzer)))?,
                 Err(e) => {
                     failed += 1;
                     serde_json::to_writer(&mut out, &error_line(&line, i + 1, &e))?;
@@ -142,7 +172,7 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
         String::from_utf8(bytes).map_err(|_| InvalidInputError(format!("{}: not UTF-8 text", args.file.display())))?
     };
     let input = Input { id: Some(args.file.display().to_string().into()), body: Body::Text(text.clone()), label: None };
-    let a = input.analyze(Analyzer::english());
+    let a = input.analyze(analyzer);
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &input.answer(&a))?;
@@ -185,21 +215,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// Runs `bonafide eval`.
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
-    let custom = match (&args.weights, &args.lexicon) {
-        (None, None) => None,
-        (weights, lexicon) => {
-            let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-            let lexicon = match lexicon {
-                Some(p) => read(p)?,
-                None => include_str!("../crates/analyzer/data/en.lex").to_owned(),
-            };
-            let weights = match weights {
-                Some(p) => read(p)?,
-                None => include_str!("../crates/analyzer/data/en.weights").to_owned(),
-            };
-            Some(Analyzer::new(&lexicon, &weights).map_err(|e| InvalidInputError(format!("lexicon or weights: {e}")))?)
-        }
-    };
+    let custom = args.model.load()?;
     let analyzer = custom.as_ref().unwrap_or_else(|| Analyzer::english());
     let mut all = Vec::new();
     for path in &args.files {

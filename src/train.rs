@@ -19,6 +19,10 @@ pub struct TrainArgs {
     /// The lexicon whose stages are features.
     #[arg(long, default_value = "crates/analyzer/data/en.lex")]
     lexicon: PathBuf,
+    /// Words not learned alone, whitespace-separated (`#` comments); by default `common_words.txt` in
+    /// `--data`, if there is one.
+    #[arg(long)]
+    common: Option<PathBuf>,
     /// Where to write the weights.
     #[arg(long, default_value = "crates/analyzer/data/en.weights")]
     out: PathBuf,
@@ -31,9 +35,15 @@ pub struct TrainArgs {
     /// Least number of examples a word must appear in to be learned.
     #[arg(long, default_value_t = Options::default().min_examples)]
     min_examples: usize,
+    /// A word in more than this share of the examples is not learned.
+    #[arg(long, default_value_t = Options::default().max_share)]
+    max_share: f64,
     /// Gradient steps.
     #[arg(long, default_value_t = Options::default().steps)]
     steps: usize,
+    /// The word sum is divided by the number of words raised to this power (1: the mean).
+    #[arg(long, default_value_t = Options::default().word_power)]
+    word_power: f64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -75,19 +85,49 @@ pub fn read_examples(dir: &Path) -> anyhow::Result<(Vec<Input>, Vec<String>)> {
     Ok((examples, summary))
 }
 
+/// The words of a common-words file: whitespace-separated, lower-cased, `#` starting a comment.
+fn common_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = text
+        .lines()
+        .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace())
+        .map(str::to_lowercase)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
 /// Runs `bonafide train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let (examples, files) = read_examples(&args.data)?;
     let lexicon =
         std::fs::read_to_string(&args.lexicon).with_context(|| format!("reading {}", args.lexicon.display()))?;
-    let options = Options { l2: args.l2, min_examples: args.min_examples, steps: args.steps, ..Options::default() };
+    let common_path = args.common.clone().unwrap_or_else(|| args.data.join("common_words.txt"));
+    let common = match std::fs::read_to_string(&common_path) {
+        Ok(text) => common_words(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.common.is_none() => vec![],
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {}", common_path.display()))),
+    };
+    let options = Options {
+        common,
+        l2: args.l2,
+        min_examples: args.min_examples,
+        max_share: args.max_share,
+        steps: args.steps,
+        word_power: args.word_power,
+        ..Options::default()
+    };
     let provenance = format!(
         "Weights of the analyzer's score, learned by `bonafide train` (do not edit by hand): a class-balanced\n\
-         logistic regression (L2 {}, words in at least {} examples, {} steps) over the stages of\n\
+         logistic regression (L2 {}, words in at least {} and at most a share {} of the examples, {} common\n\
+         words not learned alone, word sum over words^{}, {} steps) over the stages of\n\
          {} and the words of the team-written examples in {}:\n{}\n\
          Stage features first, then words (`u:`) and word pairs (`b:`), largest first.",
         options.l2,
         options.min_examples,
+        options.max_share,
+        options.common.len(),
+        options.word_power,
         options.steps,
         args.lexicon.display(),
         args.data.display(),

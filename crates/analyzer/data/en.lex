@@ -583,13 +583,20 @@ student loan
 interest rate
 investment opportunity
 double your money
-package
+your package
+a package for you
+package delivery
+package could not be delivered
 parcel
 shipment
-customs
+customs fee
+customs charge
+customs duty
 unsubscribe
 text stop
 reply stop
-txt
+txt stop
+txt win
+txt to
 per week
 per msg

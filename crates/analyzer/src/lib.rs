@@ -266,6 +266,11 @@ impl Weights {
         self.words.len()
     }
 
+    /// How the word sum is scaled by length: `word_power` in the file, the square root if absent.
+    fn word_power(&self) -> f64 {
+        self.values.iter().find(|(n, _)| n == "word_power").map_or(0.5, |(_, v)| *v)
+    }
+
     fn get(&self, name: &str) -> f64 {
         self.values.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v)
     }
@@ -436,7 +441,7 @@ impl Analyzer {
     }
 
     fn judge(&self, s: &Seen, tally: &words::Tally) -> (f64, Verdict) {
-        let mut z = self.weights.get("bias") + tally.value();
+        let mut z = self.weights.get("bias") + tally.value(self.weights.word_power());
         for (name, value) in stage_features(s) {
             z += self.weights.get(name) * value;
         }
@@ -477,7 +482,7 @@ fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
         ("secrecy", flag(s.secrecy)),
         ("channel_switch", flag(s.switch)),
         ("access_after_setup", flag(s.access_after_setup)),
-        ("scam_cue", f64::from(s.scam_cues)),
+        ("scam_cue", f64::from(s.scam_cues).ln_1p()),
     ]
 }
 

@@ -13,6 +13,11 @@ use std::fmt::Write as _;
 pub struct Options {
     /// A word or pair is learned only if at least this many examples contain it.
     pub min_examples: usize,
+    /// A word or pair in more than this share of the examples is not learned (too common to tell).
+    pub max_share: f64,
+    /// Words not learned alone (function words, number shapes): they say how a text is written, not what
+    /// it asks. Pairs that contain them are still learned.
+    pub common: Vec<String>,
     /// L2 penalty on every weight but the bias.
     pub l2: f64,
     /// Gradient steps.
@@ -21,11 +26,22 @@ pub struct Options {
     pub rate: f64,
     /// Weights smaller than this are left out of the file.
     pub keep_above: f64,
+    /// The word sum is divided by the number of words raised to this power.
+    pub word_power: f64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { min_examples: 2, l2: 1e-3, steps: 600, rate: 0.5, keep_above: 0.005 }
+        Self {
+            min_examples: 2,
+            max_share: 1.0,
+            common: vec![],
+            l2: 1e-4,
+            steps: 1500,
+            rate: 0.5,
+            keep_above: 0.005,
+            word_power: 0.5,
+        }
     }
 }
 
@@ -102,8 +118,12 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
         }
         per_example.push((counts, word_count, stage_features(&seen), scam));
     }
-    let mut vocabulary: Vec<&String> =
-        document_frequency.iter().filter(|(_, df)| **df >= options.min_examples).map(|(n, _)| n).collect();
+    let most = (options.max_share * examples.len() as f64).floor() as usize;
+    let mut vocabulary: Vec<&String> = document_frequency
+        .iter()
+        .filter(|(n, df)| **df >= options.min_examples && **df <= most && !is_common(n, &options.common))
+        .map(|(n, _)| n)
+        .collect();
     vocabulary.sort();
     for name in vocabulary {
         index.insert(name.clone(), names.len());
@@ -114,7 +134,7 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
     for (counts, word_count, stages, scam) in &per_example {
         let mut features: Vec<(usize, f64)> =
             stages.iter().enumerate().filter(|(_, (_, v))| *v != 0.0).map(|(i, (_, v))| (i, *v)).collect();
-        let scale = if *word_count == 0 { 0.0 } else { 1.0 / (*word_count as f64).sqrt() };
+        let scale = if *word_count == 0 { 0.0 } else { 1.0 / (*word_count as f64).powf(options.word_power) };
         let mut word_features: Vec<(usize, f64)> =
             counts.iter().filter_map(|(n, c)| index.get(n).map(|&i| (i, c * scale))).collect();
         word_features.sort_by_key(|(i, _)| *i);
@@ -134,6 +154,7 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
         let _ = writeln!(out, "# {line}");
     }
     let _ = writeln!(out, "bias {bias:.4}");
+    let _ = writeln!(out, "word_power {}", options.word_power);
     for (name, w) in names.iter().zip(&weights).take(STAGE_FEATURES) {
         let _ = writeln!(out, "{name} {w:.4}");
     }
@@ -156,6 +177,10 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
         accuracy: correct as f64 / rows.len() as f64,
         loss,
     })
+}
+
+fn is_common(name: &str, common: &[String]) -> bool {
+    name.strip_prefix("u:").is_some_and(|w| common.iter().any(|c| c == w))
 }
 
 /// A sparse row times the weights.

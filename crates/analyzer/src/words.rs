@@ -148,10 +148,10 @@ impl Tally {
         });
     }
 
-    /// The words' contribution to the score: the sum scaled by the square root of the length, so a long
-    /// text is not condemned by the number of its words alone.
-    pub fn value(&self) -> f64 {
-        if self.words == 0 { 0.0 } else { self.sum / (self.words as f64).sqrt() }
+    /// The words' contribution to the score: the sum divided by the number of words raised to `power`
+    /// (1 is the mean weight, so a long text is not condemned by the number of its words alone).
+    pub fn value(&self, power: f64) -> f64 {
+        if self.words == 0 { 0.0 } else { self.sum / (self.words as f64).powf(power) }
     }
 }
 
@@ -202,7 +202,7 @@ mod tests {
         let mut tally = Tally::default();
         tally.add(&weights, "read me THE code");
         assert_eq!((tally.sum, tally.words), (3.0, 4));
-        assert_eq!(tally.value(), 1.5);
+        assert_eq!(tally.value(0.5), 1.5);
         assert_eq!(key_of("x:y"), None);
     }
 }
