@@ -600,3 +600,103 @@ txt win
 txt to
 per week
 per msg
+fraudulent activity
+fraudulent activities
+criminal activity
+illegal activity
+illegal activities
+money laundering
+drug trafficking
+suspend your social security
+your social security number has been
+your social security number was
+you have qualified
+you qualify for
+qualified for a
+are qualified for
+you are eligible
+you're eligible
+pre-qualified
+special offer
+exclusive offer
+limited offer
+risk free
+risk-free
+high return
+high-return
+high returns
+guaranteed returns
+guaranteed profit
+passive income
+earn money from home
+make money from home
+work from home
+affiliate marketing
+pay upfront
+paying upfront
+purchasing products upfront
+investment scheme
+trading platform
+government grant
+all-expenses-paid
+all expenses paid
+sweepstakes
+jackpot
+you have been chosen
+you were chosen
+will be disconnected
+will get disconnected
+pending balance
+outstanding balance
+back taxes
+owe the irs
+dear customer
+dear valued customer
+dear user
+
+@stage prior_request "They refer to a request you made yourself. Genuine support only contacts you about requests you made: check that you really did."
+you called about
+you called us
+you called earlier
+you rang about
+you rang us
+you reached out
+you contacted us
+you got in touch
+you asked about
+you asked us
+you asked for
+as you asked
+as requested
+as you requested
+you requested
+you had requested
+your request
+your recent request
+your enquiry
+your inquiry
+your query
+you had a query
+your question
+your ticket
+the ticket you opened
+the ticket you raised
+the case you opened
+you reported
+your report
+the issue you reported
+the problem you reported
+returning your call
+return your call
+following up on your
+following up on the
+follow up on your
+in response to your
+thanks for calling
+thank you for calling
+thanks for contacting
+thank you for contacting
+you booked
+your appointment
+your booking
+your order number

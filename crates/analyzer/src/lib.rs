@@ -45,6 +45,9 @@ pub enum Stage {
     ChannelSwitch,
     /// Marks of other common scams (prizes, threats, fees, fake deliveries).
     ScamCue,
+    /// "Following up on the ticket you opened": contact the person asked for, which lowers the score (a
+    /// scammer can claim it too, so the finding says to check the request is real).
+    PriorRequest,
 }
 
 impl Stage {
@@ -61,6 +64,7 @@ impl Stage {
             Stage::Secrecy => "secrecy",
             Stage::ChannelSwitch => "channel_switch",
             Stage::ScamCue => "scam_cue",
+            Stage::PriorRequest => "prior_request",
         }
     }
 
@@ -77,6 +81,7 @@ impl Stage {
             "secrecy" => Stage::Secrecy,
             "channel_switch" => Stage::ChannelSwitch,
             "scam_cue" => Stage::ScamCue,
+            "prior_request" => Stage::PriorRequest,
             _ => return None,
         })
     }
@@ -291,6 +296,7 @@ struct Seen {
     secrecy: bool,
     switch: bool,
     scam_cues: u32,
+    prior_request: bool,
     /// Whether a setup stage (authority, probe or favour) has been seen from each speaker, by the position
     /// of the first one; a later access request from the same speaker completes the script.
     setup_by: Vec<String>,
@@ -386,13 +392,17 @@ impl Analyzer {
             return (seen, findings);
         };
         for (index, m) in messages.iter().enumerate() {
-            for hit in matcher.find_iter(m.text) {
-                let (start, end) = (hit.start(), hit.end());
-                let before = m.text.get(..start).and_then(|s| s.chars().next_back());
-                let after = m.text.get(end..).and_then(|s| s.chars().next());
+            // Invisible characters hidden inside words ("pass\u{200b}word") are matched through: the
+            // search runs on the text without them, and spans are mapped back to the original.
+            let visible = words::Visible::of(m.text);
+            let text = visible.text();
+            for hit in matcher.find_iter(text) {
+                let before = text.get(..hit.start()).and_then(|s| s.chars().next_back());
+                let after = text.get(hit.end()..).and_then(|s| s.chars().next());
                 if before.is_some_and(is_word_char) || after.is_some_and(is_word_char) {
                     continue;
                 }
+                let (start, end) = (visible.original(hit.start()), visible.original(hit.end().saturating_sub(1)) + 1);
                 let Some(p) = self.patterns.get(hit.pattern().as_usize()) else { continue };
                 self.note(&mut seen, p, m.from);
                 if findings.len() < MAX_FINDINGS {
@@ -433,6 +443,7 @@ impl Analyzer {
             Stage::Secrecy => seen.secrecy = true,
             Stage::ChannelSwitch => seen.switch = true,
             Stage::ScamCue => seen.scam_cues = (seen.scam_cues + 1).min(3),
+            Stage::PriorRequest => seen.prior_request = true,
         }
         let setup = matches!(p.stage, Stage::AuthorityClaim | Stage::ProblemProbe | Stage::FavourOffer);
         if setup && seen.setup_by.len() < 8 && !seen.setup_by.iter().any(|s| s == from) {
@@ -458,7 +469,7 @@ impl Analyzer {
 }
 
 /// How many stage features there are.
-const STAGE_FEATURES: usize = 18;
+const STAGE_FEATURES: usize = 19;
 
 /// The stage features of a conversation, by weight name.
 fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
@@ -483,6 +494,7 @@ fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
         ("channel_switch", flag(s.switch)),
         ("access_after_setup", flag(s.access_after_setup)),
         ("scam_cue", f64::from(s.scam_cues).ln_1p()),
+        ("prior_request", flag(s.prior_request)),
     ]
 }
 

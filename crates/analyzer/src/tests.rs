@@ -110,3 +110,14 @@ fn a_ten_megabyte_message_and_a_hundred_thousand_messages_are_handled() {
     let c = Analyzer::english().analyze_conversation(&messages);
     assert_eq!(c.stages.len(), MAX_FINDINGS);
 }
+
+#[test]
+fn invisible_characters_hidden_in_words_do_not_hide_the_ask() {
+    let text = "This is the help desk. Please tell me your pass\u{200b}word\u{2060} now.";
+    let a = Analyzer::english().analyze_text(text);
+    let ask = a.stages.iter().find(|f| f.stage == Stage::SensitiveRequest).unwrap();
+    assert_eq!(ask.kind, Some(RequestKind::Credential));
+    // The span is the original text's, invisible character included, and ends where the word does.
+    assert_eq!(&text[ask.start..ask.end], ask.evidence);
+    assert!(ask.evidence.ends_with("pass\u{200b}word"), "{:?}", ask.evidence);
+}

@@ -65,6 +65,8 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
         } else if (c == '\'' || c == '\u{2019}') && previous_was_word && iter.peek().is_some_and(|n| n.is_alphabetic())
         {
             // "don't", "it's": one word.
+        } else if is_invisible(c) {
+            // "Pa\u{2060}ss\u{200b}word": invisible characters hidden inside a word to dodge filters.
         } else {
             flush(&mut word, &mut digits, &mut chars, &mut f);
             previous_was_word = false;
@@ -74,6 +76,48 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
         }
     }
     flush(&mut word, &mut digits, &mut chars, &mut f);
+}
+
+/// Characters that print as nothing: zero-width spaces and joiners, direction marks, soft hyphens.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// A text without its invisible characters, and where each of its bytes was in the original. Texts
+/// with none (nearly all) are borrowed as they are, with no copy and no map.
+pub struct Visible<'a> {
+    text: std::borrow::Cow<'a, str>,
+    /// For each byte of `text` (and its end), the byte in the original; empty when nothing was removed.
+    offsets: Vec<usize>,
+}
+
+impl<'a> Visible<'a> {
+    /// `original` without its invisible characters.
+    pub fn of(original: &'a str) -> Self {
+        if !original.chars().any(is_invisible) {
+            return Self { text: original.into(), offsets: vec![] };
+        }
+        let mut text = String::with_capacity(original.len());
+        let mut offsets = Vec::with_capacity(original.len() + 1);
+        for (at, c) in original.char_indices() {
+            if !is_invisible(c) {
+                text.push(c);
+                offsets.extend((0..c.len_utf8()).map(|i| at + i));
+            }
+        }
+        offsets.push(original.len());
+        Self { text: text.into(), offsets }
+    }
+
+    /// The text to search.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The original byte offset of byte `at` of [`Self::text`].
+    pub fn original(&self, at: usize) -> usize {
+        if self.offsets.is_empty() { at } else { self.offsets.get(at).copied().unwrap_or(at) }
+    }
 }
 
 /// FNV-1a of a token: the key of its weight.
@@ -189,6 +233,7 @@ mod tests {
         assert_eq!(tokens("it’s ÉTÉ b4 2moro"), ["its", "été", "b4", "2moro"]);
         assert_eq!(tokens(&"a".repeat(100)), ["<long>"]);
         assert_eq!(tokens(" ' ’ "), Vec::<String>::new());
+        assert_eq!(tokens("Pa\u{2060}ss\u{200b}word, re\u{00ad}set"), ["password", "reset"]);
     }
 
     #[test]
