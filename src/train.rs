@@ -47,6 +47,9 @@ pub struct TrainArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Smoothing count of the naive-Bayes ratios that scale word features.
+    #[arg(long, default_value_t = Options::default().nb_alpha)]
+    nb_alpha: f64,
 }
 
 /// Reads every labelled line of the `.ndjson` files in `dir`, in file-name order.
@@ -113,16 +116,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         l2: args.l2,
         min_examples: args.min_examples,
         max_share: args.max_share,
+        nb_alpha: args.nb_alpha,
         steps: args.steps,
         word_power: args.word_power,
         ..Options::default()
     };
     let provenance = format!(
         "Weights of the analyzer's score, learned by `bonafide train` (do not edit by hand): a class-balanced\n\
-         logistic regression (L2 {}, words in at least {} and at most a share {} of the examples, {} common\n\
-         words not learned alone, word sum over words^{}, {} steps) over the stages of\n\
+         logistic regression over naive-Bayes-scaled words (NBSVM, smoothing {}; L2 {}; words in at least {}\n\
+         and at most a share {} of the examples; {} common words not learned alone; word sum over words^{};\n\
+         {} steps) over the stages of\n\
          {} and the words of the team-written examples in {}:\n{}\n\
          Stage features first, then words (`u:`) and word pairs (`b:`), largest first.",
+        options.nb_alpha,
         options.l2,
         options.min_examples,
         options.max_share,

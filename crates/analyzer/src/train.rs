@@ -1,5 +1,6 @@
 //! Learning the weights: a class-balanced, L2-regularised logistic regression over the stage features and
-//! the words of labelled examples, fitted by full-batch gradient descent (AdaGrad steps) in a fixed order,
+//! the words of labelled examples, each word scaled by its naive-Bayes log-count ratio (NBSVM: Wang and
+//! Manning, 2012; the ratio is folded into the written weight, so scoring needs nothing more), fitted by full-batch gradient descent (AdaGrad steps) in a fixed order,
 //! so the same examples always give the same weights file. `bonafide train` runs it on the team-written
 //! text in `crates/analyzer/train/`.
 
@@ -18,6 +19,8 @@ pub struct Options {
     /// Words not learned alone (function words, number shapes): they say how a text is written, not what
     /// it asks. Pairs that contain them are still learned.
     pub common: Vec<String>,
+    /// Word features are scaled by their naive-Bayes log-count ratio (NBSVM), smoothed by this count.
+    pub nb_alpha: f64,
     /// L2 penalty on every weight but the bias.
     pub l2: f64,
     /// Gradient steps.
@@ -36,6 +39,7 @@ impl Default for Options {
             min_examples: 2,
             max_share: 1.0,
             common: vec![],
+            nb_alpha: 0.5,
             l2: 1e-4,
             steps: 1500,
             rate: 0.5,
@@ -80,6 +84,8 @@ type Counted = (HashMap<String, f64>, usize, [(&'static str, f64); STAGE_FEATURE
 struct Row {
     features: Vec<(usize, f64)>,
     scam: bool,
+    /// The row's share of the loss: each class weighs half.
+    weight: f64,
 }
 
 /// Fits weights for `lexicon` on labelled `examples` (`label` is `scam` or `benign`); `provenance` heads the
@@ -130,24 +136,52 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
         names.push(name.clone());
     }
 
+    // Naive-Bayes log-count ratios: a word's feature is scaled by how much more often scam examples hold it
+    // than benign ones (NBSVM), a prior that keeps weights on words seen in one class only modest.
+    let mut ratio = vec![1.0f64; names.len()];
+    {
+        let alpha = options.nb_alpha.max(1e-3);
+        let (mut in_scam, mut in_benign) = (vec![alpha; names.len()], vec![alpha; names.len()]);
+        for (counts, _, _, scam) in &per_example {
+            for name in counts.keys() {
+                if let Some(&i) = index.get(name) {
+                    let slot = if *scam { in_scam.get_mut(i) } else { in_benign.get_mut(i) };
+                    if let Some(c) = slot {
+                        *c += 1.0;
+                    }
+                }
+            }
+        }
+        let (total_scam, total_benign): (f64, f64) = (in_scam.iter().sum(), in_benign.iter().sum());
+        for (i, r) in ratio.iter_mut().enumerate().skip(STAGE_FEATURES) {
+            let (s, b) = (in_scam.get(i).copied().unwrap_or(alpha), in_benign.get(i).copied().unwrap_or(alpha));
+            *r = ((s / total_scam) / (b / total_benign)).ln();
+        }
+    }
     let mut rows: Vec<Row> = Vec::with_capacity(per_example.len());
     for (counts, word_count, stages, scam) in &per_example {
         let mut features: Vec<(usize, f64)> =
             stages.iter().enumerate().filter(|(_, (_, v))| *v != 0.0).map(|(i, (_, v))| (i, *v)).collect();
         let scale = if *word_count == 0 { 0.0 } else { 1.0 / (*word_count as f64).powf(options.word_power) };
-        let mut word_features: Vec<(usize, f64)> =
-            counts.iter().filter_map(|(n, c)| index.get(n).map(|&i| (i, c * scale))).collect();
+        let mut word_features: Vec<(usize, f64)> = counts
+            .iter()
+            .filter_map(|(n, c)| index.get(n).map(|&i| (i, c * scale * ratio.get(i).copied().unwrap_or(1.0))))
+            .collect();
         word_features.sort_by_key(|(i, _)| *i);
         features.extend(word_features);
-        rows.push(Row { features, scam: *scam });
+        rows.push(Row { features, scam: *scam, weight: 0.0 });
     }
     let scams = rows.iter().filter(|r| r.scam).count();
     if scams == 0 || scams == rows.len() {
         return Err(TrainError("training needs both scam and benign examples".into()));
     }
 
-    let (weights, bias, loss) = fit(&rows, names.len(), scams, options);
+    balance(&mut rows);
+    let (mut weights, bias, loss) = fit(&rows, names.len(), options);
     let correct = rows.iter().filter(|r| (bias + dot(&weights, &r.features) >= 0.0) == r.scam).count();
+    for (w, r) in weights.iter_mut().zip(&ratio) {
+        *w *= r;
+    }
 
     let mut out = String::new();
     for line in provenance.lines() {
@@ -183,15 +217,23 @@ fn is_common(name: &str, common: &[String]) -> bool {
     name.strip_prefix("u:").is_some_and(|w| common.iter().any(|c| c == w))
 }
 
+/// Gives each class half the weight of the loss, whatever their sizes.
+fn balance(rows: &mut [Row]) {
+    let n = rows.len() as f64;
+    let scams = rows.iter().filter(|r| r.scam).count() as f64;
+    for r in rows.iter_mut() {
+        r.weight = n / 2.0 / if r.scam { scams } else { n - scams };
+    }
+}
+
 /// A sparse row times the weights.
 fn dot(weights: &[f64], features: &[(usize, f64)]) -> f64 {
     features.iter().map(|(i, v)| weights.get(*i).copied().unwrap_or(0.0) * v).sum()
 }
 
 /// Full-batch gradient descent with AdaGrad steps on the class-balanced log loss plus the L2 penalty.
-fn fit(rows: &[Row], features: usize, scams: usize, options: &Options) -> (Vec<f64>, f64, f64) {
+fn fit(rows: &[Row], features: usize, options: &Options) -> (Vec<f64>, f64, f64) {
     let n = rows.len() as f64;
-    let (positive, negative) = (n / (2.0 * scams as f64), n / (2.0 * (rows.len() - scams) as f64));
     let mut w = vec![0.0f64; features];
     let mut bias = 0.0f64;
     let mut squares = vec![1e-8f64; features];
@@ -205,7 +247,7 @@ fn fit(rows: &[Row], features: usize, scams: usize, options: &Options) -> (Vec<f
         for r in rows {
             let z = bias + dot(&w, &r.features);
             let p = 1.0 / (1.0 + (-z).exp());
-            let (y, weight) = if r.scam { (1.0, positive) } else { (0.0, negative) };
+            let (y, weight) = (if r.scam { 1.0 } else { 0.0 }, r.weight);
             let residual = weight * (p - y) / n;
             loss += weight * -(if r.scam { p.max(1e-12).ln() } else { (1.0 - p).max(1e-12).ln() }) / n;
             bias_gradient += residual;
