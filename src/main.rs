@@ -20,6 +20,7 @@ mod bench_correlate;
 mod bench_portal;
 mod cli;
 mod demo;
+mod embed;
 mod import;
 mod progress;
 mod scan;

@@ -80,6 +80,10 @@ pub struct EvalArgs {
     json: bool,
     #[command(flatten)]
     model: ModelArgs,
+    /// A sentence-embedding model folder (config.json, tokenizer.json, model.safetensors) for weights trained
+    /// with one (`bonafide train --embeddings`); needs a build with `--features embeddings`.
+    #[arg(long)]
+    embeddings: Option<PathBuf>,
     /// Remove dataset artefacts before scoring: `[Company]`-style placeholders and robocall boilerplate
     /// ("press 1", "press 9 to be removed", "I repeat"), to show the score does not rest on them.
     #[arg(long)]
@@ -224,8 +228,8 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
         let bar = crate::progress::bar(Some(lines as u64), "items", args.json);
         let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
         let mut s = Scores { file: path.display().to_string(), ..Scores::default() };
+        let mut labelled: Vec<(Input, bool)> = Vec::with_capacity(lines);
         for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            bar.inc(1);
             let line = line.with_context(|| format!("{}:{}", path.display(), i + 1))?;
             if line.trim().is_empty() {
                 continue;
@@ -252,13 +256,27 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
                     .into());
                 }
             };
-            let a = input.analyze(analyzer);
+            labelled.push((input, scam));
+        }
+        let embeddings = match &args.embeddings {
+            Some(model) => {
+                let inputs: Vec<&Input> = labelled.iter().map(|(input, _)| input).collect();
+                crate::embed::embed_all(model, &inputs, &bar)?
+            }
+            None => vec![],
+        };
+        for (i, (input, scam)) in labelled.iter().enumerate() {
+            bar.inc(1);
+            let a = match embeddings.get(i) {
+                Some(embedding) => input.analyze_embedded(analyzer, embedding),
+                None => input.analyze(analyzer),
+            };
             let flagged = a.verdict != Verdict::Benign;
             s.items += 1;
             if a.verdict == Verdict::Qpq {
                 s.qpq += 1;
             }
-            match (scam, flagged) {
+            match (*scam, flagged) {
                 (true, true) => s.true_positives += 1,
                 (true, false) => s.false_negatives += 1,
                 (false, true) => s.false_positives += 1,

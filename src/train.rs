@@ -47,6 +47,11 @@ pub struct TrainArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also learn from sentence embeddings computed with this model folder (config.json, tokenizer.json,
+    /// model.safetensors); needs a build with `--features embeddings`. Write such weights elsewhere than
+    /// the built-in file: scoring with them needs the same model (`eval --embeddings`).
+    #[arg(long)]
+    embeddings: Option<PathBuf>,
     /// Smoothing count of the naive-Bayes ratios that scale word features.
     #[arg(long, default_value_t = Options::default().nb_alpha)]
     nb_alpha: f64,
@@ -125,7 +130,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "Weights of the analyzer's score, learned by `bonafide train` (do not edit by hand): a class-balanced\n\
          logistic regression over naive-Bayes-scaled words (NBSVM, smoothing {}; L2 {}; words in at least {}\n\
          and at most a share {} of the examples; {} common words not learned alone; word sum over words^{};\n\
-         {} steps) over the stages of\n\
+         {} steps){} over the stages of\n\
          {} and the words of the team-written examples in {}:\n{}\n\
          Stage features first, then words (`u:`) and word pairs (`b:`), largest first.",
         options.nb_alpha,
@@ -135,13 +140,28 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         options.common.len(),
         options.word_power,
         options.steps,
+        args.embeddings
+            .as_ref()
+            .map(|m| format!(" and the sentence embeddings of {}", m.display()))
+            .unwrap_or_default(),
         args.lexicon.display(),
         args.data.display(),
         files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"),
     );
+    let embeddings = match &args.embeddings {
+        Some(model) => {
+            let bar = crate::progress::bar(Some(examples.len() as u64), "examples embedded", args.json);
+            let inputs: Vec<&Input> = examples.iter().collect();
+            let embedded = crate::embed::embed_all(model, &inputs, &bar)?;
+            bar.finish_and_clear();
+            embedded
+        }
+        None => vec![],
+    };
     let spinner = crate::progress::bar(None, "examples", args.json);
     spinner.set_position(examples.len() as u64);
-    let trained = train(&lexicon, &examples, &options, &provenance).map_err(|e| InvalidInputError(e.to_string()))?;
+    let trained =
+        train(&lexicon, &examples, &embeddings, &options, &provenance).map_err(|e| InvalidInputError(e.to_string()))?;
     spinner.finish_and_clear();
     let kept = trained.weights.lines().filter(|l| !l.starts_with('#')).count();
     let summary = serde_json::json!({

@@ -161,12 +161,12 @@ fn the_committed_weights_are_what_the_training_text_gives() {
 
 // Floors under the figures measured on the dev sets with the committed weights (README.md, "Analyzer
 // quality", gives the figures and the targets).
-const VISHING_F1: f64 = 0.90;
-const SMS_F1: f64 = 0.955;
-const PHISHING_RECALL: f64 = 0.895;
+const VISHING_F1: f64 = 0.91;
+const SMS_F1: f64 = 0.96;
+const PHISHING_RECALL: f64 = 0.92;
 const TECH_CHAT_FPR: f64 = 0.01;
 const WORK_EMAIL_FPR: f64 = 0.06;
-const STRIPPED_RECALL_LOSS: f64 = 0.06;
+const STRIPPED_RECALL_LOSS: f64 = 0.05;
 
 /// The figures `bonafide eval` gives on the public development sets (read by path from `../shared/data`,
 /// never copied), each a floor a little under the measured value, so a change that loses quality fails.

@@ -65,6 +65,25 @@ impl Input {
         }
     }
 
+    /// Analyses it with its sentence embedding (see [`Analyzer::analyze_embedded`]).
+    pub fn analyze_embedded(&self, analyzer: &Analyzer, embedding: &[f32]) -> Analysis {
+        match &self.body {
+            Body::Text(t) => analyzer.analyze_embedded(&[Message { from: "", text: t }], false, embedding),
+            Body::Messages(ms) => {
+                let ms: Vec<Message<'_>> = ms.iter().map(|(from, text)| Message { from, text }).collect();
+                analyzer.analyze_embedded(&ms, true, embedding)
+            }
+        }
+    }
+
+    /// The text a sentence embedding is computed on: the text, or the messages one per line.
+    pub fn embedding_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.body {
+            Body::Text(t) => t.as_str().into(),
+            Body::Messages(ms) => ms.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n").into(),
+        }
+    }
+
     /// The answer line for `a`.
     pub fn answer(&self, a: &Analysis) -> serde_json::Value {
         serde_json::json!({ "id": self.id, "score": a.score, "verdict": a.verdict, "stages": a.stages })

@@ -238,6 +238,8 @@ impl std::fmt::Debug for Analyzer {
 pub struct Weights {
     values: Vec<(String, f64)>,
     words: words::WordWeights,
+    /// Weights of a sentence embedding's dimensions (`e:N` lines), empty unless trained with one.
+    embedding: Vec<f32>,
 }
 
 impl Weights {
@@ -245,6 +247,7 @@ impl Weights {
     pub fn parse(text: &str) -> Result<Self, lexicon::LexiconError> {
         let mut values = Vec::new();
         let mut word_weights = words::WordWeights::default();
+        let mut embedding: Vec<f32> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -259,16 +262,33 @@ impl Weights {
             if name.starts_with("u:") || name.starts_with("b:") {
                 let key = words::key_of(name).ok_or_else(|| err("a word pair is written `b:first+second`"))?;
                 word_weights.insert(key, value as f32);
+            } else if let Some(dimension) = name.strip_prefix("e:") {
+                let dimension: usize = dimension
+                    .parse()
+                    .ok()
+                    .filter(|d| *d < MAX_EMBEDDING)
+                    .ok_or_else(|| err("an embedding weight is written `e:N`, N a dimension under 4096"))?;
+                if embedding.len() <= dimension {
+                    embedding.resize(dimension + 1, 0.0);
+                }
+                if let Some(slot) = embedding.get_mut(dimension) {
+                    *slot = value as f32;
+                }
             } else {
                 values.push((name.to_owned(), value));
             }
         }
-        Ok(Self { values, words: word_weights })
+        Ok(Self { values, words: word_weights, embedding })
     }
 
     /// How many word and word-pair weights there are.
     pub fn word_count(&self) -> usize {
         self.words.len()
+    }
+
+    /// The dimension of the sentence embedding these weights were trained with, if any.
+    pub fn embedding_dimension(&self) -> Option<usize> {
+        (!self.embedding.is_empty()).then_some(self.embedding.len())
     }
 
     /// How the word sum is scaled by length: `word_power` in the file, the square root if absent.
@@ -280,6 +300,9 @@ impl Weights {
         self.values.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v)
     }
 }
+
+/// The largest embedding dimension a weights file may name.
+const MAX_EMBEDDING: usize = 4096;
 
 /// Per conversation: where each stage was first seen (message, byte), by speaker kind.
 #[derive(Default)]
@@ -330,7 +353,16 @@ impl Analyzer {
     }
 
     fn empty() -> Analyzer {
-        Analyzer { matcher: None, patterns: vec![], weights: Weights { values: vec![], words: Default::default() } }
+        Analyzer {
+            matcher: None,
+            patterns: vec![],
+            weights: Weights { values: vec![], words: Default::default(), embedding: vec![] },
+        }
+    }
+
+    /// The dimension of the sentence embedding its weights use, if any.
+    pub fn embedding_dimension(&self) -> Option<usize> {
+        self.weights.embedding_dimension()
     }
 
     /// An analyzer for a lexicon and weights.
@@ -371,7 +403,19 @@ impl Analyzer {
         self.analyze(messages, true)
     }
 
+    /// Analyses a text or conversation (`indexed`: findings carry message indexes) with its sentence
+    /// embedding, for weights trained with one ([`Weights::embedding_dimension`]); other weights ignore it.
+    pub fn analyze_embedded(&self, messages: &[Message<'_>], indexed: bool, embedding: &[f32]) -> Analysis {
+        let extra: f64 = self.weights.embedding.iter().zip(embedding).map(|(w, e)| f64::from(w * e)).sum();
+        self.analyze_with(messages, indexed, extra)
+    }
+
     fn analyze(&self, messages: &[Message<'_>], indexed: bool) -> Analysis {
+        self.analyze_with(messages, indexed, 0.0)
+    }
+
+    /// `extra` is added to the score's log-odds.
+    fn analyze_with(&self, messages: &[Message<'_>], indexed: bool, extra: f64) -> Analysis {
         let (seen, findings) = self.stages(messages, indexed);
         let mut tally = words::Tally::default();
         // Weights without words (hand-set ones) need no word pass.
@@ -380,7 +424,7 @@ impl Analyzer {
                 tally.add(&self.weights.words, m.text);
             }
         }
-        let (score, verdict) = self.judge(&seen, &tally);
+        let (score, verdict) = self.judge(&seen, &tally, extra);
         Analysis { score, verdict, stages: findings }
     }
 
@@ -451,8 +495,8 @@ impl Analyzer {
         }
     }
 
-    fn judge(&self, s: &Seen, tally: &words::Tally) -> (f64, Verdict) {
-        let mut z = self.weights.get("bias") + tally.value(self.weights.word_power());
+    fn judge(&self, s: &Seen, tally: &words::Tally, extra: f64) -> (f64, Verdict) {
+        let mut z = self.weights.get("bias") + tally.value(self.weights.word_power()) + extra;
         for (name, value) in stage_features(s) {
             z += self.weights.get(name) * value;
         }

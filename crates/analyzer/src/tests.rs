@@ -121,3 +121,21 @@ fn invisible_characters_hidden_in_words_do_not_hide_the_ask() {
     assert_eq!(&text[ask.start..ask.end], ask.evidence);
     assert!(ask.evidence.ends_with("pass\u{200b}word"), "{:?}", ask.evidence);
 }
+
+#[test]
+fn bad_weights_lines_are_refused_with_their_line_number() {
+    let lexicon = include_str!("../data/en.lex");
+    for (weights, line) in [
+        ("bias 1\nurgency x\n", 2),
+        ("# c\n\nbias inf\n", 3),
+        ("b:nopair 1\n", 1),
+        ("e:99999 0.5\n", 1),
+        ("e:x 0.5\n", 1),
+        ("lonely\n", 1),
+    ] {
+        let err = Analyzer::new(lexicon, weights).unwrap_err();
+        assert_eq!(err.line, line, "{weights:?}: {err}");
+    }
+    let a = Analyzer::new(lexicon, "bias 0\ne:2 1.5\n").unwrap();
+    assert_eq!(a.embedding_dimension(), Some(3));
+}

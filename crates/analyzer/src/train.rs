@@ -90,9 +90,25 @@ struct Row {
 
 /// Fits weights for `lexicon` on labelled `examples` (`label` is `scam` or `benign`); `provenance` heads the
 /// file as comment lines.
-pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &str) -> Result<Trained, TrainError> {
+///
+/// `embeddings`, when not empty, holds each example's sentence embedding: its dimensions become features
+/// too (`e:N` weights), and scoring then needs the same embedding ([`Analyzer::analyze_embedded`]).
+pub fn train(
+    lexicon: &str,
+    examples: &[Input],
+    embeddings: &[Vec<f32>],
+    options: &Options,
+    provenance: &str,
+) -> Result<Trained, TrainError> {
     let analyzer = Analyzer::new(lexicon, "").map_err(|e| TrainError(format!("lexicon {e}")))?;
     let mut names: Vec<String> = stage_features(&Default::default()).iter().map(|(n, _)| (*n).to_owned()).collect();
+    let dimension = embeddings.first().map_or(0, Vec::len);
+    if !embeddings.is_empty() && (embeddings.len() != examples.len() || embeddings.iter().any(|e| e.len() != dimension))
+    {
+        return Err(TrainError("one embedding of the same dimension is needed per example".into()));
+    }
+    names.extend((0..dimension).map(|d| format!("e:{d}")));
+    let learned_from = names.len();
     let mut index: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
 
     // Words and pairs per example, counted; then only those in enough examples become features.
@@ -153,15 +169,18 @@ pub fn train(lexicon: &str, examples: &[Input], options: &Options, provenance: &
             }
         }
         let (total_scam, total_benign): (f64, f64) = (in_scam.iter().sum(), in_benign.iter().sum());
-        for (i, r) in ratio.iter_mut().enumerate().skip(STAGE_FEATURES) {
+        for (i, r) in ratio.iter_mut().enumerate().skip(learned_from) {
             let (s, b) = (in_scam.get(i).copied().unwrap_or(alpha), in_benign.get(i).copied().unwrap_or(alpha));
             *r = ((s / total_scam) / (b / total_benign)).ln();
         }
     }
     let mut rows: Vec<Row> = Vec::with_capacity(per_example.len());
-    for (counts, word_count, stages, scam) in &per_example {
+    for (e, (counts, word_count, stages, scam)) in per_example.iter().enumerate() {
         let mut features: Vec<(usize, f64)> =
             stages.iter().enumerate().filter(|(_, (_, v))| *v != 0.0).map(|(i, (_, v))| (i, *v)).collect();
+        if let Some(embedding) = embeddings.get(e) {
+            features.extend(embedding.iter().enumerate().map(|(d, v)| (STAGE_FEATURES + d, f64::from(*v))));
+        }
         let scale = if *word_count == 0 { 0.0 } else { 1.0 / (*word_count as f64).powf(options.word_power) };
         let mut word_features: Vec<(usize, f64)> = counts
             .iter()
@@ -288,13 +307,13 @@ mod tests {
             example("running late, see you soon", "benign"),
         ];
         let options = Options { steps: 200, ..Options::default() };
-        let trained = train(lexicon, &examples, &options, "test data").unwrap();
+        let trained = train(lexicon, &examples, &[], &options, "test data").unwrap();
         assert_eq!((trained.examples, trained.scams, trained.accuracy), (6, 3, 1.0));
         assert!(trained.weights.starts_with("# test data\nbias "));
         let analyzer = Analyzer::new(lexicon, &trained.weights).unwrap();
         assert!(analyzer.analyze_text("claim your prize").score > 0.5);
         assert!(analyzer.analyze_text("see you at lunch").score < 0.5);
-        assert_eq!(train(lexicon, &examples, &options, "test data").unwrap(), trained);
+        assert_eq!(train(lexicon, &examples, &[], &options, "test data").unwrap(), trained);
         let weight = |name: &str| {
             trained.weights.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
         };
@@ -304,10 +323,37 @@ mod tests {
     }
 
     #[test]
+    fn embedding_dimensions_are_learned_and_used_in_scoring() {
+        let lexicon = include_str!("../data/en.lex");
+        // The words say nothing; only the (made-up, two-dimensional) embedding tells the classes apart.
+        let examples: Vec<Input> =
+            (0..8).map(|i| example("same words here", if i % 2 == 0 { "scam" } else { "benign" })).collect();
+        let embeddings: Vec<Vec<f32>> =
+            (0..8).map(|i| if i % 2 == 0 { vec![1.0, 0.0] } else { vec![0.0, 1.0] }).collect();
+        let options = Options { steps: 300, ..Options::default() };
+        let trained = train(lexicon, &examples, &embeddings, &options, "").unwrap();
+        assert_eq!(trained.accuracy, 1.0);
+        let analyzer = Analyzer::new(lexicon, &trained.weights).unwrap();
+        assert_eq!(analyzer.embedding_dimension(), Some(2));
+        let message = [Message { from: "", text: "same words here" }];
+        let scam = analyzer.analyze_embedded(&message, false, &[1.0, 0.0]).score;
+        let benign = analyzer.analyze_embedded(&message, false, &[0.0, 1.0]).score;
+        assert!(scam > 0.5 && benign < 0.5, "{scam} {benign}");
+        // Embeddings that do not match the examples are refused.
+        assert!(train(lexicon, &examples, &embeddings[..3], &options, "").is_err());
+        // Weights without embedding dimensions ignore an embedding.
+        let plain = Analyzer::new(lexicon, "bias 0.3\n").unwrap();
+        assert_eq!(
+            plain.analyze_embedded(&message, false, &[5.0, 5.0]).score,
+            plain.analyze_text("same words here").score
+        );
+    }
+
+    #[test]
     fn bad_labels_and_one_class_are_refused() {
         let lexicon = include_str!("../data/en.lex");
-        let err = train(lexicon, &[example("x", "spam")], &Options::default(), "").unwrap_err();
+        let err = train(lexicon, &[example("x", "spam")], &[], &Options::default(), "").unwrap_err();
         assert!(err.0.contains("example 1"), "{err}");
-        assert!(train(lexicon, &[example("x", "scam")], &Options::default(), "").is_err());
+        assert!(train(lexicon, &[example("x", "scam")], &[], &Options::default(), "").is_err());
     }
 }
