@@ -56,16 +56,10 @@ impl Input {
 
     /// Analyses it.
     pub fn analyze(&self, analyzer: &Analyzer) -> Analysis {
-        match &self.body {
-            Body::Text(t) => analyzer.analyze_text(t),
-            Body::Messages(ms) => {
-                let ms: Vec<Message<'_>> = ms.iter().map(|(from, text)| Message { from, text }).collect();
-                analyzer.analyze_conversation(&ms)
-            }
-        }
+        self.analyze_embedded(analyzer, &[])
     }
 
-    /// Analyses it with its sentence embedding (see [`Analyzer::analyze_embedded`]).
+    /// Analyses it with its sentence embedding (see [`Analyzer::analyze_embedded`]; empty for none).
     pub fn analyze_embedded(&self, analyzer: &Analyzer, embedding: &[f32]) -> Analysis {
         match &self.body {
             Body::Text(t) => analyzer.analyze_embedded(&[Message { from: "", text: t }], false, embedding),

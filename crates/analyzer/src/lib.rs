@@ -293,11 +293,15 @@ impl Weights {
 
     /// How the word sum is scaled by length: `word_power` in the file, the square root if absent.
     fn word_power(&self) -> f64 {
-        self.values.iter().find(|(n, _)| n == "word_power").map_or(0.5, |(_, v)| *v)
+        self.get_or("word_power", 0.5)
     }
 
     fn get(&self, name: &str) -> f64 {
-        self.values.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v)
+        self.get_or(name, 0.0)
+    }
+
+    fn get_or(&self, name: &str, absent: f64) -> f64 {
+        self.values.iter().find(|(n, _)| n == name).map_or(absent, |(_, v)| *v)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Learning the weights: a class-balanced, L2-regularised logistic regression over the stage features and
 //! the words of labelled examples, each word scaled by its naive-Bayes log-count ratio (NBSVM: Wang and
-//! Manning, 2012; the ratio is folded into the written weight, so scoring needs nothing more), fitted by full-batch gradient descent (AdaGrad steps) in a fixed order,
-//! so the same examples always give the same weights file. `bonafide train` runs it on the team-written
+//! Manning, 2012; the ratio is folded into the written weight, so scoring needs nothing more), fitted by
+//! full-batch gradient descent (AdaGrad steps) in a fixed order, so the same examples always give the
+//! same weights file. `bonafide train` runs it on the team-written
 //! text in `crates/analyzer/train/`.
 
 use crate::input::{Body, Input};
