@@ -161,7 +161,7 @@ fn the_committed_weights_are_what_the_training_text_gives() {
 
 // Floors under the figures measured on the dev sets with the committed weights (README.md, "Analyzer
 // quality", gives the figures and the targets).
-const VISHING_F1: f64 = 0.91;
+const VISHING_F1: f64 = 0.95;
 const SMS_F1: f64 = 0.96;
 const PHISHING_RECALL: f64 = 0.92;
 const TECH_CHAT_FPR: f64 = 0.01;
