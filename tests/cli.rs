@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bonafide(dir: &Path, args: &[&str]) -> Output {
@@ -159,6 +159,80 @@ fn the_committed_weights_are_what_the_training_text_gives() {
     assert_eq!(std::fs::read_to_string(&stale).unwrap(), "bias -2.5\n");
 }
 
+/// The public sets, beside the repository as CI lays it out; BONAFIDE_SHARED_DATA names them when the
+/// clone is elsewhere.
+fn shared_data(root: &Path) -> PathBuf {
+    std::env::var_os("BONAFIDE_SHARED_DATA").map_or_else(|| root.join("../shared/data"), Into::into)
+}
+
+/// An item's words for comparing passages: lower-case ASCII letters, digits and apostrophes, and
+/// `[Placeholder]`s as one word.
+fn passage_words(item: &serde_json::Value) -> Vec<String> {
+    let text = match item["messages"].as_array() {
+        Some(messages) => messages.iter().filter_map(|m| m["text"].as_str()).collect::<Vec<_>>().join(" "),
+        None => item["text"].as_str().unwrap_or_default().to_owned(),
+    };
+    let lower = text.to_lowercase();
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+    let mut words = Vec::new();
+    let mut rest = lower.as_str();
+    while let Some(c) = rest.chars().next() {
+        let letters = rest[c.len_utf8()..].bytes().take_while(u8::is_ascii_lowercase).count();
+        let len = if c == '[' && letters > 0 && rest.as_bytes().get(1 + letters) == Some(&b']') {
+            letters + 2
+        } else if is_word(c) {
+            rest.find(|c: char| !is_word(c)).unwrap_or(rest.len())
+        } else {
+            rest = &rest[c.len_utf8()..];
+            continue;
+        };
+        words.push(rest[..len].to_owned());
+        rest = &rest[len..];
+    }
+    words
+}
+
+/// Each run of `PASSAGE` words of every item in a folder's NDJSON files, as a hash, with where it is.
+fn passages(dir: &Path, mut f: impl FnMut(u64, &str, usize, &[String])) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
+        .collect();
+    files.sort();
+    let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+            for run in passage_words(&item).windows(PASSAGE) {
+                f(std::hash::BuildHasher::hash_one(&hasher, run), &name, n + 1, run);
+            }
+        }
+    }
+}
+
+const PASSAGE: usize = 12;
+
+/// The training text is the team's own: no item shares a run of twelve words with the public sets.
+#[test]
+fn the_training_text_shares_no_passage_with_the_public_sets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut public = std::collections::HashSet::new();
+    passages(&shared_data(root), |hash, _, _, _| {
+        public.insert(hash);
+    });
+    assert!(public.len() > 100_000, "the public sets were not read: {} runs", public.len());
+    let mut shared = Vec::new();
+    passages(&root.join("crates/analyzer/train/en"), |hash, file, line, run| {
+        let place = format!("{file}:{line}");
+        if public.contains(&hash) && !shared.iter().any(|s: &String| s.starts_with(&format!("{place}:"))) {
+            shared.push(format!("{place}: {}", run.join(" ")));
+        }
+    });
+    assert!(shared.is_empty(), "training items that repeat a public passage:\n{}", shared.join("\n"));
+}
+
 // Floors under the figures measured on the dev sets with the committed weights (README.md, "Analyzer
 // quality", gives the figures and the targets).
 const VISHING_F1: f64 = 0.95;
@@ -173,8 +247,7 @@ const STRIPPED_RECALL_LOSS: f64 = 0.05;
 #[test]
 fn on_the_public_dev_sets_the_analyzer_keeps_its_measured_quality() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    // Beside the repository, as CI lays it out; BONAFIDE_SHARED_DATA names it when the clone is elsewhere.
-    let data = std::env::var_os("BONAFIDE_SHARED_DATA").map_or_else(|| root.join("../shared/data"), Into::into);
+    let data = shared_data(root);
     let file = |name: &str| data.join(format!("{name}.dev.ndjson")).display().to_string();
     let sets = ["vishing_transcripts", "sms_scam", "phishing_email", "tech_support_chat", "work_email"];
     let files: Vec<String> = sets.iter().map(|s| file(s)).collect();
