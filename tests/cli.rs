@@ -285,6 +285,31 @@ fn on_the_public_dev_sets_the_analyzer_keeps_its_measured_quality() {
     assert!(after >= before - STRIPPED_RECALL_LOSS, "recall {before:.3} falls to {after:.3} without the artefacts");
 }
 
+/// `bench analyze` times the analyzer in memory and `bonafide scan --format ndjson` as its own process,
+/// which must answer every line; a missing baseline Python is a readable error.
+#[test]
+fn the_analyzer_benchmark_runs_the_scan_command_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        r#"{"id": "a", "text": "Hi, this is IT support. Read me the code we just sent you."}"#,
+        r#"{"id": "b", "messages": [{"from": "x", "text": "lunch at noon?"}, {"from": "y", "text": "sure"}]}"#,
+    ];
+    std::fs::write(dir.path().join("in.ndjson"), lines.join("\n")).unwrap();
+    let args = ["bench", "analyze", "--input", "in.ndjson", "--repeat", "3", "--baseline", "none", "--json"];
+    let out = bonafide(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(figures["messages"], 2);
+    assert!(figures["scan_process_msgs_per_s"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(figures["analyzer_msgs_per_s"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(figures["baseline"].is_null());
+
+    let args = ["bench", "analyze", "--input", "in.ndjson", "--python", "/nonexistent/python"];
+    let out = bonafide(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("running the baseline"), "{}", text(&out.stderr));
+}
+
 #[test]
 fn audit_verify_passes_then_names_the_entry_altered_in_the_database() {
     let dir = tempfile::tempdir().unwrap();
