@@ -700,3 +700,38 @@ you booked
 your appointment
 your booking
 your order number
+
+@stage official_channel "They send you to a channel you already know: a branch or office in person, or the number on your card or bill. Genuine organisations do this; use that channel yourself, not a number or link given in the message."
+in person
+visit your local branch
+visit your nearest branch
+visit the nearest branch
+visit your local office
+visit your nearest office
+visit our nearest
+visit your nearest
+visit your local
+nearest branch
+local branch
+nearest office
+local office
+bring your id
+bring a photo id
+bring your photo id
+bring photo id
+bring a valid id
+bring valid id
+bring your identification
+with valid identification
+present your official id
+number on the back of your card
+number on the back of the card
+number on your card
+number on your statement
+number on your bill
+hang up and call
+hang up and ring
+not processed over the phone
+not be processed over the phone
+cannot be done over the phone
+can't be done over the phone

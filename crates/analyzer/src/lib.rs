@@ -51,6 +51,9 @@ pub enum Stage {
     /// "Following up on the ticket you opened": contact the person asked for, which lowers the score (a
     /// scammer can claim it too, so the finding says to check the request is real).
     PriorRequest,
+    /// "Visit your nearest branch in person", "call the number on the back of your card": a channel the
+    /// person already knows, where genuine organisations send people, which lowers the score.
+    OfficialChannel,
 }
 
 impl Stage {
@@ -68,6 +71,7 @@ impl Stage {
             Stage::ChannelSwitch => "channel_switch",
             Stage::ScamCue => "scam_cue",
             Stage::PriorRequest => "prior_request",
+            Stage::OfficialChannel => "official_channel",
         }
     }
 
@@ -85,6 +89,7 @@ impl Stage {
             "channel_switch" => Stage::ChannelSwitch,
             "scam_cue" => Stage::ScamCue,
             "prior_request" => Stage::PriorRequest,
+            "official_channel" => Stage::OfficialChannel,
             _ => return None,
         })
     }
@@ -252,6 +257,7 @@ struct Seen {
     switch: bool,
     scam_cues: u32,
     prior_request: bool,
+    official_channel: bool,
     /// Whether a setup stage (authority, probe or favour) has been seen from each speaker, by the position
     /// of the first one; a later access request from the same speaker completes the script.
     setup_by: Vec<String>,
@@ -416,6 +422,7 @@ impl Analyzer {
             Stage::ChannelSwitch => seen.switch = true,
             Stage::ScamCue => seen.scam_cues = (seen.scam_cues + 1).min(3),
             Stage::PriorRequest => seen.prior_request = true,
+            Stage::OfficialChannel => seen.official_channel = true,
         }
         let setup = matches!(p.stage, Stage::AuthorityClaim | Stage::ProblemProbe | Stage::FavourOffer);
         if setup && seen.setup_by.len() < 8 && !seen.setup_by.iter().any(|s| s == from) {
@@ -441,7 +448,7 @@ impl Analyzer {
 }
 
 /// How many stage features there are.
-const STAGE_FEATURES: usize = 19;
+const STAGE_FEATURES: usize = 20;
 
 /// The stage features of a conversation, by weight name.
 fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
@@ -467,6 +474,7 @@ fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
         ("access_after_setup", flag(s.access_after_setup)),
         ("scam_cue", f64::from(s.scam_cues).ln_1p()),
         ("prior_request", flag(s.prior_request)),
+        ("official_channel", flag(s.official_channel)),
     ]
 }
 

@@ -46,6 +46,23 @@ fn other_scams_are_suspicious() {
 }
 
 #[test]
+fn being_sent_to_a_channel_you_know_or_a_request_you_made_lowers_the_score() {
+    let a = Analyzer::english();
+    let call = "This is Northfield Bank. We noticed a card payment of 420 dollars that looks unusual. If it was \
+        not you, ";
+    let known = a.analyze_text(&format!("{call}hang up and call the number on the back of your card."));
+    let given = a.analyze_text(&format!("{call}let us know."));
+    assert!(known.stages.iter().any(|f| f.stage == Stage::OfficialChannel), "{known:?}");
+    assert!(known.score < given.score, "{} !< {}", known.score, given.score);
+
+    let followed =
+        a.analyze_text("Hi, this is the service desk following up on the ticket you opened about your laptop.");
+    let cold = a.analyze_text("Hi, this is the service desk calling about your laptop.");
+    assert!(followed.stages.iter().any(|f| f.stage == Stage::PriorRequest), "{followed:?}");
+    assert!(followed.score < cold.score, "{} !< {}", followed.score, cold.score);
+}
+
+#[test]
 fn order_and_speaker_matter_in_a_conversation() {
     let a = Analyzer::english();
     // The employee says they have a problem and mention their password; the helper never asks for it.
