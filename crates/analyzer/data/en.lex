@@ -664,6 +664,15 @@ you reached out
 you contacted us
 you got in touch
 you asked about
+you mentioned
+as you mentioned
+you inquired
+you enquired
+you recently inquired
+you recently enquired
+you expressed interest
+you had some questions
+you had questions
 you asked us
 you asked for
 as you asked
