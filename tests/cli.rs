@@ -237,9 +237,9 @@ fn the_training_text_shares_no_passage_with_the_public_sets() {
 // quality", gives the figures and the targets).
 const VISHING_F1: f64 = 0.95;
 const SMS_F1: f64 = 0.96;
-const PHISHING_RECALL: f64 = 0.92;
+const PHISHING_RECALL: f64 = 0.93;
 const TECH_CHAT_FPR: f64 = 0.01;
-const WORK_EMAIL_FPR: f64 = 0.06;
+const WORK_EMAIL_FPR: f64 = 0.07;
 const STRIPPED_RECALL_LOSS: f64 = 0.05;
 
 /// The figures `bonafide eval` gives on the public development sets (read by path from `../shared/data`,
