@@ -233,6 +233,25 @@ pub struct Analyzer {
     matcher: Option<AhoCorasick>,
     patterns: Vec<Pattern>,
     weights: Weights,
+    linear: Linear,
+}
+
+/// The named weights every analysis reads, looked up once when the analyzer is built.
+struct Linear {
+    bias: f64,
+    word_power: f64,
+    /// In the order of [`stage_features`].
+    stages: [f64; STAGE_FEATURES],
+}
+
+impl Linear {
+    fn of(weights: &Weights) -> Linear {
+        Linear {
+            bias: weights.get("bias"),
+            word_power: weights.word_power(),
+            stages: stage_features(&Seen::default()).map(|(name, _)| weights.get(name)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -291,7 +310,8 @@ impl Analyzer {
     }
 
     fn empty() -> Analyzer {
-        Analyzer { matcher: None, patterns: vec![], weights: Weights::default() }
+        let weights = Weights::default();
+        Analyzer { matcher: None, patterns: vec![], linear: Linear::of(&weights), weights }
     }
 
     /// The dimension of the sentence embedding its weights use, if any.
@@ -324,7 +344,7 @@ impl Analyzer {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&phrases)
             .map_err(|e| lexicon::LexiconError { line: 0, message: e.to_string() })?;
-        Ok(Analyzer { matcher: Some(matcher), patterns, weights })
+        Ok(Analyzer { matcher: Some(matcher), patterns, linear: Linear::of(&weights), weights })
     }
 
     /// Analyses one text (a message, an email, a transcript).
@@ -431,9 +451,9 @@ impl Analyzer {
     }
 
     fn judge(&self, s: &Seen, tally: &words::Tally, extra: f64) -> (f64, Verdict) {
-        let mut z = self.weights.get("bias") + tally.value(self.weights.word_power()) + extra;
-        for (name, value) in stage_features(s) {
-            z += self.weights.get(name) * value;
+        let mut z = self.linear.bias + tally.value(self.linear.word_power) + extra;
+        for ((_, value), weight) in stage_features(s).iter().zip(&self.linear.stages) {
+            z += weight * value;
         }
         let score = 1.0 / (1.0 + (-z).exp());
         let verdict = if score < 0.5 {
