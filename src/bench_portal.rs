@@ -5,7 +5,6 @@ use crate::demo;
 use anyhow::Context;
 use bonafide_auth::ChallengeSecret;
 use bonafide_domain::SystemClock;
-use bonafide_store::Store;
 use bonafide_web::{AppState, Application, WebConfig};
 use clap::Args;
 use serde::Serialize;
@@ -104,8 +103,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// Runs the benchmark.
 pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
-    store.migrate().await?;
+    let store = crate::cli::open_store(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
     let now = time::OffsetDateTime::now_utc();
     demo::seed(&store, now).await?;
     let employee = store

@@ -173,16 +173,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(common) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
-            let store = connect(&settings.db).await?;
-            store.migrate().await.context("applying migrations")?;
+            open_store(&settings.db).await?;
             outln!("migrations applied to {}", settings.redacted_db());
             Ok(())
         }
         Command::Token(TokenCommand::Create { common, email, label, json }) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
-            let store = connect(&settings.db).await?;
-            store.migrate().await.context("applying migrations")?;
+            let store = open_store(&settings.db).await?;
             let email: Email =
                 email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
             let person = store
@@ -214,8 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let settings =
                 Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
-            let store = connect(&settings.db).await?;
-            store.migrate().await.context("applying migrations")?;
+            let store = open_store(&settings.db).await?;
             let bar = crate::progress::bar(None, "entries", json);
             let verdict = store.verify_audit(|n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
             bar.finish_and_clear();
@@ -239,17 +236,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Connects to the database, with a message that says which one failed.
-pub async fn connect(url: &str) -> anyhow::Result<Store> {
-    Store::connect(url).await.with_context(|| format!("cannot open the database {}", crate::settings::redact(url)))
+/// Connects to the database and applies any pending migrations, with messages that say which database
+/// failed. Every command that touches a database opens it here, so none runs against an old schema.
+pub async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let name = crate::settings::redact(url);
+    let store = Store::connect(url).await.with_context(|| format!("cannot open the database {name}"))?;
+    store.migrate().await.with_context(|| format!("applying migrations to {name}"))?;
+    Ok(store)
 }
 
 /// `bonafide report`: files a report exactly as the API would, as the person named by `--email`.
 async fn report(a: ReportArgs) -> anyhow::Result<()> {
     use std::io::Read;
     let settings = Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
-    let store = connect(&settings.db).await?;
-    store.migrate().await.context("applying migrations")?;
+    let store = open_store(&settings.db).await?;
     let email: Email = a.email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
     let person = store
         .person_by_email(&email)

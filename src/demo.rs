@@ -1,6 +1,6 @@
 //! `bonafide demo`: an example company on the embedded SQLite default, served at once.
 
-use crate::cli::connect;
+use crate::cli::open_store;
 use crate::serve;
 use anyhow::Context;
 use bonafide_auth::{ApiToken, ChallengeSecret};
@@ -209,8 +209,7 @@ struct CredentialPerson {
 pub async fn run(listen: String, db: Option<String>, credentials_out: Option<PathBuf>) -> anyhow::Result<()> {
     serve::init_logging(false);
     let db = db.unwrap_or_else(|| "sqlite://bonafide-demo.db".to_owned());
-    let store = connect(&db).await?;
-    store.migrate().await.context("applying migrations")?;
+    let store = open_store(&db).await?;
     let now = OffsetDateTime::now_utc();
     let fresh = store.count_people().await? == 0;
     if fresh {

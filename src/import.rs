@@ -6,7 +6,7 @@
 //! `--skip-invalid`.
 
 use crate::InvalidInputError;
-use crate::cli::connect;
+use crate::cli::open_store;
 use crate::settings::Settings;
 use anyhow::Context;
 use bonafide_directory::{RowError, parse};
@@ -43,8 +43,7 @@ pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: boo
         errors: &errors,
     };
     if errors.is_empty() || skip_invalid {
-        let store = connect(&settings.db).await?;
-        store.migrate().await.context("applying migrations")?;
+        let store = open_store(&settings.db).await?;
         let bar = crate::progress::bar(Some(u64::try_from(people.len()).unwrap_or(0)), "people", json);
         let rows: Vec<NewPerson> = people.into_iter().map(|(_, p)| p).collect();
         let now = time::OffsetDateTime::now_utc();

@@ -1,6 +1,6 @@
 //! `bonafide serve`: migrate, then serve the API until SIGINT or SIGTERM.
 
-use crate::cli::connect;
+use crate::cli::open_store;
 use crate::settings::Settings;
 use anyhow::Context;
 use bonafide_auth::ChallengeSecret;
@@ -21,8 +21,7 @@ pub fn init_logging(json: bool) {
 /// Runs `bonafide serve`.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let secret = settings.challenge_secret()?;
-    let store = connect(&settings.db).await?;
-    store.migrate().await.context("applying migrations")?;
+    let store = open_store(&settings.db).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
