@@ -63,12 +63,26 @@ enum AuditCommand {
 /// Settings shared by every command that touches the database.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
-    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
-    #[arg(long, env = "BONAFIDE_DB")]
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB (else BONAFIDE_DB, else the file's `db`).
+    // No clap `env` here or on the other keys' flags: the settings loader reads `BONAFIDE_<KEY>` for every
+    // key, so an error can say whether a value came from the flag or the variable.
+    #[arg(long)]
     pub db: Option<String>,
     /// TOML settings file.
     #[arg(long, env = "BONAFIDE_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    /// The settings with `--db` over the environment and the file, for commands with no other flags.
+    fn settings(self) -> anyhow::Result<Settings> {
+        self.settings_with(Overrides::default())
+    }
+
+    /// The settings with `--db` and `overrides` over the process environment and the file.
+    fn settings_with(self, overrides: Overrides) -> anyhow::Result<Settings> {
+        Settings::load(self.config.as_deref(), Overrides { db: self.db, ..overrides }, std::env::vars_os())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -88,13 +102,14 @@ struct DemoArgs {
 struct ServeArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Address to listen on.
-    #[arg(long, env = "BONAFIDE_LISTEN")]
+    /// Address to listen on (else BONAFIDE_LISTEN, else the file's `listen`).
+    #[arg(long)]
     listen: Option<String>,
-    /// File holding the challenge secret (64+ hex characters).
-    #[arg(long, env = "BONAFIDE_SECRET_FILE")]
+    /// File holding the challenge secret, 64+ hex characters (else BONAFIDE_SECRET_FILE, else the file's
+    /// `secret_file`; BONAFIDE_SECRET wins over all of them).
+    #[arg(long)]
     secret_file: Option<PathBuf>,
-    /// Log as JSON lines.
+    /// Log as JSON lines (else BONAFIDE_LOG_JSON, else the file's `log_json`).
     #[arg(long)]
     log_json: bool,
 }
@@ -165,21 +180,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a.listen, a.db, a.credentials_out).await,
         Command::Serve(a) => {
-            let overrides = Overrides { db: a.common.db, listen: a.listen, secret_file: a.secret_file };
-            let settings = Settings::load(a.common.config.as_deref(), overrides)?;
-            serve::init_logging(a.log_json || settings.log_json);
+            let log_json = a.log_json.then_some(true);
+            let overrides =
+                Overrides { listen: a.listen, secret_file: a.secret_file, log_json, ..Overrides::default() };
+            let settings = a.common.settings_with(overrides)?;
+            serve::init_logging(settings.log_json);
             serve::run(settings).await
         }
         Command::Migrate(common) => {
-            let settings =
-                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let settings = common.settings()?;
             open_store(&settings.db).await?;
             outln!("migrations applied to {}", settings.redacted_db());
             Ok(())
         }
         Command::Token(TokenCommand::Create { common, email, label, json }) => {
-            let settings =
-                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let settings = common.settings()?;
             let store = open_store(&settings.db).await?;
             let email: Email =
                 email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
@@ -201,8 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(a) => {
-            let settings =
-                Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
+            let settings = a.common.settings()?;
             import::run(&settings, &a.file, a.skip_invalid, a.json).await
         }
         Command::Report(a) => report(a).await,
@@ -210,8 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => scan::run_eval(a),
         Command::Train(a) => crate::train::run(a),
         Command::Audit(AuditCommand::Verify { common, json }) => {
-            let settings =
-                Settings::load(common.config.as_deref(), Overrides { db: common.db, ..Overrides::default() })?;
+            let settings = common.settings()?;
             let store = open_store(&settings.db).await?;
             let bar = crate::progress::bar(None, "entries", json);
             let verdict = store.verify_audit(|n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
@@ -248,7 +261,7 @@ pub async fn open_store(url: &str) -> anyhow::Result<Store> {
 /// `bonafide report`: files a report exactly as the API would, as the person named by `--email`.
 async fn report(a: ReportArgs) -> anyhow::Result<()> {
     use std::io::Read;
-    let settings = Settings::load(a.common.config.as_deref(), Overrides { db: a.common.db, ..Overrides::default() })?;
+    let settings = a.common.settings()?;
     let store = open_store(&settings.db).await?;
     let email: Email = a.email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
     let person = store
