@@ -100,9 +100,10 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     add_employees(&store, args.employees, now).await?;
     let callers = callers(&store, now, args.endpoint).await?;
 
-    let config = WebConfig { checks_per_minute: 600, ..WebConfig::default() };
+    let settings = bonafide_app::Settings { checks_per_minute: 600, ..bonafide_app::Settings::default() };
     let (secret, _) = ChallengeSecret::generate();
-    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(config));
+    let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
+    let state = AppState::new(app, WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -165,6 +166,11 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The audit entry of the benchmark's own seeding.
+pub(crate) fn seeded(action: &'static str) -> bonafide_store::AuditEvent {
+    bonafide_store::AuditEvent::new(&bonafide_store::Actor::system(), action, "bench", bonafide_store::Outcome::Ok)
+}
+
 /// Adds `n` employees; every third opens a request that IT assigns.
 async fn add_employees(store: &Store, n: usize, now: time::OffsetDateTime) -> anyhow::Result<()> {
     let template = demo::people()?.into_iter().find(|p| p.roles.iter().count() == 1).context("no employee template")?;
@@ -176,7 +182,7 @@ async fn add_employees(store: &Store, n: usize, now: time::OffsetDateTime) -> an
         p.phones = vec![];
         people.push(p);
     }
-    store.import_people(&people, now, |_| {}).await?;
+    store.import_people(&people, now, |_| {}, |_, _| seeded("directory.imported")).await?;
     let staff = store.search_staff("IT-", 10).await?;
     for (i, p) in people.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
         let requester = store.person_by_email(&p.email).await?.context("bench person missing")?.id;
@@ -186,10 +192,10 @@ async fn add_employees(store: &Store, n: usize, now: time::OffsetDateTime) -> an
             category: None,
             channels: Default::default(),
         };
-        let r = store.create_request(&new, now).await?;
+        let r = store.create_request(&new, now, |_| seeded("request.opened")).await?;
         if let Some(s) = staff.get(i % staff.len().max(1)) {
             let (open, assigned) = (bonafide_domain::RequestStatus::Open, bonafide_domain::RequestStatus::Assigned);
-            store.transition_request(r.key, open, assigned, Some(s.person), now).await?;
+            store.transition_request(r.key, open, assigned, Some(s.person), now, &seeded("request.assigned")).await?;
         }
     }
     Ok(())
@@ -205,7 +211,7 @@ async fn callers(store: &Store, now: time::OffsetDateTime, endpoint: Endpoint) -
             continue;
         }
         let token = ApiToken::generate();
-        store.create_token(p.id, token.hash().as_str(), "bench", now).await?;
+        store.create_token(p.id, token.hash().as_str(), "bench", now, &seeded("token.created")).await?;
         let assignee = requests
             .iter()
             .find(|r| r.requester == p.id && r.assignee_staff_id.is_some())

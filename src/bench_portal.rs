@@ -114,7 +114,7 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
         .context("no employee")?;
     let password = "a long bench password for one employee";
     let hash = bonafide_auth::password::hash_password(&secrecy::SecretString::from(password.to_owned()))?;
-    store.set_password_hash(employee.id, hash.as_str(), now).await?;
+    store.set_password_hash(employee.id, hash.as_str(), now, &crate::bench::seeded("factor.password_set")).await?;
 
     let (secret, _) = ChallengeSecret::generate();
     // All sign-ins come from one address: at most 25 unknown-account failures stay under the address
@@ -122,9 +122,12 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
     // Passkeys on, as in any deployment with a public URL, so the pages weighed carry their forms.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let config =
-        WebConfig { public_url: crate::serve::local_public_url(listener.local_addr()?), ..WebConfig::default() };
-    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(config));
+    let settings = bonafide_app::Settings {
+        public_url: crate::serve::local_public_url(listener.local_addr()?),
+        ..bonafide_app::Settings::default()
+    };
+    let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
+    let state = AppState::new(app, WebConfig::default());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(Application::serve(listener, Application::build(state), async {
         let _ = stopped.await;

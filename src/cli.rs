@@ -5,11 +5,12 @@ use crate::{
     InvalidInputError, TamperedError, bench, bench_analyze, bench_correlate, bench_portal, demo, import, scan, serve,
 };
 use anyhow::Context;
-use bonafide_auth::ApiToken;
-use bonafide_domain::Email;
-use bonafide_store::{Actor, AuditEvent, Outcome, Store};
+use bonafide_app::reports::Report;
+use bonafide_app::{Acting, App, AppError, Caller, Via};
+use bonafide_store::Store;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Stops quid pro quo social engineering: staff directory, support requests and caller verification.
 #[derive(Debug, Parser)]
@@ -194,22 +195,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { common, email, label, json }) => {
-            let settings = common.settings()?;
-            let store = open_store(&settings.db).await?;
-            let email: Email =
-                email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
-            let person = store
-                .person_by_email(&email)
-                .await?
-                .ok_or_else(|| InvalidInputError(format!("nobody in the directory has the email {email}")))?;
-            let token = ApiToken::generate();
-            let now = time::OffsetDateTime::now_utc();
-            store.create_token(person.id, token.hash().as_str(), &label, now).await?;
-            let event = AuditEvent::new(&Actor::system(), "token.created", email.as_str(), Outcome::Ok)
-                .with(serde_json::json!({ "label": label, "via": "cli" }));
-            store.audit(&[event], now).await?;
+            let app = cli_app(&common.settings()?).await?;
+            let created = bonafide_app::account::create_token(&app, Acting::Operator, &email, &label)
+                .await
+                .map_err(input_error)?;
+            let (email, token) = (created.email, created.token);
             if json {
-                outln!("{}", serde_json::json!({"email": email.as_str(), "label": label, "api_token": token.reveal()}));
+                outln!(
+                    "{}",
+                    serde_json::json!({"email": email.as_str(), "label": created.label, "api_token": token.reveal()})
+                );
             } else {
                 outln!("API token for {email} (shown once, store it safely):\n{}", token.reveal());
             }
@@ -224,10 +219,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => scan::run_eval(a),
         Command::Train(a) => crate::train::run(a),
         Command::Audit(AuditCommand::Verify { common, json }) => {
-            let settings = common.settings()?;
-            let store = open_store(&settings.db).await?;
+            let app = cli_app(&common.settings()?).await?;
             let bar = crate::progress::bar(None, "entries", json);
-            let verdict = store.verify_audit(|n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
+            let verdict =
+                bonafide_app::audit::verify(&app, |n| bar.set_position(u64::try_from(n).unwrap_or(0))).await?;
             bar.finish_and_clear();
             if json {
                 outln!("{}", serde_json::to_string(&verdict)?);
@@ -258,17 +253,33 @@ pub async fn open_store(url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The use cases for a command run by the operator. Commands at the command line derive no challenge
+/// codes, so a throw-away key stands in for the server's secret.
+pub async fn cli_app(settings: &Settings) -> anyhow::Result<App> {
+    let store = open_store(&settings.db).await?;
+    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+    let app = App::start(store, Arc::new(bonafide_domain::SystemClock), Arc::new(secret), settings.app.clone())
+        .await
+        .context("reading the directory's domains")?;
+    Ok(app)
+}
+
+/// A use case's refusal as the binary's error: bad input exits with 3, the rest with 1.
+pub fn input_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(errors) => InvalidInputError(AppError::fields_text(&errors)).into(),
+        AppError::NotFound => InvalidInputError("not found".into()).into(),
+        AppError::Conflict(why) => InvalidInputError(why).into(),
+        other => anyhow::Error::from(other),
+    }
+}
+
 /// `bonafide report`: files a report exactly as the API would, as the person named by `--email`.
 async fn report(a: ReportArgs) -> anyhow::Result<()> {
     use std::io::Read;
-    let settings = a.common.settings()?;
-    let store = open_store(&settings.db).await?;
-    let email: Email = a.email.parse().map_err(|e: bonafide_domain::InvalidInput| InvalidInputError(e.message))?;
-    let person = store
-        .person_by_email(&email)
-        .await?
-        .filter(|p| p.status == bonafide_domain::PersonStatus::Active)
-        .ok_or_else(|| InvalidInputError(format!("nobody active in the directory has the email {email}")))?;
+    let app = cli_app(&a.common.settings()?).await?;
+    let person = bonafide_app::directory::principal_by_email(&app, &a.email).await.map_err(input_error)?;
+    let who = Caller::new(person, "cli", Via::Cli);
     let mut bytes = Vec::new();
     if a.file.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
@@ -276,40 +287,42 @@ async fn report(a: ReportArgs) -> anyhow::Result<()> {
         bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
     }
     let is_email = a.eml || a.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
-    let input = if is_email { bonafide_web::ReportInput::Email(bytes) } else { bonafide_web::ReportInput::Json(bytes) };
-    let mut web = settings.web;
-    if web.company_domains.is_empty() {
-        web.company_domains = store.email_domains().await?;
-    }
-    // Filing a report uses no key; the state still wants one.
-    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
-    let state = bonafide_web::AppState::new(
-        store.clone(),
-        std::sync::Arc::new(secret),
-        std::sync::Arc::new(bonafide_domain::SystemClock),
-        std::sync::Arc::new(web),
-    );
-    let principal = bonafide_store::Principal::from(person);
-    let received = bonafide_web::file_report(&state, &principal, input).await.map_err(|e| match e {
-        bonafide_web::error::ApiError::Invalid(errors) => InvalidInputError(
-            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
-        )
-        .into(),
-        bonafide_web::error::ApiError::MalformedBody(m) => InvalidInputError(m).into(),
-        other => anyhow::Error::from(other),
-    })?;
-    if a.json {
-        outln!("{received}");
+    let filed = if is_email {
+        bonafide_app::reports::file(&app, &who, Report::default(), Some(&bytes)).await
     } else {
-        let field = |name: &str| received.get(name);
-        outln!("report received: {}", field("id").and_then(serde_json::Value::as_str).unwrap_or_default());
-        if let Some(c) = field("campaign_id").and_then(serde_json::Value::as_str) {
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let (path, inner) = (e.path().to_string(), e.inner().to_string());
+            if e.inner().is_syntax() || e.inner().is_eof() {
+                InvalidInputError(format!("not valid JSON: {inner}"))
+            } else {
+                InvalidInputError(format!("{path}: {inner}"))
+            }
+        })?;
+        bonafide_app::reports::file(&app, &who, report, None).await
+    };
+    let received = filed.map_err(input_error)?;
+    if a.json {
+        // The API's answer: absent fields are left out, not null.
+        let mut answer = serde_json::Map::new();
+        answer.insert("id".into(), received.id.into());
+        if let Some(c) = received.campaign_id {
+            answer.insert("campaign_id".into(), c.into());
+        }
+        answer.insert("received".into(), true.into());
+        if let Some(steps) = received.act_now {
+            answer.insert("act_now".into(), steps.into());
+        }
+        outln!("{}", serde_json::Value::Object(answer));
+    } else {
+        outln!("report received: {}", received.id);
+        if let Some(c) = &received.campaign_id {
             outln!("part of campaign {c}");
         }
-        if let Some(steps) = field("act_now").and_then(serde_json::Value::as_array) {
+        if let Some(steps) = &received.act_now {
             outln!("act now:");
             for s in steps {
-                outln!("  - {}", s.as_str().unwrap_or_default());
+                outln!("  - {s}");
             }
         }
     }

@@ -3,16 +3,18 @@
 use crate::cli::open_store;
 use crate::serve;
 use anyhow::Context;
-use bonafide_auth::{ApiToken, ChallengeSecret};
+use bonafide_app::records::NewPerson;
+use bonafide_app::{Acting, App, Caller, Settings as AppSettings, Via};
+use bonafide_auth::ChallengeSecret;
 use bonafide_domain::{
-    Ask, Channel, DisplayName, Email, OutreachWindow, PersonStatus, PhoneNumber, PhoneRegion, RequestStatus, Role,
-    Roles, StaffId,
+    Ask, Channel, DisplayName, Email, ManualClock, PersonStatus, PhoneNumber, PhoneRegion, Role, Roles, StaffId,
 };
-use bonafide_store::{NewOutreach, NewPerson, NewRequest, Store};
+use bonafide_store::Store;
 use bonafide_web::WebConfig;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 const DEPARTMENTS: [&str; 5] = ["Finance", "Sales", "Engineering", "Operations", "People"];
@@ -79,23 +81,30 @@ pub fn people() -> anyhow::Result<Vec<NewPerson>> {
     Ok(out)
 }
 
-/// Seeds the example company into an empty store: people, and a few open and assigned requests and
-/// one approved outreach.
+/// The demo person `name`, acting through the command line.
+async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
+    let person = bonafide_app::directory::principal_by_email(app, email_of(name)?.as_str()).await?;
+    Ok(Caller::new(person, "demo", Via::Cli))
+}
+
+/// Seeds the example company into an empty store, through the same use cases as the portal and the API
+/// (each step by the person who would take it, at a moment of its own): people, a few open and assigned
+/// requests, one approved outreach and a campaign under way.
 pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
+    use bonafide_app::{directory, outreach, reports, requests, security};
+    let clock = Arc::new(ManualClock::new(now));
+    // Seeding derives no challenge codes: any key will do.
+    let (secret, _) = ChallengeSecret::generate();
+    let settings = AppSettings { company_domains: vec!["example.com".to_owned()], ..AppSettings::default() };
+    let app = App::new(store.clone(), clock.clone(), Arc::new(secret), settings);
     let people = people()?;
-    store.import_people(&people, now, |_| {}).await.context("seeding people")?;
+    directory::import_records(&app, Acting::Operator, "demo", &people, |_| {}).await.context("seeding people")?;
     // What the red "not verified" page tells people to call.
-    store.set_setting("service_desk_phone", "+12015550100").await.context("seeding settings")?;
-    let find = |name: &str| {
-        let email = email_of(name);
-        async move {
-            let email = email?;
-            store.person_by_email(&email).await?.map(|p| p.id).context("seeded person missing")
-        }
-    };
-    let sam = find("Sam Carter").await?;
-    let kim = find("Kim Novak").await?;
-    let staff = [sam, kim, find("Luis Ortega").await?];
+    let admin = caller(&app, "Rhea Grant").await?;
+    security::set_company(&app, &admin, false, "+12015550100").await.context("seeding settings")?;
+    let sam = caller(&app, "Sam Carter").await?;
+    let kim = caller(&app, "Kim Novak").await?;
+    let staff = [sam.clone(), kim.clone(), caller(&app, "Luis Ortega").await?];
     let summaries = [
         ("VPN disconnects every hour", "network"),
         ("Outlook keeps asking for my password", "access"),
@@ -106,83 +115,48 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     ];
     let employees: Vec<&NewPerson> = people.iter().filter(|p| p.staff_id.is_none()).skip(2).collect();
     for (i, employee) in employees.iter().take(18).enumerate() {
-        let requester = store.person_by_email(&employee.email).await?.context("seeded person missing")?.id;
+        let requester = caller(&app, employee.display_name.as_str()).await?;
         let (summary, category) = summaries.get(i % summaries.len()).copied().unwrap_or(("Help", "other"));
-        let new = NewRequest {
-            requester,
-            summary: summary.parse()?,
+        let input = requests::OpenRequest {
+            summary: summary.to_owned(),
             category: Some(category.to_owned()),
             channels: if i % 4 == 0 { [Channel::Chat, Channel::Video].into() } else { Default::default() },
         };
-        let r = store.create_request(&new, now - Duration::minutes(i64::try_from(i)? * 7)).await?;
+        clock.set(now - Duration::minutes(i64::try_from(i)? * 7));
+        let r = requests::open(&app, &requester, input).await?;
+        clock.set(now);
         if i % 3 != 2 {
-            let assignee = staff.get(i % staff.len()).copied().unwrap_or(sam);
-            store.transition_request(r.key, RequestStatus::Open, RequestStatus::Assigned, Some(assignee), now).await?;
+            let assignee = staff.get(i % staff.len()).unwrap_or(&sam);
+            let staff_id = assignee.person.staff_id.as_ref().context("a demo staffer without a staff id")?;
+            requests::assign(&app, assignee, &r.key.to_string(), staff_id.as_str()).await?;
         }
     }
     let recall_for = employees.get(1).context("no employees")?;
-    let employee = store.person_by_email(&recall_for.email).await?.context("seeded person missing")?.id;
-    let window = OutreachWindow::new(now - Duration::hours(1), now + Duration::days(3), now)?;
-    let o = store
-        .create_outreach(
-            &NewOutreach {
-                staffer: kim,
-                employee,
-                reason: "Laptop battery recall: we will arrange a swap".into(),
-                channels: [Channel::Phone, Channel::Email].into(),
-                window,
-            },
-            now,
-        )
-        .await?;
-    store.approve_outreach(o.id, sam, now).await?;
+    let proposal = outreach::Proposal {
+        employee_email: recall_for.email.to_string(),
+        reason: "Laptop battery recall: we will arrange a swap".into(),
+        channels: [Channel::Phone, Channel::Email].into(),
+        starts_at: now - Duration::hours(1),
+        ends_at: now + Duration::days(3),
+    };
+    let o = outreach::propose(&app, &kim, proposal).await?;
+    outreach::approve(&app, &sam, &o.id.to_string()).await?;
 
     // A campaign under way: three people in three departments reported the same caller this morning, the
     // number written three ways. Every employee sees its warning on the home page.
-    let domains = vec!["example.com".to_owned()];
-    let unknown = |_: &str| false;
-    let company =
-        bonafide_correlate::Company { region: PhoneRegion::default(), domains: &domains, staff_id_known: &unknown };
-    let asked = [Ask::MfaCode];
     for (i, (p, number)) in
         employees.iter().skip(5).zip(["(555) 010-9999", "+1 555 010 9999", "555.010.9999"]).enumerate()
     {
-        let reporter = store.person_by_email(&p.email).await?.context("seeded person missing")?.id;
-        let sighting = bonafide_correlate::Sighting {
+        let reporter = caller(&app, p.display_name.as_str()).await?;
+        let report = reports::Report {
             channel: Some(Channel::Phone),
-            caller_number: Some(number),
-            claimed_name: Some("Mike from IT"),
-            asked_for: &asked,
-            ..bonafide_correlate::Sighting::default()
-        };
-        let report = bonafide_store::NewReport {
-            reporter,
-            department: p.department.clone(),
-            privileged: p.privileged,
-            channel: Channel::Phone,
-            occurred_at: now - Duration::hours(3 - i64::try_from(i)?),
+            occurred_at: Some(now - Duration::hours(3 - i64::try_from(i)?)),
             caller_number: Some(number.to_owned()),
-            caller_address: None,
-            caller_handle: None,
             claimed_name: Some("Mike from IT".to_owned()),
-            claimed_staff_id: None,
-            claimed_team: None,
-            asked_for: asked.into_iter().collect(),
-            complied: false,
-            transcript: None,
-            email_subject: None,
-            original_email: None,
-            check: None,
-            indicators: bonafide_correlate::indicators(&sighting, &company),
+            asked_for: Some([Ask::MfaCode].into()),
+            ..reports::Report::default()
         };
-        let audit = bonafide_store::AuditEvent::new(
-            &bonafide_store::Actor::system(),
-            "report.filed",
-            p.email.as_str(),
-            bonafide_store::Outcome::Ok,
-        )
-        .with(serde_json::json!({ "via": "demo" }));
-        store.file_report(&report, &bonafide_store::CorrelationSettings::default(), &audit, now).await?;
+        reports::file(&app, &reporter, report, None).await?;
     }
     Ok(())
 }
@@ -216,6 +190,14 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         seed(&store, now).await?;
     }
     let secret = demo_secret(&db)?;
+    // Issuing tokens and passwords derives no challenge codes either.
+    let (issuer_secret, _) = ChallengeSecret::generate();
+    let app = App::new(
+        store.clone(),
+        Arc::new(bonafide_domain::SystemClock),
+        Arc::new(issuer_secret),
+        AppSettings::default(),
+    );
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // Browsers accept passkeys on `localhost`, never on an IP address: the demo is reached by name.
@@ -229,11 +211,8 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     let active: Vec<_> = store.list_people().await?.into_iter().filter(|p| p.status == PersonStatus::Active).collect();
     let bar = crate::progress::bar(Some(u64::try_from(active.len()).unwrap_or(0)), "demo passwords", false);
     for p in active {
-        let token = ApiToken::generate();
-        store.create_token(p.id, token.hash().as_str(), "demo", now).await?;
-        let secret = password.clone();
-        let hash = tokio::task::spawn_blocking(move || bonafide_auth::password::hash_password(&secret)).await??;
-        store.set_password_hash(p.id, hash.as_str(), now).await?;
+        let token = bonafide_app::account::create_token(&app, Acting::Operator, p.email.as_str(), "demo").await?.token;
+        bonafide_app::account::set_password(&app, Acting::Operator, p.email.as_str(), &password).await?;
         bar.inc(1);
         people.push(CredentialPerson {
             email: p.email.to_string(),
@@ -250,7 +229,7 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         write_private(path, &serde_json::to_vec_pretty(&credentials)?)?;
     }
     print_welcome(&credentials, fresh, &db, credentials_out.as_deref());
-    serve::serve_on(listener, store, secret, WebConfig::default()).await
+    serve::serve_on(listener, store, secret, AppSettings::default(), WebConfig::default()).await
 }
 
 fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option<&Path>) {

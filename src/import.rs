@@ -6,11 +6,12 @@
 //! `--skip-invalid`.
 
 use crate::InvalidInputError;
-use crate::cli::open_store;
+use crate::cli::{cli_app, input_error};
 use crate::settings::Settings;
 use anyhow::Context;
-use bonafide_directory::{RowError, parse};
-use bonafide_store::{Actor, AuditEvent, NewPerson, Outcome};
+use bonafide_app::Acting;
+use bonafide_app::directory::{self, Imported};
+use bonafide_directory::RowError;
 use serde::Serialize;
 use std::path::Path;
 
@@ -29,45 +30,41 @@ struct Report<'a> {
 pub async fn run(settings: &Settings, file: &Path, skip_invalid: bool, json: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.display().to_string();
-    let (people, errors) = match parse(&bytes, settings.web.default_region) {
+    // Read the rows before opening the database: a file with bad rows touches nothing.
+    let (people, row_errors) = match bonafide_directory::parse(&bytes, settings.app.default_region) {
         Ok(parsed) => parsed,
         Err(e) => return Err(InvalidInputError(format!("{name}:{}: {}: {}", e.line, e.field, e.message)).into()),
     };
-    let mut report = Report {
-        file: name.clone(),
-        valid_rows: people.len(),
-        invalid_rows: errors.len(),
-        created: 0,
-        updated: 0,
-        imported: false,
-        errors: &errors,
-    };
-    if errors.is_empty() || skip_invalid {
-        let store = open_store(&settings.db).await?;
+    let mut done = Imported { valid_rows: people.len(), errors: row_errors, imported: false, created: 0, updated: 0 };
+    if done.errors.is_empty() || skip_invalid {
+        let app = cli_app(settings).await?;
         let bar = crate::progress::bar(Some(u64::try_from(people.len()).unwrap_or(0)), "people", json);
-        let rows: Vec<NewPerson> = people.into_iter().map(|(_, p)| p).collect();
-        let now = time::OffsetDateTime::now_utc();
-        let (created, updated) = store
-            .import_people(&rows, now, |n| bar.set_position(u64::try_from(n).unwrap_or(0)))
-            .await
-            .map_err(|e| match e {
-                bonafide_store::StoreError::Conflict(m) => {
-                    anyhow::Error::from(InvalidInputError(format!("{name}: {m}; nothing imported")))
-                }
-                other => anyhow::Error::from(other),
-            })?;
+        let progress = |n: usize| bar.set_position(u64::try_from(n).unwrap_or(0));
+        done =
+            directory::import(&app, Acting::Operator, &name, &bytes, skip_invalid, progress).await.map_err(
+                |e| match e {
+                    bonafide_app::AppError::Conflict(m) => {
+                        InvalidInputError(format!("{name}: {m}; nothing imported")).into()
+                    }
+                    other => input_error(other),
+                },
+            )?;
         bar.finish_and_clear();
-        let detail = serde_json::json!({ "file": name, "created": created, "updated": updated, "via": "cli" });
-        let event = AuditEvent::new(&Actor::system(), "directory.imported", name.to_string(), Outcome::Ok);
-        store.audit(&[event.with(detail)], now).await?;
-        report.created = created;
-        report.updated = updated;
-        report.imported = true;
     }
+    let errors = &done.errors;
+    let report = Report {
+        file: name.clone(),
+        valid_rows: done.valid_rows,
+        invalid_rows: errors.len(),
+        created: done.created,
+        updated: done.updated,
+        imported: done.imported,
+        errors,
+    };
     if json {
         outln!("{}", serde_json::to_string(&report)?);
     } else {
-        for e in &errors {
+        for e in errors {
             eprintln!("{name}:{}: {}: {}", e.line, e.field, e.message);
         }
         if report.imported {

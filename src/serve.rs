@@ -3,6 +3,7 @@
 use crate::cli::open_store;
 use crate::settings::Settings;
 use anyhow::Context;
+use bonafide_app::{App, Settings as AppSettings};
 use bonafide_auth::ChallengeSecret;
 use bonafide_domain::SystemClock;
 use bonafide_store::Store;
@@ -26,33 +27,33 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     tracing::info!(listen = %settings.listen, db = %settings.redacted_db(), "bonafide serving");
-    serve_on(listener, store, secret, settings.web).await
+    serve_on(listener, store, secret, settings.app, settings.web).await
 }
 
-/// Serves the API on `listener` until a shutdown signal.
+/// Serves the API and the portal on `listener` until a shutdown signal.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     store: Store,
     secret: ChallengeSecret,
+    settings: AppSettings,
     web: WebConfig,
 ) -> anyhow::Result<()> {
-    let mut web = web;
-    if web.company_domains.is_empty() {
-        // Look-alikes are judged against the domains the directory's people actually use.
-        web.company_domains = store.email_domains().await.context("reading the directory's domains")?;
+    let mut settings = settings;
+    if settings.public_url.is_none() {
+        settings.public_url = local_public_url(listener.local_addr()?);
     }
-    if web.public_url.is_none() {
-        web.public_url = local_public_url(listener.local_addr()?);
-    }
-    match &web.public_url {
+    match &settings.public_url {
         Some(url) => tracing::info!(public_url = %url, "passkeys work at this address"),
         None => tracing::info!("passkeys are off: set public_url to the address people use"),
     }
-    let state = AppState::new(store.clone(), Arc::new(secret), Arc::new(SystemClock), Arc::new(web));
+    let app = App::start(store, Arc::new(SystemClock), Arc::new(secret), settings)
+        .await
+        .context("reading the directory's domains")?;
+    let state = AppState::new(app.clone(), web);
     let workers = Application::start_workers(&state);
     Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
     workers.abort();
-    store.close().await;
+    app.close().await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod layers;
 
 use crate::InvalidInputError;
 use anyhow::Context;
+use bonafide_app::Settings as AppSettings;
 use bonafide_auth::ChallengeSecret;
 use bonafide_domain::PhoneRegion;
 use bonafide_web::WebConfig;
@@ -71,6 +72,8 @@ pub struct Settings {
     /// Where the challenge secret is read from, when not in `BONAFIDE_SECRET`.
     pub secret_file: Option<PathBuf>,
     /// API settings.
+    pub app: AppSettings,
+    /// HTTP settings.
     pub web: WebConfig,
     /// Log as JSON lines.
     pub log_json: bool,
@@ -92,11 +95,13 @@ impl Settings {
             None => None,
         };
         let layers = Layers::new(flags(overrides), env, file, KEYS)?;
+        let (app, web) = app_and_web(&layers)?;
         Ok(Self {
             db: layers.get("db", text)?.unwrap_or_else(|| DEFAULT_DB.to_owned()),
             listen: layers.get("listen", text)?.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             secret_file: layers.get("secret_file", path)?,
-            web: web_config(&layers)?,
+            app,
+            web,
             log_json: layers.get("log_json", boolean)?.unwrap_or(false),
             // A value that is not UTF-8 cannot be hex either; lossy text makes `challenge_secret` say so.
             secret: layers.var("BONAFIDE_SECRET").map(|v| SecretString::from(v.to_string_lossy().into_owned())),
@@ -159,23 +164,25 @@ fn set<T>(into: &mut T, value: Option<T>) {
     }
 }
 
-/// The API's settings: every key but `db`, `listen`, `secret_file` and `log_json`.
-fn web_config(layers: &Layers) -> Result<WebConfig, InvalidInputError> {
+/// The use cases' and the HTTP adapter's settings: every key but `db`, `listen`, `secret_file` and
+/// `log_json`.
+fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInputError> {
     let mut web = WebConfig::default();
-    set(&mut web.default_region, layers.get("default_region", region)?);
-    set(&mut web.staff_lookups_per_minute, layers.get("staff_lookups_per_minute", whole(1, None))?);
-    set(&mut web.checks_per_minute, layers.get("checks_per_minute", whole(1, None))?);
+    let mut app = AppSettings::default();
+    set(&mut app.default_region, layers.get("default_region", region)?);
+    set(&mut app.staff_lookups_per_minute, layers.get("staff_lookups_per_minute", whole(1, None))?);
+    set(&mut app.checks_per_minute, layers.get("checks_per_minute", whole(1, None))?);
     // Below 1 KiB no ordinary form fits; above 16 MiB one request could hold a worker's memory.
     set(&mut web.body_limit, layers.get("body_limit_bytes", whole_as(1024, 16 * 1024 * 1024))?);
     set(&mut web.secure_cookies, layers.get("secure_cookies", boolean)?);
     let idle = layers.get("session_idle_minutes", whole(1, Some(24 * 60)))?;
-    set(&mut web.session_idle, idle.map(time::Duration::minutes));
+    set(&mut app.session_idle, idle.map(time::Duration::minutes));
     let absolute = layers.get("session_absolute_hours", whole(1, Some(24 * 30)))?;
-    set(&mut web.session_absolute, absolute.map(time::Duration::hours));
-    set(&mut web.public_url, layers.get("public_url", public_url)?.map(Some));
-    set(&mut web.company_name, layers.get("company_name", company_name)?);
-    set(&mut web.company_domains, layers.get("company_domains", company_domains)?);
-    let rules = &mut web.correlation.config;
+    set(&mut app.session_absolute, absolute.map(time::Duration::hours));
+    set(&mut app.public_url, layers.get("public_url", public_url)?.map(Some));
+    set(&mut app.company_name, layers.get("company_name", company_name)?);
+    set(&mut app.company_domains, layers.get("company_domains", company_domains)?);
+    let rules = &mut app.correlation.config;
     let window = layers.get("campaign_window_days", whole(1, Some(365)))?;
     set(&mut rules.window_secs, window.map(|days| days * 86_400));
     set(&mut rules.campaign.min_reports, layers.get("campaign_min_reports", whole_as(1, 1000))?);
@@ -183,9 +190,9 @@ fn web_config(layers: &Layers) -> Result<WebConfig, InvalidInputError> {
     set(&mut rules.campaign.min_departments, layers.get("campaign_min_departments", whole_as(1, 1000))?);
     let within = layers.get("campaign_within_hours", whole(1, Some(24 * 365)))?;
     set(&mut rules.campaign.within_secs, within.map(|hours| hours * 3600));
-    set(&mut web.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
-    set(&mut web.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
-    Ok(web)
+    set(&mut app.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
+    set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
+    Ok((app, web))
 }
 
 /// An ISO 3166 region code such as `US` or `de`.
@@ -294,7 +301,7 @@ mod tests {
     fn a_flag_wins_over_the_environment_which_wins_over_the_file_which_wins_over_the_default() {
         let view = |s: Settings| {
             let secret = s.secret_file.map(|p| p.display().to_string());
-            let w = s.web;
+            let w = s.app;
             (s.db, s.listen, secret, s.log_json, w.checks_per_minute, w.company_domains, w.webhooks.allow_private)
         };
         let s = load(None, Overrides::default(), &[]).unwrap();
@@ -320,9 +327,9 @@ mod tests {
                     campaign_within_hours = 8760\ncampaign_min_departments = 4\n\
                     webhook_allowed_hosts = [\"*.Example.com\", \" \"]\n";
         let s = load(Some(&format!("{FILE}{file}")), Overrides::default(), &[]).unwrap();
-        let w = &s.web;
-        assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, w.body_limit), ("DE", 9, 2048));
-        assert!(w.secure_cookies);
+        let (w, web) = (&s.app, &s.web);
+        assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, web.body_limit), ("DE", 9, 2048));
+        assert!(web.secure_cookies);
         assert_eq!((w.session_idle.whole_minutes(), w.session_absolute.whole_hours()), (1440, 720));
         assert_eq!(w.public_url.as_deref(), Some("https://bonafide.example.com"));
         assert_eq!(w.company_name, "Example Corp");
@@ -349,9 +356,9 @@ mod tests {
             ("BONAFIDE_WEBHOOK_ALLOWED_HOSTS", "siem.corp,hooks.example.com"),
         ];
         let s = load(Some(file), Overrides::default(), &vars).unwrap();
-        let w = &s.web;
-        assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, w.body_limit), ("GB", 11, 4096));
-        assert!(w.secure_cookies);
+        let (w, web) = (&s.app, &s.web);
+        assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, web.body_limit), ("GB", 11, 4096));
+        assert!(web.secure_cookies);
         assert_eq!((w.session_idle.whole_minutes(), w.session_absolute.whole_hours()), (5, 6));
         assert_eq!((w.public_url.as_deref(), w.company_name.as_str()), (Some("http://localhost:8080"), "Env Corp"));
         let c = &w.correlation.config;
@@ -479,7 +486,7 @@ mod tests {
             env(&[]),
         )
         .unwrap();
-        assert_eq!((s.db.as_str(), s.listen.as_str(), s.web.checks_per_minute), ("sqlite://flag.db", "0.0.0.0:1", 5));
+        assert_eq!((s.db.as_str(), s.listen.as_str(), s.app.checks_per_minute), ("sqlite://flag.db", "0.0.0.0:1", 5));
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
         let err = Settings::load(Some(&path), Overrides::default(), env(&[])).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");

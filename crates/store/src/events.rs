@@ -166,7 +166,8 @@ impl Store {
         rows.iter().map(event_from).collect()
     }
 
-    /// Adds a webhook.
+    /// Adds a webhook, recording `audit` with it.
+    #[expect(clippy::too_many_arguments, reason = "the webhook's columns, then the audit entry")]
     pub async fn add_webhook(
         &self,
         id: &str,
@@ -175,7 +176,9 @@ impl Store {
         kinds: &[String],
         by: bonafide_domain::PersonId,
         now: OffsetDateTime,
+        audit: &crate::AuditEvent,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO webhooks (id, url, secret_sealed, kinds, active, created_by, created_at) \
              VALUES ($1, $2, $3, $4, 1, $5, $6)",
@@ -186,9 +189,9 @@ impl Store {
         .bind(kinds.join(","))
         .bind(by.to_string())
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        crate::commit_audited(tx, &[audit], now).await
     }
 
     /// Every webhook, oldest first.
@@ -201,13 +204,21 @@ impl Store {
         rows.iter().map(webhook_from).collect()
     }
 
-    /// Removes a webhook and its delivery log; whether there was one.
-    pub async fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
+    /// Removes a webhook and its delivery log, recording `audit` with it; whether there was one.
+    pub async fn delete_webhook(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        audit: &crate::AuditEvent,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        crate::commit_audited(tx, &[audit], now).await?;
+        Ok(true)
     }
 
     /// A webhook's deliveries, newest first, at most `limit`.

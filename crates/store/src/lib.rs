@@ -62,12 +62,19 @@ pub enum StoreError {
     /// A stored value could not be read back; the database was edited outside Bonafide.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The audit log could not take the entries of a change, so the change was rolled back.
+    #[error("audit log unavailable: {0}")]
+    Audit(String),
 }
 
 impl StoreError {
     /// Whether the database could not be reached (as opposed to refusing or failing a statement).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
+        matches!(
+            self,
+            StoreError::Audit(_)
+                | StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+        )
     }
 }
 
@@ -175,6 +182,35 @@ fn conflict_on_unique(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
         _ => StoreError::Database(e),
+    }
+}
+
+/// An open write transaction.
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// Appends `events` in `tx` and commits. The change `tx` holds and its audit entries commit together or
+/// not at all: an entry the log cannot take rolls the change back (and answers [`StoreError::Audit`]).
+async fn commit_audited(mut tx: Tx<'_>, events: &[&AuditEvent], now: time::OffsetDateTime) -> Result<(), StoreError> {
+    audit::append_in(&mut tx, events, now).await.map_err(|e| StoreError::Audit(e.to_string()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Store {
+    /// Runs one write and, when it changed any row, records `audit` in the same transaction. Returns the
+    /// rows changed; nothing is recorded for a write that changed nothing.
+    async fn execute_audited<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        audit: &AuditEvent,
+        now: time::OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let changed = query.execute(&mut *tx).await?.rows_affected();
+        if changed > 0 {
+            commit_audited(tx, &[audit], now).await?;
+        }
+        Ok(changed)
     }
 }
 

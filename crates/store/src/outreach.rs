@@ -1,7 +1,7 @@
 //! Announced outreach.
 
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
-use crate::{Store, StoreError, dynamic};
+use crate::{AuditEvent, Store, StoreError, commit_audited, dynamic};
 use bonafide_domain::{Channel, DisplayName, Email, OutreachId, OutreachStatus, OutreachWindow, PersonId, StaffId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -81,9 +81,15 @@ fn outreach_from(row: &AnyRow) -> Result<Outreach, StoreError> {
 }
 
 impl Store {
-    /// Records a proposed outreach (pending).
-    pub async fn create_outreach(&self, new: &NewOutreach, now: OffsetDateTime) -> Result<Outreach, StoreError> {
+    /// Records a proposed outreach (pending), and `audit(id)` with it.
+    pub async fn create_outreach(
+        &self,
+        new: &NewOutreach,
+        now: OffsetDateTime,
+        audit: impl FnOnce(OutreachId) -> AuditEvent + Send,
+    ) -> Result<Outreach, StoreError> {
         let id = OutreachId::new();
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO outreach (id, staffer_id, employee_id, reason, channels, starts_at, ends_at, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
@@ -96,8 +102,9 @@ impl Store {
         .bind(millis(new.window.starts_at))
         .bind(millis(new.window.ends_at))
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        commit_audited(tx, &[&audit(id)], now).await?;
         self.outreach(id).await?.ok_or_else(|| StoreError::Conflict("outreach vanished".into()))
     }
 
@@ -110,13 +117,16 @@ impl Store {
         row.as_ref().map(outreach_from).transpose()
     }
 
-    /// Approves a pending outreach; false when it was no longer pending.
+    /// Approves a pending outreach, recording `audit` with it; false (nothing recorded) when it was no
+    /// longer pending.
     pub async fn approve_outreach(
         &self,
         id: OutreachId,
         approver: PersonId,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE outreach SET status = 'approved', approver_id = $2, approved_at = $3 \
              WHERE id = $1 AND status = 'pending' AND staffer_id <> $2",
@@ -124,9 +134,13 @@ impl Store {
         .bind(id.to_string())
         .bind(approver.to_string())
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        commit_audited(tx, &[audit], now).await?;
+        Ok(true)
     }
 
     /// Outreach `person` proposed, or approved outreach naming them, newest first.

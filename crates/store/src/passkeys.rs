@@ -68,7 +68,8 @@ fn passkey_from(row: &sqlx::any::AnyRow) -> Result<StoredPasskey, StoreError> {
 }
 
 impl Store {
-    /// Registers a passkey. A credential id already registered (to anyone) is a conflict.
+    /// Registers a passkey, recording `audit` with it. A credential id already registered (to anyone) is
+    /// a conflict.
     pub async fn add_passkey(
         &self,
         person: PersonId,
@@ -76,17 +77,19 @@ impl Store {
         name: &str,
         stored: &str,
         now: OffsetDateTime,
+        audit: &crate::AuditEvent,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
         sqlx::query("INSERT INTO passkeys (id, person_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(person.to_string())
             .bind(name)
             .bind(stored)
             .bind(millis(now))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "this passkey is already registered"))?;
-        Ok(())
+        crate::commit_audited(tx, &[audit], now).await
     }
 
     /// `person`'s passkeys, oldest first.
@@ -125,14 +128,18 @@ impl Store {
         Ok(())
     }
 
-    /// Removes `person`'s passkey `id`; whether there was one.
-    pub async fn delete_passkey(&self, person: PersonId, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND person_id = $2")
-            .bind(id)
-            .bind(person.to_string())
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+    /// Removes `person`'s passkey `id`, recording `audit` with it; whether there was one.
+    pub async fn delete_passkey(
+        &self,
+        person: PersonId,
+        id: &str,
+        now: OffsetDateTime,
+        audit: &crate::AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let query = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND person_id = $2")
+            .bind(id.to_owned())
+            .bind(person.to_string());
+        Ok(self.execute_audited(query, audit, now).await? == 1)
     }
 
     /// Keeps a ceremony's state until `expires_at`, dropping every expired one on the way.

@@ -1,7 +1,7 @@
 //! The directory: people, IT staff cards, API tokens.
 
 use crate::codec::{Columns, flag, from_millis, join, millis, parse, parse_opt};
-use crate::{HotPath, Store, StoreError, conflict_on_unique, dynamic, lite};
+use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, dynamic, lite};
 use bonafide_domain::{DisplayName, Email, PersonId, PersonStatus, PhoneNumber, Role, Roles, StaffId};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -179,12 +179,14 @@ fn name_key(name: &DisplayName) -> String {
 
 impl Store {
     /// Writes many people in one transaction: all or nothing. Existing people (by email) are updated.
-    /// Returns how many were created and how many updated.
+    /// `audit(created, updated)` is recorded in the same transaction. Returns how many were created and
+    /// how many updated.
     pub async fn import_people(
         &self,
         people: &[NewPerson],
         now: OffsetDateTime,
         mut progress: impl FnMut(usize),
+        audit: impl FnOnce(usize, usize) -> AuditEvent,
     ) -> Result<(usize, usize), StoreError> {
         let mut tx = self.write.begin().await?;
         let (mut created, mut updated) = (0, 0);
@@ -279,7 +281,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        commit_audited(tx, &[&audit(created, updated)], now).await?;
         Ok((created, updated))
     }
 
@@ -403,14 +405,16 @@ impl Store {
         Ok(Some(Principal::from(p)))
     }
 
-    /// Stores a new API token hash for `person`.
+    /// Stores a new API token hash for `person`, recording `audit` with it.
     pub async fn create_token(
         &self,
         person: PersonId,
         token_hash: &str,
         label: &str,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, person_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -419,52 +423,54 @@ impl Store {
         .bind(token_hash)
         .bind(label)
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "token already exists"))?;
-        Ok(())
+        commit_audited(tx, &[audit], now).await
     }
 
-    /// Revokes every token of `person`; returns how many.
-    pub async fn revoke_tokens(&self, person: PersonId, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL")
+    /// Revokes every token of `person`, recording `audit` when there was any; returns how many.
+    pub async fn revoke_tokens(
+        &self,
+        person: PersonId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<u64, StoreError> {
+        let query = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL")
             .bind(person.to_string())
-            .bind(millis(now))
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected())
+            .bind(millis(now));
+        self.execute_audited(query, audit, now).await
     }
 
-    /// Sets `person`'s status (`active` or `suspended`); false when there is no such person.
+    /// Sets `person`'s status (`active` or `suspended`), recording `audit` with it; false when there is
+    /// no such person.
     pub async fn set_person_status(
         &self,
         person: PersonId,
         status: PersonStatus,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE people SET status = $2, updated_at = $3 WHERE id = $1")
+        let query = sqlx::query("UPDATE people SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(person.to_string())
             .bind(status.as_str())
-            .bind(millis(now))
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .bind(millis(now));
+        Ok(self.execute_audited(query, audit, now).await? == 1)
     }
 
-    /// Replaces `person`'s roles; false when there is no such person.
+    /// Replaces `person`'s roles, recording `audit` with it; false when there is no such person.
     pub async fn set_person_roles(
         &self,
         person: PersonId,
         roles: &Roles,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE people SET roles = $2, updated_at = $3 WHERE id = $1")
+        let query = sqlx::query("UPDATE people SET roles = $2, updated_at = $3 WHERE id = $1")
             .bind(person.to_string())
             .bind(join(roles.iter().map(|r| r.as_str())))
-            .bind(millis(now))
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .bind(millis(now));
+        Ok(self.execute_audited(query, audit, now).await? == 1)
     }
 
     /// `person`'s API tokens, newest first (labels and dates; the tokens themselves are not stored).
@@ -488,17 +494,22 @@ impl Store {
             .collect()
     }
 
-    /// Revokes `person`'s token `id`; false when it is not theirs or already revoked.
-    pub async fn revoke_token(&self, person: PersonId, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+    /// Revokes `person`'s token `id`, recording `audit` with it; false when it is not theirs or already
+    /// revoked.
+    pub async fn revoke_token(
+        &self,
+        person: PersonId,
+        id: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let query = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $3 WHERE id = $2 AND person_id = $1 AND revoked_at IS NULL",
         )
         .bind(person.to_string())
-        .bind(id)
-        .bind(millis(now))
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(id.to_owned())
+        .bind(millis(now));
+        Ok(self.execute_audited(query, audit, now).await? == 1)
     }
 
     /// The staff card for `staff_id`.

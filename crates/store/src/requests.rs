@@ -1,7 +1,7 @@
 //! Support requests.
 
 use crate::codec::{channels, from_millis, join, millis, parse, parse_opt};
-use crate::{Store, StoreError, dynamic};
+use crate::{AuditEvent, Store, StoreError, commit_audited, dynamic};
 use bonafide_domain::{Channel, DisplayName, Email, PersonId, RequestKey, RequestStatus, StaffId, Summary};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -94,8 +94,13 @@ fn number(key: RequestKey) -> i64 {
 }
 
 impl Store {
-    /// Opens a request and gives it the next key.
-    pub async fn create_request(&self, new: &NewRequest, now: OffsetDateTime) -> Result<SupportRequest, StoreError> {
+    /// Opens a request, gives it the next key, and records `audit(key)` with it.
+    pub async fn create_request(
+        &self,
+        new: &NewRequest,
+        now: OffsetDateTime,
+        audit: impl FnOnce(RequestKey) -> AuditEvent + Send,
+    ) -> Result<SupportRequest, StoreError> {
         let mut tx = self.write.begin().await?;
         let n: i64 = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'request_number' RETURNING value")
             .fetch_one(&mut *tx)
@@ -114,8 +119,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query(dynamic(format!("{SELECT} WHERE r.number = $1"))).bind(n).fetch_one(&mut *tx).await?;
-        tx.commit().await?;
-        request_from(&row)
+        let created = request_from(&row)?;
+        commit_audited(tx, &[&audit(created.key)], now).await?;
+        Ok(created)
     }
 
     /// The request with `key`.
@@ -145,7 +151,8 @@ impl Store {
     }
 
     /// Moves a request from `from` to `to` (setting the assignee when given), only if nobody changed
-    /// it in between. Returns false when the request was no longer in `from`.
+    /// it in between, recording `audit` with the change. Returns false (and records nothing) when the
+    /// request was no longer in `from`.
     pub async fn transition_request(
         &self,
         key: RequestKey,
@@ -153,7 +160,9 @@ impl Store {
         to: RequestStatus,
         assignee: Option<PersonId>,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE support_requests SET status = $3, assignee_id = COALESCE($4, assignee_id), updated_at = $5 \
              WHERE number = $1 AND status = $2",
@@ -163,8 +172,12 @@ impl Store {
         .bind(to.as_str())
         .bind(assignee.map(|a| a.to_string()))
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        commit_audited(tx, &[audit], now).await?;
+        Ok(true)
     }
 }

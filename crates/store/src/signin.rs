@@ -7,7 +7,7 @@
 
 use crate::codec::{from_millis, millis};
 use crate::people::person_from;
-use crate::{Principal, Store, StoreError};
+use crate::{AuditEvent, Principal, Store, StoreError, commit_audited};
 use bonafide_domain::{PersonId, PersonStatus};
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
@@ -119,7 +119,7 @@ impl Store {
     }
 
     async fn upsert_credential(
-        &self,
+        tx: &mut sqlx::AnyConnection,
         person: PersonId,
         column: &'static str,
         value: Option<&str>,
@@ -133,29 +133,50 @@ impl Store {
         .bind(person.to_string())
         .bind(value)
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
         Ok(())
     }
 
-    /// Sets (or replaces) the password hash.
-    pub async fn set_password_hash(&self, person: PersonId, phc: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-        self.upsert_credential(person, "password_hash", Some(phc), now).await
+    /// Sets (or replaces) the password hash, recording `audit` with it.
+    pub async fn set_password_hash(
+        &self,
+        person: PersonId,
+        phc: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        Self::upsert_credential(&mut tx, person, "password_hash", Some(phc), now).await?;
+        commit_audited(tx, &[audit], now).await
     }
 
-    /// Keeps a sealed seed for enrolment until it is confirmed (replacing any earlier pending one).
+    /// Keeps a sealed seed for enrolment until it is confirmed (replacing any earlier pending one). Not
+    /// audited: nothing can sign in with a pending seed; its confirmation is.
     pub async fn set_totp_pending(
         &self,
         person: PersonId,
         sealed: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.upsert_credential(person, "totp_pending", Some(sealed), now).await
+        let mut tx = self.write.begin().await?;
+        Self::upsert_credential(&mut tx, person, "totp_pending", Some(sealed), now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Makes the pending seed the person's TOTP, with `step` (the code that confirmed it) as the last
-    /// accepted step. False when nothing was pending.
-    pub async fn confirm_totp(&self, person: PersonId, step: u64, now: OffsetDateTime) -> Result<bool, StoreError> {
+    /// accepted step, replaces their recovery codes with `recovery` (hashes), and records `audit`, all in
+    /// one transaction. False (nothing changed) when nothing was pending.
+    pub async fn confirm_totp(
+        &self,
+        person: PersonId,
+        step: u64,
+        recovery: &[String],
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE credentials SET totp_sealed = totp_pending, totp_pending = NULL, totp_last_step = $2, \
                updated_at = $3 WHERE person_id = $1 AND totp_pending IS NOT NULL",
@@ -163,13 +184,23 @@ impl Store {
         .bind(person.to_string())
         .bind(i64::try_from(step).unwrap_or(i64::MAX))
         .bind(millis(now))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        replace_recovery_codes(&mut tx, person, recovery).await?;
+        commit_audited(tx, &[audit], now).await?;
+        Ok(true)
     }
 
-    /// Removes TOTP (and the recovery codes that go with it).
-    pub async fn remove_totp(&self, person: PersonId, now: OffsetDateTime) -> Result<(), StoreError> {
+    /// Removes TOTP (and the recovery codes that go with it), recording `audit` with it.
+    pub async fn remove_totp(
+        &self,
+        person: PersonId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "UPDATE credentials SET totp_sealed = NULL, totp_pending = NULL, updated_at = $2 WHERE person_id = $1",
@@ -182,8 +213,7 @@ impl Store {
             .bind(person.to_string())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, &[audit], now).await
     }
 
     /// Accepts TOTP time step `step` for `person` if it is newer than every step accepted before. One
@@ -210,24 +240,6 @@ impl Store {
         Ok(u64::try_from(step).unwrap_or(0))
     }
 
-    /// Replaces every recovery code of `person` with `hashes`.
-    pub async fn replace_recovery_codes(&self, person: PersonId, hashes: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM recovery_codes WHERE person_id = $1")
-            .bind(person.to_string())
-            .execute(&mut *tx)
-            .await?;
-        for hash in hashes {
-            sqlx::query("INSERT INTO recovery_codes (person_id, code_hash) VALUES ($1, $2)")
-                .bind(person.to_string())
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Uses the recovery code with `hash`; false when it does not exist or was used.
     pub async fn use_recovery_code(
         &self,
@@ -246,8 +258,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Stores a new session.
-    pub async fn create_session(&self, s: &NewSession<'_>) -> Result<(), StoreError> {
+    /// Stores a new session, recording `audit` (the sign-in step that earned it) with it.
+    pub async fn create_session(&self, s: &NewSession<'_>, audit: &[&AuditEvent]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, stage, csrf, client, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -259,9 +272,9 @@ impl Store {
         .bind(s.client)
         .bind(millis(s.now))
         .bind(millis(s.expires_at))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        commit_audited(tx, audit, s.now).await
     }
 
     /// The session with `token_hash` if it has not expired (absolute expiry, or `idle` without a request)
@@ -306,18 +319,29 @@ impl Store {
         }))
     }
 
-    /// Ends one session.
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
-        Ok(())
+    /// Ends one session, recording `audit` (sign-out; nothing when a sign-in step replaces it).
+    pub async fn delete_session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+        audit: &[&AuditEvent],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+        commit_audited(tx, audit, now).await
     }
 
-    /// Ends every session of `person` ("sign out everywhere"); returns how many.
-    pub async fn delete_sessions_of(&self, person: PersonId) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1")
-            .bind(person.to_string())
-            .execute(&self.write)
-            .await?;
+    /// Ends every session of `person` ("sign out everywhere"), recording `audit`; returns how many.
+    pub async fn delete_sessions_of(
+        &self,
+        person: PersonId,
+        now: OffsetDateTime,
+        audit: &[&AuditEvent],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person.to_string()).execute(&mut *tx).await?;
+        commit_audited(tx, audit, now).await?;
         Ok(done.rows_affected())
     }
 
@@ -402,16 +426,24 @@ impl Store {
         Ok(row.map(|r| r.try_get("value")).transpose()?)
     }
 
-    /// Sets a company setting.
-    pub async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+    /// Sets company settings (name, value), recording `audit` with them.
+    pub async fn set_settings(
+        &self,
+        values: &[(&str, &str)],
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        for (name, value) in values {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(*name)
+            .bind(*value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        commit_audited(tx, &[audit], now).await
     }
 
     /// The person with `id`, whatever their status.
@@ -423,4 +455,21 @@ impl Store {
                 .await?;
         row.as_ref().map(|r| person_from(r)).transpose()
     }
+}
+
+/// Replaces every recovery code of `person` with `hashes`, in `tx`.
+async fn replace_recovery_codes(
+    tx: &mut sqlx::AnyConnection,
+    person: PersonId,
+    hashes: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM recovery_codes WHERE person_id = $1").bind(person.to_string()).execute(&mut *tx).await?;
+    for hash in hashes {
+        sqlx::query("INSERT INTO recovery_codes (person_id, code_hash) VALUES ($1, $2)")
+            .bind(person.to_string())
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }

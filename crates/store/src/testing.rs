@@ -54,6 +54,24 @@ impl TestDb {
         Ok(done.rows_affected())
     }
 
+    /// Makes every later append to the audit log fail (a trigger refuses the insert), so tests can show
+    /// that a change whose audit entry cannot be written is not committed.
+    pub async fn refuse_audit_appends(&self) -> Result<(), StoreError> {
+        let statements: &[&str] = match self.cleanup {
+            Cleanup::File(_) => &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit log refuses appends'); END"],
+            Cleanup::Schema(_) => &[
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit log refuses appends'; END $$",
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ],
+        };
+        for sql in statements {
+            self.execute_raw(sql).await?;
+        }
+        Ok(())
+    }
+
     /// Closes the store and removes the database.
     pub async fn drop_db(self) {
         self.store.close().await;

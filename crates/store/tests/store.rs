@@ -9,6 +9,11 @@ use std::collections::BTreeSet;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+/// The audit entry of a test's own writes.
+fn ev(action: &'static str) -> AuditEvent {
+    AuditEvent::new(&Actor::system(), action, "test", Outcome::Ok)
+}
+
 const NOW: OffsetDateTime = datetime!(2026-11-28 10:00 UTC);
 
 macro_rules! on_both {
@@ -82,7 +87,7 @@ async fn company(backend: Backend) -> Company {
         staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142"),
         staffer("kim@example.com", "Kim Novak", "IT-0007", "201-555-0107"),
     ];
-    db.store.import_people(&people, NOW, |_| {}).await.unwrap();
+    db.store.import_people(&people, NOW, |_| {}, |_, _| ev("directory.imported")).await.unwrap();
     let id = |e: &'static str| {
         let store = db.store.clone();
         async move { store.person_by_email(&e.parse().unwrap()).await.unwrap().unwrap().id }
@@ -98,7 +103,7 @@ async fn import_creates_then_updates_people_by_email(backend: Backend) {
     let mut erin = person("ERIN@example.com", "Erin Walsh-Byrne", &[Role::SecurityAdmin]);
     erin.other_emails = vec!["e.walsh@example.com".parse().unwrap()];
     erin.manager_email = Some("sam@example.com".parse().unwrap());
-    let (created, updated) = store.import_people(&[erin], NOW, |_| {}).await.unwrap();
+    let (created, updated) = store.import_people(&[erin], NOW, |_| {}, |_, _| ev("directory.imported")).await.unwrap();
     assert_eq!((created, updated), (0, 1));
     let found = store.person_by_email(&"e.walsh@example.com".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(found.id, c.erin);
@@ -113,11 +118,14 @@ async fn a_bad_manager_rolls_back_the_whole_import(backend: Backend) {
     let mut bad = person("new@example.com", "New Person", &[]);
     bad.manager_email = Some("nobody@example.com".parse().unwrap());
     let ok = person("other@example.com", "Other Person", &[]);
-    let err = store.import_people(&[ok, bad], NOW, |_| {}).await.unwrap_err();
+    let err = store.import_people(&[ok, bad], NOW, |_| {}, |_, _| ev("directory.imported")).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(m) if m.contains("nobody@example.com")));
     assert_eq!(store.count_people().await.unwrap(), 3);
     let dup = staffer("third@example.com", "Third", "IT-0042", "201-555-0100");
-    assert!(matches!(store.import_people(&[dup], NOW, |_| {}).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.import_people(&[dup], NOW, |_| {}, |_, _| ev("directory.imported")).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(store.count_people().await.unwrap(), 3);
     c.db.drop_db().await;
 }
@@ -154,15 +162,37 @@ async fn request_keys_count_up_and_transitions_are_conditional(backend: Backend)
         category: Some("network".into()),
         channels: [Channel::Chat, Channel::Video].into(),
     };
-    let first = store.create_request(&new, NOW).await.unwrap();
-    let second = store.create_request(&new, NOW).await.unwrap();
+    let first = store.create_request(&new, NOW, |_| ev("request.opened")).await.unwrap();
+    let second = store.create_request(&new, NOW, |_| ev("request.opened")).await.unwrap();
     assert_eq!(first.key.to_string(), "R-1001");
     assert_eq!(second.key.number(), 1002);
     assert_eq!(first.channels, BTreeSet::from([Channel::Chat, Channel::Video]));
     let k = first.key;
-    assert!(store.transition_request(k, RequestStatus::Open, RequestStatus::Assigned, Some(c.sam), NOW).await.unwrap());
     assert!(
-        !store.transition_request(k, RequestStatus::Open, RequestStatus::Assigned, Some(c.kim), NOW).await.unwrap()
+        store
+            .transition_request(
+                k,
+                RequestStatus::Open,
+                RequestStatus::Assigned,
+                Some(c.sam),
+                NOW,
+                &ev("request.changed")
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .transition_request(
+                k,
+                RequestStatus::Open,
+                RequestStatus::Assigned,
+                Some(c.kim),
+                NOW,
+                &ev("request.changed")
+            )
+            .await
+            .unwrap()
     );
     let r = store.request(k).await.unwrap().unwrap();
     assert_eq!((r.status, r.assignee), (RequestStatus::Assigned, Some(c.sam)));
@@ -175,7 +205,12 @@ async fn request_keys_count_up_and_transitions_are_conditional(backend: Backend)
     assert_eq!(facts.requests.len(), 2);
     assert_eq!(facts.requests[0].0.key.number(), 1002, "newest first");
     assert_eq!(facts.requests[1].1, "VPN drops every hour");
-    assert!(store.transition_request(k, RequestStatus::Assigned, RequestStatus::Resolved, None, NOW).await.unwrap());
+    assert!(
+        store
+            .transition_request(k, RequestStatus::Assigned, RequestStatus::Resolved, None, NOW, &ev("request.changed"))
+            .await
+            .unwrap()
+    );
     assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().requests.len(), 1);
     let named = FactsQuery { request_key: Some(k), ..query(c.erin) };
     assert_eq!(store.check_facts(&named).await.unwrap().requests.len(), 2);
@@ -261,7 +296,7 @@ async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend)
                 category: None,
                 channels: BTreeSet::new(),
             };
-            tokio::spawn(async move { store.create_request(&new, NOW).await })
+            tokio::spawn(async move { store.create_request(&new, NOW, |_| ev("request.opened")).await })
         })
         .collect();
     for check in checks {
@@ -317,12 +352,12 @@ async fn outreach_is_never_approved_by_its_proposer(backend: Backend) {
         channels: [Channel::Phone].into(),
         window,
     };
-    let o = store.create_outreach(&new, NOW).await.unwrap();
+    let o = store.create_outreach(&new, NOW, |_| ev("outreach.proposed")).await.unwrap();
     assert_eq!(o.status, OutreachStatus::Pending);
     assert!(store.outreach_for(c.erin, 10).await.unwrap().is_empty(), "employees see outreach once approved");
-    assert!(!store.approve_outreach(o.id, c.sam, NOW).await.unwrap());
-    assert!(store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
-    assert!(!store.approve_outreach(o.id, c.kim, NOW).await.unwrap());
+    assert!(!store.approve_outreach(o.id, c.sam, NOW, &ev("outreach.approved")).await.unwrap());
+    assert!(store.approve_outreach(o.id, c.kim, NOW, &ev("outreach.approved")).await.unwrap());
+    assert!(!store.approve_outreach(o.id, c.kim, NOW, &ev("outreach.approved")).await.unwrap());
     assert_eq!(store.outreach_for(c.erin, 10).await.unwrap().len(), 1);
     assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().outreach[0].staffer, c.sam);
     let later = FactsQuery { now: NOW + Duration::hours(3), ..query(c.erin) };
@@ -334,20 +369,20 @@ async fn outreach_is_never_approved_by_its_proposer(backend: Backend) {
 async fn tokens_stop_working_when_revoked_or_suspended(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    store.create_token(c.erin, "hash-1", "cli", NOW).await.unwrap();
+    store.create_token(c.erin, "hash-1", "cli", NOW, &ev("token.created")).await.unwrap();
     let p = store.principal_by_token("hash-1").await.unwrap().unwrap();
     assert_eq!((p.id, p.email.as_str()), (c.erin, "erin@example.com"));
     assert!(store.principal_by_token("hash-2").await.unwrap().is_none());
-    assert_eq!(store.revoke_tokens(c.erin, NOW).await.unwrap(), 1);
+    assert_eq!(store.revoke_tokens(c.erin, NOW, &ev("token.revoked")).await.unwrap(), 1);
     assert!(store.principal_by_token("hash-1").await.unwrap().is_none());
-    store.create_token(c.sam, "hash-3", "cli", NOW).await.unwrap();
+    store.create_token(c.sam, "hash-3", "cli", NOW, &ev("token.created")).await.unwrap();
     let mut suspended = staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142");
     suspended.status = PersonStatus::Suspended;
     assert!(store.principal_by_token("hash-3").await.unwrap().is_some());
     // Suspended through another handle (as `bonafide import` in another process would): the lookup
     // that succeeded a moment ago must not be answered from memory.
     let other = Store::connect(&c.db.url).await.unwrap();
-    other.import_people(&[suspended], NOW, |_| {}).await.unwrap();
+    other.import_people(&[suspended], NOW, |_| {}, |_, _| ev("directory.imported")).await.unwrap();
     other.close().await;
     assert!(store.principal_by_token("hash-3").await.unwrap().is_none());
     c.db.drop_db().await;
@@ -382,34 +417,35 @@ async fn the_audit_chain_verifies_and_names_the_first_altered_entry(backend: Bac
     let c = audited_company(backend).await;
     let store = &c.db.store;
     let ok = store.verify_audit(|_| {}).await.unwrap();
-    assert_eq!((ok.entries, ok.broken), (6, None));
+    // Entry 1 is the directory import that seeded the company (committed with the people it wrote).
+    assert_eq!((ok.entries, ok.broken), (7, None));
     let newest = store.audit_entries(&AuditFilter::default(), 10).await.unwrap();
-    assert_eq!(newest.iter().map(|e| e.seq).collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1]);
+    assert_eq!(newest.iter().map(|e| e.seq).collect::<Vec<_>>(), [7, 6, 5, 4, 3, 2, 1]);
     assert_eq!(newest[0].outcome, "denied");
     assert_eq!(newest[1].action, "challenge.failed");
     assert_eq!(newest[2].action, "check.created");
-    assert_eq!(newest[5].prev_hash, GENESIS);
+    assert_eq!((newest[6].action.as_str(), newest[6].prev_hash.as_str()), ("directory.imported", GENESIS));
     let tokens = AuditFilter { action_prefix: Some("token".into()), ..AuditFilter::default() };
     assert_eq!(store.audit_entries(&tokens, 10).await.unwrap().len(), 3);
-    let by_kim = AuditFilter { actor: Some("kim@example.com".into()), before_seq: Some(3), ..AuditFilter::default() };
-    assert_eq!(store.audit_entries(&by_kim, 10).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 1]);
+    let by_kim = AuditFilter { actor: Some("kim@example.com".into()), before_seq: Some(4), ..AuditFilter::default() };
+    assert_eq!(store.audit_entries(&by_kim, 10).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2]);
 
     // Someone with database access rewrites who did it.
-    assert_eq!(c.db.execute_raw("UPDATE audit_log SET actor = 'erin@example.com' WHERE seq = 2").await.unwrap(), 1);
+    assert_eq!(c.db.execute_raw("UPDATE audit_log SET actor = 'erin@example.com' WHERE seq = 3").await.unwrap(), 1);
     let broken = store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
-    assert_eq!(broken.seq, 2);
+    assert_eq!(broken.seq, 3);
     assert!(broken.problem.contains("altered"), "{}", broken.problem);
     c.db.drop_db().await;
 }
 
 async fn removing_audit_entries_breaks_the_chain(backend: Backend) {
     let c = audited_company(backend).await;
-    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 6").await.unwrap();
+    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 7").await.unwrap();
     let broken = c.db.store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
-    assert_eq!(broken.seq, 6, "removing the newest entry is caught by the head: {}", broken.problem);
-    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 3").await.unwrap();
+    assert_eq!(broken.seq, 7, "removing the newest entry is caught by the head: {}", broken.problem);
+    c.db.execute_raw("DELETE FROM audit_log WHERE seq = 4").await.unwrap();
     let broken = c.db.store.verify_audit(|_| {}).await.unwrap().broken.unwrap();
-    assert_eq!((broken.seq, broken.problem.contains("missing")), (3, true), "{}", broken.problem);
+    assert_eq!((broken.seq, broken.problem.contains("missing")), (4, true), "{}", broken.problem);
     c.db.drop_db().await;
 }
 
@@ -417,12 +453,20 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(backend: Backend) {
     let c = company(backend).await;
     let store = c.db.store.clone();
     assert!(!store.accept_totp_step(c.erin, 10).await.unwrap(), "no TOTP enrolled");
-    store.set_password_hash(c.erin, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", NOW).await.unwrap();
+    store
+        .set_password_hash(c.erin, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", NOW, &ev("factor.password_set"))
+        .await
+        .unwrap();
     store.set_totp_pending(c.erin, "v1.sealed", NOW).await.unwrap();
     let creds = store.credentials(c.erin).await.unwrap();
     assert_eq!((creds.totp_sealed, creds.totp_pending.as_deref()), (None, Some("v1.sealed")));
-    assert!(store.confirm_totp(c.erin, 100, NOW).await.unwrap());
-    assert!(!store.confirm_totp(c.erin, 101, NOW).await.unwrap(), "nothing pending any more");
+    assert!(
+        store.confirm_totp(c.erin, 100, &["h1".into(), "h2".into()], NOW, &ev("factor.totp_enrolled")).await.unwrap()
+    );
+    assert!(
+        !store.confirm_totp(c.erin, 101, &["h3".into()], NOW, &ev("factor.totp_enrolled")).await.unwrap(),
+        "nothing pending any more"
+    );
     assert_eq!(store.totp_last_step(c.erin).await.unwrap(), 100);
     assert!(!store.accept_totp_step(c.erin, 100).await.unwrap(), "the enrolment code cannot sign in");
     // The same code sent twice at once (two instances): exactly one wins.
@@ -439,13 +483,13 @@ async fn totp_steps_and_recovery_codes_are_accepted_once(backend: Backend) {
     assert_eq!(won, 1);
     assert!(!store.accept_totp_step(c.erin, 99).await.unwrap(), "older steps are refused");
 
-    store.replace_recovery_codes(c.erin, &["h1".into(), "h2".into()]).await.unwrap();
+    // The enrolment's codes, not the refused second confirmation's.
     assert_eq!(store.credentials(c.erin).await.unwrap().recovery_codes_left, 2);
     assert!(store.use_recovery_code(c.erin, "h1", NOW).await.unwrap());
     assert!(!store.use_recovery_code(c.erin, "h1", NOW).await.unwrap());
     assert!(!store.use_recovery_code(c.sam, "h2", NOW).await.unwrap(), "another person's code");
     assert_eq!(store.credentials(c.erin).await.unwrap().recovery_codes_left, 1);
-    store.remove_totp(c.erin, NOW).await.unwrap();
+    store.remove_totp(c.erin, NOW, &ev("factor.totp_removed")).await.unwrap();
     let creds = store.credentials(c.erin).await.unwrap();
     assert_eq!((creds.totp_sealed, creds.recovery_codes_left, creds.password_hash.is_some()), (None, 0, true));
     c.db.drop_db().await;
@@ -464,9 +508,9 @@ async fn sessions_expire_idle_or_absolute_and_end_everywhere(backend: Backend) {
         now: NOW,
         expires_at: NOW + Duration::hours(8),
     };
-    store.create_session(&new("s1", c.erin)).await.unwrap();
-    store.create_session(&new("s2", c.erin)).await.unwrap();
-    store.create_session(&new("s3", c.sam)).await.unwrap();
+    store.create_session(&new("s1", c.erin), &[]).await.unwrap();
+    store.create_session(&new("s2", c.erin), &[]).await.unwrap();
+    store.create_session(&new("s3", c.sam), &[]).await.unwrap();
     let s = store.session("s1", NOW + Duration::minutes(20), idle).await.unwrap().unwrap();
     assert_eq!((s.principal.id, s.stage, s.csrf.as_str()), (c.erin, SessionStage::Full, "csrf-1"));
     // Active at +20 min, so still alive at +45; idle from +45 to +80 is too long.
@@ -479,14 +523,14 @@ async fn sessions_expire_idle_or_absolute_and_end_everywhere(backend: Backend) {
         let alive = store.session("s3", t, idle).await.unwrap().is_some();
         assert_eq!(alive, t < NOW + Duration::hours(8), "absolute expiry at {t}");
     }
-    store.create_session(&new("s4", c.erin)).await.unwrap();
-    store.create_session(&new("s5", c.erin)).await.unwrap();
-    assert_eq!(store.delete_sessions_of(c.erin).await.unwrap(), 4);
+    store.create_session(&new("s4", c.erin), &[]).await.unwrap();
+    store.create_session(&new("s5", c.erin), &[]).await.unwrap();
+    assert_eq!(store.delete_sessions_of(c.erin, NOW, &[]).await.unwrap(), 4);
     assert!(store.session("s5", NOW, idle).await.unwrap().is_none());
-    store.create_session(&new("s6", c.sam)).await.unwrap();
+    store.create_session(&new("s6", c.sam), &[]).await.unwrap();
     let mut suspended = staffer("sam@example.com", "Sam Carter", "IT-0042", "201-555-0142");
     suspended.status = PersonStatus::Suspended;
-    store.import_people(&[suspended], NOW, |_| {}).await.unwrap();
+    store.import_people(&[suspended], NOW, |_| {}, |_, _| ev("directory.imported")).await.unwrap();
     assert!(store.session("s6", NOW, idle).await.unwrap().is_none(), "a suspended person's session is dead");
     c.db.drop_db().await;
 }

@@ -4,18 +4,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bonafide_app::AppError;
+pub use bonafide_app::FieldError;
 use bonafide_domain::InvalidInput;
-use bonafide_store::StoreError;
 use serde::Serialize;
-
-/// One rejected input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field, as named in the request body (`asked_for[1]`).
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,20 +45,24 @@ pub enum ApiError {
     /// The route exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The database is unreachable.
+    /// The database is unreachable, or the audit log could not take a change's entry.
     #[error("storage unavailable")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] AppError),
     /// A bug or corrupt data.
     #[error("internal error")]
-    Internal(#[source] StoreError),
+    Internal(#[source] AppError),
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::Conflict(m) => ApiError::Conflict(m),
-            e if e.is_unavailable() => ApiError::Unavailable(e),
-            other => ApiError::Internal(other),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Forbidden(why) => ApiError::Forbidden(why),
+            AppError::Invalid(fields) => ApiError::Invalid(fields),
+            AppError::Conflict(why) => ApiError::Conflict(why),
+            AppError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
+            e @ AppError::Unavailable(_) => ApiError::Unavailable(e),
+            e @ AppError::Internal(_) => ApiError::Internal(e),
         }
     }
 }
@@ -111,11 +107,11 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             ApiError::Unavailable(e) => {
-                tracing::error!(error = %e, "storage unavailable");
+                tracing::error!(error = ?e, "storage unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
             }
             ApiError::Internal(e) => {
-                tracing::error!(error = %e, "internal error");
+                tracing::error!(error = ?e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
             }
         };

@@ -1,7 +1,9 @@
-//! Request extractors: the JSON body with field-level errors, and the signed-in person with their role.
+//! Request extractors: the JSON body with field-level errors, and the signed-in caller with the role set
+//! the route serves.
 //!
-//! Permission is a type: a handler that takes [`ItStaff`] cannot run for anyone without the it_staff
-//! role, and its signature says so.
+//! Permission is a type: a handler that takes `Api<ItStaff>` cannot run for anyone without the it_staff
+//! role, and its signature says so. The role sets and the refusal (audited) are the application layer's,
+//! shared with the portal's pages.
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
@@ -9,10 +11,10 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use bonafide_auth::TokenHash;
-use bonafide_domain::Role;
-use bonafide_store::{Actor, AuditEvent, Outcome, Principal};
+use bonafide_app::access::{Everyone, Serves};
+use bonafide_app::{Caller, Via};
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// A JSON body. Syntax errors answer 400; wrong or missing fields answer 422 naming the field.
 pub struct ApiJson<T>(pub T);
@@ -106,109 +108,23 @@ pub(crate) fn client_addr(extensions: &axum::http::Extensions) -> ClientAddr {
     ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
 }
 
-/// The audit log's view of `who`, acting from `client`.
-pub fn actor(who: &Principal, client: &ClientAddr) -> Actor {
-    Actor { id: Some(who.id), label: who.email.to_string(), client: client.0.clone() }
-}
+/// The caller of an API route: the bearer token's person, allowed by the role set `R`
+/// ([`bonafide_app::access`]). No or a bad token answers 401; a person outside `R` 403, audited.
+pub struct Api<R: Serves = Everyone>(pub Caller, pub PhantomData<R>);
 
-/// Any signed-in person (everyone is an employee).
-#[derive(Debug, Clone)]
-pub struct Employee(pub Principal);
-
-/// A person with the it_staff role.
-#[derive(Debug, Clone)]
-pub struct ItStaff(pub Principal);
-
-/// A person with the security_admin role.
-#[derive(Debug, Clone)]
-pub struct SecurityAdmin(pub Principal);
-
-/// A person who may read security data (campaigns, everyone's reports): security_admin or auditor.
-#[derive(Debug, Clone)]
-pub struct SecurityReader(pub Principal);
-
-impl FromRequestParts<AppState> for SecurityReader {
+impl<R: Serves> FromRequestParts<AppState> for Api<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let p = authenticate(parts, state).await?;
-        if p.roles.has(Role::SecurityAdmin) || p.roles.has(Role::Auditor) {
-            Ok(SecurityReader(p))
-        } else {
-            Err(refuse(parts, state, &p, "only security admins and auditors may read this").await)
+        let header =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+        let (scheme, token) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
+            return Err(ApiError::Unauthorized);
         }
-    }
-}
-
-/// A person who may assign requests and approve outreach: it_staff or security_admin.
-#[derive(Debug, Clone)]
-pub struct Dispatcher(pub Principal);
-
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let header =
-        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
-    let (scheme, token) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
-        return Err(ApiError::Unauthorized);
-    }
-    let hash = TokenHash::of(token.trim());
-    state.store.principal_by_token(hash.as_str()).await?.ok_or(ApiError::Unauthorized)
-}
-
-impl FromRequestParts<AppState> for Employee {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state).await.map(Employee)
-    }
-}
-
-/// Refuses `p` with 403, recording the refusal in the audit log.
-async fn refuse(parts: &Parts, state: &AppState, p: &Principal, why: &'static str) -> ApiError {
-    let client = client_addr(&parts.extensions);
-    let event = AuditEvent::new(&actor(p, &client), "access.denied", parts.uri.path(), Outcome::Denied)
-        .with(serde_json::json!({ "why": why }));
-    if let Err(e) = state.store.audit(&[event], state.clock.now()).await {
-        tracing::error!(error = %e, "could not append to the audit log");
-    }
-    ApiError::Forbidden(why)
-}
-
-impl FromRequestParts<AppState> for ItStaff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let p = authenticate(parts, state).await?;
-        if p.roles.has(Role::ItStaff) {
-            Ok(ItStaff(p))
-        } else {
-            Err(refuse(parts, state, &p, "only IT staff may do this").await)
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for SecurityAdmin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let p = authenticate(parts, state).await?;
-        if p.roles.has(Role::SecurityAdmin) {
-            Ok(SecurityAdmin(p))
-        } else {
-            Err(refuse(parts, state, &p, "only security admins may do this").await)
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Dispatcher {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let p = authenticate(parts, state).await?;
-        if p.roles.has(Role::ItStaff) || p.roles.has(Role::SecurityAdmin) {
-            Ok(Dispatcher(p))
-        } else {
-            Err(refuse(parts, state, &p, "only IT staff or security admins may do this").await)
-        }
+        let person = state.app.authenticate_token(token).await?.ok_or(ApiError::Unauthorized)?;
+        let caller = Caller::new(person, client_addr(&parts.extensions).0, Via::Api);
+        state.app.authorize(&caller, R::ROLES, parts.uri.path()).await?;
+        Ok(Api(caller, PhantomData))
     }
 }

@@ -3,16 +3,17 @@
 mod alerts;
 mod analyze;
 mod campaigns;
-pub(crate) mod checks;
+mod checks;
 mod console;
 mod me;
-pub(crate) mod outreach;
-pub(crate) mod reports;
-pub(crate) mod requests;
-pub(crate) mod staff;
+mod outreach;
+mod reports;
+mod requests;
+mod staff;
+pub(crate) use staff::svg_response;
 mod stix;
 pub(crate) mod views;
-pub mod webhooks;
+mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -71,16 +72,4 @@ pub(crate) async fn not_found() -> ApiError {
 
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
-}
-
-/// Counts a hit on a per-person bucket and refuses once `limit` is passed in this minute.
-pub(crate) async fn rate_limit(state: &AppState, bucket: &str, limit: i64) -> Result<(), ApiError> {
-    let now = state.clock.now().unix_timestamp();
-    let minute = now.div_euclid(60);
-    let hits = state.store.hit_rate_limit(bucket, minute).await?;
-    if hits > limit {
-        let retry_after = u64::try_from(60 - now.rem_euclid(60)).unwrap_or(60);
-        return Err(ApiError::RateLimited { retry_after });
-    }
-    Ok(())
 }

@@ -2,17 +2,18 @@
 //! reactivating people, their roles, and CSV import (pasted or uploaded) with every bad row named.
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::portal::forms::{Fields, failed, field, repeated, sentence};
 use crate::portal::html::{csrf_field, notice, page, respond};
-use crate::portal::pages::{Fields, failed, field, repeated};
-use crate::portal::session::{CsrfForm, Page, SecurityOnly, audit};
+use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use bonafide_domain::{PersonId, Role};
-use bonafide_store::{AuditEvent, NewPerson, Outcome};
+use bonafide_app::access::SecurityAdmins;
+use bonafide_app::records::Person;
+use bonafide_app::{Acting, AppError, directory};
+use bonafide_domain::{PersonStatus, Role, Roles};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,11 +34,7 @@ pub(super) fn router() -> Router<AppState> {
 const ROLES: [(Role, &str); 3] =
     [(Role::ItStaff, "IT staff"), (Role::SecurityAdmin, "Security admin"), (Role::Auditor, "Auditor")];
 
-fn people_markup(
-    p: &Page<SecurityOnly>,
-    people: &[bonafide_store::Person],
-    notice_text: Option<(&str, bool)>,
-) -> Markup {
+fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], notice_text: Option<(&str, bool)>) -> Markup {
     let csrf = &p.viewer.csrf;
     html! {
         h1 { "People and roles" }
@@ -93,7 +90,7 @@ fn people_markup(
                             (person.status.as_str())
                             form method="post" action=(format!("/security/people/{}/status", person.id)) {
                                 (csrf_field(csrf))
-                                @if person.status == bonafide_domain::PersonStatus::Active {
+                                @if person.status == PersonStatus::Active {
                                     input type="hidden" name="status" value="suspended";
                                     button.danger type="submit" { "Suspend" }
                                 } @else {
@@ -109,61 +106,59 @@ fn people_markup(
     }
 }
 
-async fn people_page(p: Page<SecurityOnly>, State(state): State<AppState>) -> Response {
-    match state.store.list_people().await {
+async fn people_page(p: Page<SecurityAdmins>, State(state): State<AppState>) -> Response {
+    match directory::people(&state.app, p.viewer.caller()).await {
         Ok(people) => respond(StatusCode::OK, page("People", Some(&p.viewer), people_markup(&p, &people, None))),
-        Err(e) => failed(e.into(), &p),
+        Err(e) => failed(e, &p.viewer),
     }
 }
 
 /// The people page again, with a notice (or an error).
 async fn people_again(
-    p: &Page<SecurityOnly>,
+    p: &Page<SecurityAdmins>,
     state: &AppState,
     status: StatusCode,
     text: &str,
     error: bool,
 ) -> Response {
-    match state.store.list_people().await {
+    match directory::people(&state.app, p.viewer.caller()).await {
         Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some((text, error))))),
-        Err(e) => failed(e.into(), p),
+        Err(e) => failed(e, &p.viewer),
+    }
+}
+
+/// A use case's refusal shown on the people page (conflicts and bad input), or as an error page.
+async fn refused(p: &Page<SecurityAdmins>, state: &AppState, e: AppError) -> Response {
+    match e {
+        AppError::Conflict(why) => people_again(p, state, StatusCode::CONFLICT, &sentence(&why), true).await,
+        AppError::Invalid(errors) => {
+            people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &AppError::fields_text(&errors), true).await
+        }
+        e => failed(e, &p.viewer),
     }
 }
 
 /// Reads a form's repeated `roles` fields.
-fn roles_of(fields: &Fields) -> Result<bonafide_domain::Roles, String> {
-    Ok(bonafide_domain::Roles::new(repeated::<Role>(fields, "roles", "Pick roles from the list.")?))
+fn roles_of(fields: &Fields) -> Result<Roles, String> {
+    Ok(Roles::new(repeated::<Role>(fields, "roles", "Pick roles from the list.")?))
 }
 
 async fn person_roles(
-    p: Page<SecurityOnly>,
+    p: Page<SecurityAdmins>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
     let roles = match roles_of(&fields) {
         Ok(r) => r,
         Err(why) => return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &why, true).await,
     };
-    if person == p.viewer.me.id && !roles.has(Role::SecurityAdmin) {
-        let why = "You cannot remove your own security admin role; ask another admin.";
-        return people_again(&p, &state, StatusCode::CONFLICT, why, true).await;
+    match directory::set_roles(&state.app, p.viewer.caller(), &id, roles).await {
+        Ok(person) => {
+            people_again(&p, &state, StatusCode::OK, &format!("Roles of {} saved.", person.email), false).await
+        }
+        Err(e) => refused(&p, &state, e).await,
     }
-    let target = match state.store.person_by_id(person).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return failed(ApiError::NotFound, &p),
-        Err(e) => return failed(e.into(), &p),
-    };
-    if let Err(e) = state.store.set_person_roles(person, &roles, state.clock.now()).await {
-        return failed(e.into(), &p);
-    }
-    let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
-    let before: Vec<&str> = target.roles.iter().map(Role::as_str).collect();
-    let event = AuditEvent::new(&p.viewer.actor(), "directory.roles_changed", target.email.as_str(), Outcome::Ok)
-        .with(serde_json::json!({ "before": before, "after": names }));
-    audit(&state, event).await;
-    people_again(&p, &state, StatusCode::OK, &format!("Roles of {} saved.", target.email), false).await
 }
 
 #[derive(Deserialize)]
@@ -172,35 +167,25 @@ struct StatusForm {
 }
 
 async fn person_status(
-    p: Page<SecurityOnly>,
+    p: Page<SecurityAdmins>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Response {
-    let Ok(person) = id.parse::<bonafide_domain::PersonId>() else { return failed(ApiError::NotFound, &p) };
-    let Ok(status) = form.status.parse::<bonafide_domain::PersonStatus>() else {
-        return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, "Unknown status.", true).await;
-    };
-    if person == p.viewer.me.id {
-        return people_again(&p, &state, StatusCode::CONFLICT, "You cannot suspend yourself.", true).await;
+    match directory::set_status(&state.app, p.viewer.caller(), &id, &form.status).await {
+        Ok(person) => {
+            let text = format!("{} is now {}.", person.email, person.status.as_str());
+            people_again(&p, &state, StatusCode::OK, &text, false).await
+        }
+        Err(AppError::Invalid(_)) => {
+            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, "Unknown status.", true).await
+        }
+        Err(e) => refused(&p, &state, e).await,
     }
-    let target = match state.store.person_by_id(person).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return failed(ApiError::NotFound, &p),
-        Err(e) => return failed(e.into(), &p),
-    };
-    if let Err(e) = state.store.set_person_status(person, status, state.clock.now()).await {
-        return failed(e.into(), &p);
-    }
-    let event = AuditEvent::new(&p.viewer.actor(), "directory.status_changed", target.email.as_str(), Outcome::Ok)
-        .with(serde_json::json!({ "status": status.as_str() }));
-    audit(&state, event).await;
-    let text = format!("{} is now {}.", target.email, status.as_str());
-    people_again(&p, &state, StatusCode::OK, &text, false).await
 }
 
 async fn person_add(
-    p: Page<SecurityOnly>,
+    p: Page<SecurityAdmins>,
     State(state): State<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
@@ -213,21 +198,19 @@ async fn person_add(
             fields.iter().filter(|(k, _)| k == "roles").map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(";"),
         )])
         .collect();
-    let row: std::collections::BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let person = match bonafide_directory::person_from_row(&row, state.config.default_region) {
-        Ok(person) => person,
-        Err(e) => {
-            let text = format!("{}: {}", e.field, e.message);
-            return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
+    let row: BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    match directory::add(&state.app, p.viewer.caller(), &row).await {
+        Ok(person) => {
+            people_again(
+                &p,
+                &state,
+                StatusCode::OK,
+                &format!("Imported: 1 added, 0 updated ({}).", person.email),
+                false,
+            )
+            .await
         }
-    };
-    match state.store.person_by_email(&person.email).await {
-        Ok(None) => save_people(&p, &state, vec![person]).await,
-        Ok(Some(_)) => {
-            let text = format!("{} is already in the directory.", person.email);
-            people_again(&p, &state, StatusCode::CONFLICT, &text, true).await
-        }
-        Err(e) => failed(e.into(), &p),
+        Err(e) => refused(&p, &state, e).await,
     }
 }
 
@@ -240,7 +223,7 @@ struct ImportForm {
 }
 
 async fn directory_import(
-    p: Page<SecurityOnly>,
+    p: Page<SecurityAdmins>,
     State(state): State<AppState>,
     CsrfForm(form): CsrfForm<ImportForm>,
 ) -> Response {
@@ -249,42 +232,27 @@ async fn directory_import(
         return people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, "Choose a CSV file or paste rows.", true)
             .await;
     }
-    import_text(&p, &state, csv).await
-}
-
-/// Imports CSV text: nothing when any row is bad (the errors are listed).
-async fn import_text(p: &Page<SecurityOnly>, state: &AppState, csv: &str) -> Response {
-    let (people, errors) = match bonafide_directory::parse(csv.as_bytes(), state.config.default_region) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let text = format!("Line {}: {}: {}", e.line, e.field, e.message);
-            return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
+    let done =
+        directory::import(&state.app, Acting::Person(p.viewer.caller()), "portal", csv.as_bytes(), false, |_| {});
+    match done.await {
+        Ok(done) if done.imported => {
+            let text = format!("Imported: {} added, {} updated.", done.created, done.updated);
+            people_again(&p, &state, StatusCode::OK, &text, false).await
         }
-    };
-    if !errors.is_empty() {
-        let lines: Vec<String> =
-            errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
-        let text = format!("Nothing imported. {}", lines.join("; "));
-        return people_again(p, state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await;
-    }
-    save_people(p, state, people.into_iter().map(|(_, person)| person).collect()).await
-}
-
-/// Writes `rows` (added or updated by email) in one transaction, audited.
-async fn save_people(p: &Page<SecurityOnly>, state: &AppState, rows: Vec<bonafide_store::NewPerson>) -> Response {
-    let now = state.clock.now();
-    match state.store.import_people(&rows, now, |_| {}).await {
-        Ok((created, updated)) => {
-            let event = AuditEvent::new(&p.viewer.actor(), "directory.imported", "portal", Outcome::Ok)
-                .with(serde_json::json!({ "created": created, "updated": updated, "via": "portal" }));
-            audit(state, event).await;
-            let text = format!("Imported: {created} added, {updated} updated.");
-            people_again(p, state, StatusCode::OK, &text, false).await
+        Ok(done) => {
+            let lines: Vec<String> =
+                done.errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
+            let text = format!("Nothing imported. {}", lines.join("; "));
+            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await
         }
-        Err(bonafide_store::StoreError::Conflict(why)) => {
-            people_again(p, state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
+        Err(AppError::Conflict(why)) => {
+            people_again(&p, &state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
         }
-        Err(e) => failed(e.into(), p),
+        Err(AppError::Invalid(errors)) => {
+            let text = errors.iter().map(|e| format!("{}: {}", sentence(&e.field), e.message)).collect::<Vec<_>>();
+            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text.join("; "), true).await
+        }
+        Err(e) => failed(e, &p.viewer),
     }
 }
 
@@ -306,35 +274,9 @@ const EDITABLE: [(&str, &str, &str); 12] = [
 const FLAGS: [(&str, &str); 3] =
     [("remote", "Works remotely"), ("privileged", "Holds privileged access"), ("on_duty", "On duty (IT staff)")];
 
-/// A record as the edit form's field values.
-fn form_values(r: &NewPerson) -> BTreeMap<&'static str, String> {
-    let join = |items: Vec<String>| items.join("; ");
-    let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
-    BTreeMap::from([
-        ("email", r.email.to_string()),
-        ("display_name", r.display_name.to_string()),
-        ("department", r.department.clone()),
-        ("title", r.title.clone()),
-        ("location", r.location.clone()),
-        ("manager_email", r.manager_email.as_ref().map(ToString::to_string).unwrap_or_default()),
-        ("photo_url", r.photo_url.clone().unwrap_or_default()),
-        ("staff_id", r.staff_id.as_ref().map(ToString::to_string).unwrap_or_default()),
-        ("team", r.team.clone().unwrap_or_default()),
-        ("phones", join(r.phones.iter().map(ToString::to_string).collect())),
-        ("emails", join(r.other_emails.iter().map(ToString::to_string).collect())),
-        ("official_phones", join(r.official_phones.iter().map(ToString::to_string).collect())),
-        ("official_addresses", join(r.official_addresses.iter().map(ToString::to_string).collect())),
-        ("remote", yes(r.remote)),
-        ("privileged", yes(r.privileged)),
-        ("on_duty", yes(r.on_duty)),
-        ("roles", r.roles.iter().map(Role::as_str).collect::<Vec<_>>().join(";")),
-        ("status", r.status.as_str().to_owned()),
-    ])
-}
-
 fn edit_markup(
-    p: &Page<SecurityOnly>,
-    id: PersonId,
+    p: &Page<SecurityAdmins>,
+    id: &str,
     values: &BTreeMap<&'static str, String>,
     problem: Option<&str>,
 ) -> Markup {
@@ -362,60 +304,51 @@ fn edit_markup(
     }
 }
 
-async fn person_page(p: Page<SecurityOnly>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<PersonId>() else { return failed(ApiError::NotFound, &p) };
-    match state.store.person_record(id).await {
-        Ok(Some(record)) => {
-            let body = edit_markup(&p, id, &form_values(&record), None);
+async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match directory::record(&state.app, p.viewer.caller(), &id).await {
+        Ok(record) => {
+            let body = edit_markup(&p, &id, &directory::form_values(&record), None);
             respond(StatusCode::OK, page("Edit person", Some(&p.viewer), body))
         }
-        Ok(None) => failed(ApiError::NotFound, &p),
-        Err(e) => failed(e.into(), &p),
+        Err(e) => failed(e, &p.viewer),
     }
 }
 
 /// Saves an edit through the same row reader as an import, so the same rules and messages apply. The
 /// email (the directory's key), roles and status are kept as they are.
 async fn person_edit(
-    p: Page<SecurityOnly>,
+    p: Page<SecurityAdmins>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(id) = id.parse::<PersonId>() else { return failed(ApiError::NotFound, &p) };
-    let before = match state.store.person_record(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return failed(ApiError::NotFound, &p),
-        Err(e) => return failed(e.into(), &p),
-    };
-    let mut values = form_values(&before);
+    let mut values: BTreeMap<&str, String> = BTreeMap::new();
     for (name, _, _) in EDITABLE {
         values.insert(name, field(&fields, name));
     }
     for (name, _) in FLAGS {
         values.insert(name, if field(&fields, name) == "yes" { "yes" } else { "no" }.to_owned());
     }
-    let again = |status: StatusCode, text: &str, values: &BTreeMap<&'static str, String>| {
-        respond(status, page("Edit person", Some(&p.viewer), edit_markup(&p, id, values, Some(text))))
+    let again = |status: StatusCode, text: &str| {
+        // The form as it was typed, on top of the stored record's email (shown above the fields).
+        let shown: BTreeMap<&'static str, String> = EDITABLE
+            .iter()
+            .map(|(k, _, _)| *k)
+            .chain(FLAGS.iter().map(|(k, _)| *k))
+            .map(|k| (k, values.get(k).cloned().unwrap_or_default()))
+            .collect();
+        respond(status, page("Edit person", Some(&p.viewer), edit_markup(&p, &id, &shown, Some(text))))
     };
-    let row: BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let after = match bonafide_directory::person_from_row(&row, state.config.default_region) {
-        Ok(person) => person,
-        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, &format!("{}: {}", e.field, e.message), &values),
-    };
-    let old = form_values(&before);
-    let new = form_values(&after);
-    let changed: Vec<&str> = new.iter().filter(|(k, v)| old.get(*k) != Some(v)).map(|(k, _)| *k).collect();
-    if changed.is_empty() {
-        return people_again(&p, &state, StatusCode::OK, &format!("{}: nothing changed.", after.email), false).await;
+    match directory::edit(&state.app, p.viewer.caller(), &id, &values).await {
+        Ok(edited) if edited.changed.is_empty() => {
+            people_again(&p, &state, StatusCode::OK, &format!("{}: nothing changed.", edited.email), false).await
+        }
+        Ok(edited) => {
+            let text = format!("{} saved ({}).", edited.email, edited.changed.join(", "));
+            people_again(&p, &state, StatusCode::OK, &text, false).await
+        }
+        Err(AppError::Invalid(errors)) => again(StatusCode::UNPROCESSABLE_ENTITY, &AppError::fields_text(&errors)),
+        Err(AppError::Conflict(why)) => again(StatusCode::CONFLICT, &why),
+        Err(e) => failed(e, &p.viewer),
     }
-    match state.store.import_people(std::slice::from_ref(&after), state.clock.now(), |_| {}).await {
-        Ok(_) => {}
-        Err(bonafide_store::StoreError::Conflict(why)) => return again(StatusCode::CONFLICT, &why, &values),
-        Err(e) => return failed(e.into(), &p),
-    }
-    let event = AuditEvent::new(&p.viewer.actor(), "directory.person_edited", after.email.as_str(), Outcome::Ok)
-        .with(serde_json::json!({ "changed": changed }));
-    audit(&state, event).await;
-    people_again(&p, &state, StatusCode::OK, &format!("{} saved ({}).", after.email, changed.join(", ")), false).await
 }

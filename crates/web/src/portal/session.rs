@@ -6,15 +6,15 @@
 //! `Path=/`, and `Secure` (with the `__Host-` prefix) when served over TLS.
 
 use crate::AppState;
-use crate::extract::ClientAddr;
 use crate::portal::html;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use bonafide_auth::TokenHash;
-use bonafide_domain::Role;
-use bonafide_store::{Actor, AuditEvent, Outcome, Principal, SessionStage};
+use bonafide_app::access::{Refusal, Serves};
+use bonafide_app::records::{Principal, SessionStage};
+use bonafide_app::signin::{self, Current};
+use bonafide_app::{AppError, Caller};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 
@@ -52,15 +52,19 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: 
 pub(crate) struct Viewer {
     pub me: Principal,
     pub csrf: String,
-    pub token_hash: String,
     pub stage: SessionStage,
-    pub client: ClientAddr,
+    /// The session, for the use cases that act on it (sign-in steps, sign-out).
+    pub current: Current,
 }
 
 impl Viewer {
-    /// The audit log's view of this person.
-    pub(crate) fn actor(&self) -> Actor {
-        crate::extract::actor(&self.me, &self.client)
+    fn of(current: Current) -> Self {
+        Self { me: current.caller.person.clone(), csrf: current.csrf.clone(), stage: current.stage, current }
+    }
+
+    /// The acting person, for use cases.
+    pub(crate) fn caller(&self) -> &Caller {
+        &self.current.caller
     }
 }
 
@@ -68,25 +72,9 @@ impl Viewer {
 pub(crate) async fn current(parts: &Parts, state: &AppState) -> Result<Option<Viewer>, Response> {
     let secure = state.config.secure_cookies;
     let Some(token) = cookie(&parts.headers, session_cookie(secure)) else { return Ok(None) };
-    if token.is_empty() || token.len() > 128 {
-        return Ok(None);
-    }
-    let hash = TokenHash::of(token);
-    let now = state.clock.now();
-    let session =
-        state.store.session(hash.as_str(), now, state.config.session_idle).await.map_err(|e| server_error(&e))?;
-    let client = client_of(parts);
-    Ok(session.map(|s| Viewer {
-        me: s.principal,
-        csrf: s.csrf,
-        token_hash: hash.as_str().to_owned(),
-        stage: s.stage,
-        client,
-    }))
-}
-
-fn client_of(parts: &Parts) -> ClientAddr {
-    crate::extract::client_addr(&parts.extensions)
+    let client = crate::extract::client_addr(&parts.extensions).0;
+    let current = signin::current(&state.app, token, &client).await.map_err(|e| server_error(&e))?;
+    Ok(current.map(Viewer::of))
 }
 
 pub(crate) fn server_error(e: &dyn std::fmt::Display) -> Response {
@@ -99,70 +87,27 @@ pub(crate) fn server_error(e: &dyn std::fmt::Display) -> Response {
     )
 }
 
-/// What a page needs from the person looking at it. The handler's signature names it:
-/// `Page<ItStaffOnly>` is a page for IT staff.
-pub(crate) trait Access: Send + Sync + 'static {
-    /// For messages and the audit log.
-    const WHO: &'static str;
-    /// Whether `p` may see the page.
-    fn allows(p: &Principal) -> bool;
-}
-
-/// Any signed-in person.
-pub(crate) struct AnyPerson;
-/// it_staff.
-pub(crate) struct ItStaffOnly;
-/// security_admin.
-pub(crate) struct SecurityOnly;
-/// security_admin or auditor (reading the audit log).
-pub(crate) struct AuditReaders;
-
-impl Access for AnyPerson {
-    const WHO: &'static str = "signed-in people";
-    fn allows(_: &Principal) -> bool {
-        true
-    }
-}
-impl Access for ItStaffOnly {
-    const WHO: &'static str = "IT staff";
-    fn allows(p: &Principal) -> bool {
-        p.roles.has(Role::ItStaff)
-    }
-}
-impl Access for SecurityOnly {
-    const WHO: &'static str = "security admins";
-    fn allows(p: &Principal) -> bool {
-        p.roles.has(Role::SecurityAdmin)
-    }
-}
-impl Access for AuditReaders {
-    const WHO: &'static str = "security admins and auditors";
-    fn allows(p: &Principal) -> bool {
-        p.roles.has(Role::SecurityAdmin) || p.roles.has(Role::Auditor)
-    }
-}
-
-/// A signed-in (fully: both factors where due) person allowed by `A`. Without a session the browser is
-/// sent to sign in; a person without the role gets 403 and the refusal is audited.
-pub(crate) struct Page<A: Access> {
+/// A signed-in (fully: both factors where due) person in the role set `R` (the application layer's,
+/// shared with the API). Without a session the browser is sent to sign in; a person outside `R` gets 403
+/// and the refusal is audited by the same function that refuses API calls.
+pub(crate) struct Page<R: Serves> {
     pub viewer: Viewer,
-    _access: PhantomData<A>,
+    _serves: PhantomData<R>,
 }
 
 /// The CSRF token a form on this request must carry, and who sent it; set by [`Page`] for [`CsrfForm`].
 #[derive(Clone)]
-struct ExpectedCsrf(String, Actor);
+struct ExpectedCsrf(String, Caller);
 
-impl<A: Access> FromRequestParts<AppState> for Page<A> {
+impl<R: Serves> FromRequestParts<AppState> for Page<R> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path().to_owned();
         let Some(viewer) = current(parts, state).await? else {
             if cookie(&parts.headers, session_cookie(state.config.secure_cookies)).is_some() {
-                let event = AuditEvent::new(&anonymous(&client_of(parts)), "session.rejected", path, Outcome::Denied)
-                    .with(serde_json::json!({ "why": "expired or unknown session" }));
-                audit(state, event).await;
+                let client = crate::extract::client_addr(&parts.extensions).0;
+                state.app.record_refusal(None, &client, None, Refusal::ExpiredSession { path: &path }).await;
             }
             return Err(Redirect::to("/signin").into_response());
         };
@@ -172,21 +117,22 @@ impl<A: Access> FromRequestParts<AppState> for Page<A> {
             SessionStage::Enrol if path.starts_with("/account/totp") => {}
             SessionStage::Enrol => return Err(Redirect::to("/account/totp").into_response()),
         }
-        if !A::allows(&viewer.me) {
-            let event = AuditEvent::new(&viewer.actor(), "access.denied", path, Outcome::Denied)
-                .with(serde_json::json!({ "needs": A::WHO }));
-            audit(state, event).await;
-            let text = format!("This page is for {}.", A::WHO);
-            return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
+        match state.app.authorize(viewer.caller(), R::ROLES, &path).await {
+            Ok(()) => {}
+            Err(AppError::Forbidden(_)) => {
+                let text = format!("This page is for {}.", R::ROLES.who);
+                return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
+            }
+            Err(e) => return Err(server_error(&e)),
         }
         expect_csrf(parts, &viewer);
-        Ok(Page { viewer, _access: PhantomData })
+        Ok(Page { viewer, _serves: PhantomData })
     }
 }
 
 /// Lets a [`CsrfForm`] later in the handler's arguments check `viewer`'s token.
 fn expect_csrf(parts: &mut Parts, viewer: &Viewer) {
-    parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone(), viewer.actor()));
+    parts.extensions.insert(ExpectedCsrf(viewer.csrf.clone(), viewer.caller().clone()));
 }
 
 /// A session at any stage of sign-in (for signing out); without one the browser is sent to sign in.
@@ -220,18 +166,6 @@ impl FromRequestParts<AppState> for PendingSecondFactor {
     }
 }
 
-/// The audit log's view of someone not signed in.
-pub(crate) fn anonymous(client: &ClientAddr) -> Actor {
-    Actor { id: None, label: "anonymous".into(), client: client.0.clone() }
-}
-
-/// Records `event`; a failure is logged (the request it describes has already been decided).
-pub(crate) async fn audit(state: &AppState, event: AuditEvent) {
-    if let Err(e) = state.store.audit(&[event], state.clock.now()).await {
-        tracing::error!(error = %e, "could not append to the audit log");
-    }
-}
-
 /// A url-encoded form that carried the session's CSRF token in its `csrf` field. Must follow a
 /// [`Page`], [`AnySession`] or [`PendingSecondFactor`] in the handler's arguments; otherwise, or with a missing or wrong token, the request is
 /// refused with 403 and the refusal audited.
@@ -249,9 +183,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let ok =
             expected.as_ref().is_some_and(|e| bonafide_auth::constant_time_eq(e.0.as_bytes(), presented.as_bytes()));
         if !ok {
-            let who = expected.map_or_else(|| anonymous(&client), |e| e.1);
-            let event = AuditEvent::new(&who, "csrf.rejected", path, Outcome::Denied);
-            audit(state, event).await;
+            let by = expected.as_ref().map(|e| &e.1);
+            state.app.record_refusal(by, &client.0, None, Refusal::Csrf { path: &path }).await;
             return Err(html::message(
                 StatusCode::FORBIDDEN,
                 "Form expired",

@@ -2,10 +2,11 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::SecurityAdmin;
+use crate::extract::Api;
 use crate::routes::views::rfc3339;
 use axum::Json;
 use axum::extract::State;
+use bonafide_app::access::SecurityAdmins;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -18,8 +19,11 @@ pub(crate) struct AlertView {
     created_at: String,
 }
 
-pub(crate) async fn list(_: SecurityAdmin, State(state): State<AppState>) -> Result<Json<Vec<AlertView>>, ApiError> {
-    let alerts = state.store.list_alerts(200).await?;
+pub(crate) async fn list(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let alerts = bonafide_app::security::alerts(&state.app, &who, bonafide_app::security::ALERTS_LIMIT).await?;
     Ok(Json(
         alerts
             .into_iter()

@@ -1,14 +1,14 @@
-//! `GET /api/v1/console/codes`: the IT staffer's live challenge codes, one per open assigned request and
-//! per approved outreach in its window. it_staff only.
+//! `GET /api/v1/console/codes`: the IT staffer's live challenge codes ([`bonafide_app::console`]), one per
+//! open assigned request and per approved outreach in its window. it_staff only.
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ItStaff;
+use crate::extract::Api;
 use crate::routes::views::{PersonRef, rfc3339};
 use axum::Json;
 use axum::extract::State;
-use bonafide_domain::{Authority, ChallengeSubject, RequestStatus, TimeStep};
-use bonafide_store::RequestScope;
+use bonafide_app::access::ItStaff;
+use bonafide_app::console::{self, CodeFor};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -26,40 +26,27 @@ pub(crate) struct CodeView {
 }
 
 pub(crate) async fn codes(
-    ItStaff(me): ItStaff,
+    Api(who, ..): Api<ItStaff>,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CodeView>>, ApiError> {
-    let now = state.clock.now();
-    let step = TimeStep::at(now);
-    let mut out = Vec::new();
-    let code_for = |authority: Authority, employee| {
-        state.secret.code(&ChallengeSubject { authority, staffer: me.id, employee }, step).as_str().to_owned()
-    };
-    for r in state.store.list_requests(RequestScope::AssignedTo(me.id), 500).await? {
-        if r.status != RequestStatus::Assigned {
-            continue;
-        }
-        out.push(CodeView {
-            code: code_for(Authority::Request { key: r.key }, r.requester),
-            request_key: Some(r.key.to_string()),
-            outreach_id: None,
-            employee: PersonRef { email: r.requester_email.to_string(), display_name: r.requester_name.to_string() },
-            rotates_at: rfc3339(step.rotates_at()),
-            valid_until: rfc3339(step.valid_until()),
-        });
-    }
-    for o in state.store.live_outreach_by(me.id, now).await? {
-        if !o.window.contains(now) {
-            continue;
-        }
-        out.push(CodeView {
-            code: code_for(Authority::Outreach { id: o.id }, o.employee),
-            request_key: None,
-            outreach_id: Some(o.id.to_string()),
-            employee: PersonRef { email: o.employee_email.to_string(), display_name: o.employee_name.to_string() },
-            rotates_at: rfc3339(step.rotates_at()),
-            valid_until: rfc3339(step.valid_until()),
-        });
-    }
-    Ok(Json(out))
+    let codes = console::codes(&state.app, &who).await?;
+    Ok(Json(
+        codes
+            .into_iter()
+            .map(|c| {
+                let (request_key, outreach_id) = match c.subject {
+                    CodeFor::Request { key, .. } => (Some(key.to_string()), None),
+                    CodeFor::Outreach { id, .. } => (None, Some(id.to_string())),
+                };
+                CodeView {
+                    request_key,
+                    outreach_id,
+                    employee: PersonRef { email: c.employee_email, display_name: c.employee_name },
+                    code: c.code,
+                    rotates_at: rfc3339(c.rotates_at),
+                    valid_until: rfc3339(c.valid_until),
+                }
+            })
+            .collect(),
+    ))
 }

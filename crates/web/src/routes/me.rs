@@ -1,6 +1,6 @@
 //! `GET /api/v1/me`: who the token belongs to. Every signed-in person.
 
-use crate::extract::Employee;
+use crate::extract::Api;
 use axum::Json;
 use serde::Serialize;
 
@@ -14,7 +14,8 @@ pub(crate) struct Me {
     staff_id: Option<String>,
 }
 
-pub(crate) async fn get(Employee(p): Employee) -> Json<Me> {
+pub(crate) async fn get(Api(who, ..): Api) -> Json<Me> {
+    let p = who.person;
     Json(Me {
         email: p.email.to_string(),
         display_name: p.display_name.to_string(),

@@ -1,16 +1,16 @@
-//! The staff directory: `GET /api/v1/staff?query=`, `GET /api/v1/staff/{staff_id}` and the generated
-//! avatar. Every signed-in person; rate-limited per person so the directory is no enumeration tool.
+//! The staff directory ([`bonafide_app::directory`]): `GET /api/v1/staff?query=`,
+//! `GET /api/v1/staff/{staff_id}` and the generated avatar. Every signed-in person; rate-limited per
+//! person so the directory is no enumeration tool.
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, Employee};
-use crate::routes::rate_limit;
+use crate::extract::{Api, ApiPath, ApiQuery};
 use crate::routes::views::StaffCardView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use bonafide_domain::StaffId;
+use bonafide_app::directory;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -19,69 +19,34 @@ pub(crate) struct SearchQuery {
     query: String,
 }
 
-async fn limited(state: &AppState, who: &Employee) -> Result<(), ApiError> {
-    rate_limit(state, &format!("staff:{}", who.0.id), state.config.staff_lookups_per_minute).await
-}
-
 pub(crate) async fn search(
-    who: Employee,
+    Api(who, ..): Api,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<StaffCardView>>, ApiError> {
-    if q.query.chars().count() > 100 {
-        return Err(ApiError::field("query", "a search is at most 100 characters"));
-    }
-    limited(&state, &who).await?;
-    let cards = state.store.search_staff(&q.query, 50).await?;
+    let cards = directory::search_staff(&state.app, &who, &q.query).await?;
     Ok(Json(cards.into_iter().map(StaffCardView::from).collect()))
 }
 
 pub(crate) async fn get(
-    who: Employee,
+    Api(who, ..): Api,
     State(state): State<AppState>,
     ApiPath(staff_id): ApiPath<String>,
 ) -> Result<Json<StaffCardView>, ApiError> {
-    limited(&state, &who).await?;
-    let id: StaffId = staff_id.parse().map_err(|_| ApiError::NotFound)?;
-    let card = state.store.staff_card(&id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(card.into()))
+    Ok(Json(directory::staff_card(&state.app, &who, &staff_id).await?.into()))
 }
 
 /// A generated SVG avatar: initials on a colour derived from the staff id.
 pub(crate) async fn photo(
-    _: Employee,
+    Api(who, ..): Api,
     State(state): State<AppState>,
     ApiPath(staff_id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    avatar(&state, &staff_id).await
+    let svg = directory::avatar(&state.app, &who, &staff_id).await?;
+    Ok(svg_response(svg))
 }
 
-/// The staffer's generated avatar (initials on a colour derived from the staff id); for the API and
-/// the portal.
-pub(crate) async fn avatar(state: &AppState, staff_id: &str) -> Result<impl IntoResponse + use<>, ApiError> {
-    let id: StaffId = staff_id.parse().map_err(|_| ApiError::NotFound)?;
-    let card = state.store.staff_card(&id).await?.ok_or(ApiError::NotFound)?;
-    let initials: String =
-        card.display_name.as_str().split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
-    let hue = id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 360;
-    let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"160\" height=\"160\" viewBox=\"0 0 160 160\" role=\"img\">\
-         <rect width=\"160\" height=\"160\" fill=\"hsl({hue},45%,35%)\"/>\
-         <text x=\"80\" y=\"98\" font-family=\"sans-serif\" font-size=\"56\" fill=\"#fff\" text-anchor=\"middle\">{}</text></svg>",
-        escape_xml(&initials)
-    );
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=3600")], svg))
-}
-
-fn escape_xml(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
+/// An SVG image the browser may keep privately for an hour.
+pub(crate) fn svg_response(svg: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=3600")], svg)
 }

@@ -14,12 +14,13 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, SecurityReader};
+use crate::extract::{Api, ApiPath};
 use crate::routes::views::rfc3339;
 use axum::Json;
 use axum::extract::State;
+use bonafide_app::access::SecurityReaders;
+use bonafide_app::records::{Campaign, Sighted};
 use bonafide_correlate::IndicatorKind;
-use bonafide_store::{Campaign, Sighted};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -156,11 +157,10 @@ pub(crate) fn bundle(c: &Campaign, sightings: &[Sighted], organisation: &str, no
 
 /// `GET /api/v1/campaigns/{id}/stix`: security admins and auditors.
 pub(crate) async fn export(
-    _: SecurityReader,
+    Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let campaign = state.store.campaign(&id).await?.ok_or(ApiError::NotFound)?;
-    let sightings = state.store.campaign_sightings(&campaign.id).await?;
-    Ok(Json(bundle(&campaign, &sightings, &state.config.company_name, state.clock.now())))
+    let (campaign, sightings) = bonafide_app::campaigns::with_sightings(&state.app, &who, &id).await?;
+    Ok(Json(bundle(&campaign, &sightings, &state.app.settings().company_name, state.app.now())))
 }

@@ -1,7 +1,7 @@
 //! The JSON shapes the API answers with.
 
+use bonafide_app::records::{Outreach, StaffCard, SupportRequest};
 use bonafide_domain::Channel;
-use bonafide_store::{Outreach, StaffCard, SupportRequest};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;

@@ -1,10 +1,11 @@
 //! `spawn_app`: a small seeded company, one API token per person, a manual clock and the real
 //! application served on 127.0.0.1:0; plus a client that checks what every answer must satisfy.
 
+use bonafide_app::{App, Settings};
 use bonafide_auth::{ApiToken, ChallengeSecret};
 use bonafide_domain::{ManualClock, PersonStatus, PhoneNumber, PhoneRegion, Role, Roles};
 use bonafide_store::testing::TestDb;
-use bonafide_store::{Backend, NewPerson, Store};
+use bonafide_store::{Actor, AuditEvent, Backend, NewPerson, Outcome, Store};
 use bonafide_web::{AppState, Application, WebConfig};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
@@ -196,7 +197,7 @@ pub struct TestApp {
     pub store: Store,
     /// One token per seeded person.
     pub tokens: Tokens,
-    config: Arc<WebConfig>,
+    config: Config,
     secret: Arc<ChallengeSecret>,
     db: TestDb,
     other_stores: Mutex<Vec<Store>>,
@@ -236,7 +237,8 @@ impl TestApp {
     pub async fn spawn_instance(&self) -> Api {
         let store = Store::connect(&self.db.url).await.expect("second instance connects");
         self.other_stores.lock().unwrap().push(store.clone());
-        serve(AppState::new(store, self.secret.clone(), self.clock.clone(), self.config.clone())).await
+        let app = App::new(store, self.clock.clone(), self.secret.clone(), self.config.app.clone());
+        serve(AppState::new(app, self.config.web.clone())).await
     }
 
     /// Closes every pool and removes the database.
@@ -256,22 +258,37 @@ pub fn start_time() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(minute + 10).unwrap()
 }
 
+/// The settings of a test server: the use cases' and the HTTP adapter's.
+#[derive(Clone, Default)]
+pub struct Config {
+    /// The use cases' settings.
+    pub app: Settings,
+    /// The HTTP adapter's.
+    pub web: WebConfig,
+}
+
+/// The audit entry of a test's own seeding (setup the tests do directly on the store), recorded as
+/// `test.seeded` so that tests counting the product's own entries do not count it.
+pub fn seeded(what: &'static str) -> AuditEvent {
+    AuditEvent::new(&Actor::system(), "test.seeded", what, Outcome::Ok)
+}
+
 /// A running app over a fresh `backend` database with the default settings.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
 /// A running app over a fresh `backend` database, with settings changed by `configure`.
-pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut WebConfig)) -> TestApp {
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await.expect("a fresh test database (is PostgreSQL running?)");
     let now = start_time();
-    db.store.import_people(&company(), now, |_| {}).await.unwrap();
+    db.store.import_people(&company(), now, |_| {}, |_, _| seeded("directory.imported")).await.unwrap();
     let token_for = |email: &'static str| {
         let store = db.store.clone();
         async move {
             let person = store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
             let token = ApiToken::generate();
-            store.create_token(person.id, token.hash().as_str(), "test", now).await.unwrap();
+            store.create_token(person.id, token.hash().as_str(), "test", now, &seeded("token.created")).await.unwrap();
             token.reveal().to_owned()
         }
     };
@@ -284,16 +301,19 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut WebCon
         auditor: token_for("gus.ortiz@example.com").await,
         suspended: token_for("pat.doyle@example.com").await,
     };
-    let mut config = WebConfig {
-        public_url: Some(PASSKEY_ORIGIN.to_owned()),
-        company_domains: vec!["example.com".to_owned()],
-        ..WebConfig::default()
+    let mut config = Config {
+        app: Settings {
+            public_url: Some(PASSKEY_ORIGIN.to_owned()),
+            company_domains: vec!["example.com".to_owned()],
+            ..Settings::default()
+        },
+        web: WebConfig::default(),
     };
     configure(&mut config);
-    let config = Arc::new(config);
     let secret = Arc::new(ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
     let clock = Arc::new(ManualClock::new(now));
-    let state = AppState::new(db.store.clone(), secret.clone(), clock.clone(), config.clone());
+    let app = App::new(db.store.clone(), clock.clone(), secret.clone(), config.app.clone());
+    let state = AppState::new(app, config.web.clone());
     let api = serve(state).await;
     TestApp { api, clock, store: db.store.clone(), tokens, config, secret, db, other_stores: Mutex::new(vec![]) }
 }

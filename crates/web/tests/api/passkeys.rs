@@ -131,7 +131,15 @@ async fn a_passkey_signs_in_without_a_password_once_per_challenge(backend: Backe
 
     // A suspended person's passkey opens nothing.
     let person = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
-    app.store.set_person_status(person.id, PersonStatus::Suspended, app.clock_now()).await.unwrap();
+    app.store
+        .set_person_status(
+            person.id,
+            PersonStatus::Suspended,
+            app.clock_now(),
+            &crate::helpers::seeded("directory.status_changed"),
+        )
+        .await
+        .unwrap();
     let (_, suspended, _) = passwordless(&app, &mut key).await;
     assert_eq!(suspended.status, 401, "{}", suspended.text);
     let denied: Vec<_> = audited(&app, "signin.passkey").await.into_iter().filter(|e| e.2 == "denied").collect();

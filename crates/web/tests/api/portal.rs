@@ -101,7 +101,10 @@ impl Browser {
 pub(crate) async fn set_password(app: &TestApp, email: &str) {
     let person = app.store.person_by_email(&email.parse().unwrap()).await.unwrap().unwrap();
     let hash = password::hash_password(&SecretString::from(PASSWORD.to_owned())).unwrap();
-    app.store.set_password_hash(person.id, hash.as_str(), app.clock_now()).await.unwrap();
+    app.store
+        .set_password_hash(person.id, hash.as_str(), app.clock_now(), &crate::helpers::seeded("factor.password_set"))
+        .await
+        .unwrap();
 }
 
 /// Enrols TOTP for `email` straight in the store; returns the seed.
@@ -110,7 +113,10 @@ pub(crate) async fn enrol_totp(app: &TestApp, email: &str) -> TotpSeed {
     let seed = TotpSeed::generate();
     let sealed = app.secret().seal_key().seal(seed.expose_bytes(), &format!("totp:{}", person.id));
     app.store.set_totp_pending(person.id, &sealed, app.clock_now()).await.unwrap();
-    app.store.confirm_totp(person.id, 1, app.clock_now()).await.unwrap();
+    app.store
+        .confirm_totp(person.id, 1, &[], app.clock_now(), &crate::helpers::seeded("factor.totp_enrolled"))
+        .await
+        .unwrap();
     seed
 }
 
@@ -618,7 +624,10 @@ async fn older_password_hashes_are_upgraded_at_sign_in(backend: Backend) {
     let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
     // The Argon2 reference vector (m = 256 KiB, t = 2): far weaker than today's parameters.
     let old = "$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4";
-    app.store.set_password_hash(erin.id, old, app.clock_now()).await.unwrap();
+    app.store
+        .set_password_hash(erin.id, old, app.clock_now(), &crate::helpers::seeded("factor.password_set"))
+        .await
+        .unwrap();
     let mut b = Browser::new(&app);
     assert_eq!(b.password("erin@example.com", "password").await.location, "/");
     let stored = app.store.credentials(erin.id).await.unwrap().password_hash.unwrap();

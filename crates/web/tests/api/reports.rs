@@ -194,7 +194,7 @@ async fn reports_are_private_checked_and_complying_raises_an_urgent_alert(backen
     );
     // Past the body limit (here 256 KiB: small enough that the whole request fits in the socket buffers,
     // so the client reads the early 413 instead of a reset), the body is refused unread.
-    let limited = spawn_app_with(backend, |c| c.report_body_limit = 256 * 1024).await;
+    let limited = spawn_app_with(backend, |c| c.web.report_body_limit = 256 * 1024).await;
     let enormous = json!({ "channel": "phone", "transcript": "a".repeat(300 * 1024) });
     assert_eq!(limited.post("/api/v1/reports", &limited.tokens.erin, enormous).await.status, 413);
     limited.drop_db().await;

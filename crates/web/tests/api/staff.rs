@@ -98,7 +98,7 @@ async fn the_avatar_is_an_svg_with_initials(backend: Backend) {
 }
 
 async fn lookups_past_the_limit_wait_for_the_next_minute(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.staff_lookups_per_minute = 3).await;
+    let app = spawn_app_with(backend, |c| c.app.staff_lookups_per_minute = 3).await;
     let erin = &app.tokens.erin;
     assert_eq!(app.get("/api/v1/staff/IT-0042", erin).await.status, 200);
     assert_eq!(app.get("/api/v1/staff?query=kim", erin).await.status, 200);

@@ -54,7 +54,7 @@ fn hmac(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 async fn events_stream_as_json_lines_and_webhooks_are_signed_retried_and_logged(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.webhooks.allow_private = true).await;
+    let app = spawn_app_with(backend, |c| c.app.webhooks.allow_private = true).await;
     let t = &app.tokens;
     let (url, received) = receiver().await;
     let body = json!({ "url": url, "kinds": ["campaign.detected"] });

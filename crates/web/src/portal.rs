@@ -4,13 +4,22 @@
 // A page handler's error is the page to show: a `Response`, which is larger than clippy's threshold.
 #![allow(clippy::result_large_err)]
 
+mod account;
 mod campaigns;
+mod checks;
+mod console;
 mod directory;
+mod forms;
+mod home;
 pub(crate) mod html;
-mod pages;
 mod passkeys;
+mod reports;
+mod requests;
+mod security;
 pub(crate) mod session;
 mod signin;
+mod staff;
+mod webhooks;
 
 use crate::AppState;
 use axum::Router;
@@ -32,8 +41,17 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/passkeys", post(passkeys::register))
         .route("/account/passkeys/{id}/delete", post(passkeys::remove))
         .route("/signout", post(signin::sign_out))
-        .merge(pages::router())
+        .route("/", get(home::home))
+        .merge(checks::router())
+        .merge(requests::router())
+        .merge(staff::router())
+        .merge(console::router())
+        .merge(security::router())
+        .merge(directory::router())
+        .merge(account::router())
+        .merge(reports::router())
         .merge(campaigns::router())
+        .merge(webhooks::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -45,9 +63,9 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 async fn css() -> Response {
-    asset(include_str!("../../assets/app.css"), "text/css; charset=utf-8")
+    asset(include_str!("../assets/app.css"), "text/css; charset=utf-8")
 }
 
 async fn js() -> Response {
-    asset(include_str!("../../assets/app.js"), "text/javascript; charset=utf-8")
+    asset(include_str!("../assets/app.js"), "text/javascript; charset=utf-8")
 }

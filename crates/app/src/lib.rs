@@ -1,0 +1,182 @@
+//! Bonafide's use cases, written once for the API, the portal and the command line.
+//!
+//! Each use case is a function taking the [`App`], the acting person ([`Caller`]) and a typed input, and
+//! returning a typed output or an [`AppError`]. Authorisation lives here: every use case states the role
+//! set it serves ([`access`]), and a refusal is audited from one place ([`App::authorize`]). Every change
+//! commits together with its audit entry. The adapters (`bonafide-web`'s routes and pages, the `bonafide`
+//! binary) authenticate, parse their own input format into these inputs and render the outputs; they
+//! never reach the store.
+#![deny(missing_docs)]
+
+pub mod access;
+pub mod account;
+pub mod analyze;
+pub mod audit;
+pub mod campaigns;
+pub mod checks;
+pub mod console;
+pub mod directory;
+mod error;
+pub mod outreach;
+pub mod reports;
+pub mod requests;
+pub mod security;
+pub mod signin;
+pub mod webhooks;
+
+pub use access::{Acting, Caller, RoleSet, Via};
+pub use error::{AppError, FieldError};
+
+/// The records use cases answer with, as the store reads them. Adapters render them; they cannot
+/// reach the store through them.
+pub mod records {
+    pub use bonafide_store::{
+        Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials, Delivery, Event, NewCheck,
+        NewPerson, Outreach, Person, Principal, ReportRecord, Session, SessionStage, Sighted, StaffCandidate,
+        StaffCard, StoredPasskey, SupportRequest, TokenInfo, Webhook,
+    };
+}
+
+/// Test databases and seeding helpers, for this workspace's tests.
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use bonafide_store::testing::*;
+    pub use bonafide_store::{Backend, Store};
+}
+
+use bonafide_auth::ChallengeSecret;
+use bonafide_auth::passkey::RelyingParty;
+use bonafide_domain::{Clock, ContactPolicy, PhoneRegion};
+use bonafide_store::Store;
+use std::sync::Arc;
+
+/// Settings the use cases need (the HTTP adapter has its own for body limits and cookies).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Region used to read phone numbers written without a country code.
+    pub default_region: PhoneRegion,
+    /// The contact policy checked at verification time.
+    pub policy: ContactPolicy,
+    /// Directory look-ups allowed per person per minute.
+    pub staff_lookups_per_minute: i64,
+    /// Contact checks and challenge answers allowed per person per minute.
+    pub checks_per_minute: i64,
+    /// A session without a request for this long ends.
+    pub session_idle: time::Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute: time::Duration,
+    /// The URL people reach the portal at (`https://bonafide.example.com`). Passkeys are bound to its host
+    /// and work only when it is set.
+    pub public_url: Option<String>,
+    /// The company's own email domains, for look-alike detection in reports.
+    pub company_domains: Vec<String>,
+    /// The company's name, as exports name the reporting organisation.
+    pub company_name: String,
+    /// How reports are correlated into campaigns.
+    pub correlation: bonafide_store::CorrelationSettings,
+    /// Where webhooks may point.
+    pub webhooks: webhooks::WebhookPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            default_region: PhoneRegion::default(),
+            policy: ContactPolicy::default(),
+            staff_lookups_per_minute: 60,
+            checks_per_minute: 30,
+            session_idle: time::Duration::minutes(30),
+            session_absolute: time::Duration::hours(12),
+            public_url: None,
+            company_domains: Vec::new(),
+            company_name: "Bonafide".to_owned(),
+            correlation: bonafide_store::CorrelationSettings::default(),
+            webhooks: webhooks::WebhookPolicy::default(),
+        }
+    }
+}
+
+/// Everything a use case can reach: the store, the clock, the secret and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    secret: Arc<ChallengeSecret>,
+    settings: Arc<Settings>,
+    passkeys: Option<Arc<RelyingParty>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The application over `store`; passkeys are on when `settings.public_url` is a valid relying party
+    /// (the settings loader refuses an invalid one before this point).
+    pub fn new(store: Store, clock: Arc<dyn Clock>, secret: Arc<ChallengeSecret>, settings: Settings) -> Self {
+        let passkeys = settings.public_url.as_deref().and_then(|url| match RelyingParty::new(url, "Bonafide") {
+            Ok(rp) => Some(Arc::new(rp)),
+            Err(e) => {
+                tracing::warn!(error = %e, "passkeys are off");
+                None
+            }
+        });
+        Self { store, clock, secret, settings: Arc::new(settings), passkeys }
+    }
+
+    /// The application as a server runs it: like [`App::new`], and when no company domains are
+    /// configured, the domains the directory's people actually use (look-alikes are judged against them).
+    pub async fn start(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        secret: Arc<ChallengeSecret>,
+        mut settings: Settings,
+    ) -> Result<Self, AppError> {
+        if settings.company_domains.is_empty() {
+            settings.company_domains = store.email_domains().await?;
+        }
+        Ok(Self::new(store, clock, secret, settings))
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Now, by the application's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The WebAuthn relying party, when passkeys are on.
+    pub fn passkeys(&self) -> Option<&RelyingParty> {
+        self.passkeys.as_deref()
+    }
+
+    /// Closes the store's connections (at shutdown).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn secret(&self) -> &ChallengeSecret {
+        &self.secret
+    }
+
+    /// Counts a hit on a per-person bucket and refuses once `limit` is passed in this minute.
+    pub(crate) async fn rate_limit(&self, bucket: &str, limit: i64) -> Result<(), AppError> {
+        let now = self.now().unix_timestamp();
+        let minute = now.div_euclid(60);
+        let hits = self.store.hit_rate_limit(bucket, minute).await?;
+        if hits > limit {
+            let retry_after = u64::try_from(60 - now.rem_euclid(60)).unwrap_or(60);
+            return Err(AppError::RateLimited { retry_after });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! The security team's desk: alerts (lockouts and more) and the company settings (an authenticator for
+//! every employee; the IT service desk's official number, which people are told to call).
+
+use crate::access::{EVERYONE, SECURITY_ADMINS};
+use crate::{App, AppError, Caller};
+use bonafide_domain::PhoneNumber;
+use bonafide_store::Alert;
+
+/// The company setting that makes TOTP mandatory for every employee (IT staff and security admins
+/// always need it).
+pub(crate) const EMPLOYEE_TOTP_SETTING: &str = "employee_totp_required";
+/// The company setting with the IT service desk's official number.
+pub(crate) const SERVICE_DESK_SETTING: &str = "service_desk_phone";
+
+/// The most alerts one listing shows.
+pub const ALERTS_LIMIT: i64 = 200;
+
+/// The newest alerts, at most `limit` (capped at [`ALERTS_LIMIT`]): security admins.
+pub async fn alerts(app: &App, who: &Caller, limit: i64) -> Result<Vec<Alert>, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "alerts.list").await?;
+    Ok(app.store().list_alerts(limit.clamp(1, ALERTS_LIMIT)).await?)
+}
+
+/// The company's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompanySettings {
+    /// Every employee must use an authenticator app.
+    pub employee_totp_required: bool,
+    /// The IT service desk's official number (E.164), or empty.
+    pub service_desk_phone: String,
+}
+
+/// The company's settings: security admins.
+pub async fn company(app: &App, who: &Caller) -> Result<CompanySettings, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "settings.get").await?;
+    Ok(CompanySettings {
+        employee_totp_required: employee_totp_required(app).await?,
+        service_desk_phone: app.store().setting(SERVICE_DESK_SETTING).await?.unwrap_or_default(),
+    })
+}
+
+/// Saves the company's settings (the number is read as a phone number; empty clears it): security admins.
+pub async fn set_company(
+    app: &App,
+    who: &Caller,
+    employee_totp_required: bool,
+    service_desk_phone: &str,
+) -> Result<CompanySettings, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "settings.set").await?;
+    let raw = service_desk_phone.trim();
+    let desk = if raw.is_empty() {
+        String::new()
+    } else {
+        PhoneNumber::normalize(raw, app.settings().default_region)
+            .map_err(|e| AppError::field("service_desk_phone", e.message))?
+            .to_string()
+    };
+    let required = if employee_totp_required { "true" } else { "false" };
+    let event = who.event("settings.changed", "company").with(serde_json::json!({
+        "employee_totp_required": employee_totp_required, "service_desk_phone": desk, "via": who.via.as_str(),
+    }));
+    let values = [(EMPLOYEE_TOTP_SETTING, required), (SERVICE_DESK_SETTING, desk.as_str())];
+    app.store().set_settings(&values, app.now(), &event).await?;
+    Ok(CompanySettings { employee_totp_required, service_desk_phone: desk })
+}
+
+/// Whether every employee must enrol an authenticator.
+pub(crate) async fn employee_totp_required(app: &App) -> Result<bool, AppError> {
+    Ok(app.store().setting(EMPLOYEE_TOTP_SETTING).await?.is_some_and(|v| v == "true"))
+}
+
+/// The number to tell people to call: the company's setting, else the first IT staffer's official number.
+pub(crate) async fn service_desk_number(app: &App) -> Option<String> {
+    if let Ok(Some(n)) = app.store().setting(SERVICE_DESK_SETTING).await
+        && !n.is_empty()
+    {
+        return Some(n);
+    }
+    let staff = app.store().search_staff("IT-", 1).await.ok()?;
+    staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
+}
+
+/// The IT service desk's number, for the red "not verified" page (every signed-in person).
+pub async fn desk_number(app: &App, who: &Caller) -> Result<Option<String>, AppError> {
+    app.authorize(who, EVERYONE, "settings.desk_number").await?;
+    Ok(service_desk_number(app).await)
+}

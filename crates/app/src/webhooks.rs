@@ -1,0 +1,125 @@
+//! Events for security tools: read in order (for SIEMs that pull), or pushed to webhooks that security
+//! admins add, signed, retried with backoff, with a delivery log.
+
+mod delivery;
+
+pub use delivery::{WebhookPolicy, deliver_due, delivery_loop};
+
+use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
+use crate::{App, AppError, Caller};
+use bonafide_auth::webhook::WebhookSecret;
+use bonafide_store::{Delivery, Event, Webhook};
+use time::OffsetDateTime;
+
+/// Event kinds a webhook can ask for.
+pub const EVENT_KINDS: &[&str] = &[
+    "report.filed",
+    "report.complied",
+    "campaign.detected",
+    "campaign.escalated",
+    "campaign.resumed",
+    "campaign.status_changed",
+    "campaign.merged",
+    "campaign.split",
+];
+
+/// The most events one read returns.
+pub const EVENTS_LIMIT: i64 = 10_000;
+
+/// The most deliveries one log shows.
+pub const DELIVERIES_LIMIT: i64 = 200;
+
+/// An event as its JSON document: what webhooks post and what the event stream lists.
+pub(crate) fn event_value(e: &Event) -> serde_json::Value {
+    let at = e.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    serde_json::json!({ "seq": e.seq, "kind": e.kind, "created_at": at, "data": e.payload })
+}
+
+/// An event as one line of JSON text.
+pub fn event_text(e: &Event) -> String {
+    event_value(e).to_string()
+}
+
+/// Events after `after`, oldest first, at most `limit` (1 to [`EVENTS_LIMIT`]): security admins and
+/// auditors.
+pub async fn events(app: &App, who: &Caller, after: i64, limit: i64) -> Result<Vec<Event>, AppError> {
+    app.authorize(who, SECURITY_READERS, "events.list").await?;
+    if !(1..=EVENTS_LIMIT).contains(&limit) {
+        return Err(AppError::field("limit", format!("1 to {EVENTS_LIMIT}")));
+    }
+    Ok(app.store().events_after(after.max(0), limit).await?)
+}
+
+/// A webhook just added, with its signing secret (shown once).
+#[derive(Debug)]
+pub struct Added {
+    /// Its id.
+    pub id: String,
+    /// Where it posts.
+    pub url: String,
+    /// The event kinds it gets (`*` for all).
+    pub kinds: Vec<String>,
+    /// The signing secret.
+    pub secret: WebhookSecret,
+    /// When it was added.
+    pub at: OffsetDateTime,
+}
+
+/// Checks, stores (secret sealed) and audits a new webhook: security admins. `kinds` defaults to all.
+pub async fn add(app: &App, who: &Caller, url: &str, kinds: Option<Vec<String>>) -> Result<Added, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "webhooks.add").await?;
+    let url = url.trim().to_owned();
+    if url.len() > 2000 {
+        return Err(AppError::field("url", "at most 2000 characters"));
+    }
+    delivery::check_url(&url, &app.settings().webhooks).map_err(|e| AppError::field("url", e))?;
+    let kinds = kinds.unwrap_or_else(|| vec!["*".to_owned()]);
+    if kinds.is_empty() || kinds.iter().any(|k| k != "*" && !EVENT_KINDS.contains(&k.as_str())) {
+        return Err(AppError::field("kinds", format!("`*` or some of: {}", EVENT_KINDS.join(", "))));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let secret = WebhookSecret::generate();
+    let sealed = app.secret().seal_key().seal(secret.reveal().as_bytes(), &format!("webhook:{id}"));
+    let at = app.now();
+    let event = who
+        .event("webhook.created", &url)
+        .with(serde_json::json!({ "webhook": id, "kinds": kinds, "via": who.via.as_str() }));
+    app.store().add_webhook(&id, &url, &sealed, &kinds, who.person.id, at, &event).await?;
+    Ok(Added { id, url, kinds, secret, at })
+}
+
+/// Every webhook: security admins.
+pub async fn list(app: &App, who: &Caller) -> Result<Vec<Webhook>, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "webhooks.list").await?;
+    Ok(app.store().webhooks().await?)
+}
+
+/// Every webhook with its latest `per_hook` deliveries: security admins.
+pub async fn with_logs(app: &App, who: &Caller, per_hook: i64) -> Result<Vec<(Webhook, Vec<Delivery>)>, AppError> {
+    let hooks = list(app, who).await?;
+    let mut out = Vec::with_capacity(hooks.len());
+    for w in hooks {
+        let log = app.store().deliveries(&w.id, per_hook.clamp(1, DELIVERIES_LIMIT)).await?;
+        out.push((w, log));
+    }
+    Ok(out)
+}
+
+/// Removes webhook `id` and its delivery log: security admins.
+pub async fn delete(app: &App, who: &Caller, id: &str) -> Result<(), AppError> {
+    app.authorize(who, SECURITY_ADMINS, "webhooks.delete").await?;
+    let event = who.event("webhook.deleted", id).with(serde_json::json!({ "via": who.via.as_str() }));
+    if !app.store().delete_webhook(id, app.now(), &event).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Webhook `id`'s delivery log, newest first: security admins.
+pub async fn deliveries(app: &App, who: &Caller, id: &str) -> Result<Vec<Delivery>, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "webhooks.deliveries").await?;
+    if !app.store().webhooks().await?.iter().any(|w| w.id == id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(app.store().deliveries(id, DELIVERIES_LIMIT).await?)
+}

@@ -1,0 +1,133 @@
+//! The security desk: alerts, company settings, and the audit log (also for auditors), filterable.
+
+use crate::AppState;
+use crate::portal::forms::{failed, messages};
+use crate::portal::html::{csrf_field, message, page, respond, when};
+use crate::portal::session::{CsrfForm, Page};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bonafide_app::access::{SecurityAdmins, SecurityReaders};
+use bonafide_app::{audit, security};
+use maud::html;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/security", get(security_home))
+        .route("/security/settings", post(security_settings))
+        .route("/security/audit", get(audit_log))
+}
+
+async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -> Response {
+    let who = p.viewer.caller();
+    let (alerts, settings) =
+        match (security::alerts(&state.app, who, 50).await, security::company(&state.app, who).await) {
+            (Ok(a), Ok(s)) => (a, s),
+            (Err(e), _) | (_, Err(e)) => return failed(e, &p.viewer),
+        };
+    let (employee_totp, desk) = (settings.employee_totp_required, settings.service_desk_phone);
+    let body = html! {
+        h1 { "Security" }
+        h2 { "Company settings" }
+        form.stack method="post" action="/security/settings" {
+            (csrf_field(&p.viewer.csrf))
+            div.choices {
+                label {
+                    input type="checkbox" name="employee_totp_required" value="true" checked[employee_totp];
+                    "Every employee must use an authenticator app (IT staff and security admins always must)"
+                }
+            }
+            div {
+                label for="service_desk_phone" { "IT service desk's official number" span.hint { "What people are told to call when a contact is not verified." } }
+                input #service_desk_phone type="tel" name="service_desk_phone" value=(desk) maxlength="40";
+            }
+            button.secondary type="submit" { "Save" }
+        }
+        h2 { "Alerts" }
+        @if alerts.is_empty() { p { "No alerts." } }
+        ul.plain {
+            @for a in &alerts {
+                li { span.badge { (a.severity) } " " strong { (a.kind) } " · " (when(a.created_at)) br; (a.message) }
+            }
+        }
+        p { a href="/security/campaigns" { "Campaigns" } " · " a href="/security/webhooks" { "Webhooks" } " · "
+            a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
+    };
+    respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    employee_totp_required: Option<String>,
+    #[serde(default)]
+    service_desk_phone: String,
+}
+
+async fn security_settings(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Response {
+    let required = form.employee_totp_required.as_deref() == Some("true");
+    match security::set_company(&state.app, p.viewer.caller(), required, &form.service_desk_phone).await {
+        Ok(_) => Redirect::to("/security").into_response(),
+        Err(e) => match messages(&e) {
+            Some(why) => {
+                let text = format!("Service desk number: {why}");
+                message(StatusCode::UNPROCESSABLE_ENTITY, "Settings not saved", &text, Some(&p.viewer))
+            }
+            None => failed(e, &p.viewer),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    outcome: Option<String>,
+    before: Option<i64>,
+}
+
+async fn audit_log(p: Page<SecurityReaders>, State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Response {
+    let asked = audit::Filter { action: q.action, actor: q.actor, outcome: q.outcome, before: q.before };
+    let audit::Page { entries, filter, older } = match audit::entries(&state.app, p.viewer.caller(), asked).await {
+        Ok(page) => page,
+        Err(e) => return failed(e, &p.viewer),
+    };
+    let body = html! {
+        h1 { "Audit log" }
+        form.row method="get" action="/security/audit" {
+            div { label for="action" { "Action starts with" } input #action type="text" name="action" value=(filter.action); }
+            div { label for="actor" { "Actor (email)" } input #actor type="text" name="actor" value=(filter.actor); }
+            div {
+                label for="outcome" { "Outcome" }
+                select #outcome name="outcome" {
+                    option value="" { "Any" }
+                    option value="ok" selected[filter.outcome == "ok"] { "ok" }
+                    option value="denied" selected[filter.outcome == "denied"] { "denied" }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+        div.table-wrap { table {
+            thead { tr { th { "#" } th { "When" } th { "Who" } th { "Action" } th { "Target" } th { "Outcome" } } }
+            tbody {
+                @for e in &entries {
+                    tr {
+                        td { (e.seq) } td { (when(e.at)) } td { (e.actor) br; span.muted { (e.client) } }
+                        td { (e.action) } td { (e.target) } td { (e.outcome) }
+                    }
+                }
+            }
+        } }
+        @if let Some(seq) = older {
+            p { a href=(format!("/security/audit?before={seq}&action={}&actor={}&outcome={}",
+                filter.action, filter.actor, filter.outcome)) { "Older entries" } }
+        }
+    };
+    respond(StatusCode::OK, page("Audit log", Some(&p.viewer), body))
+}
