@@ -218,8 +218,20 @@ pub(crate) const TAKE_HEAD: &str = "UPDATE audit_head SET seq = seq + $1 WHERE i
 /// Moves the head's hash to the newest entry.
 pub(crate) const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
 
-/// Appends `events` in the open sqlx transaction `tx`.
+/// Appends `events` in the open sqlx transaction `tx`. A failure is [`StoreError::Audit`]: the caller's
+/// transaction, and the change it holds, must not commit without its entries.
 pub(crate) async fn append_in(
+    tx: &mut sqlx::AnyConnection,
+    events: &[&AuditEvent],
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    append_entries(tx, events, at).await.map_err(|e| match e {
+        StoreError::Database(e) => StoreError::Audit(e.to_string()),
+        other => other,
+    })
+}
+
+async fn append_entries(
     tx: &mut sqlx::AnyConnection,
     events: &[&AuditEvent],
     at: OffsetDateTime,

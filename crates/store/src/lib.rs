@@ -191,7 +191,7 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 /// Appends `events` in `tx` and commits. The change `tx` holds and its audit entries commit together or
 /// not at all: an entry the log cannot take rolls the change back (and answers [`StoreError::Audit`]).
 async fn commit_audited(mut tx: Tx<'_>, events: &[&AuditEvent], now: time::OffsetDateTime) -> Result<(), StoreError> {
-    audit::append_in(&mut tx, events, now).await.map_err(|e| StoreError::Audit(e.to_string()))?;
+    audit::append_in(&mut tx, events, now).await?;
     tx.commit().await?;
     Ok(())
 }

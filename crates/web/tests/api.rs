@@ -42,6 +42,8 @@ macro_rules! on_postgres {
 #[path = "api/helpers.rs"]
 mod helpers;
 
+#[path = "api/adapters.rs"]
+mod adapters;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/checks.rs"]

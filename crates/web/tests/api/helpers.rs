@@ -241,6 +241,11 @@ impl TestApp {
         serve(AppState::new(app, self.config.web.clone())).await
     }
 
+    /// Makes every later append to the audit log fail.
+    pub async fn refuse_audit_appends(&self) {
+        self.db.refuse_audit_appends().await.unwrap();
+    }
+
     /// Closes every pool and removes the database.
     pub async fn drop_db(self) {
         let others = std::mem::take(&mut *self.other_stores.lock().unwrap());
@@ -344,7 +349,7 @@ fn person(email: &str, name: &str, department: &str, roles: &[Role]) -> NewPerso
     p
 }
 
-fn staffer(email: &str, name: &str, staff_id: &str, team: &str, number: &str) -> NewPerson {
+pub fn staffer(email: &str, name: &str, staff_id: &str, team: &str, number: &str) -> NewPerson {
     NewPerson {
         staff_id: Some(staff_id.parse().unwrap()),
         team: Some(team.into()),

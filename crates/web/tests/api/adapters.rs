@@ -1,0 +1,158 @@
+//! The API and the portal are adapters over one use case each: where they used to differ (issue 13),
+//! both are driven through the same case here. And a change whose audit entry cannot be written is not
+//! made, on either adapter.
+
+use crate::helpers::{Body, TestApp, seeded, spawn_app, staffer};
+use crate::portal::{audited, enrol_totp, set_password, signed_in};
+use bonafide_store::{AuditFilter, Backend};
+use reqwest::Method;
+use serde_json::json;
+
+on_both!(
+    a_campaign_cannot_be_merged_with_itself_and_a_merged_id_means_the_campaign_it_joined,
+    opening_cancelling_and_closing_requests_are_audited_whichever_way_they_come,
+    the_staff_directory_answers_a_search_with_the_same_number_of_cards_everywhere,
+    a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_503,
+);
+
+/// Two campaigns (two numbers, each reported by two people in two departments).
+async fn two_campaigns(app: &TestApp) -> Vec<String> {
+    let mut ids = vec![];
+    for number in ["(555) 010-1111", "(555) 010-2222"] {
+        for token in [&app.tokens.erin, &app.tokens.finn] {
+            let r = json!({ "channel": "phone", "caller_number": number, "claimed_name": "Mike from IT" });
+            let filed = app.post("/api/v1/reports", token, r).await;
+            if let Some(c) = filed.body["campaign_id"].as_str() {
+                ids.push(c.to_owned());
+            }
+        }
+    }
+    assert_eq!(ids.len(), 2, "two campaigns");
+    ids
+}
+
+async fn a_campaign_cannot_be_merged_with_itself_and_a_merged_id_means_the_campaign_it_joined(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = two_campaigns(&app).await;
+    let (a, b) = (&ids[0], &ids[1]);
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let csrf = ada.get(&format!("/security/campaigns/{a}")).await.csrf();
+
+    // Itself, by its own id: refused by both.
+    let api = app.post(&format!("/api/v1/campaigns/{a}/merge"), &app.tokens.admin, json!({ "campaign_id": a })).await;
+    assert_eq!((api.status, api.fields()), (422, vec!["campaign_id"]));
+    let portal = ada.post(&format!("/security/campaigns/{a}/merge"), &[("csrf", &csrf), ("campaign_id", a)]).await;
+    assert_eq!(portal.status, 422, "{}", portal.text);
+    assert!(portal.text.contains("cannot be merged with itself"), "{}", portal.text);
+
+    // B joins A; B's id now names A, on the portal as on the API.
+    let merged =
+        app.post(&format!("/api/v1/campaigns/{a}/merge"), &app.tokens.admin, json!({ "campaign_id": b })).await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let again = ada.post(&format!("/security/campaigns/{a}/merge"), &[("csrf", &csrf), ("campaign_id", b)]).await;
+    assert_eq!(again.status, 422, "B is A now: merging it into A is merging A with itself: {}", again.text);
+    let api = app.post(&format!("/api/v1/campaigns/{b}/merge"), &app.tokens.admin, json!({ "campaign_id": a })).await;
+    assert_eq!(api.status, 422, "{}", api.body);
+    let status =
+        ada.post(&format!("/security/campaigns/{b}/status"), &[("csrf", &csrf), ("status", "contained")]).await;
+    assert_eq!((status.status, status.location.clone()), (303, format!("/security/campaigns/{a}")), "{}", status.text);
+    let a_now = app.get(&format!("/api/v1/campaigns/{a}"), &app.tokens.admin).await;
+    assert_eq!((a_now.str("status"), a_now.body["report_count"].as_i64()), ("contained", Some(4)));
+    // One merge happened, and each status change is audited with the id it was made to.
+    assert_eq!(audited(&app, "campaign.merged").await.len(), 1);
+    let changed = audited(&app, "campaign.status").await;
+    assert_eq!(changed.iter().map(|(_, target, _)| target.as_str()).collect::<Vec<_>>(), [a.as_str()]);
+    app.drop_db().await;
+}
+
+async fn opening_cancelling_and_closing_requests_are_audited_whichever_way_they_come(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let erin = &app.tokens.erin;
+    let first = app.open_request(erin, "Printer jams").await;
+    let second = app.open_request(erin, "Monitor flickers").await;
+    assert_eq!(app.post(&format!("/api/v1/requests/{first}/cancel"), erin, json!({})).await.status, 200);
+    assert_eq!(app.post(&format!("/api/v1/requests/{second}/close"), erin, json!({})).await.status, 200);
+    set_password(&app, "erin@example.com").await;
+    let mut portal = signed_in(&app, "erin@example.com", None).await;
+    let form = portal.get("/requests/new").await;
+    let opened = portal.post("/requests/new", &[("csrf", &form.csrf()), ("summary", "Keyboard missing keys")]).await;
+    assert_eq!(opened.status, 303, "{}", opened.text);
+    let filter = AuditFilter { action_prefix: Some("request.".into()), ..AuditFilter::default() };
+    let mut entries = app.store.audit_entries(&filter, 20).await.unwrap();
+    entries.reverse();
+    let seen: Vec<(&str, &str)> = entries.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("request.opened", "erin@example.com"),
+            ("request.opened", "erin@example.com"),
+            ("request.cancelled", "erin@example.com"),
+            ("request.closed", "erin@example.com"),
+            ("request.opened", "erin@example.com"),
+        ]
+    );
+    let via: Vec<&str> =
+        entries.iter().map(|e| if e.detail.contains("\"portal\"") { "portal" } else { "api" }).collect();
+    assert_eq!(via, ["api", "api", "api", "api", "portal"]);
+    assert_eq!(entries[2].target, first);
+    app.drop_db().await;
+}
+
+async fn the_staff_directory_answers_a_search_with_the_same_number_of_cards_everywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let many: Vec<_> = (0..60)
+        .map(|i| {
+            let (email, name, id) = (format!("tech{i}@example.com"), format!("Tech Person{i}"), format!("IT-7{i:03}"));
+            staffer(&email, &name, &id, "Desk", "201-555-0150")
+        })
+        .collect();
+    app.store.import_people(&many, app.clock_now(), |_| {}, |_, _| seeded("directory.imported")).await.unwrap();
+    let api = app.get("/api/v1/staff?query=Tech", &app.tokens.erin).await;
+    let from_api = api.body.as_array().unwrap().len();
+    set_password(&app, "erin@example.com").await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let page = erin.get("/staff?query=Tech").await;
+    let from_portal = page.text.matches("class=\"staffcard\"").count();
+    assert_eq!((from_api, from_portal), (50, 50), "one limit for both");
+    app.drop_db().await;
+}
+
+async fn a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_503(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "erin@example.com").await;
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    // Signed in first: a session, too, is created with its audit entry.
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let form = erin.get("/requests/new").await;
+    let people = ada.get("/security/people").await;
+    let erin_id = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    app.refuse_audit_appends().await;
+
+    let t = &app.tokens;
+    let refused = [
+        app.post("/api/v1/requests", &t.erin, json!({ "summary": "VPN drops" })).await,
+        app.post("/api/v1/webhooks", &t.admin, json!({ "url": "https://siem.example.com/hook" })).await,
+        app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Json(json!({ "channel": "phone" }))).await,
+    ];
+    for r in &refused {
+        assert_eq!((r.status, r.problem()), (503, "urn:bonafide:problem:unavailable"), "{}", r.text);
+    }
+    let opened = erin.post("/requests/new", &[("csrf", &form.csrf()), ("summary", "Mouse is dead")]).await;
+    assert_eq!(opened.status, 503, "{}", opened.text);
+    let roles =
+        ada.post(&format!("/security/people/{erin_id}/roles"), &[("csrf", &people.csrf()), ("roles", "auditor")]).await;
+    assert_eq!(roles.status, 503, "{}", roles.text);
+
+    // Nothing of it happened.
+    assert_eq!(app.get("/api/v1/requests", &t.erin).await.body, json!([]));
+    assert_eq!(app.get("/api/v1/requests?scope=all", &t.admin).await.body, json!([]));
+    assert_eq!(app.get("/api/v1/webhooks", &t.admin).await.body, json!([]));
+    assert_eq!(app.get("/api/v1/reports?scope=all", &t.admin).await.body, json!([]));
+    let erin_now = app.store.person_by_id(erin_id).await.unwrap().unwrap();
+    assert!(!erin_now.roles.has(bonafide_domain::Role::Auditor), "roles unchanged");
+    app.drop_db().await;
+}
