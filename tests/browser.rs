@@ -301,6 +301,7 @@ async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromi
     );
     let (_demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
+    bonafide_web::install_tls_provider();
     common::wait_healthy(&reqwest::Client::new(), &base).await;
     let people = creds["people"].as_array().unwrap();
     let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();

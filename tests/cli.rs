@@ -353,6 +353,7 @@ async fn the_demo_serves_a_company_with_working_tokens() {
     let staff = people.iter().filter(|p| p["staff_id"].is_string()).count();
     assert_eq!(staff, 6);
     let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();
+    bonafide_web::install_tls_provider();
     let client = reqwest::Client::new();
     common::wait_healthy(&client, &base).await;
     let me: serde_json::Value = client

@@ -20,6 +20,7 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let (demo, creds) = common::start_demo(dir.path()).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
+    bonafide_web::install_tls_provider();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     common::wait_healthy(&client, &base).await;
     let tokens: Vec<String> = creds["people"]

@@ -50,6 +50,15 @@ use bonafide_domain::{Clock, ContactPolicy, PhoneRegion};
 use bonafide_store::Store;
 use std::sync::Arc;
 
+/// Makes ring the process's TLS crypto provider; later calls do nothing. reqwest is built without a
+/// provider of its own (its `rustls` feature would compile aws-lc and trust the system store), so a
+/// reqwest client built without a preconfigured TLS set-up (the webhook client has one) panics unless
+/// this ran first. [`App::new`] calls it; so must a process that builds clients without an `App` (tests).
+pub fn install_tls_provider() {
+    // An error only says that a provider is installed already, which is what the caller wants.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Settings the use cases need (the HTTP adapter has its own for body limits and cookies).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -116,6 +125,7 @@ impl App {
     /// The application over `store`; passkeys are on when `settings.public_url` is a valid relying party
     /// (the settings loader refuses an invalid one before this point).
     pub fn new(store: Store, clock: Arc<dyn Clock>, secret: Arc<ChallengeSecret>, settings: Settings) -> Self {
+        install_tls_provider();
         let passkeys = settings.public_url.as_deref().and_then(|url| match RelyingParty::new(url, "Bonafide") {
             Ok(rp) => Some(Arc::new(rp)),
             Err(e) => {
@@ -166,6 +176,10 @@ impl App {
 
     pub(crate) fn secret(&self) -> &ChallengeSecret {
         &self.secret
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// Counts a hit on a per-person bucket and refuses once `limit` is passed in this minute.

@@ -8,6 +8,7 @@ pub mod extract;
 mod portal;
 mod routes;
 
+pub use bonafide_app::install_tls_provider;
 pub use bonafide_app::webhooks::{EVENT_KINDS, WebhookPolicy};
 
 use axum::Router;
