@@ -3,26 +3,15 @@
 
 use crate::access::EVERYONE;
 use crate::signin::passkeys::{begin, relying_party, stored};
-use crate::signin::{CeremonyStart, Current, Denied, Started, advance};
+use crate::signin::{CeremonyStart, Current, Denied, Started, advance, open_seed, seal_context};
 use crate::{Acting, App, AppError, Caller};
 use bonafide_auth::{ApiToken, password, recovery, totp};
-use bonafide_domain::{Email, PersonId};
+use bonafide_domain::Email;
 use bonafide_store::{AuditEvent, CeremonyKind, Credentials, Outcome, SessionStage, StoredPasskey, TokenInfo};
 use secrecy::SecretString;
 
 /// How many recovery codes an enrolment gives.
 const RECOVERY_CODES: usize = 10;
-
-/// What a person's sealed TOTP seed is bound to, so it cannot be copied to another person's row.
-fn seal_context(person: PersonId) -> String {
-    format!("totp:{person}")
-}
-
-/// Opens a person's sealed TOTP seed.
-pub(crate) fn open_seed(app: &App, person: PersonId, sealed: &str) -> Option<totp::TotpSeed> {
-    let bytes = app.secret().seal_key().open(sealed, &seal_context(person)).ok()?;
-    totp::TotpSeed::from_bytes(bytes).ok()
-}
 
 /// The account page's contents.
 #[derive(Debug, Clone)]

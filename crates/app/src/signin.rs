@@ -19,7 +19,7 @@ pub use throttle::TRY_LATER;
 use crate::access::anonymous;
 use crate::{App, AppError, Caller, Via};
 use bonafide_auth::{CsrfToken, SessionToken, TokenHash, password, recovery, totp};
-use bonafide_domain::{Email, PersonStatus, Role};
+use bonafide_domain::{Email, PersonId, PersonStatus, Role};
 use bonafide_store::{AuditEvent, Credentials, NewSession, Outcome, Principal, SessionStage};
 use secrecy::SecretString;
 
@@ -73,6 +73,17 @@ pub async fn current(app: &App, token: &str, client: &str) -> Result<Option<Curr
         stage: s.stage,
         token_hash: hash.as_str().to_owned(),
     }))
+}
+
+/// What a person's sealed TOTP seed is bound to, so it cannot be copied to another person's row.
+pub(crate) fn seal_context(person: PersonId) -> String {
+    format!("totp:{person}")
+}
+
+/// Opens a person's sealed TOTP seed.
+pub(crate) fn open_seed(app: &App, person: PersonId, sealed: &str) -> Option<totp::TotpSeed> {
+    let bytes = app.secret().seal_key().open(sealed, &seal_context(person)).ok()?;
+    totp::TotpSeed::from_bytes(bytes).ok()
 }
 
 /// Whether `person` must enrol an authenticator before using the portal.
@@ -232,7 +243,7 @@ pub async fn second_factor(app: &App, current: &Current, factor: Factor) -> Resu
 async fn accept_totp(app: &App, who: &Caller, code: &str) -> Result<bool, AppError> {
     let creds = app.store().credentials(who.person.id).await?;
     let Some(sealed) = creds.totp_sealed else { return Ok(false) };
-    let Some(seed) = crate::account::open_seed(app, who.person.id, &sealed) else {
+    let Some(seed) = open_seed(app, who.person.id, &sealed) else {
         tracing::error!(person = %who.person.id, "a stored TOTP seed cannot be opened");
         return Ok(false);
     };

@@ -12,6 +12,7 @@ mod directory;
 mod forms;
 mod home;
 pub(crate) mod html;
+mod passkey_forms;
 mod passkeys;
 mod reports;
 mod requests;
@@ -19,6 +20,7 @@ mod security;
 pub(crate) mod session;
 mod signin;
 mod staff;
+mod viewer;
 mod webhooks;
 
 use crate::AppState;

@@ -2,8 +2,7 @@
 //! [`super::passkeys`]), own API tokens (created, shown once; revoked), sign out everywhere.
 
 use crate::AppState;
-use crate::portal::checks::CodeForm;
-use crate::portal::forms::{EmptyForm, failed, messages};
+use crate::portal::forms::{CodeForm, EmptyForm, failed, messages};
 use crate::portal::html::{csrf_field, message, notice, page, respond, trusted, when};
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::signin;
@@ -55,7 +54,7 @@ async fn account(p: Page<Everyone>, State(state): State<AppState>) -> Response {
                   input #new type="password" name="new" autocomplete="new-password" required minlength="12"; }
             button type="submit" { "Change password" }
         }
-        (super::passkeys::account_section(&state, &p.viewer.csrf, &keys))
+        (super::passkey_forms::account_section(&state, &p.viewer.csrf, &keys))
         h2 { "API tokens" }
         p.muted { "For scripts and integrations. A token is shown once; Bonafide keeps only its hash." }
         @if tokens.is_empty() { p { "You have no API tokens." } }

@@ -2,7 +2,7 @@
 //! for their code, or a red "not verified" with the reasons in everyday words) and the code's answer.
 
 use crate::AppState;
-use crate::portal::forms::{ASKS, CHANNELS, Fields, failed, field, messages, repeated};
+use crate::portal::forms::{ASKS, CHANNELS, CodeForm, Fields, failed, field, messages, repeated};
 use crate::portal::html::{csrf_field, notice, page, respond};
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::staff::photo_url;
@@ -16,7 +16,6 @@ use bonafide_app::checks::{self, Claimed};
 use bonafide_app::security;
 use bonafide_domain::{Ask, Channel, Reason, StaffId, Verdict};
 use maud::{Markup, html};
-use serde::Deserialize;
 use std::collections::BTreeSet;
 
 pub(super) fn router() -> Router<AppState> {
@@ -193,10 +192,6 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): 
     respond(StatusCode::OK, page("Check", Some(&p.viewer), body))
 }
 
-#[derive(Deserialize)]
-pub(super) struct CodeForm {
-    pub(super) code: String,
-}
 
 async fn check_code(
     p: Page<Everyone>,

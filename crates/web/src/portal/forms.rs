@@ -26,6 +26,12 @@ pub(super) fn repeated<T: std::str::FromStr>(fields: &Fields, name: &str, proble
 #[derive(Deserialize)]
 pub(super) struct EmptyForm {}
 
+/// A form with one code (a challenge code read out, an authenticator code).
+#[derive(Deserialize)]
+pub(super) struct CodeForm {
+    pub(super) code: String,
+}
+
 /// The channels, as the forms offer them.
 pub(super) const CHANNELS: [(Channel, &str); 6] = [
     (Channel::Phone, "Phone call"),

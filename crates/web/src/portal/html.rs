@@ -1,7 +1,7 @@
 //! The page layout and small shared pieces of markup. Every value is escaped by `maud`; no inline script
 //! or style, so the Content-Security-Policy can forbid both.
 
-use crate::portal::session::Viewer;
+use crate::portal::viewer::Viewer;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bonafide_domain::Role;

@@ -7,13 +7,14 @@
 
 use crate::AppState;
 use crate::portal::html;
+pub(crate) use crate::portal::viewer::Viewer;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bonafide_app::access::{Refusal, Serves};
-use bonafide_app::records::{Principal, SessionStage};
-use bonafide_app::signin::{self, Current};
+use bonafide_app::records::SessionStage;
+use bonafide_app::signin;
 use bonafide_app::{AppError, Caller};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -45,27 +46,6 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: 
     let secure = if secure { "; Secure" } else { "" };
     let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("bf_invalid=; Max-Age=0"))
-}
-
-/// Who is looking at a page, and the CSRF token their forms carry.
-#[derive(Debug, Clone)]
-pub(crate) struct Viewer {
-    pub me: Principal,
-    pub csrf: String,
-    pub stage: SessionStage,
-    /// The session, for the use cases that act on it (sign-in steps, sign-out).
-    pub current: Current,
-}
-
-impl Viewer {
-    fn of(current: Current) -> Self {
-        Self { me: current.caller.person.clone(), csrf: current.csrf.clone(), stage: current.stage, current }
-    }
-
-    /// The acting person, for use cases.
-    pub(crate) fn caller(&self) -> &Caller {
-        &self.current.caller
-    }
 }
 
 /// The session of the request, if any, at whatever stage.

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::html::{self, csrf_field, notice, page, respond};
-use crate::portal::passkeys;
+use crate::portal::passkey_forms as passkeys;
 use crate::portal::session::{
     self, AnySession, CsrfForm, PendingSecondFactor, Viewer, cookie, pre_cookie, session_cookie, set_cookie,
 };
