@@ -101,12 +101,8 @@ fn circles(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, folder: &[Strin
 
 #[test]
 fn no_file_of_the_portal_the_store_the_app_or_the_binary_imports_in_a_circle() {
-    let table: [(&str, &[&str]); 4] = [
-        ("crates/web/src", &["portal"]),
-        ("crates/store/src", &[]),
-        ("crates/app/src", &[]),
-        ("src", &[]),
-    ];
+    let table: [(&str, &[&str]); 4] =
+        [("crates/web/src", &["portal"]), ("crates/store/src", &[]), ("crates/app/src", &[]), ("src", &[])];
     let mut problems = Vec::new();
     for (dir, folder) in table {
         let folder: Vec<String> = folder.iter().map(|s| (*s).to_owned()).collect();

@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod clock;
 pub mod contact;
 pub mod ids;
+pub mod names;
 pub mod outreach;
 pub mod person;
 pub mod phone;

@@ -3,7 +3,6 @@
 
 use crate::{InvalidInput, PersonId, Role, Roles};
 use serde::Serialize;
-use std::fmt;
 use std::str::FromStr;
 use time::{Duration, OffsetDateTime};
 
@@ -11,41 +10,24 @@ use time::{Duration, OffsetDateTime};
 /// standing permission.
 pub const MAX_WINDOW: Duration = Duration::days(14);
 
-/// Where an outreach is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutreachStatus {
-    /// Proposed, waiting for a second person.
-    Pending,
-    /// Approved: authorises contact within its window and channels.
-    Approved,
-}
-
-impl OutreachStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutreachStatus::Pending => "pending",
-            OutreachStatus::Approved => "approved",
-        }
+crate::named_enum! {
+    /// Where an outreach is in its life.
+    pub enum OutreachStatus {
+        /// Proposed, waiting for a second person.
+        Pending = "pending",
+        /// Approved: authorises contact within its window and channels.
+        Approved = "approved",
     }
 }
 
-impl fmt::Display for OutreachStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl OutreachStatus {}
 
 impl FromStr for OutreachStatus {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "pending" => Ok(OutreachStatus::Pending),
-            "approved" => Ok(OutreachStatus::Approved),
-            other => Err(InvalidInput::new("status", format!("unknown outreach status `{other}`"))),
-        }
+        OutreachStatus::from_name(s)
+            .ok_or_else(|| InvalidInput::new("status", format!("unknown outreach status `{s}`")))
     }
 }
 

@@ -6,50 +6,28 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-/// What a person may do in Bonafide. Everyone is an employee; the other roles add to that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Opens requests, verifies contacts, reports.
-    Employee,
-    /// Works assigned requests and sees their challenge codes.
-    ItStaff,
-    /// Runs the directory, policy, alerts and campaigns.
-    SecurityAdmin,
-    /// Reads the audit log, campaigns and risk; changes nothing.
-    Auditor,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 4] = [Role::Employee, Role::ItStaff, Role::SecurityAdmin, Role::Auditor];
-
-    /// The wire name, e.g. `it_staff`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Employee => "employee",
-            Role::ItStaff => "it_staff",
-            Role::SecurityAdmin => "security_admin",
-            Role::Auditor => "auditor",
-        }
+crate::named_enum! {
+    /// What a person may do in Bonafide. Everyone is an employee; the other roles add to that.
+    pub enum Role {
+        /// Opens requests, verifies contacts, reports.
+        Employee = "employee",
+        /// Works assigned requests and sees their challenge codes.
+        ItStaff = "it_staff",
+        /// Runs the directory, policy, alerts and campaigns.
+        SecurityAdmin = "security_admin",
+        /// Reads the audit log, campaigns and risk; changes nothing.
+        Auditor = "auditor",
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl Role {}
 
 impl FromStr for Role {
     type Err = InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == t)
-            .ok_or_else(|| InvalidInput::new("roles", format!("unknown role `{}`", s.trim())))
+        Role::from_name(&t).ok_or_else(|| InvalidInput::new("roles", format!("unknown role `{}`", s.trim())))
     }
 }
 
@@ -88,25 +66,17 @@ impl Roles {
     }
 }
 
-/// Whether a person may currently act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PersonStatus {
-    /// Working normally.
-    Active,
-    /// Left, on leave or blocked: cannot sign in and is never a genuine caller.
-    Suspended,
-}
-
-impl PersonStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "active",
-            PersonStatus::Suspended => "suspended",
-        }
+crate::named_enum! {
+    /// Whether a person may currently act.
+    pub enum PersonStatus {
+        /// Working normally.
+        Active = "active",
+        /// Left, on leave or blocked: cannot sign in and is never a genuine caller.
+        Suspended = "suspended",
     }
 }
+
+impl PersonStatus {}
 
 impl FromStr for PersonStatus {
     type Err = InvalidInput;

@@ -2,30 +2,29 @@
 
 use crate::InvalidInput;
 use serde::Serialize;
-use std::fmt;
 use std::str::FromStr;
 
-/// Where a support request is in its life.
-///
-/// ```text
-/// open ──assign──▶ assigned ──resolve──▶ resolved ──close──▶ closed
-///   │                 │ ▲ reassign
-///   └────cancel───────┴─┘──▶ cancelled
-/// ```
-/// Only an `assigned` request authorises its assignee to contact the requester.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    /// Waiting for IT to pick it up.
-    Open,
-    /// A staffer works on it and may contact the requester.
-    Assigned,
-    /// The staffer says it is fixed.
-    Resolved,
-    /// Finished for good.
-    Closed,
-    /// Withdrawn by the requester.
-    Cancelled,
+crate::named_enum! {
+    /// Where a support request is in its life.
+    ///
+    /// ```text
+    /// open ──assign──▶ assigned ──resolve──▶ resolved ──close──▶ closed
+    ///   │                 │ ▲ reassign
+    ///   └────cancel───────┴─┘──▶ cancelled
+    /// ```
+    /// Only an `assigned` request authorises its assignee to contact the requester.
+    pub enum RequestStatus {
+        /// Waiting for IT to pick it up.
+        Open = "open",
+        /// A staffer works on it and may contact the requester.
+        Assigned = "assigned",
+        /// The staffer says it is fixed.
+        Resolved = "resolved",
+        /// Finished for good.
+        Closed = "closed",
+        /// Withdrawn by the requester.
+        Cancelled = "cancelled",
+    }
 }
 
 /// A status change that the lifecycle does not allow.
@@ -39,17 +38,6 @@ pub struct TransitionError {
 }
 
 impl RequestStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Open => "open",
-            RequestStatus::Assigned => "assigned",
-            RequestStatus::Resolved => "resolved",
-            RequestStatus::Closed => "closed",
-            RequestStatus::Cancelled => "cancelled",
-        }
-    }
-
     /// Whether work is still to be done (open or assigned).
     pub fn is_active(self) -> bool {
         matches!(self, RequestStatus::Open | RequestStatus::Assigned)
@@ -77,12 +65,6 @@ impl RequestStatus {
 
     fn step(self, allowed: bool, to: RequestStatus, action: &'static str) -> Result<Self, TransitionError> {
         if allowed { Ok(to) } else { Err(TransitionError { from: self, action }) }
-    }
-}
-
-impl fmt::Display for RequestStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

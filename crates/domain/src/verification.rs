@@ -10,124 +10,70 @@ use crate::{
     Ask, Channel, ContactPolicy, DisplayName, OutreachId, OutreachWindow, PersonId, PhoneNumber, RequestKey,
     RequestStatus, StaffId,
 };
-use serde::Serialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
-/// The answer a check gives the employee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Identity and authorisation proven and the challenge passed.
-    Verified,
-    /// The claim is consistent with directory, requests and policy; the code has not been given yet.
-    ChallengeRequired,
-    /// Something is wrong: hang up, call IT back on the directory number, report.
-    Unverified,
-}
-
-impl Verdict {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Verified => "verified",
-            Verdict::ChallengeRequired => "challenge_required",
-            Verdict::Unverified => "unverified",
-        }
+crate::named_enum! {
+    /// The answer a check gives the employee.
+    pub enum Verdict {
+        /// Identity and authorisation proven and the challenge passed.
+        Verified = "verified",
+        /// The claim is consistent with directory, requests and policy; the code has not been given yet.
+        ChallengeRequired = "challenge_required",
+        /// Something is wrong: hang up, call IT back on the directory number, report.
+        Unverified = "unverified",
     }
 }
+
+impl Verdict {}
 
 impl std::str::FromStr for Verdict {
     type Err = crate::InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Verdict::Verified, Verdict::ChallengeRequired, Verdict::Unverified]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| crate::InvalidInput::new("verdict", format!("unknown verdict `{s}`")))
+        Verdict::from_name(s).ok_or_else(|| crate::InvalidInput::new("verdict", format!("unknown verdict `{s}`")))
     }
 }
 
-/// A machine-readable reason attached to a verdict. Every reason here makes the verdict `unverified`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// The caller asked for a password, an MFA code or remote access: never allowed, whoever asks.
-    SensitiveRequest,
-    /// The claimed identity matches an active campaign of suspicious contacts.
-    MatchesActiveCampaign,
-    /// No IT staffer matches what the caller claimed.
-    UnknownStaff,
-    /// The staff id exists but the claimed name is someone else's.
-    NameMismatch,
-    /// The staffer exists but is suspended.
-    StaffInactive,
-    /// The employee has no open request and no announced outreach: a cold contact.
-    NoOpenRequest,
-    /// There is a request, but it is not assigned to this staffer.
-    NotAssignee,
-    /// Outreach by this staffer was announced, but not for now.
-    OutsideWindow,
-    /// Policy or the employee's preferences do not allow this channel for this contact.
-    ChannelNotAllowed,
-    /// The calling number is not one of the staffer's official numbers.
-    NumberNotOfficial,
-    /// The sending address is not one of the staffer's official addresses.
-    AddressNotOfficial,
-    /// The code the caller read out was wrong.
-    ChallengeFailed,
-    /// Too many wrong codes: the check is locked and security has been alerted.
-    ChallengeLocked,
-}
-
-impl Reason {
-    /// The wire name, e.g. `no_open_request`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::SensitiveRequest => "sensitive_request",
-            Reason::MatchesActiveCampaign => "matches_active_campaign",
-            Reason::UnknownStaff => "unknown_staff",
-            Reason::NameMismatch => "name_mismatch",
-            Reason::StaffInactive => "staff_inactive",
-            Reason::NoOpenRequest => "no_open_request",
-            Reason::NotAssignee => "not_assignee",
-            Reason::OutsideWindow => "outside_window",
-            Reason::ChannelNotAllowed => "channel_not_allowed",
-            Reason::NumberNotOfficial => "number_not_official",
-            Reason::AddressNotOfficial => "address_not_official",
-            Reason::ChallengeFailed => "challenge_failed",
-            Reason::ChallengeLocked => "challenge_locked",
-        }
+crate::named_enum! {
+    /// A machine-readable reason attached to a verdict. Every reason here makes the verdict `unverified`.
+    pub enum Reason {
+        /// The caller asked for a password, an MFA code or remote access: never allowed, whoever asks.
+        SensitiveRequest = "sensitive_request",
+        /// The claimed identity matches an active campaign of suspicious contacts.
+        MatchesActiveCampaign = "matches_active_campaign",
+        /// No IT staffer matches what the caller claimed.
+        UnknownStaff = "unknown_staff",
+        /// The staff id exists but the claimed name is someone else's.
+        NameMismatch = "name_mismatch",
+        /// The staffer exists but is suspended.
+        StaffInactive = "staff_inactive",
+        /// The employee has no open request and no announced outreach: a cold contact.
+        NoOpenRequest = "no_open_request",
+        /// There is a request, but it is not assigned to this staffer.
+        NotAssignee = "not_assignee",
+        /// Outreach by this staffer was announced, but not for now.
+        OutsideWindow = "outside_window",
+        /// Policy or the employee's preferences do not allow this channel for this contact.
+        ChannelNotAllowed = "channel_not_allowed",
+        /// The calling number is not one of the staffer's official numbers.
+        NumberNotOfficial = "number_not_official",
+        /// The sending address is not one of the staffer's official addresses.
+        AddressNotOfficial = "address_not_official",
+        /// The code the caller read out was wrong.
+        ChallengeFailed = "challenge_failed",
+        /// Too many wrong codes: the check is locked and security has been alerted.
+        ChallengeLocked = "challenge_locked",
     }
 }
 
-impl Reason {
-    /// Every reason, in order of severity.
-    pub const ALL: [Reason; 13] = [
-        Reason::SensitiveRequest,
-        Reason::MatchesActiveCampaign,
-        Reason::UnknownStaff,
-        Reason::NameMismatch,
-        Reason::StaffInactive,
-        Reason::NoOpenRequest,
-        Reason::NotAssignee,
-        Reason::OutsideWindow,
-        Reason::ChannelNotAllowed,
-        Reason::NumberNotOfficial,
-        Reason::AddressNotOfficial,
-        Reason::ChallengeFailed,
-        Reason::ChallengeLocked,
-    ];
-}
+impl Reason {}
 
 impl std::str::FromStr for Reason {
     type Err = crate::InvalidInput;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Reason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| crate::InvalidInput::new("reason", format!("unknown reason `{s}`")))
+        Reason::from_name(s).ok_or_else(|| crate::InvalidInput::new("reason", format!("unknown reason `{s}`")))
     }
 }
 

@@ -192,7 +192,6 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): 
     respond(StatusCode::OK, page("Check", Some(&p.viewer), body))
 }
 
-
 async fn check_code(
     p: Page<Everyone>,
     State(state): State<AppState>,

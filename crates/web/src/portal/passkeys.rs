@@ -201,4 +201,3 @@ pub(crate) async fn passwordless(
         Err(e) => session::server_error(&e),
     }
 }
-

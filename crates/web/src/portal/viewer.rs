@@ -25,4 +25,3 @@ impl Viewer {
         &self.current.caller
     }
 }
-
