@@ -166,8 +166,9 @@ fn dependencies(manifest: &str) -> BTreeSet<String> {
 
 #[test]
 fn each_layer_depends_only_on_the_layers_below_it() {
-    let table: [(&str, &[&str]); 4] = [
+    let table: [(&str, &[&str]); 5] = [
         ("crates/domain/Cargo.toml", &["bonafide-store", "bonafide-app", "bonafide-web", "sqlx", "axum"]),
+        ("crates/directory/Cargo.toml", &["bonafide-store", "bonafide-app", "sqlx"]),
         ("crates/app/Cargo.toml", &["bonafide-web", "axum", "maud", "sqlx", "rusqlite"]),
         ("crates/web/Cargo.toml", &["bonafide-store", "sqlx", "rusqlite"]),
         ("crates/store/Cargo.toml", &["bonafide-app", "bonafide-web", "axum"]),

@@ -5,8 +5,8 @@
 //! `name`) are required. Lists (`roles`, `phones`, `official_phones`, ...) are separated by `;`.
 #![deny(missing_docs)]
 
-use bonafide_domain::{Email, InvalidInput, PersonStatus, PhoneNumber, PhoneRegion, Roles};
-use bonafide_store::NewPerson;
+use bonafide_domain::{Email, InvalidInput, NewPerson, PersonStatus, PhoneNumber, PhoneRegion, Roles};
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 

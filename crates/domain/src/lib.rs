@@ -23,7 +23,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use contact::{Ask, Channel};
 pub use ids::{CheckId, Email, OutreachId, PersonId, RequestKey, StaffId};
 pub use outreach::{OutreachStatus, OutreachWindow};
-pub use person::{DisplayName, PersonStatus, Role, Roles};
+pub use person::{DisplayName, NewPerson, PersonStatus, Principal, Role, Roles, SessionStage};
 pub use phone::{PhoneNumber, PhoneRegion};
 pub use policy::ContactPolicy;
 pub use request::{RequestStatus, Summary};

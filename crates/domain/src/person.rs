@@ -1,6 +1,6 @@
 //! People in the directory: names, roles and status.
 
-use crate::InvalidInput;
+use crate::{Email, InvalidInput, PersonId, PhoneNumber, StaffId};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -164,4 +164,100 @@ mod tests {
         assert!("a\u{7}b".parse::<DisplayName>().is_err());
         assert!("x".repeat(121).parse::<DisplayName>().is_err());
     }
+}
+
+crate::named_enum! {
+    /// How far a portal session has got through sign-in.
+    pub enum SessionStage {
+        /// The password was right; a second factor is due.
+        SecondFactor = "second_factor",
+        /// Signed in, but TOTP enrolment is mandatory and missing: only enrolment is allowed.
+        Enrol = "enrol",
+        /// Signed in.
+        Full = "full",
+    }
+}
+
+/// A person as written to the directory (by import, the demo or an admin).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPerson {
+    /// Primary work email; the key for updates.
+    pub email: Email,
+    /// Name shown everywhere.
+    pub display_name: DisplayName,
+    /// Department.
+    pub department: String,
+    /// Job title.
+    pub title: String,
+    /// Office or city.
+    pub location: String,
+    /// Works remotely.
+    pub remote: bool,
+    /// Holds privileged access.
+    pub privileged: bool,
+    /// Their manager's email; must be in the directory or in the same import.
+    pub manager_email: Option<Email>,
+    /// Roles.
+    pub roles: Roles,
+    /// Active or suspended.
+    pub status: PersonStatus,
+    /// Photo address.
+    pub photo_url: Option<String>,
+    /// Staff id, for IT staff.
+    pub staff_id: Option<StaffId>,
+    /// IT team.
+    pub team: Option<String>,
+    /// Whether the staffer is on duty.
+    pub on_duty: bool,
+    /// Personal work numbers.
+    pub phones: Vec<PhoneNumber>,
+    /// Further work emails.
+    pub other_emails: Vec<Email>,
+    /// Numbers IT calls from (staff only).
+    pub official_phones: Vec<PhoneNumber>,
+    /// Addresses IT writes from (staff only).
+    pub official_addresses: Vec<Email>,
+}
+
+impl NewPerson {
+    /// An active person with only an email, a name and roles; every other field empty.
+    pub fn new(email: Email, display_name: DisplayName, roles: Roles) -> Self {
+        Self {
+            email,
+            display_name,
+            department: String::new(),
+            title: String::new(),
+            location: String::new(),
+            remote: false,
+            privileged: false,
+            manager_email: None,
+            roles,
+            status: PersonStatus::Active,
+            photo_url: None,
+            staff_id: None,
+            team: None,
+            on_duty: false,
+            phones: vec![],
+            other_emails: vec![],
+            official_phones: vec![],
+            official_addresses: vec![],
+        }
+    }
+}
+
+/// A signed-in person, as the API sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// Person id.
+    pub id: PersonId,
+    /// Primary email.
+    pub email: Email,
+    /// Name.
+    pub display_name: DisplayName,
+    /// Roles.
+    pub roles: Roles,
+    /// Department.
+    pub department: String,
+    /// Staff id, for IT staff.
+    pub staff_id: Option<StaffId>,
 }

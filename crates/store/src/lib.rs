@@ -23,15 +23,17 @@ mod signin;
 pub mod testing;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
+pub use bonafide_domain::SessionStage;
+pub use bonafide_domain::{NewPerson, Principal};
 pub use checks::{Alert, CheckRecord, NewCheck};
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
-pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
+pub use people::{Person, StaffCard, TokenInfo};
 pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord, Sighted};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
-pub use signin::{Credentials, NewSession, Session, SessionStage};
+pub use signin::{Credentials, NewSession, Session};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};

@@ -8,7 +8,7 @@
 use crate::codec::{from_millis, millis};
 use crate::people::person_from;
 use crate::{AuditEvent, Principal, Store, StoreError, commit_audited};
-use bonafide_domain::{PersonId, PersonStatus};
+use bonafide_domain::{PersonId, PersonStatus, SessionStage};
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
@@ -25,41 +25,6 @@ pub struct Credentials {
     pub recovery_codes_left: i64,
     /// Passkeys registered.
     pub passkeys: i64,
-}
-
-/// How far a session has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    /// The password was right; a second factor is due.
-    SecondFactor,
-    /// Signed in, but TOTP enrolment is mandatory and missing: only enrolment is allowed.
-    Enrol,
-    /// Signed in.
-    Full,
-}
-
-impl SessionStage {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStage::SecondFactor => "second_factor",
-            SessionStage::Enrol => "enrol",
-            SessionStage::Full => "full",
-        }
-    }
-}
-
-impl std::str::FromStr for SessionStage {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "second_factor" => Ok(SessionStage::SecondFactor),
-            "enrol" => Ok(SessionStage::Enrol),
-            "full" => Ok(SessionStage::Full),
-            _ => Err(()),
-        }
-    }
 }
 
 /// A live session and whose it is.
@@ -312,7 +277,8 @@ impl Store {
         }
         Ok(Some(Session {
             principal: Principal::from(person),
-            stage: stage.parse().map_err(|()| StoreError::Corrupt(format!("session stage `{stage}`")))?,
+            stage: SessionStage::from_name(&stage)
+                .ok_or_else(|| StoreError::Corrupt(format!("session stage `{stage}`")))?,
             csrf: row.try_get("csrf")?,
             created_at: from_millis(row.try_get("created_at")?)?,
             last_seen_at,
