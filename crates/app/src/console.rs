@@ -48,35 +48,32 @@ pub async fn codes(app: &App, who: &Caller) -> Result<Vec<LiveCode>, AppError> {
     app.authorize(who, IT_STAFF, "console.codes").await?;
     let now = app.now();
     let step = TimeStep::at(now);
-    let code_for = |authority: Authority, employee| {
-        app.secret().code(&ChallengeSubject { authority, staffer: who.person.id, employee }, step).as_str().to_owned()
+    let live = |authority: Authority, employee, subject, email: String, name: String| LiveCode {
+        code: app
+            .secret()
+            .code(&ChallengeSubject { authority, staffer: who.person.id, employee }, step)
+            .as_str()
+            .to_owned(),
+        subject,
+        employee_email: email,
+        employee_name: name,
+        rotates_at: step.rotates_at(),
+        valid_until: step.valid_until(),
     };
     let mut out = Vec::new();
     for r in app.store().list_requests(RequestScope::AssignedTo(who.person.id), 500).await? {
-        if r.status != RequestStatus::Assigned {
-            continue;
+        if r.status == RequestStatus::Assigned {
+            let subject = CodeFor::Request { key: r.key, summary: r.summary };
+            let (email, name) = (r.requester_email.to_string(), r.requester_name.to_string());
+            out.push(live(Authority::Request { key: r.key }, r.requester, subject, email, name));
         }
-        out.push(LiveCode {
-            code: code_for(Authority::Request { key: r.key }, r.requester),
-            subject: CodeFor::Request { key: r.key, summary: r.summary },
-            employee_email: r.requester_email.to_string(),
-            employee_name: r.requester_name.to_string(),
-            rotates_at: step.rotates_at(),
-            valid_until: step.valid_until(),
-        });
     }
     for o in app.store().live_outreach_by(who.person.id, now).await? {
-        if !o.window.contains(now) {
-            continue;
+        if o.window.contains(now) {
+            let subject = CodeFor::Outreach { id: o.id, reason: o.reason };
+            let (email, name) = (o.employee_email.to_string(), o.employee_name.to_string());
+            out.push(live(Authority::Outreach { id: o.id }, o.employee, subject, email, name));
         }
-        out.push(LiveCode {
-            code: code_for(Authority::Outreach { id: o.id }, o.employee),
-            subject: CodeFor::Outreach { id: o.id, reason: o.reason },
-            employee_email: o.employee_email.to_string(),
-            employee_name: o.employee_name.to_string(),
-            rotates_at: step.rotates_at(),
-            valid_until: step.valid_until(),
-        });
     }
     Ok(out)
 }

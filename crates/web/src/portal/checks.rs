@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, CodeForm, Fields, failed, field, messages, repeated};
 use crate::portal::html::{csrf_field, notice, page, respond};
 use crate::portal::session::{CsrfForm, Page};
-use crate::portal::staff::photo_url;
+use crate::portal::staff::staff_card;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -167,15 +167,9 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): 
             },
         }
         @if let Some(s) = staff.filter(|_| verdict != Verdict::Unverified) {
-            div.staffcard {
-                img src=(photo_url(s.photo_url.as_deref(), s.staff_id.as_str())) alt=(format!("Photo of {}", s.display_name));
-                dl.facts {
-                    dt { "Name" } dd { (s.display_name) }
-                    dt { "Staff id" } dd { (s.staff_id) }
-                    dt { "Team" } dd { (s.team) }
-                    @if let Some((key, summary)) = request { dt { "Your request" } dd { (key) " · " (summary) } }
-                }
-            }
+            (staff_card(s.photo_url.as_deref(), &s.display_name, s.staff_id.as_str(), &s.team, html! {
+                @if let Some((key, summary)) = request { dt { "Your request" } dd { (key) " · " (summary) } }
+            }))
         }
         @if verdict == Verdict::ChallengeRequired {
             form.stack method="post" action=(format!("/checks/{}/code", check.id)) {

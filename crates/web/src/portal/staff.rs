@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bonafide_app::access::Everyone;
 use bonafide_app::directory;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -20,6 +20,21 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Where the portal shows a staffer's photo: the stored address, or the generated avatar (served to
 /// signed-in people by the portal, since an `img` cannot send a bearer token).
+/// A staffer's card: photo, name, staff id, team, and `more` facts.
+pub(super) fn staff_card(photo: Option<&str>, name: &str, staff_id: &str, team: &str, more: Markup) -> Markup {
+    html! {
+        div.staffcard {
+            img src=(photo_url(photo, staff_id)) alt=(format!("Photo of {name}"));
+            dl.facts {
+                dt { "Name" } dd { (name) }
+                dt { "Staff id" } dd { (staff_id) }
+                dt { "Team" } dd { (team) }
+                (more)
+            }
+        }
+    }
+}
+
 pub(super) fn photo_url(stored: Option<&str>, staff_id: &str) -> String {
     stored.map_or_else(|| format!("/staff/{staff_id}/photo"), str::to_owned)
 }
@@ -57,16 +72,10 @@ async fn staff_search(p: Page<Everyone>, State(state): State<AppState>, Query(q)
             @if results.is_empty() { p { "No IT staff match." } }
             @for c in results {
                 div.panel {
-                    div.staffcard {
-                        img src=(photo_url(c.photo_url.as_deref(), c.staff_id.as_str())) alt=(format!("Photo of {}", c.display_name));
-                        dl.facts {
-                            dt { "Name" } dd { (c.display_name) }
-                            dt { "Staff id" } dd { (c.staff_id) }
-                            dt { "Team" } dd { (c.team) }
-                            dt { "Official numbers" } dd { @for n in &c.official_numbers { (n) " " } }
-                            dt { "Official addresses" } dd { @for a in &c.official_addresses { (a) " " } }
-                        }
-                    }
+                    (staff_card(c.photo_url.as_deref(), c.display_name.as_str(), c.staff_id.as_str(), &c.team, html! {
+                        dt { "Official numbers" } dd { @for n in &c.official_numbers { (n) " " } }
+                        dt { "Official addresses" } dd { @for a in &c.official_addresses { (a) " " } }
+                    }))
                 }
             }
         }
