@@ -7,8 +7,10 @@
 
 mod audit;
 mod batch;
+mod campaigns;
 mod checks;
 mod codec;
+mod correlation;
 mod events;
 mod facts;
 mod limits;
@@ -23,13 +25,15 @@ mod signin;
 pub mod testing;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
+pub use campaigns::{Campaign, CampaignStatus, Cluster, ClusterStatus, CorrelationCounts, Sighted};
 pub use checks::{Alert, CheckRecord, NewCheck};
+pub use correlation::CorrelationSettings;
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{NewPerson, Person, Principal, StaffCard, TokenInfo};
-pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord, Sighted};
+pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session, SessionStage};
 
