@@ -16,6 +16,7 @@ mod facts;
 mod limits;
 mod lite;
 mod outreach;
+mod params;
 mod passkeys;
 mod people;
 mod reports;
