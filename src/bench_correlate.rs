@@ -305,6 +305,7 @@ pub async fn run_correlate(args: CorrelateBenchArgs) -> anyhow::Result<()> {
             original_email: None,
             check: None,
             indicators: indicators(&sighting(r), &company),
+            analysis: None,
         };
         store.file_report(&report, &settings, &audit, occurred_at).await?;
         if i % 100 == 0 {

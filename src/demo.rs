@@ -174,6 +174,8 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
             original_email: None,
             check: None,
             indicators: bonafide_correlate::indicators(&sighting, &company),
+            // No transcript, so nothing to analyse.
+            analysis: None,
         };
         let audit = bonafide_store::AuditEvent::new(
             &bonafide_store::Actor::system(),

@@ -58,6 +58,8 @@ pub struct NewReport {
     pub check: Option<CheckId>,
     /// Its normalised indicators.
     pub indicators: Vec<Indicator>,
+    /// The analyzer's reading of the transcript (JSON), made once when the report is filed.
+    pub analysis: Option<String>,
 }
 
 /// What filing a report did.
@@ -118,6 +120,9 @@ pub struct ReportRecord {
     pub cluster: String,
     /// The cluster's id, when it is a campaign.
     pub campaign: Option<String>,
+    /// The analyzer's reading of the transcript (JSON), as stored at filing; `None` for reports filed
+    /// before it was stored.
+    pub analysis: Option<String>,
 }
 
 fn note_text(i: &Indicator) -> Option<String> {
@@ -126,7 +131,7 @@ fn note_text(i: &Indicator) -> Option<String> {
 
 const REPORT_COLUMNS: &str = "r.id, r.reporter_id, r.department, r.channel, r.occurred_at, r.received_at, \
     r.caller_number, r.caller_address, r.caller_handle, r.claimed_name, r.claimed_staff_id, r.claimed_team, \
-    r.asked_for, r.complied, r.transcript, r.email_subject, r.check_id, r.cluster_id, c.status AS cluster_status";
+    r.asked_for, r.complied, r.transcript, r.email_subject, r.check_id, r.cluster_id, r.analysis, c.status AS cluster_status";
 
 fn report_from(row: &sqlx::any::AnyRow) -> Result<ReportRecord, StoreError> {
     let status: String = row.try_get("cluster_status")?;
@@ -151,6 +156,7 @@ fn report_from(row: &sqlx::any::AnyRow) -> Result<ReportRecord, StoreError> {
         transcript: row.try_get("transcript")?,
         email_subject: row.try_get("email_subject")?,
         check: parse_opt("check id", row.try_get("check_id")?)?,
+        analysis: row.try_get("analysis")?,
         campaign: status.is_campaign().then(|| cluster.clone()),
         cluster,
     })
@@ -168,8 +174,8 @@ async fn insert_report(
     sqlx::query(
         "INSERT INTO reports (id, reporter_id, department, channel, occurred_at, received_at, caller_number, \
            caller_address, caller_handle, claimed_name, claimed_staff_id, claimed_team, asked_for, complied, \
-           transcript, email_subject, original_email, check_id, cluster_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+           transcript, email_subject, original_email, check_id, cluster_id, analysis) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(id)
     .bind(r.reporter.to_string())
@@ -190,6 +196,7 @@ async fn insert_report(
     .bind(r.original_email.clone())
     .bind(r.check.map(|c| c.to_string()))
     .bind(cluster)
+    .bind(r.analysis.clone())
     .execute(&mut *tx)
     .await?;
     for i in &r.indicators {

@@ -1,5 +1,6 @@
 //! Correlation scenarios, run against the store (the one correlator) on SQLite and PostgreSQL: reports
-//! normalised as the API normalises them, filed, and the clusters they end up in.
+//! normalised as the API normalises them, filed, and the clusters they end up in; and what a filed
+//! report keeps.
 
 use bonafide_correlate::{Company, Config, Indicator, Severity, Sighting, indicators};
 use bonafide_domain::{Ask, Channel, PersonId, PhoneRegion, Roles};
@@ -17,6 +18,7 @@ on_both!(
     indicators_older_than_the_window_do_not_tie,
     a_report_with_two_clusters_indicators_merges_them,
     complying_makes_a_campaign_critical,
+    a_report_keeps_the_analysis_it_was_filed_with,
 );
 
 const HOUR: i64 = 3600;
@@ -70,6 +72,10 @@ async fn reports(backend: Backend, people: usize, config: Config) -> Reports {
 
 impl Reports {
     async fn file(&self, r: Report<'_>) -> Filed {
+        self.file_analysed(r, None).await
+    }
+
+    async fn file_analysed(&self, r: Report<'_>, analysis: Option<&str>) -> Filed {
         let at = START + Duration::seconds(r.at);
         let new = NewReport {
             reporter: self.people[r.who],
@@ -90,6 +96,7 @@ impl Reports {
             original_email: None,
             check: None,
             indicators: r.indicators.to_vec(),
+            analysis: analysis.map(str::to_owned),
         };
         let audit = AuditEvent::new(&Actor::system(), "report.filed", "test", Outcome::Ok);
         self.db.store.file_report(&new, &self.settings, &audit, at).await.unwrap()
@@ -229,6 +236,20 @@ async fn complying_makes_a_campaign_critical(backend: Backend) {
     third.complied = true;
     let escalated = c.file(third).await;
     assert_eq!(escalated.escalated_to, Some(Severity::Critical));
+    c.db.drop_db().await;
+}
+
+async fn a_report_keeps_the_analysis_it_was_filed_with(backend: Backend) {
+    let c = reports(backend, 2, Config::default()).await;
+    let reading = r#"{"score":0.91,"verdict":"qpq","stages":[]}"#;
+    let analysed = c.file_analysed(report(0, "Finance", 0, &[]), Some(reading)).await;
+    let plain = c.file(report(1, "Sales", HOUR, &[])).await;
+    let store = &c.db.store;
+    assert_eq!(store.report(&analysed.id).await.unwrap().unwrap().analysis.as_deref(), Some(reading));
+    assert_eq!(store.report(&plain.id).await.unwrap().unwrap().analysis, None);
+    let listed = store.list_reports(None, 10).await.unwrap();
+    let analyses: Vec<_> = listed.iter().map(|r| (r.id.as_str(), r.analysis.as_deref())).collect();
+    assert_eq!(analyses, vec![(plain.id.as_str(), None), (analysed.id.as_str(), Some(reading))], "newest first");
     c.db.drop_db().await;
 }
 

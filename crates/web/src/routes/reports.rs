@@ -94,10 +94,8 @@ pub(crate) struct ReportView {
 
 impl From<ReportRecord> for ReportView {
     fn from(r: ReportRecord) -> Self {
-        let analysis = r.transcript.as_deref().map(|t| {
-            let a = bonafide_analyzer::Analyzer::english().analyze_text(t);
-            serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages })
-        });
+        // Analysed once, when filed; a report filed before the analysis was stored shows none.
+        let analysis = r.analysis.as_deref().and_then(|a| serde_json::from_str(a).ok());
         Self {
             analysis,
             id: r.id,
@@ -224,14 +222,16 @@ pub(crate) async fn file(
         return Err(ApiError::Invalid(errors));
     }
     let mut asked_for = body.asked_for.unwrap_or_default();
-    // The analyzer reads the transcript: what it finds asked counts when the reporter ticked nothing, so
-    // the ask feeds correlation either way.
+    // The analyzer reads the transcript once: what it finds asked counts when the reporter ticked nothing,
+    // so the ask feeds correlation either way, and its reading is stored with the report.
+    let analysis = transcript.as_deref().map(|t| bonafide_analyzer::Analyzer::english().analyze_text(t));
     if asked_for.is_empty()
-        && let Some(text) = transcript.as_deref()
+        && let Some(found) = &analysis
     {
-        let found = bonafide_analyzer::Analyzer::english().analyze_text(text);
         asked_for.extend(found.stages.iter().filter_map(|f| f.kind).map(ask_of));
     }
+    let analysis =
+        analysis.map(|a| serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages }).to_string());
     let complied = body.complied.unwrap_or(false);
     // A claimed staff id is checked against the directory: ids nobody has are flagged.
     let known = match claimed_staff_id.as_deref().map(str::parse::<StaffId>) {
@@ -276,6 +276,7 @@ pub(crate) async fn file(
         original_email: email.map(|e| e.original),
         check,
         indicators: found,
+        analysis,
     };
     let event = AuditEvent::new(&actor(me, client), "report.filed", me.email.as_str(), Outcome::Ok);
     let filed = state.store.file_report(&report, &state.config.correlation, &event, now).await?;
