@@ -170,7 +170,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// Sign-in latency (known and unknown accounts) and page weights of the portal.
     Portal(bench_portal::PortalBenchArgs),
-    /// The report correlation engine alone, on one core, over synthetic reports.
+    /// Report correlation in the store (a fresh SQLite file) against normalising alone, over synthetic
+    /// reports.
     Correlate(bench_correlate::CorrelateBenchArgs),
     /// The analyzer against the scikit-learn baseline on the same messages.
     Analyze(bench_analyze::AnalyzeBenchArgs),
@@ -239,7 +240,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
-        Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a),
+        Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,
         Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
     }
 }

@@ -64,10 +64,10 @@ fn imports(dir: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
                 tail = t;
             }
             base.extend(tail.iter().map(|s| (*s).to_owned()));
-            if let Some(k) = (0..=base.len()).rev().find(|k| files.contains_key(&base[..*k])) {
-                if base[..k] != module[..] {
-                    deps.insert(base[..k].to_vec());
-                }
+            if let Some(k) = (0..=base.len()).rev().find(|k| files.contains_key(&base[..*k]))
+                && base[..k] != module[..]
+            {
+                deps.insert(base[..k].to_vec());
             }
         }
         graph.insert(module.clone(), deps);

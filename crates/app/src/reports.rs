@@ -154,14 +154,16 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
         return Err(AppError::Invalid(errors));
     }
     let mut asked_for = report.asked_for.unwrap_or_default();
-    // The analyzer reads the transcript: what it finds asked counts when the reporter ticked nothing, so
-    // the ask feeds correlation either way.
+    // The analyzer reads the transcript once, here: what it finds asked counts when the reporter ticked
+    // nothing, so the ask feeds correlation either way, and its reading is stored with the report.
+    let analysis = transcript.as_deref().map(|t| bonafide_analyzer::Analyzer::english().analyze_text(t));
     if asked_for.is_empty()
-        && let Some(text) = transcript.as_deref()
+        && let Some(found) = &analysis
     {
-        let found = bonafide_analyzer::Analyzer::english().analyze_text(text);
         asked_for.extend(found.stages.iter().filter_map(|f| f.kind).map(ask_of));
     }
+    let analysis =
+        analysis.map(|a| serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages }).to_string());
     let complied = report.complied.unwrap_or(false);
     // A claimed staff id is checked against the directory: ids nobody has are flagged.
     let known = match claimed_staff_id.as_deref().map(str::parse::<StaffId>) {
@@ -207,6 +209,7 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
         original_email: email.map(|e| e.original),
         check,
         indicators: found,
+        analysis,
     };
     let event =
         who.event("report.filed", who.person.email.as_str()).with(serde_json::json!({ "via": who.via.as_str() }));

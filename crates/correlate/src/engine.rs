@@ -6,13 +6,15 @@
 //! merges them.
 //! The work is proportional to the report's own indicators, never to the number of stored reports.
 //!
-//! The rules ([`joined`], [`Thresholds::is_campaign`], [`severity`]) are shared with the database-backed
-//! correlator in the store; [`Correlator`] is the in-memory one, for benchmarks and tests.
+//! These are the rules ([`joined`], [`text_hits`], [`Thresholds::is_campaign`], [`severity`]); the one
+//! correlator that applies them is the store's (`crates/store/src/correlation.rs`), over its indexed
+//! tables. A second, in-memory copy of the algorithm would drift from it (one did: it called a campaign
+//! "started" when a report merged a campaign into a plain cluster, the store does not), so production,
+//! `bench correlate` and the scenario tests (`crates/store/tests/store/correlation.rs`) all run the store's.
 
-use crate::indicator::{Indicator, IndicatorKind};
+use crate::indicator::IndicatorKind;
 use crate::pretext;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// When a cluster becomes a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +146,18 @@ pub fn joined<C: Clone + Ord>(hits: &[Hit<C>]) -> Vec<C> {
     out
 }
 
+/// The weak hits of one text fingerprint, given the cluster each of its sampled hashes was last seen in
+/// (one entry per hash found): one hit per cluster that shares at least [`pretext::SAME_PRETEXT`] of them,
+/// so a single common word pair does not make two texts the same script.
+pub fn text_hits<C: Clone + Ord>(mut seen: Vec<C>) -> Vec<Hit<C>> {
+    seen.sort_unstable();
+    seen.chunk_by(|a, b| a == b)
+        .filter(|run| run.len() >= pretext::SAME_PRETEXT)
+        .filter_map(|run| run.first())
+        .map(|cluster| Hit { cluster: cluster.clone(), kind: IndicatorKind::Text, strong: false })
+        .collect()
+}
+
 /// Correlation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -156,259 +170,5 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self { window_secs: 14 * 24 * 3600, campaign: Thresholds::default() }
-    }
-}
-
-/// A report as the correlator sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct Report<'a> {
-    /// Who reported (any stable key).
-    pub reporter: u64,
-    /// Their department.
-    pub department: &'a str,
-    /// When the contact happened (seconds).
-    pub at: i64,
-    /// Whether they did what was asked.
-    pub complied: bool,
-    /// Whether they hold privileged access.
-    pub privileged: bool,
-    /// Its normalised indicators.
-    pub indicators: &'a [Indicator],
-}
-
-/// What adding a report did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Added {
-    /// The cluster it is in now.
-    pub cluster: u32,
-    /// Clusters merged into that one.
-    pub merged: Vec<u32>,
-    /// Whether the cluster became a campaign with this report.
-    pub campaign_started: bool,
-    /// The campaign's severity, when this report raised it.
-    pub escalated_to: Option<Severity>,
-}
-
-const RECENT: usize = 8;
-
-#[derive(Debug, Clone)]
-struct Cluster {
-    reports: u32,
-    people: Vec<u64>,
-    departments: Vec<u32>,
-    complied: u32,
-    privileged: u32,
-    /// The newest report times, newest first.
-    recent: Vec<i64>,
-    campaign: bool,
-    severity: Severity,
-}
-
-impl Cluster {
-    fn tally(&self, t: &Thresholds) -> Tally {
-        let n = usize::try_from(t.min_reports.max(1)).unwrap_or(1).min(RECENT);
-        Tally {
-            reports: self.reports,
-            people: u32::try_from(self.people.len()).unwrap_or(u32::MAX),
-            departments: u32::try_from(self.departments.len()).unwrap_or(u32::MAX),
-            complied: self.complied,
-            privileged: self.privileged,
-            burst_secs: match (self.recent.first(), self.recent.get(n - 1)) {
-                (Some(newest), Some(nth)) => Some(newest - nth),
-                _ => None,
-            },
-        }
-    }
-
-    fn absorb(&mut self, other: Cluster) {
-        self.reports += other.reports;
-        self.complied += other.complied;
-        self.privileged += other.privileged;
-        union_sorted(&mut self.people, &other.people);
-        union_sorted(&mut self.departments, &other.departments);
-        self.recent.extend(other.recent);
-        self.recent.sort_unstable_by(|a, b| b.cmp(a));
-        self.recent.truncate(RECENT);
-        self.campaign |= other.campaign;
-        self.severity = self.severity.max(other.severity);
-    }
-}
-
-fn union_sorted<T: Ord + Copy>(into: &mut Vec<T>, other: &[T]) {
-    for x in other {
-        if let Err(at) = into.binary_search(x) {
-            into.insert(at, *x);
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Posting {
-    cluster: u32,
-    seen: i64,
-}
-
-/// The in-memory correlator.
-#[derive(Debug, Default)]
-pub struct Correlator {
-    config: Config,
-    index: HashMap<(IndicatorKind, Box<str>), Posting>,
-    departments: HashMap<Box<str>, u32>,
-    parent: Vec<u32>,
-    clusters: Vec<Option<Cluster>>,
-}
-
-impl Correlator {
-    /// An empty correlator.
-    pub fn new(config: Config) -> Self {
-        Self { config, ..Self::default() }
-    }
-
-    fn root(&mut self, mut c: u32) -> u32 {
-        let mut path = Vec::new();
-        while let Some(&p) = self.parent.get(c as usize) {
-            if p == c {
-                break;
-            }
-            path.push(c);
-            c = p;
-        }
-        for node in path {
-            if let Some(slot) = self.parent.get_mut(node as usize) {
-                *slot = c;
-            }
-        }
-        c
-    }
-
-    /// Adds a report; says which cluster it joined, what merged and whether a campaign started or grew
-    /// more severe.
-    pub fn add(&mut self, r: &Report<'_>) -> Added {
-        let window = self.config.window_secs;
-        let mut hits: Vec<Hit<u32>> = Vec::with_capacity(r.indicators.len() + 2);
-        for i in r.indicators {
-            if i.kind == IndicatorKind::Text {
-                // One weak hit per cluster sharing enough of the text's sampled word pairs.
-                let mut text_hits: Vec<u32> = Vec::new();
-                for key in i.index_values() {
-                    if let Some(p) = self.index.get(&(IndicatorKind::Text, key.into_boxed_str()))
-                        && (r.at - p.seen).abs() <= window
-                    {
-                        text_hits.push(self.root(p.cluster));
-                    }
-                }
-                text_hits.sort_unstable();
-                for run in text_hits.chunk_by(|a, b| a == b) {
-                    if let (Some(&cluster), true) = (run.first(), run.len() >= pretext::SAME_PRETEXT) {
-                        hits.push(Hit { cluster, kind: i.kind, strong: false });
-                    }
-                }
-            } else if let Some(p) = self.index.get(&(i.kind, Box::from(i.value.as_str())))
-                && (r.at - p.seen).abs() <= window
-            {
-                hits.push(Hit { cluster: p.cluster, kind: i.kind, strong: i.is_strong() });
-            }
-        }
-        for h in &mut hits {
-            h.cluster = self.root(h.cluster);
-        }
-        let mut targets = joined(&hits);
-        let department = self.department(r.department);
-        let own = Cluster {
-            reports: 1,
-            people: vec![r.reporter],
-            departments: vec![department],
-            complied: u32::from(r.complied),
-            privileged: u32::from(r.privileged),
-            recent: vec![r.at],
-            campaign: false,
-            severity: Severity::Low,
-        };
-        // The largest cluster absorbs the others and the new report.
-        targets.sort_by_key(|c| {
-            std::cmp::Reverse(self.clusters.get(*c as usize).and_then(Option::as_ref).map_or(0, |k| k.reports))
-        });
-        let (cluster, merged) = match targets.split_first() {
-            Some((&first, rest)) => (first, rest.to_vec()),
-            None => {
-                let id = u32::try_from(self.parent.len()).unwrap_or(u32::MAX);
-                self.parent.push(id);
-                self.clusters.push(None);
-                (id, vec![])
-            }
-        };
-        let (was_campaign, was_severity) = self
-            .clusters
-            .get(cluster as usize)
-            .and_then(Option::as_ref)
-            .map_or((false, Severity::Low), |c| (c.campaign, c.severity));
-        let mut into = self.clusters.get_mut(cluster as usize).and_then(Option::take).unwrap_or_else(|| Cluster {
-            reports: 0,
-            people: vec![],
-            departments: vec![],
-            complied: 0,
-            privileged: 0,
-            recent: vec![],
-            campaign: false,
-            severity: Severity::Low,
-        });
-        into.absorb(own);
-        for &m in &merged {
-            if let Some(other) = self.clusters.get_mut(m as usize).and_then(Option::take) {
-                into.absorb(other);
-            }
-            if let Some(slot) = self.parent.get_mut(m as usize) {
-                *slot = cluster;
-            }
-        }
-        let tally = into.tally(&self.config.campaign);
-        into.campaign |= self.config.campaign.is_campaign(&tally);
-        into.severity = into.severity.max(severity(&tally, into.campaign));
-        let added = Added {
-            cluster,
-            merged,
-            campaign_started: into.campaign && !was_campaign,
-            escalated_to: (into.campaign && was_campaign && into.severity > was_severity).then_some(into.severity),
-        };
-        if let Some(slot) = self.clusters.get_mut(cluster as usize) {
-            *slot = Some(into);
-        }
-        for i in r.indicators {
-            for key in i.index_values() {
-                let posting =
-                    self.index.entry((i.kind, key.into_boxed_str())).or_insert(Posting { cluster, seen: r.at });
-                posting.cluster = cluster;
-                posting.seen = posting.seen.max(r.at);
-            }
-        }
-        added
-    }
-
-    fn department(&mut self, name: &str) -> u32 {
-        let next = u32::try_from(self.departments.len()).unwrap_or(u32::MAX);
-        *self.departments.entry(Box::from(name)).or_insert(next)
-    }
-
-    /// The cluster `c` ended up in, and its tally.
-    pub fn cluster_of(&mut self, c: u32) -> (u32, Tally) {
-        let root = self.root(c);
-        let tally = self
-            .clusters
-            .get(root as usize)
-            .and_then(Option::as_ref)
-            .map(|k| k.tally(&self.config.campaign))
-            .unwrap_or_default();
-        (root, tally)
-    }
-
-    /// Whether cluster `c` (after merges) is a campaign, and how severe.
-    pub fn campaign(&mut self, c: u32) -> Option<Severity> {
-        let root = self.root(c);
-        self.clusters.get(root as usize).and_then(Option::as_ref).filter(|k| k.campaign).map(|k| k.severity)
-    }
-
-    /// Distinct indicator values indexed, for memory reports.
-    pub fn indexed(&self) -> usize {
-        self.index.len()
     }
 }

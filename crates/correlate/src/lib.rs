@@ -2,8 +2,8 @@
 //! addresses and look-alike domains, handles, names and nicknames, staff ids, pretexts), and incremental
 //! clustering with campaign thresholds and severity.
 //!
-//! Pure: no IO, no clock (times are parameters), no randomness. The store runs the same rules over its
-//! indexed tables; [`Correlator`] runs them in memory.
+//! Pure: no IO, no clock (times are parameters), no randomness. The store applies these rules over its
+//! indexed tables; it is the only correlator.
 #![deny(missing_docs)]
 
 pub mod engine;
@@ -12,7 +12,7 @@ pub mod lookalike;
 pub mod pretext;
 pub mod warning;
 
-pub use engine::{Added, Config, Correlator, Hit, Report, Severity, Tally, Thresholds, joined, severity};
+pub use engine::{Config, Hit, Severity, Tally, Thresholds, joined, severity, text_hits};
 pub use indicator::{Company, Indicator, IndicatorKind, Note, Sighting, indicators};
 pub use warning::{readable_number, warning};
 

@@ -5,6 +5,7 @@
 //! control it; storage, HTTP and the challenge-code HMAC live in other crates.
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod challenge;
 pub mod clock;
 pub mod contact;
@@ -17,6 +18,7 @@ pub mod policy;
 pub mod request;
 pub mod verification;
 
+pub use campaign::CampaignStatus;
 pub use challenge::Authority;
 pub use challenge::{ChallengeSubject, MAX_CHALLENGE_ATTEMPTS, TimeStep};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -9,6 +9,7 @@
 //! head hash elsewhere now and then anchors it.)
 
 use crate::codec::{from_millis, millis};
+use crate::params::{self, Param};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::PersonId;
 use serde::Serialize;
@@ -218,6 +219,25 @@ pub(crate) const TAKE_HEAD: &str = "UPDATE audit_head SET seq = seq + $1 WHERE i
 /// Moves the head's hash to the newest entry.
 pub(crate) const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
 
+impl AuditEntry {
+    /// The entry's values in the order of [`INSERT_ENTRY`]'s placeholders.
+    pub(crate) fn params(&self) -> [Param<'_>; 11] {
+        [
+            Param::int(self.seq),
+            Param::int(millis(self.at)),
+            Param::opt_text(self.actor_id.as_deref()),
+            Param::text(&self.actor),
+            Param::text(&self.action),
+            Param::text(&self.target),
+            Param::text(&self.outcome),
+            Param::text(&self.detail),
+            Param::text(&self.client),
+            Param::text(&self.prev_hash),
+            Param::text(&self.hash),
+        ]
+    }
+}
+
 /// Appends `events` in the open sqlx transaction `tx`. A failure is [`StoreError::Audit`]: the caller's
 /// transaction, and the change it holds, must not commit without its entries.
 pub(crate) async fn append_in(
@@ -240,62 +260,14 @@ async fn append_entries(
         return Ok(());
     }
     let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let head = sqlx::query(TAKE_HEAD).bind(n).fetch_one(&mut *tx).await?;
+    let head = params::bind(sqlx::query(TAKE_HEAD), &[Param::int(n)]).fetch_one(&mut *tx).await?;
     let (seq, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
     let entries = chain(seq - n, &hash, at, events);
     for e in &entries {
-        sqlx::query(INSERT_ENTRY)
-            .bind(e.seq)
-            .bind(millis(e.at))
-            .bind(e.actor_id.clone())
-            .bind(e.actor.clone())
-            .bind(e.action.clone())
-            .bind(e.target.clone())
-            .bind(e.outcome.clone())
-            .bind(e.detail.clone())
-            .bind(e.client.clone())
-            .bind(e.prev_hash.clone())
-            .bind(e.hash.clone())
-            .execute(&mut *tx)
-            .await?;
+        params::bind(sqlx::query(INSERT_ENTRY), &e.params()).execute(&mut *tx).await?;
     }
     if let Some(last) = entries.last() {
-        sqlx::query(SET_HEAD_HASH).bind(last.hash.clone()).execute(&mut *tx).await?;
-    }
-    Ok(())
-}
-
-/// Appends `events` in the open rusqlite transaction.
-pub(crate) fn append_lite(
-    conn: &rusqlite::Connection,
-    events: &[&AuditEvent],
-    at: OffsetDateTime,
-) -> Result<(), rusqlite::Error> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let (seq, hash): (i64, String) =
-        crate::lite::prepare(conn, TAKE_HEAD)?.query_row([n], |r| Ok((r.get("seq")?, r.get("hash")?)))?;
-    let entries = chain(seq - n, &hash, at, events);
-    let mut insert = crate::lite::prepare(conn, INSERT_ENTRY)?;
-    for e in &entries {
-        insert.execute(rusqlite::params![
-            e.seq,
-            millis(e.at),
-            e.actor_id,
-            e.actor,
-            e.action,
-            e.target,
-            e.outcome,
-            e.detail,
-            e.client,
-            e.prev_hash,
-            e.hash
-        ])?;
-    }
-    if let Some(last) = entries.last() {
-        crate::lite::prepare(conn, SET_HEAD_HASH)?.execute([&last.hash])?;
+        params::bind(sqlx::query(SET_HEAD_HASH), &[Param::text(&last.hash)]).execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -8,25 +8,40 @@
 
 use crate::audit::{AuditEvent, append_in};
 use crate::codec::from_millis;
+use crate::params::{self, Param};
 use crate::{StoreError, dynamic};
 use sqlx::AnyPool;
+use std::sync::LazyLock;
 use tokio::sync::{mpsc, oneshot};
 
-/// Most rows written by one statement (14 parameters each, far below either database's limit).
+/// Most rows written by one statement ([`CHECK_PARAMS`] parameters each, far below either database's
+/// limit).
 const MAX_BATCH: usize = 128;
 
-macro_rules! insert_prefix {
-    () => {
+/// Parameters of one row: [`CheckRow::params`], in column order.
+const CHECK_PARAMS: usize = 13;
+
+/// The `INSERT` of `rows` check rows, the same text for a single row on either driver and for a
+/// group-committed batch. Row `i` takes parameters `$(13i + 1)` to `$(13i + 13)`; the last, the row's
+/// time, is both `created_at` and `updated_at`.
+pub(crate) fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
         "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
-         caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES "
-    };
+         caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let first = row * CHECK_PARAMS + 1;
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for p in first..first + CHECK_PARAMS {
+            sql.push_str(&format!("${p}, "));
+        }
+        sql.push_str(&format!("${})", first + CHECK_PARAMS - 1));
+    }
+    sql
 }
 
-const INSERT_PREFIX: &str = insert_prefix!();
-
-/// One row, with the 13 parameters in [`CheckRow`]'s field order (`created_at` is also `updated_at`).
-pub(crate) const INSERT_ONE: &str =
-    concat!(insert_prefix!(), "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)");
+/// [`insert_sql`] of one row, built once: the SQLite worker inserts its rows one statement each.
+pub(crate) static INSERT_ONE: LazyLock<String> = LazyLock::new(|| insert_sql(1));
 
 /// One `contact_checks` row, in column form.
 #[derive(Debug, Clone)]
@@ -46,6 +61,27 @@ pub(crate) struct CheckRow {
     pub at: i64,
     /// Its `check.created` audit entry, committed with it.
     pub audit: AuditEvent,
+}
+
+impl CheckRow {
+    /// The row's values in the order of [`insert_sql`]'s placeholders.
+    pub(crate) fn params(&self) -> [Param<'_>; CHECK_PARAMS] {
+        [
+            Param::text(&self.id),
+            Param::text(&self.employee),
+            Param::text(self.channel),
+            Param::opt_text(self.claimed_staff_id.as_deref()),
+            Param::opt_text(self.claimed_name.as_deref()),
+            Param::opt_text(self.caller_number.as_deref()),
+            Param::opt_text(self.caller_address.as_deref()),
+            Param::Int(self.request_number),
+            Param::text(&self.asked_for),
+            Param::text(self.verdict),
+            Param::text(&self.reasons),
+            Param::opt_text(self.staffer.as_deref()),
+            Param::int(self.at),
+        ]
+    }
 }
 
 type Job = (CheckRow, oneshot::Sender<Result<(), String>>);
@@ -114,35 +150,9 @@ async fn insert(pool: &AnyPool, rows: &[&CheckRow]) -> Result<(), StoreError> {
 }
 
 async fn insert_rows(conn: &mut sqlx::AnyConnection, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
-    let mut sql = String::from(INSERT_PREFIX);
-    for i in 0..rows.len() {
-        let p = i * 14;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 1..=14 {
-            sql.push_str(&format!("${}", p + c));
-            sql.push_str(if c == 14 { ")" } else { ", " });
-        }
-    }
-    let mut query = sqlx::query(dynamic(sql));
+    let mut query = sqlx::query(dynamic(insert_sql(rows.len())));
     for r in rows {
-        query = query
-            .bind(r.id.clone())
-            .bind(r.employee.clone())
-            .bind(r.channel)
-            .bind(r.claimed_staff_id.clone())
-            .bind(r.claimed_name.clone())
-            .bind(r.caller_number.clone())
-            .bind(r.caller_address.clone())
-            .bind(r.request_number)
-            .bind(r.asked_for.clone())
-            .bind(r.verdict)
-            .bind(r.reasons.clone())
-            .bind(r.staffer.clone())
-            .bind(r.at)
-            .bind(r.at);
+        query = params::bind(query, &r.params());
     }
     query.execute(conn).await?;
     Ok(())

@@ -267,8 +267,10 @@ impl Store {
     }
 }
 
-async fn insert_alert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Raises a security alert in the open transaction `tx`: every alert (a lock, a campaign, a report
+/// whose author complied) is written here.
+pub(crate) async fn insert_alert(
+    tx: &mut sqlx::AnyConnection,
     kind: &str,
     severity: &str,
     person: Option<&str>,
@@ -287,7 +289,7 @@ async fn insert_alert(
     .bind(check.map(|c| c.to_string()))
     .bind(message)
     .bind(millis(now))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! five round trips.
 
 use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
+use crate::correlation::ClusterStatus;
+use crate::params::{self, Param};
 use crate::{HotPath, Store, StoreError, lite};
 use bonafide_domain::verification::{OutreachFacts, RequestFacts, StaffFacts};
 use bonafide_domain::{OutreachWindow, PersonId, PersonStatus, PhoneNumber, RequestKey, Role, Roles, StaffId};
@@ -72,7 +74,7 @@ const STAFF_COLUMNS: &str = "'staff' AS kind, p.id AS a, p.staff_id AS b, p.disp
        p.status AS e, ct.kind AS f, ct.value AS g, p.team AS h, p.photo_url AS i, CAST(NULL AS BIGINT) AS n1, \
        CAST(NULL AS BIGINT) AS n2";
 
-static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {STAFF_COLUMNS} FROM people p LEFT JOIN person_contacts ct ON ct.person_id = p.id \
       WHERE p.staff_id = $2 \
@@ -98,16 +100,16 @@ SELECT 'outreach', o.id, o.staffer_id, o.channels, NULL, NULL, NULL, NULL, NULL,
 UNION ALL \
 SELECT 'campaign', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ( \
   SELECT 1 AS hit FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
-   WHERE ci.value = $10 AND ci.kind = 'phone' AND c.status IN ('active', 'contained') \
+   WHERE ci.value = $10 AND ci.kind = 'phone' AND c.status IN ($12, $13) \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
-   WHERE ci.value = $5 AND ci.kind = 'email' AND c.status IN ('active', 'contained') \
+   WHERE ci.value = $5 AND ci.kind = 'email' AND c.status IN ($12, $13) \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
-   WHERE ci.value = $11 AND ci.kind = 'domain' AND c.status IN ('active', 'contained') \
+   WHERE ci.value = $11 AND ci.kind = 'domain' AND c.status IN ($12, $13) \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
-   WHERE ci.value = $2 AND ci.kind = 'staff_id' AND c.status IN ('active', 'contained') \
+   WHERE ci.value = $2 AND ci.kind = 'staff_id' AND c.status IN ($12, $13) \
   LIMIT 1) campaign \
 UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
@@ -115,55 +117,76 @@ SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CO
     )
 });
 
+/// [`FACTS_SQL`]'s values, owned: on SQLite they travel to the worker thread.
+#[derive(Debug, Default)]
+pub(crate) struct FactsValues {
+    employee: String,
+    staff_id: Option<String>,
+    first_word: Option<String>,
+    number: Option<String>,
+    address: Option<String>,
+    request: Option<i64>,
+    now: i64,
+    since: i64,
+    up_to: i64,
+    campaign_number: Option<String>,
+    campaign_domain: Option<String>,
+}
+
+impl FactsValues {
+    fn new(q: &FactsQuery<'_>) -> Self {
+        Self {
+            employee: q.employee.to_string(),
+            staff_id: q.staff_id.map(|s| s.as_str().to_owned()),
+            first_word: q.claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase),
+            number: q.number.map(|n| n.as_str().to_owned()),
+            address: q.address.map(str::to_owned),
+            request: q.request_key.and_then(|k| i64::try_from(k.number()).ok()),
+            now: millis(q.now),
+            since: millis(q.checks_since),
+            up_to: q.count_up_to,
+            campaign_number: q.campaign_number.map(str::to_owned),
+            campaign_domain: q.campaign_domain.map(str::to_owned),
+        }
+    }
+
+    /// The values in the order of [`FACTS_SQL`]'s placeholders; the last two are the states of a
+    /// campaign that checks are warned about.
+    pub(crate) fn params(&self) -> [Param<'_>; 13] {
+        [
+            Param::text(&self.employee),
+            Param::opt_text(self.staff_id.as_deref()),
+            Param::opt_text(self.first_word.as_deref()),
+            Param::opt_text(self.number.as_deref()),
+            Param::opt_text(self.address.as_deref()),
+            Param::Int(self.request),
+            Param::int(self.now),
+            Param::int(self.since),
+            Param::int(self.up_to),
+            Param::opt_text(self.campaign_number.as_deref()),
+            Param::opt_text(self.campaign_domain.as_deref()),
+            Param::text(ClusterStatus::Active.as_str()),
+            Param::text(ClusterStatus::Contained.as_str()),
+        ]
+    }
+}
+
 impl Store {
     /// Reads the facts for one check in one statement.
     pub async fn check_facts(&self, q: &FactsQuery<'_>) -> Result<CheckFacts, StoreError> {
-        let employee = q.employee.to_string();
-        let staff_id = q.staff_id.map(|s| s.as_str().to_owned());
-        let first_word = q.claimed_name.and_then(|n| n.split_whitespace().next()).map(str::to_lowercase);
-        let number = q.number.map(|n| n.as_str().to_owned());
-        let address = q.address.map(str::to_owned);
-        let request = q.request_key.and_then(|k| i64::try_from(k.number()).ok());
-        let (now, since, up_to) = (millis(q.now), millis(q.checks_since), q.count_up_to);
-        let campaign_number = q.campaign_number.map(str::to_owned);
-        let campaign_domain = q.campaign_domain.map(str::to_owned);
+        let values = FactsValues::new(q);
         let mut facts = match &self.hot {
             HotPath::Sqlite(lite) => {
                 lite.read(move |conn| {
                     let mut facts = CheckFacts::default();
-                    let params: [&dyn rusqlite::ToSql; 11] = [
-                        &employee,
-                        &staff_id,
-                        &first_word,
-                        &number,
-                        &address,
-                        &request,
-                        &now,
-                        &since,
-                        &up_to,
-                        &campaign_number,
-                        &campaign_domain,
-                    ];
-                    lite::query(conn, &FACTS_SQL, &params, |row| add_fact(&mut facts, row))?;
+                    lite::query_params(conn, &FACTS_SQL, &values.params(), |row| add_fact(&mut facts, row))?;
                     Ok(facts)
                 })
                 .await?
             }
             HotPath::Postgres(_) => {
-                let rows = sqlx::query(FACTS_SQL.as_str())
-                    .bind(employee)
-                    .bind(staff_id)
-                    .bind(first_word)
-                    .bind(number)
-                    .bind(address)
-                    .bind(request)
-                    .bind(now)
-                    .bind(since)
-                    .bind(up_to)
-                    .bind(campaign_number)
-                    .bind(campaign_domain)
-                    .fetch_all(&self.read)
-                    .await?;
+                let rows =
+                    params::bind(sqlx::query(FACTS_SQL.as_str()), &values.params()).fetch_all(&self.read).await?;
                 let mut facts = CheckFacts::default();
                 for row in &rows {
                     add_fact(&mut facts, row)?;

@@ -7,13 +7,16 @@
 
 mod audit;
 mod batch;
+mod campaigns;
 mod checks;
 mod codec;
+mod correlation;
 mod events;
 mod facts;
 mod limits;
 mod lite;
 mod outreach;
+mod params;
 mod passkeys;
 mod people;
 mod reports;
@@ -23,15 +26,18 @@ mod signin;
 pub mod testing;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
+pub use bonafide_domain::CampaignStatus;
 pub use bonafide_domain::SessionStage;
 pub use bonafide_domain::{NewPerson, Principal};
+pub use campaigns::{Campaign, Cluster, CorrelationCounts, Sighted};
 pub use checks::{Alert, CheckRecord, NewCheck};
+pub use correlation::{ClusterStatus, CorrelationSettings};
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{Person, StaffCard, TokenInfo};
-pub use reports::{Campaign, CampaignStatus, CorrelationSettings, Filed, NewReport, ReportRecord, Sighted};
+pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use signin::{Credentials, NewSession, Session};
 

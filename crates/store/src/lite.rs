@@ -21,6 +21,7 @@ use crate::audit::{self, AuditEvent};
 use crate::batch::CheckRow;
 use crate::codec::Columns;
 use crate::codec::from_millis;
+use crate::params::Param;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::any::Any;
@@ -158,7 +159,7 @@ impl Lite {
 /// The prepared (and cached) statement for the portable `sql`, whose parameters are `$1`, `$2`, ….
 pub(crate) fn prepare<'c>(conn: &'c Connection, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
     // `?N` is SQLite's numbered parameter: binding by position skips a by-name search per parameter.
-    // The portable SQL has no `$` outside parameters.
+    // The portable SQL has no `$` outside parameters (`params`' tests hold the shared statements to it).
     conn.prepare_cached(&sql.replace('$', "?"))
 }
 
@@ -167,6 +168,25 @@ pub(crate) fn query(
     conn: &Connection,
     sql: &str,
     params: &[&dyn ToSql],
+    each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    rows(conn, sql, params, each)
+}
+
+/// [`query`] with the statement's [`Param`] list, the one its sqlx path binds too.
+pub(crate) fn query_params(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    rows(conn, sql, rusqlite::params_from_iter(params), each)
+}
+
+fn rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
     mut each: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let mut statement = prepare(conn, sql)?;
@@ -278,28 +298,36 @@ fn insert_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Er
     let events: Vec<&AuditEvent> = rows.iter().map(|r| &r.audit).collect();
     let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
     let at = from_millis(at).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    audit::append_lite(conn, &events, at)
+    append_lite(conn, &events, at)
 }
 
 fn insert_check_rows(conn: &Connection, rows: &[&CheckRow]) -> Result<(), rusqlite::Error> {
-    let mut statement = prepare(conn, crate::batch::INSERT_ONE)?;
+    let mut statement = prepare(conn, &crate::batch::INSERT_ONE)?;
     for r in rows {
-        let params: [&dyn ToSql; 13] = [
-            &r.id,
-            &r.employee,
-            &r.channel,
-            &r.claimed_staff_id,
-            &r.claimed_name,
-            &r.caller_number,
-            &r.caller_address,
-            &r.request_number,
-            &r.asked_for,
-            &r.verdict,
-            &r.reasons,
-            &r.staffer,
-            &r.at,
-        ];
-        statement.execute(params)?;
+        statement.execute(r.params())?;
+    }
+    Ok(())
+}
+
+/// Appends `events` in the open rusqlite transaction: the same statements and values as [`audit::append_in`].
+pub(crate) fn append_lite(
+    conn: &rusqlite::Connection,
+    events: &[&AuditEvent],
+    at: time::OffsetDateTime,
+) -> Result<(), rusqlite::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let (seq, hash): (i64, String) =
+        prepare(conn, audit::TAKE_HEAD)?.query_row([Param::int(n)], |r| Ok((r.get("seq")?, r.get("hash")?)))?;
+    let entries = audit::chain(seq - n, &hash, at, events);
+    let mut insert = prepare(conn, audit::INSERT_ENTRY)?;
+    for e in &entries {
+        insert.execute(e.params())?;
+    }
+    if let Some(last) = entries.last() {
+        prepare(conn, audit::SET_HEAD_HASH)?.execute([Param::text(&last.hash)])?;
     }
     Ok(())
 }

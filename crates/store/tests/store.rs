@@ -23,6 +23,11 @@ macro_rules! on_both {
     };
 }
 
+// The correlation scenarios, on both databases like everything here. (A test crate's root resolves
+// modules beside it, so the path is named.)
+#[path = "store/correlation.rs"]
+mod correlation;
+
 on_both!(
     import_creates_then_updates_people_by_email,
     a_bad_manager_rolls_back_the_whole_import,

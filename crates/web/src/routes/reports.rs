@@ -72,10 +72,8 @@ pub(crate) struct ReportView {
 
 impl From<ReportRecord> for ReportView {
     fn from(r: ReportRecord) -> Self {
-        let analysis = r.transcript.as_deref().map(|t| {
-            let a = bonafide_analyzer::Analyzer::english().analyze_text(t);
-            serde_json::json!({ "score": a.score, "verdict": a.verdict, "stages": a.stages })
-        });
+        // Analysed once, when filed; a report filed before the analysis was stored shows none.
+        let analysis = r.analysis.as_deref().and_then(|a| serde_json::from_str(a).ok());
         Self {
             analysis,
             id: r.id,
