@@ -306,9 +306,9 @@ async fn report(a: ReportArgs) -> anyhow::Result<()> {
     if a.json {
         // The API's answer: absent fields are left out, not null.
         let mut answer = serde_json::Map::new();
-        answer.insert("id".into(), received.id.into());
+        answer.insert("id".into(), received.id.to_string().into());
         if let Some(c) = received.campaign_id {
-            answer.insert("campaign_id".into(), c.into());
+            answer.insert("campaign_id".into(), c.to_string().into());
         }
         answer.insert("received".into(), true.into());
         if let Some(steps) = received.act_now {

@@ -6,7 +6,7 @@ use crate::signin::passkeys::{begin, relying_party, stored};
 use crate::signin::{CeremonyStart, Current, Denied, Started, advance, open_seed, seal_context};
 use crate::{Acting, App, AppError, Caller};
 use bonafide_auth::{ApiToken, password, recovery, totp};
-use bonafide_domain::Email;
+use bonafide_domain::{Email, TokenId};
 use bonafide_store::{AuditEvent, CeremonyKind, Credentials, Outcome, SessionStage, StoredPasskey, TokenInfo};
 use secrecy::SecretString;
 
@@ -72,6 +72,7 @@ pub async fn revoke_token(app: &App, who: &Caller, id: &str) -> Result<(), AppEr
     let event = who
         .event("token.revoked", who.person.email.as_str())
         .with(serde_json::json!({ "token": id, "via": who.via.as_str() }));
+    let id: TokenId = id.parse().map_err(|_| AppError::NotFound)?;
     if !app.store().revoke_token(who.person.id, id, app.now(), &event).await? {
         return Err(AppError::NotFound);
     }

@@ -7,6 +7,7 @@
 
 use crate::access::{EVERYONE, SECURITY_ADMINS, SECURITY_READERS};
 use crate::{App, AppError, Caller};
+use bonafide_domain::{CampaignId, ReportId};
 use bonafide_store::{Campaign, CampaignStatus, ReportRecord, Sighted};
 
 /// The most campaigns one listing shows.
@@ -20,23 +21,29 @@ pub async fn list(app: &App, who: &Caller, include_closed: bool) -> Result<Vec<C
     Ok(app.store().list_campaigns(!include_closed, LIST_LIMIT).await?)
 }
 
-/// Campaign `id` (a merged campaign answers as the one it joined).
+/// Campaign `id` (a merged campaign answers as the one it joined); an id that is no campaign's is
+/// `NotFound`.
 pub async fn get(app: &App, who: &Caller, id: &str) -> Result<Campaign, AppError> {
     app.authorize(who, SECURITY_READERS, "campaigns.get").await?;
+    let id: CampaignId = id.trim().parse().map_err(|_| AppError::NotFound)?;
+    by_id(app, id).await
+}
+
+async fn by_id(app: &App, id: CampaignId) -> Result<Campaign, AppError> {
     app.store().campaign(id).await?.ok_or(AppError::NotFound)
 }
 
 /// Campaign `id` with its reports.
 pub async fn with_reports(app: &App, who: &Caller, id: &str) -> Result<(Campaign, Vec<ReportRecord>), AppError> {
     let campaign = get(app, who, id).await?;
-    let reports = app.store().reports_of(&campaign.id).await?;
+    let reports = app.store().reports_of(campaign.id).await?;
     Ok((campaign, reports))
 }
 
 /// Campaign `id` with the sightings of its indicators (for exports).
 pub async fn with_sightings(app: &App, who: &Caller, id: &str) -> Result<(Campaign, Vec<Sighted>), AppError> {
     let campaign = get(app, who, id).await?;
-    let sightings = app.store().campaign_sightings(&campaign.id).await?;
+    let sightings = app.store().campaign_sightings(campaign.id).await?;
     Ok((campaign, sightings))
 }
 
@@ -46,13 +53,13 @@ pub async fn set_status(app: &App, who: &Caller, id: &str, status: &str) -> Resu
     let status =
         CampaignStatus::parse(status).ok_or_else(|| AppError::field("status", "one of active, contained, closed"))?;
     let campaign = get(app, who, id).await?;
-    let event = who.event("campaign.status", &campaign.id).with(serde_json::json!({
+    let event = who.event("campaign.status", campaign.id.to_string()).with(serde_json::json!({
         "from": campaign.status.as_str(), "to": status.as_str(), "via": who.via.as_str(),
     }));
-    if !app.store().set_campaign_status(&campaign.id, status, &event, app.now()).await? {
+    if !app.store().set_campaign_status(campaign.id, status, &event, app.now()).await? {
         return Err(AppError::NotFound);
     }
-    get(app, who, &campaign.id).await
+    by_id(app, campaign.id).await
 }
 
 /// Merges campaign `other` into campaign `id`: security admins. A campaign cannot join itself, under any
@@ -60,38 +67,51 @@ pub async fn set_status(app: &App, who: &Caller, id: &str, status: &str) -> Resu
 pub async fn merge(app: &App, who: &Caller, id: &str, other: &str) -> Result<Campaign, AppError> {
     app.authorize(who, SECURITY_ADMINS, "campaigns.merge").await?;
     let into = get(app, who, id).await?;
-    let other =
-        app.store().campaign(other.trim()).await?.ok_or_else(|| AppError::field("campaign_id", "no such campaign"))?;
+    let no_such = || AppError::field("campaign_id", "no such campaign");
+    let other: CampaignId = other.trim().parse().map_err(|_| no_such())?;
+    let other = app.store().campaign(other).await?.ok_or_else(no_such)?;
     if other.id == into.id {
         return Err(AppError::field("campaign_id", "a campaign cannot be merged with itself"));
     }
-    let event =
-        who.event("campaign.merged", &into.id).with(serde_json::json!({ "merged": other.id, "via": who.via.as_str() }));
+    let event = who
+        .event("campaign.merged", into.id.to_string())
+        .with(serde_json::json!({ "merged": other.id.to_string(), "via": who.via.as_str() }));
     let settings = &app.settings().correlation;
-    if !app.store().merge_campaigns(&into.id, &other.id, settings, &event, app.now()).await? {
+    if !app.store().merge_campaigns(into.id, other.id, settings, &event, app.now()).await? {
         return Err(AppError::Conflict("one of the campaigns changed meanwhile; reload and try again".into()));
     }
-    get(app, who, &into.id).await
+    by_id(app, into.id).await
 }
 
 /// Moves `report_ids` out of campaign `id` into a cluster of their own, which the thresholds judge again:
 /// security admins. Returns the campaign and the new cluster's id.
-pub async fn split(app: &App, who: &Caller, id: &str, report_ids: &[String]) -> Result<(Campaign, String), AppError> {
+pub async fn split(
+    app: &App,
+    who: &Caller,
+    id: &str,
+    report_ids: &[String],
+) -> Result<(Campaign, CampaignId), AppError> {
     app.authorize(who, SECURITY_ADMINS, "campaigns.split").await?;
     if report_ids.is_empty() || report_ids.len() > SPLIT_LIMIT {
         return Err(AppError::field("report_ids", format!("1 to {SPLIT_LIMIT} report ids")));
     }
+    let reports = report_ids
+        .iter()
+        .map(|r| {
+            r.trim().parse::<ReportId>().map_err(|_| AppError::field("report_ids", format!("not a report id: {r}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let campaign = get(app, who, id).await?;
     let event = who
-        .event("campaign.split", &campaign.id)
-        .with(serde_json::json!({ "reports": report_ids.len(), "via": who.via.as_str() }));
+        .event("campaign.split", campaign.id.to_string())
+        .with(serde_json::json!({ "reports": reports.len(), "via": who.via.as_str() }));
     let settings = &app.settings().correlation;
     let new = app
         .store()
-        .split_campaign(&campaign.id, report_ids, settings, &event, app.now())
+        .split_campaign(campaign.id, &reports, settings, &event, app.now())
         .await?
         .ok_or_else(|| AppError::field("report_ids", "some but not all of the campaign's reports"))?;
-    Ok((get(app, who, &campaign.id).await?, new))
+    Ok((by_id(app, campaign.id).await?, new))
 }
 
 /// The most warnings shown at once.

@@ -8,7 +8,7 @@
 use crate::access::{EVERYONE, SECURITY_READERS};
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_correlate::{Company, Sighting, indicators};
-use bonafide_domain::{Ask, Channel, CheckId, StaffId};
+use bonafide_domain::{Ask, CampaignId, Channel, CheckId, ReportId, StaffId};
 use bonafide_store::{NewReport, ReportRecord};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -56,9 +56,9 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     /// The report's id.
-    pub id: String,
+    pub id: ReportId,
     /// The campaign it joined, if any.
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<CampaignId>,
     /// What to do now, when they complied.
     pub act_now: Option<Vec<String>>,
 }
@@ -288,6 +288,7 @@ pub async fn list(app: &App, who: &Caller, view: View) -> Result<Vec<ReportRecor
 
 /// Report `id`: the reporter's own, or any for security admins and auditors.
 pub async fn get(app: &App, who: &Caller, id: &str) -> Result<ReportRecord, AppError> {
+    let id: ReportId = id.parse().map_err(|_| AppError::NotFound)?;
     match app.store().report(id).await? {
         Some(r) if r.reporter == who.person.id || SECURITY_READERS.allows(&who.person) => Ok(r),
         _ => Err(AppError::NotFound),

@@ -9,6 +9,7 @@ pub use address::WebhookPolicy;
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{App, AppError, Caller};
 use bonafide_auth::webhook::WebhookSecret;
+use bonafide_domain::WebhookId;
 use bonafide_store::{Delivery, Event, Webhook};
 use time::OffsetDateTime;
 
@@ -67,7 +68,7 @@ pub async fn events(app: &App, who: &Caller, after: i64, limit: i64) -> Result<V
 #[derive(Debug)]
 pub struct Added {
     /// Its id.
-    pub id: String,
+    pub id: WebhookId,
     /// Where it posts.
     pub url: String,
     /// The event kinds it gets (`*` for all).
@@ -90,14 +91,14 @@ pub async fn add(app: &App, who: &Caller, url: &str, kinds: Option<Vec<String>>)
     if kinds.is_empty() || kinds.iter().any(|k| k != "*" && !EVENT_KINDS.contains(&k.as_str())) {
         return Err(AppError::field("kinds", format!("`*` or some of: {}", EVENT_KINDS.join(", "))));
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = WebhookId::new();
     let secret = WebhookSecret::generate();
     let sealed = app.secret().seal_key().seal(secret.reveal().as_bytes(), &format!("webhook:{id}"));
     let at = app.now();
     let event = who
         .event("webhook.created", &url)
         .with(serde_json::json!({ "webhook": id, "kinds": kinds, "via": who.via.as_str() }));
-    app.store().add_webhook(&id, &url, &sealed, &kinds, who.person.id, at, &event).await?;
+    app.store().add_webhook(id, &url, &sealed, &kinds, who.person.id, at, &event).await?;
     Ok(Added { id, url, kinds, secret, at })
 }
 
@@ -112,7 +113,7 @@ pub async fn with_logs(app: &App, who: &Caller, per_hook: i64) -> Result<Vec<(We
     let hooks = list(app, who).await?;
     let mut out = Vec::with_capacity(hooks.len());
     for w in hooks {
-        let log = app.store().deliveries(&w.id, per_hook.clamp(1, DELIVERIES_LIMIT)).await?;
+        let log = app.store().deliveries(w.id, per_hook.clamp(1, DELIVERIES_LIMIT)).await?;
         out.push((w, log));
     }
     Ok(out)
@@ -121,7 +122,8 @@ pub async fn with_logs(app: &App, who: &Caller, per_hook: i64) -> Result<Vec<(We
 /// Removes webhook `id` and its delivery log: security admins.
 pub async fn delete(app: &App, who: &Caller, id: &str) -> Result<(), AppError> {
     app.authorize(who, SECURITY_ADMINS, "webhooks.delete").await?;
-    let event = who.event("webhook.deleted", id).with(serde_json::json!({ "via": who.via.as_str() }));
+    let id: WebhookId = id.parse().map_err(|_| AppError::NotFound)?;
+    let event = who.event("webhook.deleted", id.to_string()).with(serde_json::json!({ "via": who.via.as_str() }));
     if !app.store().delete_webhook(id, app.now(), &event).await? {
         return Err(AppError::NotFound);
     }
@@ -131,6 +133,7 @@ pub async fn delete(app: &App, who: &Caller, id: &str) -> Result<(), AppError> {
 /// Webhook `id`'s delivery log, newest first: security admins.
 pub async fn deliveries(app: &App, who: &Caller, id: &str) -> Result<Vec<Delivery>, AppError> {
     app.authorize(who, SECURITY_ADMINS, "webhooks.deliveries").await?;
+    let id: WebhookId = id.parse().map_err(|_| AppError::NotFound)?;
     if !app.store().webhooks().await?.iter().any(|w| w.id == id) {
         return Err(AppError::NotFound);
     }

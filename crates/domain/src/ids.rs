@@ -53,6 +53,30 @@ uuid_id!(
     /// Identifies one announced outreach.
     OutreachId
 );
+uuid_id!(
+    /// Identifies one report of a suspicious contact.
+    ReportId
+);
+uuid_id!(
+    /// Identifies a cluster of reports, and the campaign it becomes (one id for both).
+    CampaignId
+);
+uuid_id!(
+    /// Identifies a webhook.
+    WebhookId
+);
+uuid_id!(
+    /// Identifies one webhook delivery (one event for one webhook).
+    DeliveryId
+);
+uuid_id!(
+    /// Identifies an API token (its row; the token itself is never stored).
+    TokenId
+);
+uuid_id!(
+    /// Identifies a security alert.
+    AlertId
+);
 
 /// The human key of a support request, `R-1042`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -23,7 +23,10 @@ pub use challenge::Authority;
 pub use challenge::{ChallengeSubject, MAX_CHALLENGE_ATTEMPTS, TimeStep};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use contact::{Ask, Channel};
-pub use ids::{CheckId, Email, OutreachId, PersonId, RequestKey, StaffId};
+pub use ids::{
+    AlertId, CampaignId, CheckId, DeliveryId, Email, OutreachId, PersonId, ReportId, RequestKey, StaffId, TokenId,
+    WebhookId,
+};
 pub use outreach::{OutreachStatus, OutreachWindow};
 pub use person::{DisplayName, NewPerson, PersonStatus, Principal, Role, Roles, SessionStage};
 pub use phone::{PhoneNumber, PhoneRegion};

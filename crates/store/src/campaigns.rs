@@ -3,7 +3,7 @@
 //! transaction.
 
 use crate::audit::{AuditEvent, append_in};
-use crate::codec::{from_millis, millis};
+use crate::codec::{from_millis, millis, parse};
 use crate::correlation::{
     ClusterStatus, CorrelationSettings, evaluate, merge, new_cluster, rebuild_indicators, recount, status_of,
     take_correlation_turn,
@@ -12,6 +12,7 @@ use crate::events::append_event;
 use crate::{Store, StoreError, dynamic};
 use bonafide_correlate::{Indicator, IndicatorKind, Note, Severity};
 use bonafide_domain::CampaignStatus;
+use bonafide_domain::{CampaignId, ReportId};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -19,7 +20,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub struct Campaign {
     /// Id.
-    pub id: String,
+    pub id: CampaignId,
     /// Status.
     pub status: CampaignStatus,
     /// Severity.
@@ -48,7 +49,7 @@ pub struct Campaign {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     /// Id.
-    pub id: String,
+    pub id: CampaignId,
     /// Its state.
     pub status: ClusterStatus,
     /// Severity (`low` until it is a campaign).
@@ -126,8 +127,8 @@ impl Store {
     }
 
     /// The cluster (a campaign or not) that `id` is or was merged into, with its counts.
-    pub async fn cluster(&self, id: &str) -> Result<Option<Cluster>, StoreError> {
-        let Some((id, status)) = self.resolve(id).await? else { return Ok(None) };
+    pub async fn cluster(&self, id: CampaignId) -> Result<Option<Cluster>, StoreError> {
+        let Some((id, status)) = self.resolve(&id.to_string()).await? else { return Ok(None) };
         let row =
             sqlx::query("SELECT severity, report_count, people_count, department_count FROM campaigns WHERE id = $1")
                 .bind(&id)
@@ -140,7 +141,7 @@ impl Store {
             people_count: row.try_get("people_count")?,
             department_count: row.try_get("department_count")?,
             status,
-            id,
+            id: parse("cluster id", &id)?,
         }))
     }
 
@@ -173,8 +174,8 @@ impl Store {
 
     /// A campaign (a cluster that passed the thresholds) by id; a merged one answers with the campaign it
     /// was merged into.
-    pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>, StoreError> {
-        match self.resolve(id).await? {
+    pub async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>, StoreError> {
+        match self.resolve(&id.to_string()).await? {
             Some((id, status)) if status.is_campaign() => {
                 self.campaigns_where(Which::One(&id), 1).await.map(|mut v| v.pop())
             }
@@ -246,7 +247,7 @@ impl Store {
                 indicators,
                 warning: row.try_get::<Option<String>, _>("warning")?.unwrap_or_default(),
                 promoted_at: row.try_get::<Option<i64>, _>("promoted_at")?.map(from_millis).transpose()?,
-                id,
+                id: parse("campaign id", &id)?,
             });
         }
         Ok(out)
@@ -255,11 +256,13 @@ impl Store {
     /// Sets a campaign's status (security's decision); audited in the same transaction.
     pub async fn set_campaign_status(
         &self,
-        id: &str,
+        id: CampaignId,
         status: CampaignStatus,
         audit: &AuditEvent,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let id = id.as_str();
         let mut tx = self.write.begin().await?;
         take_correlation_turn(&mut tx).await?;
         let mut update =
@@ -284,12 +287,14 @@ impl Store {
     /// clusters together, then the thresholds judge the result.
     pub async fn merge_campaigns(
         &self,
-        into: &str,
-        other: &str,
+        into: CampaignId,
+        other: CampaignId,
         settings: &CorrelationSettings,
         audit: &AuditEvent,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let (into, other) = (into.to_string(), other.to_string());
+        let (into, other) = (into.as_str(), other.as_str());
         if into == other {
             return Ok(false);
         }
@@ -314,12 +319,14 @@ impl Store {
     /// reports are in it.
     pub async fn split_campaign(
         &self,
-        from: &str,
-        reports: &[String],
+        from: CampaignId,
+        reports: &[ReportId],
         settings: &CorrelationSettings,
         audit: &AuditEvent,
         now: OffsetDateTime,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<CampaignId>, StoreError> {
+        let from = from.to_string();
+        let from = from.as_str();
         let mut tx = self.write.begin().await?;
         take_correlation_turn(&mut tx).await?;
         if !status_of(&mut tx, from).await?.is_some_and(ClusterStatus::is_campaign) {
@@ -330,7 +337,7 @@ impl Store {
         for r in reports {
             moved += sqlx::query("UPDATE reports SET cluster_id = $1 WHERE id = $2 AND cluster_id = $3")
                 .bind(&new)
-                .bind(r)
+                .bind(r.to_string())
                 .bind(from)
                 .execute(&mut *tx)
                 .await?
@@ -356,19 +363,19 @@ impl Store {
         append_event(&mut tx, "campaign.split", &payload, now).await?;
         append_in(&mut tx, &[&audit.clone().with(serde_json::json!({ "new": new, "moved": moved }))], now).await?;
         tx.commit().await?;
-        Ok(Some(new))
+        Ok(Some(parse("cluster id", &new)?))
     }
 
     /// Each readable indicator of campaign `cluster` with how many of its reports showed it, and when first
     /// and last.
-    pub async fn campaign_sightings(&self, cluster: &str) -> Result<Vec<Sighted>, StoreError> {
+    pub async fn campaign_sightings(&self, cluster: CampaignId) -> Result<Vec<Sighted>, StoreError> {
         let rows = sqlx::query(
             "SELECT i.kind, i.value, MAX(i.note) AS note, COUNT(*) AS n, MIN(r.occurred_at) AS first_seen, \
                MAX(r.occurred_at) AS last_seen \
              FROM report_indicators i JOIN reports r ON r.id = i.report_id \
              WHERE r.cluster_id = $1 AND i.kind <> 'text' GROUP BY i.kind, i.value ORDER BY i.kind, i.value",
         )
-        .bind(cluster)
+        .bind(cluster.to_string())
         .fetch_all(&self.read)
         .await?;
         let mut out = Vec::with_capacity(rows.len());

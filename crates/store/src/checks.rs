@@ -6,7 +6,7 @@ use crate::batch::CheckRow;
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
-use bonafide_domain::{Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
+use bonafide_domain::{AlertId, Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
@@ -56,7 +56,7 @@ pub struct CheckRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     /// Id.
-    pub id: String,
+    pub id: AlertId,
     /// Kind, e.g. `challenge_locked`.
     pub kind: String,
     /// `high`, `medium` or `low`.
@@ -254,7 +254,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(Alert {
-                    id: row.try_get("id")?,
+                    id: parse("alert id", &row.try_get::<String, _>("id")?)?,
                     kind: row.try_get("kind")?,
                     severity: row.try_get("severity")?,
                     person: parse_opt("person id", row.try_get("person_id")?)?,

@@ -5,8 +5,9 @@
 //! deliveries, and a rolled-back one has neither. The delivery worker (in the web crate) claims due
 //! deliveries with a conditional UPDATE, so several instances never send the same attempt twice.
 
-use crate::codec::{from_millis, millis};
+use crate::codec::{from_millis, millis, parse};
 use crate::{Store, StoreError, dynamic};
+use bonafide_domain::{DeliveryId, WebhookId};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -27,7 +28,7 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct Webhook {
     /// Id.
-    pub id: String,
+    pub id: WebhookId,
     /// Where events are posted.
     pub url: String,
     /// The signing secret, sealed.
@@ -44,9 +45,9 @@ pub struct Webhook {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// Id.
-    pub id: String,
+    pub id: DeliveryId,
     /// Which webhook.
-    pub webhook: String,
+    pub webhook: WebhookId,
     /// Which event.
     pub event_seq: i64,
     /// `pending`, `delivered` or `gave_up`.
@@ -67,13 +68,13 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     /// The delivery.
-    pub id: String,
+    pub id: DeliveryId,
     /// Attempts made before this one.
     pub attempts: i64,
     /// Where to post.
     pub url: String,
     /// The webhook (for its secret's context).
-    pub webhook: String,
+    pub webhook: WebhookId,
     /// The sealed secret.
     pub secret_sealed: String,
     /// The event.
@@ -131,7 +132,7 @@ fn event_from(row: &sqlx::any::AnyRow) -> Result<Event, StoreError> {
 fn webhook_from(row: &sqlx::any::AnyRow) -> Result<Webhook, StoreError> {
     let kinds: String = row.try_get("kinds")?;
     Ok(Webhook {
-        id: row.try_get("id")?,
+        id: parse("webhook id", &row.try_get::<String, _>("id")?)?,
         url: row.try_get("url")?,
         secret_sealed: row.try_get("secret_sealed")?,
         kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect(),
@@ -170,7 +171,7 @@ impl Store {
     #[expect(clippy::too_many_arguments, reason = "the webhook's columns, then the audit entry")]
     pub async fn add_webhook(
         &self,
-        id: &str,
+        id: WebhookId,
         url: &str,
         secret_sealed: &str,
         kinds: &[String],
@@ -183,7 +184,7 @@ impl Store {
             "INSERT INTO webhooks (id, url, secret_sealed, kinds, active, created_by, created_at) \
              VALUES ($1, $2, $3, $4, 1, $5, $6)",
         )
-        .bind(id)
+        .bind(id.to_string())
         .bind(url)
         .bind(secret_sealed)
         .bind(kinds.join(","))
@@ -207,13 +208,14 @@ impl Store {
     /// Removes a webhook and its delivery log, recording `audit` with it; whether there was one.
     pub async fn delete_webhook(
         &self,
-        id: &str,
+        id: WebhookId,
         now: OffsetDateTime,
         audit: &crate::AuditEvent,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let id = id.to_string();
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(&id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -222,20 +224,20 @@ impl Store {
     }
 
     /// A webhook's deliveries, newest first, at most `limit`.
-    pub async fn deliveries(&self, webhook: &str, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+    pub async fn deliveries(&self, webhook: WebhookId, limit: i64) -> Result<Vec<Delivery>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
             "SELECT id, webhook_id, event_seq, status, attempts, last_status, last_error, next_attempt_at, \
                delivered_at FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY event_seq DESC LIMIT {}",
             limit.clamp(1, 1000)
         )))
-        .bind(webhook)
+        .bind(webhook.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(Delivery {
-                    id: r.try_get("id")?,
-                    webhook: r.try_get("webhook_id")?,
+                    id: parse("delivery id", &r.try_get::<String, _>("id")?)?,
+                    webhook: parse("webhook id", &r.try_get::<String, _>("webhook_id")?)?,
                     event_seq: r.try_get("event_seq")?,
                     status: r.try_get("status")?,
                     attempts: r.try_get("attempts")?,
@@ -282,10 +284,10 @@ impl Store {
             .await?;
             if claimed.rows_affected() == 1 {
                 out.push(DueDelivery {
-                    id,
+                    id: parse("delivery id", &id)?,
                     attempts: row.try_get("attempts")?,
                     url: row.try_get("url")?,
-                    webhook: row.try_get("webhook_id")?,
+                    webhook: parse("webhook id", &row.try_get::<String, _>("webhook_id")?)?,
                     secret_sealed: row.try_get("secret_sealed")?,
                     event: event_from(row)?,
                 });
@@ -298,7 +300,7 @@ impl Store {
     /// given up).
     pub async fn record_delivery(
         &self,
-        id: &str,
+        id: DeliveryId,
         delivered: bool,
         http_status: Option<u16>,
         error: Option<&str>,
@@ -314,7 +316,7 @@ impl Store {
             "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, last_error = $4, \
                next_attempt_at = $5, delivered_at = $6 WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.to_string())
         .bind(status)
         .bind(http_status.map(i64::from))
         .bind(error.map(|e| e.chars().take(300).collect::<String>()))

@@ -3,7 +3,7 @@
 use crate::codec::{Columns, flag, from_millis, join, millis, parse, parse_opt};
 use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, dynamic, lite};
 use bonafide_domain::{
-    DisplayName, Email, NewPerson, PersonId, PersonStatus, PhoneNumber, Principal, Role, Roles, StaffId,
+    DisplayName, Email, NewPerson, PersonId, PersonStatus, PhoneNumber, Principal, Role, Roles, StaffId, TokenId,
 };
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ impl From<Person> for Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     /// Row id (for revoking).
-    pub id: String,
+    pub id: TokenId,
     /// The owner's label.
     pub label: String,
     /// Created.
@@ -403,7 +403,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(TokenInfo {
-                    id: r.try_get("id")?,
+                    id: parse("token id", &r.try_get::<String, _>("id")?)?,
                     label: r.try_get("label")?,
                     created_at: from_millis(r.try_get("created_at")?)?,
                     revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis).transpose()?,
@@ -417,7 +417,7 @@ impl Store {
     pub async fn revoke_token(
         &self,
         person: PersonId,
-        id: &str,
+        id: TokenId,
         now: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
@@ -425,7 +425,7 @@ impl Store {
             "UPDATE api_tokens SET revoked_at = $3 WHERE id = $2 AND person_id = $1 AND revoked_at IS NULL",
         )
         .bind(person.to_string())
-        .bind(id.to_owned())
+        .bind(id.to_string())
         .bind(millis(now));
         Ok(self.execute_audited(query, audit, now).await? == 1)
     }

@@ -14,7 +14,7 @@ use crate::correlation::{
 use crate::events::append_event;
 use crate::{Store, StoreError, dynamic};
 use bonafide_correlate::{Indicator, IndicatorKind, Note, Severity, joined};
-use bonafide_domain::{Ask, Channel, CheckId, PersonId};
+use bonafide_domain::{Ask, CampaignId, Channel, CheckId, PersonId, ReportId};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -66,13 +66,13 @@ pub struct NewReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filed {
     /// The report's id.
-    pub id: String,
+    pub id: ReportId,
     /// Its cluster.
-    pub cluster: String,
+    pub cluster: CampaignId,
     /// The clusters it tied to that one, merged into it.
-    pub merged: Vec<String>,
+    pub merged: Vec<CampaignId>,
     /// The cluster's id when it is a campaign.
-    pub campaign: Option<String>,
+    pub campaign: Option<CampaignId>,
     /// Whether this report made the cluster a campaign.
     pub campaign_started: bool,
     /// The campaign's new severity, when this report raised it.
@@ -83,7 +83,7 @@ pub struct Filed {
 #[derive(Debug, Clone)]
 pub struct ReportRecord {
     /// Id.
-    pub id: String,
+    pub id: ReportId,
     /// Who reported.
     pub reporter: PersonId,
     /// Their department.
@@ -117,9 +117,9 @@ pub struct ReportRecord {
     /// The contact check it follows.
     pub check: Option<CheckId>,
     /// Its cluster.
-    pub cluster: String,
+    pub cluster: CampaignId,
     /// The cluster's id, when it is a campaign.
-    pub campaign: Option<String>,
+    pub campaign: Option<CampaignId>,
     /// The analyzer's reading of the transcript (JSON), as stored at filing; `None` for reports filed
     /// before it was stored.
     pub analysis: Option<String>,
@@ -137,9 +137,9 @@ fn report_from(row: &sqlx::any::AnyRow) -> Result<ReportRecord, StoreError> {
     let status: String = row.try_get("cluster_status")?;
     let status =
         ClusterStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("cluster status `{status}`")))?;
-    let cluster: String = row.try_get("cluster_id")?;
+    let cluster: CampaignId = parse("cluster id", &row.try_get::<String, _>("cluster_id")?)?;
     Ok(ReportRecord {
-        id: row.try_get("id")?,
+        id: parse("report id", &row.try_get::<String, _>("id")?)?,
         reporter: parse("person id", &row.try_get::<String, _>("reporter_id")?)?,
         department: row.try_get("department")?,
         channel: parse("channel", &row.try_get::<String, _>("channel")?)?,
@@ -157,7 +157,7 @@ fn report_from(row: &sqlx::any::AnyRow) -> Result<ReportRecord, StoreError> {
         email_subject: row.try_get("email_subject")?,
         check: parse_opt("check id", row.try_get("check_id")?)?,
         analysis: row.try_get("analysis")?,
-        campaign: status.is_campaign().then(|| cluster.clone()),
+        campaign: status.is_campaign().then_some(cluster),
         cluster,
     })
 }
@@ -340,15 +340,23 @@ impl Store {
         }));
         append_in(&mut tx, &[&event], now).await?;
         tx.commit().await?;
-        Ok(Filed { id, cluster, merged, campaign, campaign_started: judged.started, escalated_to: judged.escalated })
+        let ids = |text: &[String]| text.iter().map(|t| parse("cluster id", t)).collect::<Result<Vec<_>, _>>();
+        Ok(Filed {
+            id: parse("report id", &id)?,
+            cluster: parse("cluster id", &cluster)?,
+            merged: ids(&merged)?,
+            campaign: campaign.map(|c| parse("cluster id", &c)).transpose()?,
+            campaign_started: judged.started,
+            escalated_to: judged.escalated,
+        })
     }
 
     /// A report by id.
-    pub async fn report(&self, id: &str) -> Result<Option<ReportRecord>, StoreError> {
+    pub async fn report(&self, id: ReportId) -> Result<Option<ReportRecord>, StoreError> {
         let row = sqlx::query(dynamic(format!(
             "SELECT {REPORT_COLUMNS} FROM reports r JOIN campaigns c ON c.id = r.cluster_id WHERE r.id = $1"
         )))
-        .bind(id)
+        .bind(id.to_string())
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(report_from).transpose()
@@ -368,12 +376,12 @@ impl Store {
     }
 
     /// The reports of campaign (or cluster) `id`, oldest first.
-    pub async fn reports_of(&self, cluster: &str) -> Result<Vec<ReportRecord>, StoreError> {
+    pub async fn reports_of(&self, cluster: CampaignId) -> Result<Vec<ReportRecord>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
             "SELECT {REPORT_COLUMNS} FROM reports r JOIN campaigns c ON c.id = r.cluster_id \
              WHERE r.cluster_id = $1 ORDER BY r.occurred_at, r.id LIMIT 10000"
         )))
-        .bind(cluster)
+        .bind(cluster.to_string())
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(report_from).collect()

@@ -162,7 +162,7 @@ pub(crate) async fn attempt(
     let timestamp = now.unix_timestamp();
     let headers = [
         ("x-bonafide-event", d.event.kind.clone()),
-        ("x-bonafide-delivery", d.id.clone()),
+        ("x-bonafide-delivery", d.id.to_string()),
         ("x-bonafide-timestamp", timestamp.to_string()),
         ("x-bonafide-signature", secret.sign(timestamp, &body)),
     ];
@@ -204,7 +204,7 @@ impl Deliverer {
             if !delivered {
                 tracing::warn!(delivery = %d.id, attempt = d.attempts + 1, error = ?error, "webhook delivery failed");
             }
-            self.store.record_delivery(&d.id, delivered, status, error.as_deref(), retry_at, now).await?;
+            self.store.record_delivery(d.id, delivered, status, error.as_deref(), retry_at, now).await?;
         }
         Ok(due.len())
     }

@@ -3,7 +3,7 @@
 //! report keeps.
 
 use bonafide_correlate::{Company, Config, Indicator, Severity, Sighting, indicators};
-use bonafide_domain::{Ask, Channel, PersonId, PhoneRegion, Roles};
+use bonafide_domain::{Ask, CampaignId, Channel, PersonId, PhoneRegion, Roles};
 use bonafide_store::Backend;
 use bonafide_store::testing::TestDb;
 use bonafide_store::{Actor, AuditEvent, Cluster, CorrelationSettings, Filed, NewPerson, NewReport, Outcome};
@@ -103,13 +103,13 @@ impl Reports {
     }
 
     /// The cluster `cluster` ended up in, with its counts.
-    async fn root(&self, cluster: &str) -> Cluster {
-        self.db.store.cluster(cluster).await.unwrap().unwrap()
+    async fn root(&self, cluster: &CampaignId) -> Cluster {
+        self.db.store.cluster(*cluster).await.unwrap().unwrap()
     }
 
     /// Whether `cluster` (after merges) is a campaign, and how severe.
-    async fn campaign(&self, cluster: &str) -> Option<Severity> {
-        self.db.store.campaign(cluster).await.unwrap().map(|c| c.severity)
+    async fn campaign(&self, cluster: &CampaignId) -> Option<Severity> {
+        self.db.store.campaign(*cluster).await.unwrap().map(|c| c.severity)
     }
 }
 
@@ -245,11 +245,11 @@ async fn a_report_keeps_the_analysis_it_was_filed_with(backend: Backend) {
     let analysed = c.file_analysed(report(0, "Finance", 0, &[]), Some(reading)).await;
     let plain = c.file(report(1, "Sales", HOUR, &[])).await;
     let store = &c.db.store;
-    assert_eq!(store.report(&analysed.id).await.unwrap().unwrap().analysis.as_deref(), Some(reading));
-    assert_eq!(store.report(&plain.id).await.unwrap().unwrap().analysis, None);
+    assert_eq!(store.report(analysed.id).await.unwrap().unwrap().analysis.as_deref(), Some(reading));
+    assert_eq!(store.report(plain.id).await.unwrap().unwrap().analysis, None);
     let listed = store.list_reports(None, 10).await.unwrap();
-    let analyses: Vec<_> = listed.iter().map(|r| (r.id.as_str(), r.analysis.as_deref())).collect();
-    assert_eq!(analyses, vec![(plain.id.as_str(), None), (analysed.id.as_str(), Some(reading))], "newest first");
+    let analyses: Vec<_> = listed.iter().map(|r| (r.id, r.analysis.as_deref())).collect();
+    assert_eq!(analyses, vec![(plain.id, None), (analysed.id, Some(reading))], "newest first");
     c.db.drop_db().await;
 }
 

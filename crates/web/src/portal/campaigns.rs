@@ -83,7 +83,7 @@ async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, 
     let admin = p.viewer.me.roles.has(bonafide_domain::Role::SecurityAdmin);
     let csrf = &p.viewer.csrf;
     let body = html! {
-        h1 { "Campaign " span.muted { (c.id.get(..8).unwrap_or(&c.id)) } }
+        h1 { "Campaign " span.muted { (c.id.to_string().get(..8).unwrap_or_default()) } }
         div.notice.warning { (c.warning) }
         dl.facts {
             dt { "Status" } dd { (c.status.as_str()) }

@@ -28,7 +28,7 @@ pub(crate) async fn list(
         alerts
             .into_iter()
             .map(|a| AlertView {
-                id: a.id,
+                id: a.id.to_string(),
                 kind: a.kind,
                 severity: a.severity,
                 check_id: a.check.map(|c| c.to_string()),

@@ -42,7 +42,7 @@ pub(crate) struct CampaignView {
 impl From<Campaign> for CampaignView {
     fn from(c: Campaign) -> Self {
         Self {
-            id: c.id,
+            id: c.id.to_string(),
             status: c.status.as_str(),
             severity: c.severity,
             report_count: c.report_count,
@@ -153,7 +153,7 @@ pub(crate) async fn split(
     ApiJson(body): ApiJson<SplitBody>,
 ) -> Result<Json<SplitView>, ApiError> {
     let (campaign, split_off) = campaigns::split(&state.app, &who, &id, &body.report_ids).await?;
-    Ok(Json(SplitView { campaign: campaign.into(), split_off }))
+    Ok(Json(SplitView { campaign: campaign.into(), split_off: split_off.to_string() }))
 }
 
 #[derive(Serialize)]
@@ -174,7 +174,7 @@ pub(crate) async fn warnings(
         found
             .into_iter()
             .map(|c| WarningView {
-                campaign_id: c.id,
+                campaign_id: c.id.to_string(),
                 severity: c.severity,
                 warning: c.warning,
                 last_seen: rfc3339(c.last_seen),

@@ -30,7 +30,12 @@ pub(crate) struct ReceivedView {
 
 impl From<Received> for ReceivedView {
     fn from(r: Received) -> Self {
-        Self { id: r.id, campaign_id: r.campaign_id, received: true, act_now: r.act_now }
+        Self {
+            id: r.id.to_string(),
+            campaign_id: r.campaign_id.map(|c| c.to_string()),
+            received: true,
+            act_now: r.act_now,
+        }
     }
 }
 
@@ -76,7 +81,7 @@ impl From<ReportRecord> for ReportView {
         let analysis = r.analysis.as_deref().and_then(|a| serde_json::from_str(a).ok());
         Self {
             analysis,
-            id: r.id,
+            id: r.id.to_string(),
             reporter_id: r.reporter.to_string(),
             department: r.department,
             channel: r.channel,
@@ -93,7 +98,7 @@ impl From<ReportRecord> for ReportView {
             transcript: r.transcript,
             email_subject: r.email_subject,
             check_id: r.check.map(|c| c.to_string()),
-            campaign_id: r.campaign,
+            campaign_id: r.campaign.map(|c| c.to_string()),
         }
     }
 }

@@ -68,7 +68,8 @@ pub(crate) fn bundle(c: &Campaign, sightings: &[Sighted], organisation: &str, no
     let created = stamp(c.promoted_at.unwrap_or(c.first_seen));
     let modified = stamp(now.max(c.promoted_at.unwrap_or(c.first_seen)));
     let org = id("identity", organisation);
-    let campaign = id("campaign", &c.id);
+    let cid = c.id.to_string();
+    let campaign = id("campaign", &cid);
     let extension = id("extension-definition", PHONE_TYPE);
     let mut objects = vec![
         json!({
@@ -78,13 +79,13 @@ pub(crate) fn bundle(c: &Campaign, sightings: &[Sighted], organisation: &str, no
         json!({
             "type": "campaign", "spec_version": "2.1", "id": campaign, "created": created, "modified": modified,
             "created_by_ref": org,
-            "name": format!("Bonafide campaign {}", c.id.get(..8).unwrap_or(&c.id)),
+            "name": format!("Bonafide campaign {}", cid.get(..8).unwrap_or(&cid)),
             "description": c.warning,
             "first_seen": stamp(c.first_seen),
             "last_seen": stamp(c.last_seen),
             "objective": "Obtain credentials, sign-in codes or remote access from employees by posing as IT support",
             "labels": [format!("severity:{}", c.severity.as_str()), format!("status:{}", c.status.as_str())],
-            "external_references": [{ "source_name": "bonafide", "external_id": c.id }],
+            "external_references": [{ "source_name": "bonafide", "external_id": cid }],
         }),
     ];
     let mut phones = false;

@@ -63,7 +63,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let added = webhooks::add(&state.app, &who, &body.url, body.kinds).await?;
     let view = WebhookView {
-        id: added.id,
+        id: added.id.to_string(),
         url: added.url,
         kinds: added.kinds,
         active: true,
@@ -83,7 +83,7 @@ pub(crate) async fn list(
         hooks
             .into_iter()
             .map(|w| WebhookView {
-                id: w.id,
+                id: w.id.to_string(),
                 url: w.url,
                 kinds: w.kinds,
                 active: w.active,
@@ -130,7 +130,7 @@ pub(crate) async fn deliveries(
         found
             .into_iter()
             .map(|d| DeliveryView {
-                id: d.id,
+                id: d.id.to_string(),
                 event_seq: d.event_seq,
                 status: d.status,
                 attempts: d.attempts,

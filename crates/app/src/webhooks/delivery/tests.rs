@@ -105,12 +105,13 @@ async fn an_attempt_posts_the_signed_event_with_the_webhook_headers() {
     let seal = SealKey::derive(b"a test server secret of enough length");
     let secret = WebhookSecret::generate();
     let now = time::macros::datetime!(2026-11-02 09:30 UTC);
+    let (id, webhook) = (bonafide_domain::DeliveryId::new(), bonafide_domain::WebhookId::new());
     let delivery = DueDelivery {
-        id: "delivery-1".to_owned(),
+        id,
         attempts: 0,
         url: format!("http://127.0.0.1:{port}/hook?siem=1"),
-        webhook: "hook-1".to_owned(),
-        secret_sealed: seal.seal(secret.reveal().as_bytes(), "webhook:hook-1"),
+        webhook,
+        secret_sealed: seal.seal(secret.reveal().as_bytes(), &format!("webhook:{webhook}")),
         event: Event {
             seq: 7,
             kind: "campaign.detected".to_owned(),
@@ -133,7 +134,7 @@ async fn an_attempt_posts_the_signed_event_with_the_webhook_headers() {
     assert_eq!(header("content-type"), "application/json");
     assert_eq!(header("user-agent"), "Bonafide-Webhook/1");
     assert_eq!(header("x-bonafide-event"), "campaign.detected");
-    assert_eq!(header("x-bonafide-delivery"), "delivery-1");
+    assert_eq!(header("x-bonafide-delivery"), id.to_string());
     let timestamp = now.unix_timestamp();
     assert_eq!(header("x-bonafide-timestamp"), timestamp.to_string());
     assert_eq!(header("x-bonafide-signature"), secret.sign(timestamp, body.as_bytes()));
