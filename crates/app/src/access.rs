@@ -10,25 +10,15 @@ use bonafide_auth::TokenHash;
 use bonafide_domain::Role;
 use bonafide_store::{Actor, AuditEvent, Outcome, Principal};
 
-/// How the caller reached Bonafide; recorded with what they did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// The JSON API, with a bearer token.
-    Api,
-    /// The portal, with a session cookie.
-    Portal,
-    /// The command line, run by an operator on the person's behalf.
-    Cli,
-}
-
-impl Via {
-    /// The name recorded in the audit log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Api => "api",
-            Via::Portal => "portal",
-            Via::Cli => "cli",
-        }
+bonafide_domain::named_enum! {
+    /// How the caller reached Bonafide; recorded with what they did.
+    pub enum Via {
+        /// The JSON API, with a bearer token.
+        Api = "api",
+        /// The portal, with a session cookie.
+        Portal = "portal",
+        /// The command line, run by an operator on the person's behalf.
+        Cli = "cli",
     }
 }
 

@@ -14,7 +14,6 @@
 
 use crate::indicator::IndicatorKind;
 use crate::pretext;
-use serde::Serialize;
 
 /// When a cluster becomes a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,40 +61,24 @@ impl Thresholds {
     }
 }
 
-/// How bad a campaign is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Not a campaign (yet).
-    Low,
-    /// A campaign.
-    Medium,
-    /// Wide (several departments or people) or aimed at privileged people.
-    High,
-    /// Someone complied, or it reached many people.
-    Critical,
+bonafide_domain::named_enum! {
+    /// How bad a campaign is.
+    pub enum Severity {
+        /// Not a campaign (yet).
+        Low = "low",
+        /// A campaign.
+        Medium = "medium",
+        /// Wide (several departments or people) or aimed at privileged people.
+        High = "high",
+        /// Someone complied, or it reached many people.
+        Critical = "critical",
+    }
 }
 
 impl Severity {
-    /// The stored and exported name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
     /// Reads a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        Self::from_name(text)
     }
 }
 

@@ -20,60 +20,34 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// What an indicator is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IndicatorKind {
-    /// A phone number (E.164, or the digits of one that could not be read).
-    Phone,
-    /// An email address.
-    Email,
-    /// A sender's domain.
-    Domain,
-    /// A chat handle.
-    Handle,
-    /// A claimed name, folded.
-    Name,
-    /// A claimed staff id.
-    StaffId,
-    /// What was asked, over which channel.
-    Ask,
-    /// A link in the message (`https://…`).
-    Url,
-    /// A fingerprint of the words used (a bottom-k sketch of its word pairs: hex hashes joined by `.`).
-    Text,
+bonafide_domain::named_enum! {
+    /// What an indicator is.
+    pub enum IndicatorKind {
+        /// A phone number (E.164, or the digits of one that could not be read).
+        Phone = "phone",
+        /// An email address.
+        Email = "email",
+        /// A sender's domain.
+        Domain = "domain",
+        /// A chat handle.
+        Handle = "handle",
+        /// A claimed name, folded.
+        Name = "name",
+        /// A claimed staff id.
+        StaffId = "staff_id",
+        /// What was asked, over which channel.
+        Ask = "ask",
+        /// A link in the message (`https://…`).
+        Url = "url",
+        /// A fingerprint of the words used (a bottom-k sketch of its word pairs: hex hashes joined by `.`).
+        Text = "text",
+    }
 }
 
 impl IndicatorKind {
-    /// The stored and exported name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IndicatorKind::Phone => "phone",
-            IndicatorKind::Email => "email",
-            IndicatorKind::Domain => "domain",
-            IndicatorKind::Handle => "handle",
-            IndicatorKind::Name => "name",
-            IndicatorKind::StaffId => "staff_id",
-            IndicatorKind::Ask => "ask",
-            IndicatorKind::Url => "url",
-            IndicatorKind::Text => "text",
-        }
-    }
-
     /// Reads a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "phone" => IndicatorKind::Phone,
-            "email" => IndicatorKind::Email,
-            "domain" => IndicatorKind::Domain,
-            "handle" => IndicatorKind::Handle,
-            "name" => IndicatorKind::Name,
-            "staff_id" => IndicatorKind::StaffId,
-            "ask" => IndicatorKind::Ask,
-            "url" => IndicatorKind::Url,
-            "text" => IndicatorKind::Text,
-            _ => return None,
-        })
+        Self::from_name(text)
     }
 }
 

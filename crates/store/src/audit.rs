@@ -20,23 +20,13 @@ use time::OffsetDateTime;
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Done.
-    Ok,
-    /// Refused: wrong credentials, missing role or CSRF token, rate limit.
-    Denied,
-}
-
-impl Outcome {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Denied => "denied",
-        }
+bonafide_domain::named_enum! {
+    /// How an audited action ended.
+    pub enum Outcome {
+        /// Done.
+        Ok = "ok",
+        /// Refused: wrong credentials, missing role or CSRF token, rate limit.
+        Denied = "denied",
     }
 }
 

@@ -26,24 +26,15 @@ pub struct StoredPasskey {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
-/// What a ceremony is for; an answer is only accepted by the step that started it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CeremonyKind {
-    /// Registering a new passkey.
-    Register,
-    /// A passkey as the second factor after the password.
-    SecondFactor,
-    /// Passwordless sign-in with a discoverable passkey.
-    Passwordless,
-}
-
-impl CeremonyKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CeremonyKind::Register => "register",
-            CeremonyKind::SecondFactor => "second_factor",
-            CeremonyKind::Passwordless => "passwordless",
-        }
+bonafide_domain::named_enum! {
+    /// What a ceremony is for; an answer is only accepted by the step that started it.
+    pub enum CeremonyKind {
+        /// Registering a new passkey.
+        Register = "register",
+        /// A passkey as the second factor after the password.
+        SecondFactor = "second_factor",
+        /// Passwordless sign-in with a discoverable passkey.
+        Passwordless = "passwordless",
     }
 }
 
