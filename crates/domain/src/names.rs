@@ -1,5 +1,5 @@
-//! [`named_enum!`]: an enum whose every value has one name, written once, that the database stores,
-//! the API sends and serde reads and writes, so the three cannot drift apart.
+//! [`named_enum!`](crate::named_enum): an enum whose every value has one name, written once, that the
+//! database stores, the API sends and serde reads and writes, so the three cannot drift apart.
 
 #[doc(hidden)]
 pub use serde as __serde;
