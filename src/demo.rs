@@ -185,12 +185,7 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     let db = db.unwrap_or_else(|| "sqlite://bonafide-demo.db".to_owned());
     let store = open_store(&db).await?;
     let now = OffsetDateTime::now_utc();
-    let fresh = store.count_people().await? == 0;
-    if fresh {
-        seed(&store, now).await?;
-    }
-    let secret = demo_secret(&db)?;
-    // Issuing tokens and passwords derives no challenge codes either.
+    // Issuing tokens and passwords derives no challenge codes.
     let (issuer_secret, _) = ChallengeSecret::generate();
     let app = App::new(
         store.clone(),
@@ -198,6 +193,11 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         Arc::new(issuer_secret),
         AppSettings::default(),
     );
+    let fresh = bonafide_app::directory::list(&app, Acting::Operator).await?.is_empty();
+    if fresh {
+        seed(&store, now).await?;
+    }
+    let secret = demo_secret(&db)?;
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // Browsers accept passkeys on `localhost`, never on an IP address: the demo is reached by name.
@@ -208,7 +208,8 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     // ones cannot be shown again. Every demo person gets the password (each with its own salt).
     let password = bonafide_auth::password::generate_password();
     let mut people = Vec::new();
-    let active: Vec<_> = store.list_people().await?.into_iter().filter(|p| p.status == PersonStatus::Active).collect();
+    let everyone = bonafide_app::directory::list(&app, Acting::Operator).await?;
+    let active: Vec<_> = everyone.into_iter().filter(|p| p.status == PersonStatus::Active).collect();
     let bar = crate::progress::bar(Some(u64::try_from(active.len()).unwrap_or(0)), "demo passwords", false);
     for p in active {
         let token = bonafide_app::account::create_token(&app, Acting::Operator, p.email.as_str(), "demo").await?.token;
