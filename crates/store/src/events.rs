@@ -18,8 +18,8 @@ pub struct Event {
     pub seq: i64,
     /// What happened (`report.filed`, `campaign.detected`…).
     pub kind: String,
-    /// The details, JSON.
-    pub payload: serde_json::Value,
+    /// The details, as JSON text.
+    pub payload: String,
     /// When.
     pub created_at: OffsetDateTime,
 }
@@ -121,10 +121,13 @@ pub(crate) async fn append_event(
 
 fn event_from(row: &sqlx::any::AnyRow) -> Result<Event, StoreError> {
     let payload: String = row.try_get("payload")?;
+    // Stored by this crate from a JSON value; text that is not JSON was written by someone else.
+    serde_json::from_str::<serde::de::IgnoredAny>(&payload)
+        .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?;
     Ok(Event {
         seq: row.try_get("seq")?,
         kind: row.try_get("kind")?,
-        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
+        payload,
         created_at: from_millis(row.try_get("created_at")?)?,
     })
 }

@@ -37,7 +37,8 @@ pub(crate) fn event_line(e: &Event) -> String {
         "seq": e.seq,
         "kind": e.kind,
         "created_at": e.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "data": e.payload,
+        // The store checked the text is JSON when it read it.
+        "data": serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default(),
     })
     .to_string()
 }

@@ -115,7 +115,7 @@ async fn an_attempt_posts_the_signed_event_with_the_webhook_headers() {
         event: Event {
             seq: 7,
             kind: "campaign.detected".to_owned(),
-            payload: serde_json::json!({ "report_count": 2 }),
+            payload: serde_json::json!({ "report_count": 2 }).to_string(),
             created_at: now,
         },
     };
