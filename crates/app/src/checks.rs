@@ -229,6 +229,7 @@ pub async fn open(app: &App, who: &Caller, claimed: Claimed) -> Result<CheckView
 
 /// The caller's own check `id`, as stored.
 pub async fn own(app: &App, who: &Caller, id: &str) -> Result<CheckRecord, AppError> {
+    app.authorize(who, EVERYONE, "checks.get").await?;
     let id: CheckId = id.parse().map_err(|_| AppError::NotFound)?;
     match app.store().check(id).await? {
         Some(c) if c.input.employee == who.person.id => Ok(c),

@@ -278,6 +278,7 @@ impl View {
 
 /// Lists reports, newest first, at most [`LIST_LIMIT`].
 pub async fn list(app: &App, who: &Caller, view: View) -> Result<Vec<ReportRecord>, AppError> {
+    app.authorize(who, EVERYONE, "reports.list").await?;
     let whose = match view {
         View::Mine => Some(who.person.id),
         View::All if SECURITY_READERS.allows(&who.person) => None,
@@ -288,6 +289,7 @@ pub async fn list(app: &App, who: &Caller, view: View) -> Result<Vec<ReportRecor
 
 /// Report `id`: the reporter's own, or any for security admins and auditors.
 pub async fn get(app: &App, who: &Caller, id: &str) -> Result<ReportRecord, AppError> {
+    app.authorize(who, EVERYONE, "reports.get").await?;
     let id: ReportId = id.parse().map_err(|_| AppError::NotFound)?;
     match app.store().report(id).await? {
         Some(r) if r.reporter == who.person.id || SECURITY_READERS.allows(&who.person) => Ok(r),

@@ -68,6 +68,7 @@ impl View {
 /// Lists requests in `view`, newest first, at most `limit` (capped at [`LIST_LIMIT`]); a view the
 /// caller's roles do not allow is refused.
 pub async fn list(app: &App, who: &Caller, view: View, limit: i64) -> Result<Vec<SupportRequest>, AppError> {
+    app.authorize(who, EVERYONE, "requests.list").await?;
     let dispatcher = DISPATCHERS.allows(&who.person);
     let scope = match view {
         View::Mine => RequestScope::RequestedBy(who.person.id),
@@ -90,6 +91,7 @@ fn may_see(who: &Caller, r: &SupportRequest) -> bool {
 
 /// The request with `key`, if the caller may see it.
 pub async fn get(app: &App, who: &Caller, key: &str) -> Result<SupportRequest, AppError> {
+    app.authorize(who, EVERYONE, "requests.get").await?;
     let key: RequestKey = key.parse().map_err(|_| AppError::NotFound)?;
     match app.store().request(key).await? {
         Some(r) if may_see(who, &r) => Ok(r),
