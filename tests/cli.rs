@@ -44,6 +44,22 @@ fn an_import_with_bad_rows_names_each_line_and_imports_nothing() {
     assert_eq!((report["created"].as_u64(), report["invalid_rows"].as_u64()), (Some(2), Some(2)));
 }
 
+/// Issue 14, point 10: the CLI created tokens for suspended people.
+#[test]
+fn regression_14_10_no_token_is_created_for_a_suspended_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "email,name,status\npat@example.com,Pat Doyle,suspended\n";
+    std::fs::write(dir.path().join("people.csv"), csv).unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = bonafide(dir.path(), &["token", "create", "--db", "sqlite://t.db", "--email", "pat@example.com"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("pat@example.com is suspended"), "{}", text(&out.stderr));
+    let db = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+    let tokens: i64 = db.query_row("SELECT COUNT(*) FROM api_tokens", [], |r| r.get(0)).unwrap();
+    assert_eq!(tokens, 0, "nothing written");
+}
+
 #[test]
 fn a_clean_import_then_a_token_shown_once() {
     let dir = tempfile::tempdir().unwrap();

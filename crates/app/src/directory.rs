@@ -88,15 +88,15 @@ pub async fn record(app: &App, who: &Caller, id: &str) -> Result<NewPerson, AppE
 }
 
 /// The active person with `email`, as they would be signed in: for the operator at the command line,
-/// who acts on a person's behalf.
+/// who acts on a person's behalf. A suspended person is refused, saying so: they get no tokens and act
+/// for no one.
 pub async fn principal_by_email(app: &App, email: &str) -> Result<Principal, AppError> {
     let email: Email = email.parse()?;
-    app.store()
-        .person_by_email(&email)
-        .await?
-        .filter(|p| p.status == PersonStatus::Active)
-        .map(Principal::from)
-        .ok_or_else(|| AppError::field("email", format!("nobody active in the directory has the email {email}")))
+    match app.store().person_by_email(&email).await? {
+        Some(p) if p.status == PersonStatus::Active => Ok(Principal::from(p)),
+        Some(_) => Err(AppError::field("email", format!("{email} is suspended; reactivate them first"))),
+        None => Err(AppError::field("email", format!("nobody in the directory has the email {email}"))),
+    }
 }
 
 /// Reads one person from named fields (the CSV import's columns), with the import's rules and messages.

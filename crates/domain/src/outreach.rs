@@ -10,6 +10,10 @@ use time::{Duration, OffsetDateTime};
 /// standing permission.
 pub const MAX_WINDOW: Duration = Duration::days(14);
 
+/// How far ahead an outreach may be announced: an announcement for a distant date is no plan anyone can
+/// check, and dates near the calendar's end would overflow the arithmetic on them.
+pub const MAX_LEAD: Duration = Duration::days(90);
+
 crate::named_enum! {
     /// Where an outreach is in its life.
     pub enum OutreachStatus {
@@ -43,8 +47,13 @@ pub struct OutreachWindow {
 }
 
 impl OutreachWindow {
-    /// A window that ends after `now`, starts before it ends and lasts at most [`MAX_WINDOW`].
+    /// A window that ends after `now`, starts before it ends, starts at most [`MAX_LEAD`] from `now` and
+    /// lasts at most [`MAX_WINDOW`].
     pub fn new(starts_at: OffsetDateTime, ends_at: OffsetDateTime, now: OffsetDateTime) -> Result<Self, InvalidInput> {
+        // Past the calendar's end nothing can start later than the horizon, so no horizon is no limit.
+        if now.checked_add(MAX_LEAD).is_some_and(|horizon| starts_at > horizon) {
+            return Err(InvalidInput::new("starts_at", "an outreach starts within 90 days"));
+        }
         if ends_at <= starts_at {
             return Err(InvalidInput::new("ends_at", "the window must end after it starts"));
         }
@@ -119,6 +128,16 @@ mod tests {
         assert!(OutreachWindow::new(NOW, NOW + Duration::days(15), NOW).is_err());
         let w = OutreachWindow::new(NOW, NOW + Duration::hours(1), NOW).unwrap();
         assert!(w.contains(NOW) && !w.contains(NOW + Duration::hours(1)) && !w.contains(NOW - Duration::seconds(1)));
+    }
+
+    #[test]
+    fn windows_start_within_90_days_even_at_the_end_of_the_calendar() {
+        assert!(OutreachWindow::new(NOW + MAX_LEAD, NOW + MAX_LEAD + Duration::hours(1), NOW).is_ok());
+        let late = NOW + MAX_LEAD + Duration::minutes(1);
+        assert_eq!(OutreachWindow::new(late, late + Duration::hours(1), NOW).unwrap_err().field, "starts_at");
+        let end = datetime!(9999-12-31 23:00 UTC);
+        assert!(OutreachWindow::new(end, end + Duration::minutes(30), end - Duration::days(1)).is_ok());
+        assert!(OutreachWindow::new(end, end + Duration::minutes(30), end + Duration::minutes(10)).is_ok());
     }
 
     #[test]

@@ -178,7 +178,8 @@ fn outreach_body(fields: &Fields) -> Result<Proposal, String> {
         reason: one("reason"),
         channels,
         starts_at: start,
-        ends_at: start + time::Duration::hours(hours),
+        // Checked: a start near the calendar's end would overflow (the use case then refuses the date).
+        ends_at: start.checked_add(time::Duration::hours(hours)).ok_or("Give a start within the next 90 days.")?,
     })
 }
 

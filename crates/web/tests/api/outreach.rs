@@ -13,6 +13,7 @@ on_both!(
     employees_see_outreach_only_once_approved,
     invalid_outreach_names_the_offending_field,
     approved_outreach_authorises_the_staffer_to_call,
+    regression_14_6_outreach_near_the_end_of_the_calendar_is_refused_on_both_adapters_not_a_panic,
 );
 
 fn at(t: OffsetDateTime) -> String {
@@ -164,5 +165,46 @@ async fn approved_outreach_authorises_the_staffer_to_call(backend: Backend) {
     assert_eq!(app.get("/api/v1/console/codes", &t.sam).await.body, json!([]));
     let late = app.open_check(&t.erin, sams_call()).await;
     assert_eq!(late.body["reasons"], json!(["no_open_request"]));
+    app.drop_db().await;
+}
+
+/// Issue 14, point 6: the portal's outreach form panicked on a start near the year 9999, and the API
+/// accepted outreach starting then.
+async fn regression_14_6_outreach_near_the_end_of_the_calendar_is_refused_on_both_adapters_not_a_panic(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let mut far = proposal(&app, "erin@example.com");
+    far["starts_at"] = json!("9999-12-31T23:00:00Z");
+    far["ends_at"] = json!("9999-12-31T23:30:00Z");
+    let r = app.post("/api/v1/outreach", &app.tokens.sam, far).await;
+    assert_eq!((r.status, r.fields()), (422, vec!["starts_at"]), "{}", r.text);
+    let mut next_year = proposal(&app, "erin@example.com");
+    next_year["starts_at"] = json!(at(app.clock.now() + Duration::days(91)));
+    next_year["ends_at"] = json!(at(app.clock.now() + Duration::days(92)));
+    let r = app.post("/api/v1/outreach", &app.tokens.sam, next_year).await;
+    assert_eq!((r.status, r.fields()), (422, vec!["starts_at"]), "more than 90 days ahead: {}", r.text);
+
+    crate::portal::set_password(&app, "sam.carter@example.com").await;
+    let seed = crate::portal::enrol_totp(&app, "sam.carter@example.com").await;
+    let mut sam = crate::portal::signed_in(&app, "sam.carter@example.com", Some(&seed)).await;
+    let console = sam.get("/console").await;
+    let form = |start: &'static str, hours: &'static str| {
+        [
+            ("employee_email", "erin@example.com"),
+            ("reason", "Recall"),
+            ("channels", "phone"),
+            ("starts_at", start),
+            ("hours", hours),
+        ]
+    };
+    for (start, hours) in [("9999-12-31T23:00", "4"), ("9999-12-31T23:00", "336"), ("2200-01-01T00:00", "4")] {
+        let mut fields = vec![("csrf", console.csrf())];
+        fields.extend(form(start, hours).iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = sam.post("/console/outreach", &fields).await;
+        assert_eq!(page.status, 422, "{start} + {hours} h: {}", page.text);
+    }
+    assert!(app.store.pending_outreach(app.clock.now(), 10).await.unwrap().is_empty(), "nothing proposed");
     app.drop_db().await;
 }
