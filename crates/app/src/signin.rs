@@ -66,11 +66,22 @@ pub async fn current(app: &App, token: &str, client: &str) -> Result<Option<Curr
         return Ok(None);
     }
     let hash = TokenHash::of(token);
-    let session = app.store().session(hash.as_str(), app.now(), app.settings().session_idle).await?;
-    Ok(session.map(|s| Current {
+    let Some(s) = app.store().session(hash.as_str(), app.now(), app.settings().session_idle).await? else {
+        return Ok(None);
+    };
+    // The second factor is a property of the session, judged against the person's roles and the
+    // company's rule now, not at sign-in: a signed-in session whose person must have an authenticator
+    // and has none goes back to enrolment before anything else.
+    let stage = if s.stage == SessionStage::Full && totp_required(app, &s.principal).await? {
+        let creds = app.store().credentials(s.principal.id).await?;
+        if creds.totp_sealed.is_none() && creds.passkeys == 0 { SessionStage::Enrol } else { SessionStage::Full }
+    } else {
+        s.stage
+    };
+    Ok(Some(Current {
         caller: Caller::new(s.principal, client, Via::Portal),
         csrf: s.csrf,
-        stage: s.stage,
+        stage,
         token_hash: hash.as_str().to_owned(),
     }))
 }

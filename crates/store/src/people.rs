@@ -376,7 +376,9 @@ impl Store {
         Ok(self.execute_audited(query, audit, now).await? == 1)
     }
 
-    /// Replaces `person`'s roles, recording `audit` with it; false when there is no such person.
+    /// Replaces `person`'s roles and ends their portal sessions, recording `audit` with it, all in one
+    /// transaction; false when there is no such person. A session was signed in with what the old roles
+    /// demanded (a password alone, for an employee): new roles sign in afresh, with what they demand.
     pub async fn set_person_roles(
         &self,
         person: PersonId,
@@ -384,11 +386,19 @@ impl Store {
         now: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let query = sqlx::query("UPDATE people SET roles = $2, updated_at = $3 WHERE id = $1")
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE people SET roles = $2, updated_at = $3 WHERE id = $1")
             .bind(person.to_string())
             .bind(join(roles.iter().map(|r| r.as_str())))
-            .bind(millis(now));
-        Ok(self.execute_audited(query, audit, now).await? == 1)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person.to_string()).execute(&mut *tx).await?;
+        commit_audited(tx, &[audit], now).await?;
+        Ok(true)
     }
 
     /// `person`'s API tokens, newest first (labels and dates; the tokens themselves are not stored).

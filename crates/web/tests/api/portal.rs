@@ -18,6 +18,7 @@ on_both!(
     people_create_and_revoke_their_own_api_tokens,
     it_staff_propose_outreach_that_only_someone_else_approves,
     security_admins_import_suspend_and_change_roles,
+    regression_14_1_a_role_grant_or_a_new_company_rule_does_not_lift_a_password_only_session,
     security_admins_edit_people_and_upload_csv_files,
     a_company_can_require_totp_of_employees_and_recovery_codes_work_once,
     older_password_hashes_are_upgraded_at_sign_in,
@@ -440,7 +441,9 @@ async fn security_admins_import_suspend_and_change_roles(backend: Backend) {
     let roles =
         ada.post(&format!("/security/people/{erin_id}/roles"), &[("csrf", &people.csrf()), ("roles", "auditor")]).await;
     assert_eq!(roles.status, 200, "{}", roles.text);
-    assert_eq!(erin.get("/security/audit").await.status, 200, "the new role applies at once");
+    assert_eq!(erin.get("/security/audit").await.location, "/signin", "a role change ends the person's sessions");
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    assert_eq!(erin.get("/security/audit").await.status, 200, "the new role applies at the next sign-in");
     let suspended = ada
         .post(&format!("/security/people/{erin_id}/status"), &[("csrf", &people.csrf()), ("status", "suspended")])
         .await;
@@ -449,6 +452,46 @@ async fn security_admins_import_suspend_and_change_roles(backend: Backend) {
     assert_eq!(app.get("/api/v1/me", &app.tokens.erin).await.status, 401, "and their tokens stop working");
     let changes: Vec<String> = audited(&app, "directory").await.into_iter().map(|(_, t, _)| t).collect();
     assert_eq!(changes.len(), 4, "{changes:?}");
+    app.drop_db().await;
+}
+
+/// Issue 14, point 1: a role grant lifted an employee's password-only session to IT pages.
+async fn regression_14_1_a_role_grant_or_a_new_company_rule_does_not_lift_a_password_only_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for email in ["ada.reyes@example.com", "erin@example.com", "finn@example.com"] {
+        set_password(&app, email).await;
+    }
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let mut finn = signed_in(&app, "finn@example.com", None).await;
+    let erin_id = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap().id;
+    let people = ada.get("/security/people").await;
+    let grant = ada
+        .post(&format!("/security/people/{erin_id}/roles"), &[("csrf", &people.csrf()), ("roles", "it_staff")])
+        .await;
+    assert_eq!(grant.status, 200, "{}", grant.text);
+    let console = erin.get("/console").await;
+    assert_eq!((console.status, console.location.as_str()), (303, "/signin"), "the password-only session ended");
+    // Signing in again, the new role demands an authenticator before any page.
+    let again = erin.password("erin@example.com", PASSWORD).await;
+    assert_eq!(again.location, "/account/totp");
+    assert_eq!(erin.get("/console").await.location, "/account/totp");
+
+    // The company now demands an authenticator of every employee: Finn's open session goes to enrolment.
+    assert_eq!(finn.get("/").await.status, 200);
+    let security = ada.get("/security").await;
+    let rule = ada
+        .post(
+            "/security/settings",
+            &[("csrf", &security.csrf()), ("employee_totp_required", "true"), ("service_desk_phone", "")],
+        )
+        .await;
+    assert_eq!(rule.status, 303, "{}", rule.text);
+    for path in ["/", "/contact", "/staff"] {
+        assert_eq!(finn.get(path).await.location, "/account/totp", "{path}");
+    }
+    assert_eq!(finn.get("/account/totp").await.status, 200, "enrolment itself is open");
     app.drop_db().await;
 }
 
