@@ -195,6 +195,16 @@ impl App {
         Err(AppError::Forbidden(roles.refusal))
     }
 
+    /// Refuses `who` what they may not do to `what` although they may see it (a request that is not theirs
+    /// to close, their own outreach to approve, a view their roles do not open), recording
+    /// `access.denied`: every refusal is audited from here or [`App::authorize`].
+    pub(crate) async fn refuse(&self, who: &Caller, what: &str, why: &'static str) -> AppError {
+        let event = AuditEvent::new(&who.actor(), "access.denied", what, Outcome::Denied)
+            .with(serde_json::json!({ "why": why, "via": who.via.as_str() }));
+        self.audit_refusal(event).await;
+        AppError::Forbidden(why)
+    }
+
     /// The person an API token belongs to, if it is live and they are active.
     pub async fn authenticate_token(&self, token: &str) -> Result<Option<Principal>, AppError> {
         let hash = TokenHash::of(token.trim());

@@ -79,10 +79,10 @@ pub async fn approve(app: &App, who: &Caller, id: &str) -> Result<Outreach, AppE
     match check_approval(o.staffer, who.person.id, &who.person.roles, o.status, &o.window, now) {
         Ok(()) => {}
         Err(ApprovalError::SelfApproval) => {
-            return Err(AppError::Forbidden("the proposer cannot approve their own outreach"));
+            return Err(app.refuse(who, &o.id.to_string(), "the proposer cannot approve their own outreach").await);
         }
         Err(ApprovalError::NotAnApprover) => {
-            return Err(AppError::Forbidden("only IT staff or security admins approve outreach"));
+            return Err(app.refuse(who, &o.id.to_string(), "only IT staff or security admins approve outreach").await);
         }
         Err(e @ (ApprovalError::AlreadyApproved | ApprovalError::Expired)) => {
             return Err(AppError::Conflict(e.to_string()));
@@ -112,6 +112,6 @@ pub async fn list(app: &App, who: &Caller, view: View, limit: i64) -> Result<Vec
     match view {
         View::Mine => Ok(app.store().outreach_for(who.person.id, limit).await?),
         View::Pending if DISPATCHERS.allows(&who.person) => Ok(app.store().pending_outreach(app.now(), limit).await?),
-        View::Pending => Err(AppError::Forbidden("only approvers see pending outreach")),
+        View::Pending => Err(app.refuse(who, "outreach?scope=pending", "only approvers see pending outreach").await),
     }
 }

@@ -282,7 +282,10 @@ pub async fn list(app: &App, who: &Caller, view: View) -> Result<Vec<ReportRecor
     let whose = match view {
         View::Mine => Some(who.person.id),
         View::All if SECURITY_READERS.allows(&who.person) => None,
-        View::All => return Err(AppError::Forbidden("only security admins and auditors see everyone's reports")),
+        View::All => {
+            let why = "only security admins and auditors see everyone's reports";
+            return Err(app.refuse(who, "reports?scope=all", why).await);
+        }
     };
     Ok(app.store().list_reports(whose, LIST_LIMIT).await?)
 }

@@ -53,6 +53,16 @@ pub enum View {
 }
 
 impl View {
+    /// Its name in a listing's `scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Mine => "mine",
+            View::Assigned => "assigned",
+            View::Queue => "queue",
+            View::All => "all",
+        }
+    }
+
     /// The view a person sees when they do not pick one.
     pub fn default_for(who: &Caller) -> Self {
         if who.has(Role::SecurityAdmin) {
@@ -76,7 +86,8 @@ pub async fn list(app: &App, who: &Caller, view: View, limit: i64) -> Result<Vec
         View::Queue if dispatcher => RequestScope::Queue,
         View::All if who.has(Role::SecurityAdmin) => RequestScope::All,
         View::Assigned | View::Queue | View::All => {
-            return Err(AppError::Forbidden("this view is not available to your role"));
+            let what = format!("requests?scope={}", view.as_str());
+            return Err(app.refuse(who, &what, "this view is not available to your role").await);
         }
     };
     Ok(app.store().list_requests(scope, limit.clamp(1, LIST_LIMIT)).await?)
@@ -168,7 +179,7 @@ pub async fn close(app: &App, who: &Caller, key: &str) -> Result<SupportRequest,
 async fn change(app: &App, who: &Caller, key: &str, c: &Change) -> Result<SupportRequest, AppError> {
     let r = get(app, who, key).await?;
     if !(c.may)(who, &r) {
-        return Err(AppError::Forbidden(c.refusal));
+        return Err(app.refuse(who, &r.key.to_string(), c.refusal).await);
     }
     let to = (c.step)(r.status).map_err(|e| AppError::Conflict(e.to_string()))?;
     let event = who.event(c.action, r.key.to_string()).with(serde_json::json!({ "via": who.via.as_str() }));

@@ -13,6 +13,7 @@ on_both!(
     opening_cancelling_and_closing_requests_are_audited_whichever_way_they_come,
     the_staff_directory_answers_a_search_with_the_same_number_of_cards_everywhere,
     a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_503,
+    regression_14_9_every_refusal_writes_one_access_denied,
 );
 
 /// Two campaigns (two numbers, each reported by two people in two departments).
@@ -154,5 +155,66 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_50
     assert_eq!(app.get("/api/v1/reports?scope=all", &t.admin).await.body, json!([]));
     let erin_now = app.store.person_by_id(erin_id).await.unwrap().unwrap();
     assert!(!erin_now.roles.has(bonafide_domain::Role::Auditor), "roles unchanged");
+    app.drop_db().await;
+}
+
+/// Issue 14, point 9: about a quarter of the refusals were not audited (scope refusals, resolve, cancel
+/// and close refusals, outreach self-approval). Every 403, from the role gates and from the use cases'
+/// own rules, on the API and the portal, writes exactly one `access.denied`.
+async fn regression_14_9_every_refusal_writes_one_access_denied(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let key = app.open_request(&t.erin, "Printer jams").await;
+    let now = app.clock_now();
+    let f = &time::format_description::well_known::Rfc3339;
+    let outreach = json!({
+        "employee_email": "erin@example.com", "reason": "Recall", "channels": ["phone"],
+        "starts_at": now.format(f).unwrap(), "ends_at": (now + time::Duration::hours(2)).format(f).unwrap(),
+    });
+    let proposed = app.post("/api/v1/outreach", &t.sam, outreach).await;
+    assert_eq!(proposed.status, 201, "{}", proposed.text);
+    let own = proposed.str("id").to_owned();
+    let api: Vec<(Method, String, &str)> = vec![
+        (Method::GET, "/api/v1/requests?scope=all".into(), &t.erin),
+        (Method::GET, "/api/v1/requests?scope=queue".into(), &t.erin),
+        (Method::POST, format!("/api/v1/requests/{key}/resolve"), &t.erin),
+        (Method::POST, format!("/api/v1/requests/{key}/cancel"), &t.sam),
+        (Method::POST, format!("/api/v1/requests/{key}/close"), &t.sam),
+        (Method::POST, format!("/api/v1/requests/{key}/assign"), &t.erin),
+        (Method::POST, "/api/v1/outreach".into(), &t.erin),
+        (Method::POST, format!("/api/v1/outreach/{own}/approve"), &t.sam),
+        (Method::GET, "/api/v1/outreach?scope=pending".into(), &t.erin),
+        (Method::GET, "/api/v1/reports?scope=all".into(), &t.erin),
+        (Method::GET, "/api/v1/console/codes".into(), &t.erin),
+        (Method::GET, "/api/v1/alerts".into(), &t.sam),
+        (Method::GET, "/api/v1/campaigns".into(), &t.erin),
+        (Method::POST, "/api/v1/webhooks".into(), &t.auditor),
+        (Method::GET, "/api/v1/events".into(), &t.erin),
+    ];
+    let denied = || async {
+        let filter = AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() };
+        app.store.audit_entries(&filter, 1000).await.unwrap().len()
+    };
+    for (method, path, token) in api {
+        let before = denied().await;
+        let body = if method == Method::POST {
+            Body::Json(json!({ "staff_id": "IT-0042", "url": "https://x.example.com/" }))
+        } else {
+            Body::Empty
+        };
+        let r = app.send(method.clone(), &path, Some(token), body).await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
+        assert_eq!(denied().await, before + 1, "{method} {path} writes one access.denied");
+    }
+    set_password(&app, "erin@example.com").await;
+    set_password(&app, "gus.ortiz@example.com").await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    let mut gus = signed_in(&app, "gus.ortiz@example.com", None).await;
+    for (who, path) in [("erin", "/console"), ("erin", "/security/people"), ("gus", "/security")] {
+        let browser = if who == "erin" { &mut erin } else { &mut gus };
+        let before = denied().await;
+        assert_eq!(browser.get(path).await.status, 403, "{path}");
+        assert_eq!(denied().await, before + 1, "{path} writes one access.denied");
+    }
     app.drop_db().await;
 }
