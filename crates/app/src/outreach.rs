@@ -42,6 +42,8 @@ pub async fn propose(app: &App, who: &Caller, input: Proposal) -> Result<Outreac
     let reason = input.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 500 {
         reject("reason", "a reason is 1 to 500 characters".into());
+    } else if let Some(c) = bonafide_domain::text::first_invisible(&reason) {
+        reject("reason", format!("a reason {}", bonafide_domain::text::invisible_message(c)));
     }
     if input.channels.is_empty() {
         reject("channels", "name at least one channel".into());

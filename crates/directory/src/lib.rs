@@ -137,6 +137,9 @@ fn text(field: &'static str, value: &str, max: usize) -> Result<String, InvalidI
     if value.chars().count() > max || value.chars().any(char::is_control) {
         return Err(InvalidInput::new(field, format!("at most {max} printable characters")));
     }
+    if let Some(c) = bonafide_domain::text::first_invisible(value) {
+        return Err(InvalidInput::new(field, bonafide_domain::text::invisible_message(c)));
+    }
     Ok(value.to_owned())
 }
 

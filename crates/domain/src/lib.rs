@@ -16,6 +16,7 @@ pub mod person;
 pub mod phone;
 pub mod policy;
 pub mod request;
+pub mod text;
 pub mod verification;
 
 pub use campaign::CampaignStatus;

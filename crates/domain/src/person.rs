@@ -123,6 +123,9 @@ impl FromStr for DisplayName {
         if len == 0 || len > 120 || t.chars().any(char::is_control) {
             return Err(InvalidInput::new("display_name", "a name is 1 to 120 characters"));
         }
+        if let Some(c) = crate::text::first_invisible(&t) {
+            return Err(InvalidInput::new("display_name", format!("a name {}", crate::text::invisible_message(c))));
+        }
         Ok(Self(t))
     }
 }

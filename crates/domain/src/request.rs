@@ -109,6 +109,9 @@ impl FromStr for Summary {
         if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             return Err(InvalidInput::new("summary", "a summary cannot hold control characters"));
         }
+        if let Some(c) = crate::text::first_invisible(t) {
+            return Err(InvalidInput::new("summary", format!("a summary {}", crate::text::invisible_message(c))));
+        }
         Ok(Self(t.to_owned()))
     }
 }

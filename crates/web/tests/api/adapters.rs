@@ -14,6 +14,7 @@ on_both!(
     the_staff_directory_answers_a_search_with_the_same_number_of_cards_everywhere,
     a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_503,
     regression_14_9_every_refusal_writes_one_access_denied,
+    regression_14_7_names_summaries_and_reasons_refuse_invisible_and_direction_characters,
 );
 
 /// Two campaigns (two numbers, each reported by two people in two departments).
@@ -216,5 +217,54 @@ async fn regression_14_9_every_refusal_writes_one_access_denied(backend: Backend
         assert_eq!(browser.get(path).await.status, 403, "{path}");
         assert_eq!(denied().await, before + 1, "{path} writes one access.denied");
     }
+    app.drop_db().await;
+}
+
+/// Issue 14, point 7: directory names took zero-width and bidirectional controls (`Omar\u{200B}
+/// Far\u{202E}ouk` shows a reversed name no claim matches). Names, summaries and reasons refuse them on
+/// every adapter; a report keeps them, since they are evidence.
+async fn regression_14_7_names_summaries_and_reasons_refuse_invisible_and_direction_characters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let r = app.post("/api/v1/requests", &t.erin, json!({ "summary": "VPN\u{200B} drops" })).await;
+    assert_eq!((r.status, r.fields()), (422, vec!["summary"]), "{}", r.text);
+    assert!(r.text.contains("U+200B"), "{}", r.text);
+    let now = app.clock_now();
+    let f = &time::format_description::well_known::Rfc3339;
+    let outreach = json!({
+        "employee_email": "erin@example.com", "reason": "Laptop \u{202E}llacer", "channels": ["phone"],
+        "starts_at": now.format(f).unwrap(), "ends_at": (now + time::Duration::hours(2)).format(f).unwrap(),
+    });
+    let r = app.post("/api/v1/outreach", &t.sam, outreach).await;
+    assert_eq!((r.status, r.fields()), (422, vec!["reason"]), "{}", r.text);
+
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let people = ada.get("/security/people").await;
+    let name = "Omar\u{200B} Far\u{202E}ouk";
+    let added = ada
+        .post("/security/people", &[("csrf", &people.csrf()), ("email", "omar@example.com"), ("display_name", name)])
+        .await;
+    assert_eq!(added.status, 422, "{}", added.text);
+    let csv = format!("email,display_name,team\nomar@example.com,Omar Farouk,Desk\u{2066}\nlee@example.com,{name},\n");
+    let imported = ada.post("/security/import", &[("csrf", &people.csrf()), ("csv", &csv)]).await;
+    assert_eq!(imported.status, 422, "{}", imported.text);
+    assert!(
+        imported.text.contains("line 2: team") && imported.text.contains("line 3: display_name"),
+        "{}",
+        imported.text
+    );
+    assert!(
+        app.store.person_by_email(&"omar@example.com".parse().unwrap()).await.unwrap().is_none(),
+        "nothing imported"
+    );
+
+    // A report keeps what the caller wrote, invisible characters included: it is evidence.
+    let claimed = "Sam\u{200B} Carter";
+    let filed = app.post("/api/v1/reports", &t.erin, json!({ "channel": "phone", "claimed_name": claimed })).await;
+    assert_eq!(filed.status, 201, "{}", filed.text);
+    let mine = app.get("/api/v1/reports", &t.erin).await;
+    assert_eq!(mine.body[0]["claimed_name"], claimed);
     app.drop_db().await;
 }
