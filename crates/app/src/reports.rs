@@ -82,13 +82,23 @@ fn read_email(raw: &[u8]) -> Result<Email, AppError> {
     }
     let parsed = bonafide_analyzer::email::parse(raw)
         .ok_or_else(|| AppError::field("email", "this is not an email: it has neither a sender nor a subject"))?;
+    // The headers are the sender's words, so they are evidence, never input to refuse: what a field
+    // cannot hold is cut for indexing (the original keeps all of it) and control characters are dropped.
+    let evidence = |v: Option<String>, max: usize| {
+        v.map(|v| v.chars().filter(|c| !c.is_control()).take(max).collect::<String>().trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
     Ok(Email {
-        from: parsed.from,
-        name: parsed.name,
-        subject: parsed.subject.map(|s| s.chars().take(500).collect()),
+        from: evidence(parsed.from, 254),
+        name: evidence(parsed.name, 120),
+        subject: evidence(parsed.subject, 500),
         date: parsed.date.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()),
-        body: parsed.body.map(|b| b.chars().take(MAX_TRANSCRIPT).collect()),
-        original: String::from_utf8_lossy(raw).into_owned(),
+        body: parsed.body.map(|b| {
+            b.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).take(MAX_TRANSCRIPT).collect()
+        }),
+        // Kept as received, but as text: bytes that are not UTF-8, and NUL (which PostgreSQL's text cannot
+        // hold), become U+FFFD.
+        original: String::from_utf8_lossy(raw).replace('\0', "\u{FFFD}"),
     })
 }
 
@@ -120,8 +130,12 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
             Channel::Phone
         }
     };
-    let occurred_at = report.occurred_at.or(email.as_ref().and_then(|e| e.date)).unwrap_or(now);
-    if occurred_at > now + time::Duration::minutes(5) || occurred_at < now - time::Duration::days(366) {
+    let plausible = |t: OffsetDateTime| t <= now + time::Duration::minutes(5) && t >= now - time::Duration::days(366);
+    // An email's `Date:` is what its sender wrote: used when plausible, else the time it was received
+    // (the original keeps the claim). A date the reporter typed is theirs to correct.
+    let emailed = email.as_ref().and_then(|e| e.date).filter(|d| plausible(*d));
+    let occurred_at = report.occurred_at.or(emailed).unwrap_or(now);
+    if !plausible(occurred_at) {
         errors.push(FieldError::new("occurred_at", "within the last year, not in the future"));
     }
     let from_email = |f: fn(&Email) -> Option<String>| email.as_ref().and_then(f);

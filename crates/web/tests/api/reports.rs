@@ -13,6 +13,7 @@ on_both!(
     reported_emails_are_read_and_malformed_ones_refused,
     a_campaign_exports_as_a_stix_bundle_the_oasis_validator_accepts,
     the_analyzer_reads_texts_conversations_and_report_transcripts,
+    regression_14_5_a_reported_email_is_filed_whatever_its_headers_claim,
 );
 
 fn phone_report(number: &str) -> Value {
@@ -350,5 +351,49 @@ async fn the_analyzer_reads_texts_conversations_and_report_transcripts(backend: 
     let report = app.get(&format!("/api/v1/reports/{}", filed.str("id")), &t.erin).await;
     assert_eq!(report.body["asked_for"], json!(["mfa_code"]), "{}", report.body);
     assert_eq!(report.body["analysis"]["verdict"], "qpq");
+    app.drop_db().await;
+}
+
+/// Issue 14, point 5: a reported email could be made unreportable by its own headers (a `Date:` far off,
+/// a long display name). The headers are evidence: the email is filed whatever they claim.
+async fn regression_14_5_a_reported_email_is_filed_whatever_its_headers_claim(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let email = |headers: &str| {
+        format!("{headers}To: erin@example.com\r\n\r\nReply with the code we sent you, this is IT.\r\n").into_bytes()
+    };
+    let long_name = "I".repeat(10 * 1024);
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        ("no date", email("From: IT <it@examp1e.com>\r\nSubject: Locked\r\n")),
+        ("1970", email("From: IT <it@examp1e.com>\r\nSubject: Locked\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n")),
+        ("2035", email("From: IT <it@examp1e.com>\r\nSubject: Locked\r\nDate: Mon, 01 Jan 2035 00:00:00 +0000\r\n")),
+        ("a 10 KB name", email(&format!("From: \"{long_name}\" <it@examp1e.com>\r\nSubject: Locked\r\n"))),
+        ("broken encodings", {
+            let mut e = email("From: =?utf-8?B?%%%notbase64?= <it@examp1e.com>\r\nSubject: =?bogus?Q?=ZZ?=\r\n");
+            e.splice(0..0, b"X-Junk: \xff\xfe\x00\r\n".iter().copied());
+            e
+        }),
+        (
+            "duplicate headers",
+            email("From: IT <it@examp1e.com>\r\nFrom: Other <x@y.com>\r\nSubject: A\r\nSubject: B\r\n"),
+        ),
+    ];
+    for (what, raw) in hostile {
+        let r = app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("message/rfc822", raw)).await;
+        assert_eq!(r.status, 201, "{what}: {}", r.text);
+        let report = app.get(&format!("/api/v1/reports/{}", r.str("id")), &t.erin).await;
+        assert_eq!(
+            report.body["occurred_at"], report.body["received_at"],
+            "{what}: no plausible date, the receive time"
+        );
+        let name = report.body["claimed_name"].as_str().unwrap_or("");
+        assert!(name.chars().count() <= 120, "{what}: the name is cut for indexing");
+    }
+    // A huge attachment meets the body limit: a clear 413, nothing filed.
+    let mut huge = email("From: IT <it@examp1e.com>\r\nSubject: Invoice\r\n");
+    huge.extend(std::iter::repeat_n(b'A', 20 * 1024 * 1024));
+    let r = app.send(Method::POST, "/api/v1/reports", Some(&t.erin), Body::Raw("message/rfc822", huge)).await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(app.get("/api/v1/reports", &t.erin).await.body.as_array().unwrap().len(), 6);
     app.drop_db().await;
 }
