@@ -40,6 +40,7 @@ pub const KEYS: &[&str] = &[
     "campaign_min_departments",
     "webhook_allowed_hosts",
     "webhook_allow_private",
+    "trusted_proxies",
 ];
 
 /// The database when nothing names one.
@@ -175,6 +176,7 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     // Below 1 KiB no ordinary form fits; above 16 MiB one request could hold a worker's memory.
     set(&mut web.body_limit, layers.get("body_limit_bytes", whole_as(1024, 16 * 1024 * 1024))?);
     set(&mut web.secure_cookies, layers.get("secure_cookies", boolean)?);
+    set(&mut web.trusted_proxies, layers.get("trusted_proxies", proxies)?);
     let idle = layers.get("session_idle_minutes", whole(1, Some(24 * 60)))?;
     set(&mut app.session_idle, idle.map(time::Duration::minutes));
     let absolute = layers.get("session_absolute_hours", whole(1, Some(24 * 30)))?;
@@ -234,6 +236,11 @@ fn company_domains(raw: &Raw) -> Result<Vec<String>, String> {
 }
 
 /// Host names (or `*.example.com`), lower-case, empty ones dropped.
+/// Reverse proxies, as addresses or networks (`10.0.0.0/8`, `fd00::/8`).
+fn proxies(raw: &Raw) -> Result<Vec<bonafide_web::proxy::Cidr>, String> {
+    list(raw)?.iter().map(|c| c.parse()).collect()
+}
+
 fn hosts(raw: &Raw) -> Result<Vec<String>, String> {
     Ok(list(raw)?.iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect())
 }
@@ -325,7 +332,8 @@ mod tests {
                     public_url = \"https://bonafide.example.com/\"\ncompany_name = \" Example Corp \"\n\
                     campaign_window_days = 365\ncampaign_min_reports = 1000\ncampaign_min_people = 1\n\
                     campaign_within_hours = 8760\ncampaign_min_departments = 4\n\
-                    webhook_allowed_hosts = [\"*.Example.com\", \" \"]\n";
+                    webhook_allowed_hosts = [\"*.Example.com\", \" \"]\n\
+                    trusted_proxies = [\"10.0.0.0/8\", \"fd00::1\"]\n";
         let s = load(Some(&format!("{FILE}{file}")), Overrides::default(), &[]).unwrap();
         let (w, web) = (&s.app, &s.web);
         assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, web.body_limit), ("DE", 9, 2048));
@@ -337,6 +345,7 @@ mod tests {
         assert_eq!((c.window_secs, c.campaign.within_secs), (365 * 86_400, 8760 * 3600));
         assert_eq!((c.campaign.min_reports, c.campaign.min_people, c.campaign.min_departments), (1000, 1, 4));
         assert_eq!(w.webhooks.allowed_hosts, vec!["*.example.com".to_owned()]);
+        assert_eq!(web.trusted_proxies, vec!["10.0.0.0/8".parse().unwrap(), "fd00::1".parse().unwrap()]);
 
         // The variables every release has documented, and one for each of the keys that used to be file-only.
         let vars = [
@@ -354,6 +363,7 @@ mod tests {
             ("BONAFIDE_CAMPAIGN_WITHIN_HOURS", "1"),
             ("BONAFIDE_CAMPAIGN_MIN_DEPARTMENTS", "5"),
             ("BONAFIDE_WEBHOOK_ALLOWED_HOSTS", "siem.corp,hooks.example.com"),
+            ("BONAFIDE_TRUSTED_PROXIES", "192.0.2.0/24"),
         ];
         let s = load(Some(file), Overrides::default(), &vars).unwrap();
         let (w, web) = (&s.app, &s.web);
@@ -365,6 +375,9 @@ mod tests {
         assert_eq!((c.window_secs, c.campaign.within_secs), (2 * 86_400, 3600));
         assert_eq!((c.campaign.min_reports, c.campaign.min_people, c.campaign.min_departments), (4, 3, 5));
         assert_eq!(w.webhooks.allowed_hosts, vec!["siem.corp".to_owned(), "hooks.example.com".to_owned()]);
+        assert_eq!(web.trusted_proxies, vec!["192.0.2.0/24".parse().unwrap()]);
+        let bad = load(Some(FILE), Overrides::default(), &[("BONAFIDE_TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err();
+        assert!(bad.to_string().contains("trusted_proxies") && bad.to_string().contains("0 to 32"), "{bad}");
     }
 
     #[test]

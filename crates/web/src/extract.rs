@@ -89,23 +89,29 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     }
 }
 
-/// The client's address as the server saw it (empty when unknown, e.g. in tests that call the router
-/// directly). Never fails.
+/// The client's address: the TCP peer, or the client a trusted proxy names ([`crate::proxy`]); empty
+/// when unknown (tests that call the router directly). Never fails.
 #[derive(Debug, Clone, Default)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(client_addr(&parts.extensions))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(client_addr(&parts.extensions, &parts.headers, state))
     }
 }
 
-/// The client's address recorded by the server in the request's extensions.
-pub(crate) fn client_addr(extensions: &axum::http::Extensions) -> ClientAddr {
-    let addr = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    ClientAddr(addr.map(|a| a.to_string()).unwrap_or_default())
+/// The client's address, from the peer the server recorded in the request's extensions and, when that
+/// peer is a trusted proxy, the forwarding headers.
+pub(crate) fn client_addr(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    state: &AppState,
+) -> ClientAddr {
+    let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let client = peer.map(|p| crate::proxy::client_of(p, headers, &state.config.trusted_proxies));
+    ClientAddr(client.map(|a| a.to_string()).unwrap_or_default())
 }
 
 /// The caller of an API route: the bearer token's person, allowed by the role set `R`
@@ -123,7 +129,7 @@ impl<R: Serves> FromRequestParts<AppState> for Api<R> {
             return Err(ApiError::Unauthorized);
         }
         let person = state.app.authenticate_token(token).await?.ok_or(ApiError::Unauthorized)?;
-        let caller = Caller::new(person, client_addr(&parts.extensions).0, Via::Api);
+        let caller = Caller::new(person, client_addr(&parts.extensions, &parts.headers, state).0, Via::Api);
         state.app.authorize(&caller, R::ROLES, parts.uri.path()).await?;
         Ok(Api(caller, PhantomData))
     }

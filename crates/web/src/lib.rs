@@ -6,6 +6,7 @@
 pub mod error;
 pub mod extract;
 mod portal;
+pub mod proxy;
 mod routes;
 
 pub use bonafide_app::install_tls_provider;
@@ -29,11 +30,19 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest report accepted (a reported email, or JSON with a long transcript), in bytes.
     pub report_body_limit: usize,
+    /// Reverse proxies whose forwarding headers name the client ([`proxy`]); none by default, so the
+    /// headers are ignored.
+    pub trusted_proxies: Vec<proxy::Cidr>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { body_limit: 64 * 1024, secure_cookies: false, report_body_limit: 2 * 1024 * 1024 }
+        Self {
+            body_limit: 64 * 1024,
+            secure_cookies: false,
+            report_body_limit: 2 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 

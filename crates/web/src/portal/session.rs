@@ -52,7 +52,7 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: 
 pub(crate) async fn current(parts: &Parts, state: &AppState) -> Result<Option<Viewer>, Response> {
     let secure = state.config.secure_cookies;
     let Some(token) = cookie(&parts.headers, session_cookie(secure)) else { return Ok(None) };
-    let client = crate::extract::client_addr(&parts.extensions).0;
+    let client = crate::extract::client_addr(&parts.extensions, &parts.headers, state).0;
     let current = signin::current(&state.app, token, &client).await.map_err(|e| server_error(&e))?;
     Ok(current.map(Viewer::of))
 }
@@ -86,7 +86,7 @@ impl<R: Serves> FromRequestParts<AppState> for Page<R> {
         let path = parts.uri.path().to_owned();
         let Some(viewer) = current(parts, state).await? else {
             if cookie(&parts.headers, session_cookie(state.config.secure_cookies)).is_some() {
-                let client = crate::extract::client_addr(&parts.extensions).0;
+                let client = crate::extract::client_addr(&parts.extensions, &parts.headers, state).0;
                 state.app.record_refusal(None, &client, None, Refusal::ExpiredSession { path: &path }).await;
             }
             return Err(Redirect::to("/signin").into_response());
@@ -156,7 +156,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = req.extensions().get::<ExpectedCsrf>().cloned();
-        let client = crate::extract::client_addr(req.extensions());
+        let client = crate::extract::client_addr(req.extensions(), req.headers(), state);
         let path = req.uri().path().to_owned();
         let fields = form_fields(req, state).await?;
         let presented = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");

@@ -2,7 +2,7 @@
 //! both are driven through the same case here. And a change whose audit entry cannot be written is not
 //! made, on either adapter.
 
-use crate::helpers::{Body, TestApp, seeded, spawn_app, staffer};
+use crate::helpers::{Body, TestApp, seeded, spawn_app, spawn_app_with, staffer};
 use crate::portal::{audited, enrol_totp, set_password, signed_in};
 use bonafide_store::{AuditFilter, Backend};
 use reqwest::Method;
@@ -15,6 +15,7 @@ on_both!(
     a_change_whose_audit_entry_cannot_be_written_is_not_made_and_answers_503,
     regression_14_9_every_refusal_writes_one_access_denied,
     regression_14_7_names_summaries_and_reasons_refuse_invisible_and_direction_characters,
+    regression_14_2_forwarded_headers_name_the_client_only_from_a_trusted_proxy,
 );
 
 /// Two campaigns (two numbers, each reported by two people in two departments).
@@ -267,4 +268,31 @@ async fn regression_14_7_names_summaries_and_reasons_refuse_invisible_and_direct
     let mine = app.get("/api/v1/reports", &t.erin).await;
     assert_eq!(mine.body[0]["claimed_name"], claimed);
     app.drop_db().await;
+}
+
+/// Issue 14, point 2: locks, rate limits and the audit keyed on the TCP peer only, which behind a load
+/// balancer is everyone. A trusted proxy's `X-Forwarded-For` now names the client (the rightmost hop it
+/// did not add itself); without `trusted_proxies` the header is ignored.
+async fn regression_14_2_forwarded_headers_name_the_client_only_from_a_trusted_proxy(backend: Backend) {
+    for (trusted, expected) in [(true, "198.51.100.4"), (false, "127.0.0.1")] {
+        let app = spawn_app_with(backend, |c| {
+            if trusted {
+                c.web.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+            }
+        })
+        .await;
+        bonafide_web::install_tls_provider();
+        let refused = reqwest::Client::new()
+            .get(format!("{}/api/v1/alerts", app.base()))
+            .bearer_auth(&app.tokens.erin)
+            .header("x-forwarded-for", "6.6.6.6, 198.51.100.4")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 403);
+        let filter = AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() };
+        let entries = app.store.audit_entries(&filter, 10).await.unwrap();
+        assert_eq!(entries[0].client, expected, "trusted proxies: {trusted}");
+        app.drop_db().await;
+    }
 }
