@@ -260,21 +260,38 @@ pub const MAX_LINKS: usize = 5;
 /// punctuation dropped; at most [`MAX_LINKS`]. One pass over the text.
 pub fn links(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | '[' | ']')) {
+    // Brackets do not end a link (an IPv6 host is `[2001:db8::1]`, a path may hold `]`); only one that
+    // closes nothing opened in the link is trailing punctuation.
+    for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
         if out.len() >= MAX_LINKS {
             break;
         }
         let lower = word.to_ascii_lowercase();
         let start = ["https://", "http://", "www."].iter().find_map(|p| lower.find(p));
         let Some(start) = start else { continue };
-        let link = word.get(start..).unwrap_or("").trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '*']);
+        let mut link = word.get(start..).unwrap_or("");
+        loop {
+            let trimmed = link.trim_end_matches(['.', ',', ';', ':', '!', '?', '\'', '*']);
+            // A `)` more than the `(`s is the text's; a `]` is the text's only when the link opens no `[`
+            // (an IPv6 host, a query's `[1]`): a link is cut short only when nothing else can be meant.
+            let paren = trimmed.ends_with(')') && trimmed.matches(')').count() > trimmed.matches('(').count();
+            let bracket = trimmed.ends_with(']') && !trimmed.contains('[');
+            link = if paren || bracket {
+                trimmed.get(..trimmed.len() - 1).unwrap_or("")
+            } else {
+                trimmed
+            };
+            if link == trimmed {
+                break;
+            }
+        }
         let with_scheme =
             if link.to_ascii_lowercase().starts_with("www.") { format!("http://{link}") } else { link.to_owned() };
         let Some((scheme, rest)) = with_scheme.split_once("://") else { continue };
         let (host, path) = rest
             .find(['/', '?', '#'])
             .map_or((rest, ""), |i| (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")));
-        if !host.contains('.') {
+        if !host.contains('.') && !host.starts_with('[') {
             continue;
         }
         let url = clip(&format!("{}://{}{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), path)).to_owned();
@@ -525,6 +542,15 @@ mod tests {
         );
         assert!(links("no links here, just words.").is_empty());
         assert_eq!(links(&"https://a.b/ ".repeat(50)).len(), 1);
+    }
+
+    /// Issue 14, point 12: links were cut at `]` (and `(`, `)`), so an exported URL was not the one sent.
+    #[test]
+    fn regression_14_12_links_are_kept_whole_through_brackets() {
+        assert_eq!(links("see https://evil.example.com/a]b?x=[1] now"), ["https://evil.example.com/a]b?x=[1]"]);
+        assert_eq!(links("(https://x.example.com/wiki/A_(b))."), ["https://x.example.com/wiki/A_(b)"]);
+        assert_eq!(links("[https://x.example.com]"), ["https://x.example.com"]);
+        assert_eq!(links("http://[2001:db8::1]/login"), ["http://[2001:db8::1]/login"]);
     }
 
     #[test]

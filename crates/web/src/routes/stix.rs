@@ -46,11 +46,32 @@ fn literal(value: &str) -> String {
     value.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
+/// Whether `name` is a host name a STIX `domain-name` may hold: dot-separated labels of letters, digits
+/// and inner hyphens, 1 to 63 characters each, 253 in all, ending in a label that is not all digits.
+fn is_domain_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn pattern(kind: IndicatorKind, value: &str) -> Option<String> {
     let v = literal(value);
     Some(match kind {
         IndicatorKind::Email => format!("[email-addr:value = '{v}']"),
-        IndicatorKind::Domain => format!("[domain-name:value = '{v}']"),
+        // A host given as an address is an address, and what is no host name is not exported at all.
+        IndicatorKind::Domain => match value.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => format!("[ipv4-addr:value = '{ip}']"),
+            Ok(std::net::IpAddr::V6(ip)) => format!("[ipv6-addr:value = '{ip}']"),
+            Err(_) if is_domain_name(value) => format!("[domain-name:value = '{v}']"),
+            Err(_) => return None,
+        },
         IndicatorKind::Url => format!("[url:value = '{v}']"),
         IndicatorKind::Phone => format!("[{PHONE_TYPE}:value = '{v}']"),
         _ => return None,
@@ -164,4 +185,23 @@ pub(crate) async fn export(
 ) -> Result<Json<Value>, ApiError> {
     let (campaign, sightings) = bonafide_app::campaigns::with_sightings(&state.app, &who, &id).await?;
     Ok(Json(bundle(&campaign, &sightings, &state.app.settings().company_name, state.app.now())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, point 12: an address was exported as a `domain-name`, and so was any text.
+    #[test]
+    fn regression_14_12_addresses_are_addresses_and_non_names_are_not_exported() {
+        let domain = |v| pattern(IndicatorKind::Domain, v);
+        assert_eq!(domain("203.0.113.9").as_deref(), Some("[ipv4-addr:value = '203.0.113.9']"));
+        assert_eq!(domain("[2001:db8::1]").as_deref(), Some("[ipv6-addr:value = '2001:db8::1']"));
+        assert_eq!(domain("examp1e-login.com").as_deref(), Some("[domain-name:value = 'examp1e-login.com']"));
+        for bad in ["not a domain", "-bad.com", "a..b", "x_y.com", "1.2.3", "localhost"] {
+            assert_eq!(domain(bad), None, "{bad}");
+        }
+        let url = "https://evil.example.com/a]b";
+        assert_eq!(pattern(IndicatorKind::Url, url).as_deref(), Some("[url:value = 'https://evil.example.com/a]b']"));
+    }
 }
