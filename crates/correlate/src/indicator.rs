@@ -276,11 +276,7 @@ pub fn links(text: &str) -> Vec<String> {
             // (an IPv6 host, a query's `[1]`): a link is cut short only when nothing else can be meant.
             let paren = trimmed.ends_with(')') && trimmed.matches(')').count() > trimmed.matches('(').count();
             let bracket = trimmed.ends_with(']') && !trimmed.contains('[');
-            link = if paren || bracket {
-                trimmed.get(..trimmed.len() - 1).unwrap_or("")
-            } else {
-                trimmed
-            };
+            link = if paren || bracket { trimmed.get(..trimmed.len() - 1).unwrap_or("") } else { trimmed };
             if link == trimmed {
                 break;
             }

@@ -173,12 +173,18 @@ pub(crate) fn check_url(url: &str, policy: &WebhookPolicy) -> Result<Url, String
     }
     // The URL parser has already lowercased names and turned every IPv4 spelling (`0x7f.1`, `2130706433`)
     // into dotted form, and it is the same parsed URL that is delivered to.
-    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase();
+    // A trailing dot names the same host (`localhost.` is `localhost`).
+    let host =
+        parsed.host_str().unwrap_or_default().trim_matches(['[', ']']).trim_end_matches('.').to_ascii_lowercase();
     if host.is_empty() {
         return Err("the URL has no host".into());
     }
     if !policy.host_allowed(&host) {
         return Err(format!("{host} is not among the allowed webhook hosts"));
+    }
+    // `localhost` names this machine whatever a resolver says (RFC 6761): refused by name.
+    if !policy.allow_private && (host == "localhost" || host.ends_with(".localhost")) {
+        return Err(format!("{host} is this machine: webhooks go to public addresses"));
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
         policy.check_address(ip).map_err(|why| format!("{ip} is refused ({why}): webhooks go to public addresses"))?;
@@ -189,6 +195,26 @@ pub(crate) fn check_url(url: &str, policy: &WebhookPolicy) -> Result<Url, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14, point 11: numeric host forms and `localhost` by name.
+    #[test]
+    fn regression_14_11_numeric_hosts_are_read_as_addresses_and_localhost_is_refused_by_name() {
+        let strict = WebhookPolicy::default();
+        for bad in [
+            "https://2130706433/hook",
+            "https://0x7f000001/hook",
+            "https://0177.0.0.1/hook",
+            "https://127.1/hook",
+            "https://localhost/hook",
+            "https://api.localhost/hook",
+            "https://LOCALHOST./hook",
+        ] {
+            let err = check_url(bad, &strict).unwrap_err();
+            assert!(err.contains("127.0.0.1") || err.contains("localhost"), "{bad}: {err}");
+        }
+        let internal = WebhookPolicy { allow_private: true, ..strict };
+        assert!(check_url("http://localhost:9000/hook", &internal).is_ok(), "tests and internal SIEMs");
+    }
 
     #[test]
     fn only_public_https_targets_are_allowed_by_default() {
