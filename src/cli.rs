@@ -259,10 +259,7 @@ pub async fn open_store(url: &str) -> anyhow::Result<Store> {
 pub async fn cli_app(settings: &Settings) -> anyhow::Result<App> {
     let store = open_store(&settings.db).await?;
     let (secret, _) = bonafide_auth::ChallengeSecret::generate();
-    let app = App::start(store, Arc::new(bonafide_domain::SystemClock), Arc::new(secret), settings.app.clone())
-        .await
-        .context("reading the directory's domains")?;
-    Ok(app)
+    Ok(App::new(store, Arc::new(bonafide_domain::SystemClock), Arc::new(secret), settings.app.clone()))
 }
 
 /// A use case's refusal as the binary's error: bad input exits with 3, the rest with 1.
@@ -278,7 +275,14 @@ pub fn input_error(e: AppError) -> anyhow::Error {
 /// `bonafide report`: files a report exactly as the API would, as the person named by `--email`.
 async fn report(a: ReportArgs) -> anyhow::Result<()> {
     use std::io::Read;
-    let app = cli_app(&a.common.settings()?).await?;
+    let settings = a.common.settings()?;
+    // Filing correlates, and look-alike senders are judged against the company's domains: read from the
+    // directory when not configured, as the server does (no other command needs them).
+    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+    let clock = Arc::new(bonafide_domain::SystemClock);
+    let app = App::start(open_store(&settings.db).await?, clock, Arc::new(secret), settings.app.clone())
+        .await
+        .context("reading the directory's domains")?;
     let person = bonafide_app::directory::principal_by_email(&app, &a.email).await.map_err(input_error)?;
     let who = Caller::new(person, "cli", Via::Cli);
     let mut bytes = Vec::new();

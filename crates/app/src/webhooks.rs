@@ -46,14 +46,6 @@ pub async fn delivery_loop(app: App) {
     }
 }
 
-/// Sends every delivery due now, once; how many were attempted (for tests that drive deliveries).
-pub async fn deliver_due(app: &App) -> Result<usize, AppError> {
-    let policy = &app.settings().webhooks;
-    let deliverer = delivery::Deliverer::new(app.store().clone(), app.clock(), app.secret().seal_key(), policy)
-        .map_err(AppError::Conflict)?;
-    Ok(deliverer.deliver_due().await?)
-}
-
 /// Events after `after`, oldest first, at most `limit` (1 to [`EVENTS_LIMIT`]): security admins and
 /// auditors.
 pub async fn events(app: &App, who: &Caller, after: i64, limit: i64) -> Result<Vec<Event>, AppError> {
