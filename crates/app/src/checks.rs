@@ -8,10 +8,11 @@ use crate::access::EVERYONE;
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_domain::verification::{self, CallerNumber, ChallengeState, RequestFacts, StaffFacts};
 use bonafide_domain::{
-    Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, Facts, MAX_CHALLENGE_ATTEMPTS, PersonId,
-    PhoneNumber, Reason, RequestKey, StaffId, Verdict,
+    Ask, Assessment, Authority, ChallengeSubject, Channel, CheckId, Claim, FAILURE_WINDOW_SECONDS, Facts, GuardScope,
+    MAX_CHALLENGE_ATTEMPTS, MAX_FAILURES_ACROSS_CHECKS, PersonId, PhoneNumber, Reason, RequestKey, StaffId,
+    VERIFICATION_LOCK_SECONDS, Verdict,
 };
-use bonafide_store::{CheckFacts, CheckRecord, FactsQuery, NewCheck};
+use bonafide_store::{AcrossChecks, CheckFacts, CheckRecord, FactsQuery, NewCheck};
 use std::collections::BTreeSet;
 
 /// What the employee says about the caller, as typed.
@@ -179,11 +180,34 @@ async fn assess(app: &App, input: &NewCheck, challenge: ChallengeState) -> Resul
         campaign_match: found.campaign_match,
         challenge,
     };
-    Ok((verification::assess(&claim, &facts, now), found))
+    let assessment = verification::assess(&claim, &facts, now);
+    // Verification locked across checks (for the employee, or for the request or outreach this claim
+    // rests on) is a locked challenge, whatever this check's own count.
+    if !challenge.locked && scope_locked(&assessment, input.employee, &found) {
+        let facts = Facts { challenge: ChallengeState { locked: true, ..challenge }, ..facts };
+        return Ok((verification::assess(&claim, &facts, now), found));
+    }
+    Ok((assessment, found))
 }
 
-fn attempts_left(c: ChallengeState) -> u32 {
-    if c.locked { 0 } else { MAX_CHALLENGE_ATTEMPTS.saturating_sub(c.failures) }
+/// Whether a scope the assessment's codes would count against is locked.
+fn scope_locked(a: &Assessment, employee: PersonId, found: &CheckFacts) -> bool {
+    if found.locked_scopes.is_empty() {
+        return false;
+    }
+    let mut scopes = vec![GuardScope::Employee(employee)];
+    if let (Some(authority), Some(staffer)) = (a.authority, a.staffer) {
+        scopes.extend(GuardScope::of(&ChallengeSubject { authority, staffer, employee }));
+    }
+    scopes.iter().any(|s| found.locked_scopes.contains(&s.key()))
+}
+
+fn attempts_left(c: ChallengeState, a: &Assessment) -> u32 {
+    if c.locked || a.reasons.contains(&Reason::ChallengeLocked) {
+        0
+    } else {
+        MAX_CHALLENGE_ATTEMPTS.saturating_sub(c.failures)
+    }
 }
 
 /// The view of a check; staff and request details come from the facts already read.
@@ -207,7 +231,7 @@ fn view(id: CheckId, input: NewCheck, a: &Assessment, found: &CheckFacts, challe
         reasons: a.reasons.clone(),
         staff,
         request,
-        attempts_left: attempts_left(challenge),
+        attempts_left: attempts_left(challenge, a),
         input,
     }
 }
@@ -241,8 +265,11 @@ pub async fn own(app: &App, who: &Caller, id: &str) -> Result<CheckRecord, AppEr
 pub async fn get(app: &App, who: &Caller, id: &str) -> Result<CheckView, AppError> {
     let check = own(app, who, id).await?;
     let (mut a, found) = assess(app, &check.input, check.challenge).await?;
-    a.verdict = check.verdict;
-    a.reasons = check.reasons.clone();
+    // What was decided stands, unless verification is locked now (across checks).
+    if !a.reasons.contains(&Reason::ChallengeLocked) {
+        a.verdict = check.verdict;
+        a.reasons = check.reasons.clone();
+    }
     Ok(view(check.id, check.input, &a, &found, check.challenge))
 }
 
@@ -271,10 +298,26 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
             challenge = reload(app, check.id).await?;
         } else {
             let message = lock_message(who, &check, staffer);
-            let counted =
-                app.store().record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, &actor, now).await?;
+            let scopes = GuardScope::of(&subject);
+            let scope_message = |scope: &GuardScope, failures: i64| scope_lock_message(who, scope, failures);
+            let across = AcrossChecks {
+                scopes: &scopes,
+                max: MAX_FAILURES_ACROSS_CHECKS,
+                window: time::Duration::seconds(FAILURE_WINDOW_SECONDS),
+                lock_for: time::Duration::seconds(VERIFICATION_LOCK_SECONDS),
+                message: &scope_message,
+            };
+            let counted = app
+                .store()
+                .record_challenge_failure(check.id, MAX_CHALLENGE_ATTEMPTS, &message, &across, &actor, now)
+                .await?;
             challenge = match counted {
-                Some(c) => c,
+                Some((c, locked)) => {
+                    for scope in locked {
+                        tracing::warn!(scope = %scope.key(), "verification locked after wrong codes across checks");
+                    }
+                    c
+                }
                 None => reload(app, check.id).await?,
             };
             if challenge.locked {
@@ -286,7 +329,19 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
     // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
     // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
     app.store().update_check_assessment(check.id, &after, challenge, now).await?;
-    Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left: attempts_left(challenge) })
+    let attempts_left = attempts_left(challenge, &after);
+    Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left })
+}
+
+fn scope_lock_message(who: &Caller, scope: &GuardScope, failures: i64) -> String {
+    let minutes = FAILURE_WINDOW_SECONDS / 60;
+    let hours = VERIFICATION_LOCK_SECONDS / 3600;
+    format!(
+        "{failures} wrong challenge codes within {minutes} minutes on {} (employee {}); verification for it is \
+         locked for {hours} hour(s): someone may be guessing codes",
+        scope.describe(),
+        who.person.email
+    )
 }
 
 async fn reload(app: &App, id: CheckId) -> Result<ChallengeState, AppError> {

@@ -11,6 +11,58 @@ pub const STEP_SECONDS: i64 = 60;
 /// Wrong codes allowed on one check before it locks and security is alerted.
 pub const MAX_CHALLENGE_ATTEMPTS: u32 = 5;
 
+/// Wrong codes allowed across checks, per employee and per request or outreach, within
+/// [`FAILURE_WINDOW_SECONDS`], before verification for it locks and security is alerted. Opening new
+/// checks restarts the per-check count, so this is the limit that bounds guessing.
+pub const MAX_FAILURES_ACROSS_CHECKS: u32 = 10;
+
+/// The window [`MAX_FAILURES_ACROSS_CHECKS`] counts over: 15 minutes.
+pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// How long verification stays locked once the limit across checks is reached: one hour.
+pub const VERIFICATION_LOCK_SECONDS: i64 = 60 * 60;
+
+/// What wrong codes are counted against across checks: the employee, and the request or outreach the
+/// codes were for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardScope {
+    /// Every check the employee opens.
+    Employee(PersonId),
+    /// Every check that a request authorises.
+    Request(RequestKey),
+    /// Every check that an outreach authorises.
+    Outreach(OutreachId),
+}
+
+impl GuardScope {
+    /// The scopes a wrong code for `subject` counts against.
+    pub fn of(subject: &ChallengeSubject) -> [GuardScope; 2] {
+        let authority = match subject.authority {
+            Authority::Request { key } => GuardScope::Request(key),
+            Authority::Outreach { id } => GuardScope::Outreach(id),
+        };
+        [GuardScope::Employee(subject.employee), authority]
+    }
+
+    /// The stored key: `employee:<id>`, `request:<key>` or `outreach:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            GuardScope::Employee(p) => format!("employee:{p}"),
+            GuardScope::Request(k) => format!("request:{k}"),
+            GuardScope::Outreach(o) => format!("outreach:{o}"),
+        }
+    }
+
+    /// What it is, for people: `your checks`, `request REQ-12`, `outreach <id>`.
+    pub fn describe(&self) -> String {
+        match self {
+            GuardScope::Employee(_) => "all of the employee's checks".into(),
+            GuardScope::Request(k) => format!("request {k}"),
+            GuardScope::Outreach(o) => format!("outreach {o}"),
+        }
+    }
+}
+
 /// A 60-second slice of time; codes change at every step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimeStep(i64);
@@ -91,6 +143,17 @@ mod tests {
         assert_eq!(previous, TimeStep::at(before));
         assert_eq!(current.rotates_at(), t + time::Duration::seconds(60));
         assert_eq!(previous.valid_until(), t + time::Duration::seconds(60));
+    }
+
+    #[test]
+    fn a_wrong_code_counts_against_the_employee_and_the_authority() {
+        let employee = PersonId::new();
+        let key = RequestKey::from_number(12);
+        let subject = ChallengeSubject { authority: Authority::Request { key }, staffer: PersonId::new(), employee };
+        let [first, second] = GuardScope::of(&subject);
+        assert_eq!(first.key(), format!("employee:{employee}"));
+        assert_eq!(second.key(), format!("request:{key}"));
+        assert_ne!(first.key(), second.key());
     }
 
     #[test]

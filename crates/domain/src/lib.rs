@@ -21,7 +21,10 @@ pub mod verification;
 
 pub use campaign::CampaignStatus;
 pub use challenge::Authority;
-pub use challenge::{ChallengeSubject, MAX_CHALLENGE_ATTEMPTS, TimeStep};
+pub use challenge::{
+    ChallengeSubject, FAILURE_WINDOW_SECONDS, GuardScope, MAX_CHALLENGE_ATTEMPTS, MAX_FAILURES_ACROSS_CHECKS, TimeStep,
+    VERIFICATION_LOCK_SECONDS,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use contact::{Ask, Channel};
 pub use ids::{

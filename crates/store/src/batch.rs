@@ -84,7 +84,7 @@ impl CheckRow {
     }
 }
 
-type Job = (CheckRow, oneshot::Sender<Result<(), String>>);
+type Job = (CheckRow, oneshot::Sender<Result<(), StoreError>>);
 
 /// The sending side; cheap to clone. The task stops when every clone is dropped.
 #[derive(Debug, Clone)]
@@ -107,16 +107,17 @@ impl CheckBatcher {
                 }
                 let rows: Vec<&CheckRow> = batch.iter().map(|(row, _)| row).collect();
                 let results = match insert(&pool, &rows).await {
-                    Ok(()) => vec![Ok(()); rows.len()],
-                    // One bad row must not fail its neighbours: retry them one by one.
+                    Ok(()) => rows.iter().map(|_| Ok(())).collect(),
+                    // One bad row must not fail its neighbours, and a batch whose connection was cut is
+                    // tried again on a fresh one: retry them one by one.
                     Err(_) if rows.len() > 1 => {
                         let mut each = Vec::with_capacity(rows.len());
                         for row in &rows {
-                            each.push(insert(&pool, &[row]).await.map_err(|e| e.to_string()));
+                            each.push(insert(&pool, &[row]).await);
                         }
                         each
                     }
-                    Err(e) => vec![Err(e.to_string())],
+                    Err(e) => vec![Err(e)],
                 };
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -132,7 +133,8 @@ impl CheckBatcher {
         self.tx.send((row, reply)).await.map_err(|_| StoreError::Write("the check writer has stopped".into()))?;
         match done.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Write(e)),
+            Ok(Err(e)) if e.is_unavailable() => Err(StoreError::Lost(e.to_string())),
+            Ok(Err(e)) => Err(StoreError::Write(e.to_string())),
             Err(_) => Err(StoreError::Write("the check writer has stopped".into())),
         }
     }

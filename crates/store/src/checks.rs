@@ -6,7 +6,9 @@ use crate::batch::CheckRow;
 use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, split};
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
-use bonafide_domain::{AlertId, Ask, Assessment, Channel, CheckId, PersonId, Reason, RequestKey, StaffId, Verdict};
+use bonafide_domain::{
+    AlertId, Ask, Assessment, Channel, CheckId, GuardScope, PersonId, Reason, RequestKey, StaffId, Verdict,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::BTreeSet;
@@ -149,16 +151,19 @@ impl Store {
     }
 
     /// Counts a wrong code. When it is the `max`-th, locks the check and raises a `challenge_locked`
-    /// alert in the same transaction. Returns the new challenge state, or `None` when the check was
-    /// already locked or passed (nothing counted).
+    /// alert in the same transaction. The code also counts against `across`'s scopes; one that reaches
+    /// its limit locks verification for the scope and raises a `verification_locked` alert, still in the
+    /// same transaction. Returns the new challenge state and the scopes locked now, or `None` when the
+    /// check was already locked or passed (nothing counted).
     pub async fn record_challenge_failure(
         &self,
         id: CheckId,
         max: u32,
         alert_message: &str,
+        across: &AcrossChecks<'_>,
         actor: &Actor,
         now: OffsetDateTime,
-    ) -> Result<Option<ChallengeState>, StoreError> {
+    ) -> Result<Option<(ChallengeState, Vec<GuardScope>)>, StoreError> {
         let mut tx = self.write.begin().await?;
         // INVARIANT: one atomic UPDATE decides the count and the lock, so concurrent attempts on any
         // number of server instances can never exceed `max` wrong codes.
@@ -180,16 +185,26 @@ impl Store {
             locked: flag(row.try_get("locked")?),
             passed: false,
         };
+        let employee: String = row.try_get("employee_id")?;
         let detail = serde_json::json!({ "failures": state.failures });
         let mut events = vec![AuditEvent::new(actor, "challenge.failed", id.to_string(), Outcome::Denied).with(detail)];
         if state.locked {
-            let employee: String = row.try_get("employee_id")?;
             insert_alert(&mut tx, "challenge_locked", "high", Some(&employee), Some(id), alert_message, now).await?;
             events.push(AuditEvent::new(actor, "challenge.locked", id.to_string(), Outcome::Denied));
         }
+        let mut locked = Vec::new();
+        for scope in across.scopes {
+            if let Some(failures) = count_across(&mut tx, scope, &employee, id, across, now).await? {
+                let message = (across.message)(scope, failures);
+                insert_alert(&mut tx, "verification_locked", "high", Some(&employee), Some(id), &message, now).await?;
+                let detail = serde_json::json!({ "failures": failures, "check_id": id.to_string() });
+                events.push(AuditEvent::new(actor, "verification.locked", scope.key(), Outcome::Denied).with(detail));
+                locked.push(*scope);
+            }
+        }
         append_in(&mut tx, &events.iter().collect::<Vec<_>>(), now).await?;
         tx.commit().await?;
-        Ok(Some(state))
+        Ok(Some((state, locked)))
     }
 
     /// Marks the challenge passed; false when the check is locked.
@@ -265,6 +280,79 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The limit on wrong codes across checks that a wrong code also counts against.
+pub struct AcrossChecks<'a> {
+    /// What it counts against: the employee, and the request or outreach the code was for.
+    pub scopes: &'a [GuardScope],
+    /// Wrong codes allowed per scope within `window`; the one that reaches it locks the scope.
+    pub max: u32,
+    /// The counting window.
+    pub window: time::Duration,
+    /// How long a scope stays locked.
+    pub lock_for: time::Duration,
+    /// The alert's text for a scope locked after this many wrong codes.
+    pub message: &'a (dyn Fn(&GuardScope, i64) -> String + Sync),
+}
+
+impl std::fmt::Debug for AcrossChecks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcrossChecks").field("scopes", &self.scopes).field("max", &self.max).finish_non_exhaustive()
+    }
+}
+
+/// Counts a wrong code against `scope` in the open transaction; returns the count when it locks the
+/// scope now.
+async fn count_across(
+    tx: &mut sqlx::AnyConnection,
+    scope: &GuardScope,
+    employee: &str,
+    check: CheckId,
+    across: &AcrossChecks<'_>,
+    now: OffsetDateTime,
+) -> Result<Option<i64>, StoreError> {
+    let key = scope.key();
+    // INVARIANT: the guard row is taken (and on PostgreSQL row-locked) before counting, so counts for
+    // one scope on any number of instances run one at a time and the limit's crossing is seen once.
+    let locked_until: i64 = sqlx::query(
+        "INSERT INTO verification_guards (scope, employee_id, locked_until, updated_at) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (scope) DO UPDATE SET updated_at = excluded.updated_at RETURNING locked_until",
+    )
+    .bind(&key)
+    .bind(employee)
+    .bind(millis(now))
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("locked_until")?;
+    let since = millis(now.checked_sub(across.window).unwrap_or(now));
+    sqlx::query("DELETE FROM verification_failures WHERE scope = $1 AND at < $2")
+        .bind(&key)
+        .bind(since)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO verification_failures (scope, at, check_id) VALUES ($1, $2, $3)")
+        .bind(&key)
+        .bind(millis(now))
+        .bind(check.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let failures: i64 = sqlx::query("SELECT COUNT(*) AS n FROM verification_failures WHERE scope = $1 AND at >= $2")
+        .bind(&key)
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if failures < i64::from(across.max) || locked_until > millis(now) {
+        return Ok(None);
+    }
+    let until = millis(now.checked_add(across.lock_for).unwrap_or(now));
+    sqlx::query("UPDATE verification_guards SET locked_until = $2 WHERE scope = $1")
+        .bind(&key)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(failures))
 }
 
 /// Raises a security alert in the open transaction `tx`: every alert (a lock, a campaign, a report

@@ -2,8 +2,8 @@
 //!
 //! A check is the hot path: a person on the phone is waiting. One `UNION ALL` returns the candidate
 //! staffers (with their official contacts), the employee's requests, their announced outreach, whether the
-//! caller matches an active campaign and how many checks they opened recently (the rate limit), instead of
-//! five round trips.
+//! caller matches an active campaign, which of the employee's verification is locked and how many checks
+//! they opened recently (the rate limit), instead of six round trips.
 
 use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
 use crate::correlation::ClusterStatus;
@@ -65,6 +65,10 @@ pub struct CheckFacts {
     pub recent_checks: i64,
     /// Whether the number, address, domain or claimed staff id is an indicator of an active campaign.
     pub campaign_match: bool,
+    /// The scopes of the employee's verification locked now, by their keys ([`GuardScope::key`]).
+    ///
+    /// [`GuardScope::key`]: bonafide_domain::GuardScope::key
+    pub locked_scopes: Vec<String>,
 }
 
 // The staffers come from four branches, one per way a claim can name them, each an exact index lookup;
@@ -111,6 +115,9 @@ SELECT 'campaign', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
    WHERE ci.value = $2 AND ci.kind = 'staff_id' AND c.status IN ($12, $13) \
   LIMIT 1) campaign \
+UNION ALL \
+SELECT 'lock', g.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.locked_until, NULL \
+  FROM verification_guards g WHERE g.employee_id = $1 AND g.locked_until > $7 \
 UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
   FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent"
@@ -263,6 +270,7 @@ fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError>
             channels: channels(&row.text("c")?.unwrap_or_default())?,
         }),
         "campaign" => facts.campaign_match = true,
+        "lock" => facts.locked_scopes.push(row.required("a")?),
         _ => facts.recent_checks = row.int("n1")?.unwrap_or_default(),
     }
     Ok(())

@@ -30,7 +30,7 @@ pub use bonafide_domain::CampaignStatus;
 pub use bonafide_domain::SessionStage;
 pub use bonafide_domain::{NewPerson, Principal};
 pub use campaigns::{Campaign, Cluster, CorrelationCounts, Sighted};
-pub use checks::{Alert, CheckRecord, NewCheck};
+pub use checks::{AcrossChecks, Alert, CheckRecord, NewCheck};
 pub use correlation::{ClusterStatus, CorrelationSettings};
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
@@ -73,16 +73,63 @@ pub enum StoreError {
     /// The audit log could not take the entries of a change, so the change was rolled back.
     #[error("audit log unavailable: {0}")]
     Audit(String),
+    /// The connection carrying a queued write was lost before it committed, so nothing was written.
+    #[error("database connection lost: {0}")]
+    Lost(String),
 }
 
 impl StoreError {
-    /// Whether the database could not be reached (as opposed to refusing or failing a statement).
+    /// Whether the database could not be reached (as opposed to refusing or failing a statement): the
+    /// pool is exhausted or closed, the connection was reset, or the server ended it (SQLSTATE class `08`,
+    /// connection exception; `57P01`..`57P03`, admin or crash shutdown, cannot connect now). Such a call
+    /// may succeed if tried again.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Audit(_)
-                | StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
-        )
+        match self {
+            StoreError::Audit(_) | StoreError::Lost(_) => true,
+            StoreError::Database(e) => connection_lost(e),
+            _ => false,
+        }
+    }
+}
+
+/// Whether `e` says the connection, not the statement, failed.
+pub(crate) fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs that mean the server ended or refused the connection.
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::*;
+
+    #[test]
+    fn connection_errors_are_unavailable_and_statement_errors_are_not() {
+        for code in ["08000", "08003", "08006", "57P01", "57P02", "57P03"] {
+            assert!(unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01", "57014", "22P02"] {
+            assert!(!unavailable_sqlstate(code), "{code}");
+        }
+        let reset = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(StoreError::Database(reset).is_unavailable());
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(StoreError::Lost("batch".into()).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Corrupt("x".into()).is_unavailable());
+        assert!(!StoreError::Write("x".into()).is_unavailable());
     }
 }
 

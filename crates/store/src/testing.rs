@@ -40,7 +40,10 @@ impl TestDb {
                 admin.execute(crate::dynamic(format!("CREATE SCHEMA {schema}"))).await?;
                 admin.close().await;
                 let sep = if admin_url().contains('?') { '&' } else { '?' };
-                (format!("{}{sep}options=-c%20search_path%3D{schema}", admin_url()), Cleanup::Schema(schema))
+                // The application name tells this database's connections apart from every other test's,
+                // so `cut_connections` ends only its own.
+                let url = format!("{}{sep}options=-c%20search_path%3D{schema}&application_name={schema}", admin_url());
+                (url, Cleanup::Schema(schema))
             }
         };
         let store = Store::connect(&url).await?;
@@ -70,6 +73,24 @@ impl TestDb {
             self.execute_raw(sql).await?;
         }
         Ok(())
+    }
+
+    /// Ends every server connection of this test database, as `pg_terminate_backend` (an admin shutdown,
+    /// SQLSTATE `57P01`) would under a failover; returns how many were ended. On SQLite there is no server
+    /// and nothing is ended.
+    pub async fn cut_connections(&self) -> Result<u64, StoreError> {
+        let Cleanup::Schema(schema) = &self.cleanup else { return Ok(0) };
+        let admin = sqlx::AnyPool::connect(&admin_url()).await?;
+        let ended = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_backend_pid()) AS ended",
+        )
+        .bind(schema.as_str())
+        .fetch_one(&admin)
+        .await;
+        admin.close().await;
+        let n: i64 = sqlx::Row::try_get(&ended?, "n")?;
+        Ok(u64::try_from(n).unwrap_or_default())
     }
 
     /// Closes the store and removes the database.

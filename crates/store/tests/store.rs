@@ -27,6 +27,21 @@ macro_rules! on_both {
 // modules beside it, so the path is named.)
 #[path = "store/correlation.rs"]
 mod correlation;
+#[path = "store/guards.rs"]
+mod guards;
+
+/// A wrong code that counts against no scope but its check.
+const ALONE: AcrossChecks<'static> = AcrossChecks {
+    scopes: &[],
+    max: 10,
+    window: Duration::minutes(15),
+    lock_for: Duration::hours(1),
+    message: &no_message,
+};
+
+fn no_message(_: &GuardScope, _: i64) -> String {
+    String::new()
+}
 
 on_both!(
     import_creates_then_updates_people_by_email,
@@ -257,7 +272,7 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     let attempts = (0..20).map(|_| {
         let store = store.clone();
         tokio::spawn(
-            async move { store.record_challenge_failure(id, 5, "locked", &Actor::system(), NOW).await.unwrap() },
+            async move { store.record_challenge_failure(id, 5, "locked", &ALONE, &Actor::system(), NOW).await.unwrap() },
         )
     });
     let mut counted = 0;
@@ -322,14 +337,14 @@ async fn a_locked_check_cannot_pass(backend: Backend) {
     let store = &c.db.store;
     let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     assert!(
-        store.record_challenge_failure(id, 2, "x", &Actor::system(), NOW).await.unwrap().is_some_and(|s| !s.locked)
+        store.record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_some_and(|(s, _)| !s.locked)
     );
-    assert!(store.record_challenge_failure(id, 2, "x", &Actor::system(), NOW).await.unwrap().is_some_and(|s| s.locked));
+    assert!(store.record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_some_and(|(s, _)| s.locked));
     assert!(!store.record_challenge_pass(id, &Actor::system(), NOW).await.unwrap());
     let other = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     assert!(store.record_challenge_pass(other, &Actor::system(), NOW).await.unwrap());
     assert!(
-        store.record_challenge_failure(other, 5, "x", &Actor::system(), NOW).await.unwrap().is_none(),
+        store.record_challenge_failure(other, 5, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_none(),
         "passed checks stay passed"
     );
     c.db.drop_db().await;
@@ -412,7 +427,7 @@ async fn audited_company(backend: Backend) -> Company {
         store.audit(&[e], NOW).await.unwrap();
     }
     let check = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
-    store.record_challenge_failure(check, 5, "x", &Actor::system(), NOW).await.unwrap();
+    store.record_challenge_failure(check, 5, "x", &ALONE, &Actor::system(), NOW).await.unwrap();
     let denied = AuditEvent::new(&Actor::default(), "signin.password", "nobody@example.com", Outcome::Denied);
     store.audit(&[denied.with(serde_json::json!({"why": "unknown account"}))], NOW).await.unwrap();
     c

@@ -128,6 +128,9 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            mark_unavailable(&mut response);
+        }
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let ApiError::RateLimited { retry_after } = self {
@@ -138,4 +141,36 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Seconds a client is asked to wait (`Retry-After`) when storage is unavailable: a lost connection is
+/// replaced at once, so the next try usually succeeds.
+pub const RETRY_AFTER_UNAVAILABLE: u64 = 1;
+
+/// Marks a response given because storage was unavailable: a `Retry-After` for the client, and a marker
+/// that lets [`retry_reads`] try an idempotent read once more before answering.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageUnavailable;
+
+/// Adds `Retry-After` and the [`StorageUnavailable`] marker to `response`.
+pub fn mark_unavailable(response: &mut Response) {
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE));
+    response.extensions_mut().insert(StorageUnavailable);
+}
+
+/// Middleware: a `GET` or `HEAD` answered "unavailable" (typically a pooled connection the server had
+/// ended) is run once more on a fresh connection; what the second try answers is the answer. Writes are
+/// never replayed: their client sees the 503 and its `Retry-After`.
+pub async fn retry_reads(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let again = axum::extract::Request::from_parts(parts.clone(), axum::body::Body::empty());
+    let first = next.clone().run(axum::extract::Request::from_parts(parts, body)).await;
+    if first.extensions().get::<StorageUnavailable>().is_none() {
+        return first;
+    }
+    tracing::warn!(path = %again.uri().path(), "storage unavailable; trying the read once more");
+    next.run(again).await
 }

@@ -74,6 +74,7 @@ impl Application {
             .merge(portal::router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(axum::middleware::from_fn(error::retry_reads))
             .layer(DefaultBodyLimit::max(body_limit))
             .layer(SetResponseHeaderLayer::overriding(
                 HeaderName::from_static("x-content-type-options"),

@@ -68,5 +68,7 @@ mod requests;
 mod softkey;
 #[path = "api/staff.rs"]
 mod staff;
+#[path = "api/unavailable.rs"]
+mod unavailable;
 #[path = "api/webhooks.rs"]
 mod webhooks;

@@ -68,7 +68,11 @@ pub(super) fn failed(e: AppError, viewer: &Viewer) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "Bonafide could not complete this just now. Try again.".into())
         }
     };
-    message(status, "That did not work", &text, Some(viewer))
+    let mut page = message(status, "That did not work", &text, Some(viewer));
+    if matches!(e, AppError::Unavailable(_)) {
+        crate::error::mark_unavailable(&mut page);
+    }
+    page
 }
 
 /// A use case's lower-case reason as a sentence for a page.

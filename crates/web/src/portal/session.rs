@@ -57,14 +57,18 @@ pub(crate) async fn current(parts: &Parts, state: &AppState) -> Result<Option<Vi
     Ok(current.map(Viewer::of))
 }
 
-pub(crate) fn server_error(e: &dyn std::fmt::Display) -> Response {
+pub(crate) fn server_error(e: &AppError) -> Response {
     tracing::error!(error = %e, "portal request failed");
-    html::message(
+    let mut page = html::message(
         StatusCode::SERVICE_UNAVAILABLE,
         "Something went wrong",
         "Bonafide could not complete this just now. Try again in a moment.",
         None,
-    )
+    );
+    if matches!(e, AppError::Unavailable(_)) {
+        crate::error::mark_unavailable(&mut page);
+    }
+    page
 }
 
 /// A signed-in (fully: both factors where due) person in the role set `R` (the application layer's,

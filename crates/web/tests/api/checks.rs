@@ -18,6 +18,7 @@ on_both!(
     a_call_from_an_unofficial_number_or_a_suspended_staffer_is_unverified,
     asking_for_a_password_is_never_verified_even_with_the_right_code,
     five_wrong_codes_lock_the_check_and_alert_security,
+    regression_14_4_ten_wrong_codes_across_checks_lock_the_request_and_alert_security,
     a_stale_assessment_never_overwrites_a_lock,
     only_security_admins_see_alerts,
     a_check_is_private_to_the_employee_who_opened_it,
@@ -256,6 +257,50 @@ async fn five_wrong_codes_lock_the_check_and_alert_security(backend: Backend) {
     let fresh = app.open_check(&t.erin, sams_call()).await;
     let r = app.answer(fresh.str("id"), &t.erin, &code).await;
     assert_eq!(r.str("verdict"), "verified");
+    app.drop_db().await;
+}
+
+/// Issue 14, point 4: the limit of five is per check, so opening new checks used to give another five
+/// guesses each. Ten wrong codes across checks within 15 minutes lock verification for the employee and
+/// the request, and alert security; the lock ends after an hour.
+async fn regression_14_4_ten_wrong_codes_across_checks_lock_the_request_and_alert_security(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let key = erins_request_assigned_to_sam(&app).await;
+    let bad = wrong(&app.console_code(&t.sam, &key).await);
+    let mut reasons = Vec::new();
+    for _ in 0..3 {
+        let id = app.open_check(&t.erin, sams_call()).await.str("id").to_owned();
+        for _ in 0..4 {
+            reasons.push(app.answer(&id, &t.erin, &bad).await.body["reasons"].clone());
+        }
+    }
+    let failed = reasons.iter().take_while(|r| **r == json!(["challenge_failed"])).count();
+    assert_eq!(failed, 9, "the tenth wrong code across checks locks: {reasons:?}");
+    assert!(reasons[9..].iter().all(|r| *r == json!(["challenge_locked"])), "{reasons:?}");
+
+    let code = app.console_code(&t.sam, &key).await;
+    let fresh = app.open_check(&t.erin, sams_call()).await;
+    assert_eq!((fresh.str("verdict"), fresh.body["attempts_left"].clone()), ("unverified", json!(0)));
+    assert_eq!(fresh.body["reasons"], json!(["challenge_locked"]));
+    let r = app.answer(fresh.str("id"), &t.erin, &code).await;
+    assert_eq!((r.str("verdict"), r.body["reasons"].clone()), ("unverified", json!(["challenge_locked"])));
+    let alerts = app.get("/api/v1/alerts", &t.admin).await.body;
+    let locks: Vec<&str> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "verification_locked")
+        .map(|a| a["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(locks.len(), 2, "the employee's and the request's: {alerts}");
+    assert!(locks.iter().any(|m| m.contains(&key)) && locks.iter().all(|m| m.contains("erin@example.com")));
+
+    app.advance(61 * 60);
+    let code = app.console_code(&t.sam, &key).await;
+    let later = app.open_check(&t.erin, sams_call()).await;
+    let r = app.answer(later.str("id"), &t.erin, &code).await;
+    assert_eq!(r.str("verdict"), "verified", "the lock ends after an hour");
     app.drop_db().await;
 }
 

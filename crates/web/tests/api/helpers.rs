@@ -246,6 +246,11 @@ impl TestApp {
         self.db.refuse_audit_appends().await.unwrap();
     }
 
+    /// Ends every server connection of the test database (PostgreSQL); returns how many were ended.
+    pub async fn cut_connections(&self) -> u64 {
+        self.db.cut_connections().await.unwrap()
+    }
+
     /// Closes every pool and removes the database.
     pub async fn drop_db(self) {
         let others = std::mem::take(&mut *self.other_stores.lock().unwrap());
