@@ -393,7 +393,7 @@ async fn the_demo_serves_a_company_with_working_tokens() {
         .await
         .unwrap();
     let warning = warnings[0]["warning"].as_str().unwrap_or_default();
-    assert!(warning.contains("+1 555 010 9999") && warning.contains("Mike from IT"), "{warnings}");
+    assert!(warning.contains("+1 555 010 9999") && warning.contains("\"Michael\""), "{warnings}");
     // The portal: the run's password signs the employee in (no second factor is required of employees).
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let form = no_redirects.get(format!("{base}/signin")).send().await.unwrap();

@@ -62,6 +62,25 @@ pub async fn set_status(app: &App, who: &Caller, id: &str, status: &str) -> Resu
     by_id(app, campaign.id).await
 }
 
+/// Decides whether campaign `id` blocks checks on its official indicators (the directory's own contacts
+/// that its reports share: a real staffer's number, address or staff id): security admins. Until they do,
+/// those indicators tie reports together and raise a `staff_impersonated` alert, but a genuine call from
+/// that staffer still verifies. Audited as `campaign.official_contacts` with the setting before and after.
+pub async fn block_official_contacts(app: &App, who: &Caller, id: &str, blocked: bool) -> Result<Campaign, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "campaigns.official_contacts").await?;
+    let campaign = get(app, who, id).await?;
+    let event = who.event("campaign.official_contacts", campaign.id.to_string()).with(serde_json::json!({
+        "from": campaign.covers_official,
+        "to": blocked,
+        "official": campaign.official.iter().map(|i| format!("{}:{}", i.kind.as_str(), i.value)).collect::<Vec<_>>(),
+        "via": who.via.as_str(),
+    }));
+    if app.store().set_campaign_covers_official(campaign.id, blocked, &event, app.now()).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    by_id(app, campaign.id).await
+}
+
 /// Merges campaign `other` into campaign `id`: security admins. A campaign cannot join itself, under any
 /// of its ids.
 pub async fn merge(app: &App, who: &Caller, id: &str, other: &str) -> Result<Campaign, AppError> {

@@ -14,7 +14,7 @@ pub mod warning;
 
 pub use engine::{Config, Hit, Severity, Tally, Thresholds, joined, severity, text_hits};
 pub use indicator::{Company, Indicator, IndicatorKind, Note, Sighting, indicators};
-pub use warning::{readable_number, warning};
+pub use warning::{WarningFacts, readable_number, warning};
 
 #[cfg(test)]
 mod tests;

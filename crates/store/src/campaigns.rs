@@ -43,6 +43,13 @@ pub struct Campaign {
     pub warning: String,
     /// When it became a campaign.
     pub promoted_at: Option<OffsetDateTime>,
+    /// Its indicators that are the directory's own (a real staffer's official number or address, a real
+    /// staff id, the company's domain): they tie its reports together but block checks only when
+    /// [`Campaign::covers_official`].
+    pub official: Vec<Indicator>,
+    /// Whether a security admin confirmed that the campaign covers its official indicators too, so checks
+    /// on them are blocked.
+    pub covers_official: bool,
 }
 
 /// Any cluster (a campaign or not), with the counts the campaign rules read.
@@ -197,7 +204,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT c.id, c.status, c.severity, c.report_count, c.people_count, c.complied_count, c.first_seen, \
-               c.last_seen, c.warning, c.promoted_at FROM campaigns c WHERE {condition} \
+               c.last_seen, c.warning, c.promoted_at, c.covers_official FROM campaigns c WHERE {condition} \
              ORDER BY c.last_seen DESC, c.id LIMIT {limit}"
         );
         let mut query = sqlx::query(dynamic(sql));
@@ -233,7 +240,10 @@ impl Store {
             .into_iter()
             .flatten()
             .collect();
+            let official = crate::official::official_indicators(&self.read, &id).await?;
             out.push(Campaign {
+                official,
+                covers_official: row.try_get::<i64, _>("covers_official")? == 1,
                 status: CampaignStatus::parse(&row.try_get::<String, _>("status")?)
                     .ok_or_else(|| StoreError::Corrupt("campaign status".into()))?,
                 severity: Severity::parse(&row.try_get::<String, _>("severity")?)
@@ -281,6 +291,38 @@ impl Store {
         append_in(&mut tx, &[audit], now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Sets whether campaign `id` covers its official indicators (security's decision: the directory's own
+    /// contacts are the fraud's too, so checks on them are blocked). Returns the previous setting, `None`
+    /// when `id` is no campaign; audited in the same transaction.
+    pub async fn set_campaign_covers_official(
+        &self,
+        id: CampaignId,
+        covers: bool,
+        audit: &AuditEvent,
+        now: OffsetDateTime,
+    ) -> Result<Option<bool>, StoreError> {
+        let id = id.to_string();
+        let mut tx = self.write.begin().await?;
+        take_correlation_turn(&mut tx).await?;
+        if !status_of(&mut tx, &id).await?.is_some_and(ClusterStatus::is_campaign) {
+            return Ok(None);
+        }
+        let before: i64 = sqlx::query("SELECT covers_official FROM campaigns WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("covers_official")?;
+        sqlx::query("UPDATE campaigns SET covers_official = $2, updated_at = $3 WHERE id = $1")
+            .bind(&id)
+            .bind(i64::from(covers))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, &[audit], now).await?;
+        tx.commit().await?;
+        Ok(Some(before == 1))
     }
 
     /// Merges campaign `other` into `into` (security's decision): the same merge as when a report ties

@@ -328,6 +328,9 @@ pub(crate) async fn evaluate(
         rebuild_indicators(tx, cluster).await?;
     }
     let warning = if campaign { Some(warning_for(tx, cluster).await?) } else { None };
+    if campaign {
+        crate::official::alert_if_impersonating(tx, cluster, now).await?;
+    }
     let reopened = status == ClusterStatus::Closed && campaign;
     let new_status = if started || reopened { ClusterStatus::Active } else { status };
     sqlx::query(
@@ -364,7 +367,9 @@ pub(crate) async fn evaluate(
     Ok(Judged { status: new_status, started, escalated })
 }
 
-/// The warning every employee is shown for campaign `cluster`.
+/// The warning every employee is shown for campaign `cluster`: built from its normalised indicators (the
+/// directory's own contacts left out: they are the impersonated staffer's, not the fraud's), the name its
+/// contacts gave most often, and the real staffer they claimed to be. Never from a report's free text.
 async fn warning_for(tx: &mut AnyConnection, cluster: &str) -> Result<String, StoreError> {
     let rows = sqlx::query(
         "SELECT kind, value FROM campaign_indicators WHERE campaign_id = $1 AND kind IN ('phone', 'email', 'domain', \
@@ -373,20 +378,26 @@ async fn warning_for(tx: &mut AnyConnection, cluster: &str) -> Result<String, St
     .bind(cluster)
     .fetch_all(&mut *tx)
     .await?;
+    let official = crate::official::official_indicators(&mut *tx, cluster).await?;
     let indicators: Vec<(IndicatorKind, String)> = rows
         .iter()
         .filter_map(|r| {
             let kind = IndicatorKind::parse(&r.try_get::<String, _>("kind").ok()?)?;
             Some((kind, r.try_get::<String, _>("value").ok()?))
         })
+        .filter(|(kind, value)| !official.iter().any(|o| o.kind == *kind && o.value == *value))
         .collect();
-    let latest = sqlx::query(
-        "SELECT channel, claimed_name FROM reports WHERE cluster_id = $1 ORDER BY occurred_at DESC LIMIT 1",
-    )
-    .bind(cluster)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let latest = sqlx::query("SELECT channel FROM reports WHERE cluster_id = $1 ORDER BY occurred_at DESC LIMIT 1")
+        .bind(cluster)
+        .fetch_optional(&mut *tx)
+        .await?;
     let channel = latest.as_ref().and_then(|r| r.try_get::<String, _>("channel").ok()).and_then(|c| c.parse().ok());
-    let name: Option<String> = latest.as_ref().and_then(|r| r.try_get("claimed_name").ok()).flatten();
-    Ok(bonafide_correlate::warning(channel, &indicators, name.as_deref()))
+    let name = crate::official::most_claimed_name(tx, cluster).await?;
+    let impersonated = crate::official::impersonated(tx, cluster).await?;
+    Ok(bonafide_correlate::warning(&bonafide_correlate::WarningFacts {
+        channel,
+        indicators: &indicators,
+        claimed_name: name.as_deref(),
+        impersonated: impersonated.as_ref().map(|(name, id)| (name.as_str(), id.as_str())),
+    }))
 }

@@ -63,7 +63,8 @@ pub struct CheckFacts {
     pub outreach: Vec<OutreachFacts>,
     /// Checks the employee opened since `checks_since`, at most `count_up_to`.
     pub recent_checks: i64,
-    /// Whether the number, address, domain or claimed staff id is an indicator of an active campaign.
+    /// Whether the number, address, domain or claimed staff id is an indicator of an active campaign (one
+    /// of the directory's own only when security confirmed the campaign covers them).
     pub campaign_match: bool,
     /// The scopes of the employee's verification locked now, by their keys ([`GuardScope::key`]).
     ///
@@ -105,15 +106,21 @@ UNION ALL \
 SELECT 'campaign', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ( \
   SELECT 1 AS hit FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
    WHERE ci.value = $10 AND ci.kind = 'phone' AND c.status IN ($12, $13) \
+     AND (c.covers_official = 1 OR NOT EXISTS (SELECT 1 FROM person_contacts pc \
+          WHERE pc.value = $10 AND pc.kind = 'official_phone')) \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
    WHERE ci.value = $5 AND ci.kind = 'email' AND c.status IN ($12, $13) \
+     AND (c.covers_official = 1 OR NOT EXISTS (SELECT 1 FROM person_contacts pc \
+          WHERE pc.value = $5 AND pc.kind = 'official_address')) \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
    WHERE ci.value = $11 AND ci.kind = 'domain' AND c.status IN ($12, $13) \
+     AND (c.covers_official = 1 OR ci.note IS NULL OR ci.note <> 'own_domain') \
   UNION ALL \
   SELECT 1 FROM campaign_indicators ci JOIN campaigns c ON c.id = ci.campaign_id \
    WHERE ci.value = $2 AND ci.kind = 'staff_id' AND c.status IN ($12, $13) \
+     AND (c.covers_official = 1 OR NOT EXISTS (SELECT 1 FROM people p WHERE p.staff_id = $2)) \
   LIMIT 1) campaign \
 UNION ALL \
 SELECT 'lock', g.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.locked_until, NULL \

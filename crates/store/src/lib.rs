@@ -15,6 +15,7 @@ mod events;
 mod facts;
 mod limits;
 mod lite;
+mod official;
 mod outreach;
 mod params;
 mod passkeys;

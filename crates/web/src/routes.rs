@@ -52,6 +52,7 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/stix", get(stix::export))
         .route("/api/v1/campaigns/{id}/status", post(campaigns::set_status))
         .route("/api/v1/campaigns/{id}/merge", post(campaigns::merge))
+        .route("/api/v1/campaigns/{id}/official-contacts", post(campaigns::official_contacts))
         .route("/api/v1/campaigns/{id}/split", post(campaigns::split))
         .route("/api/v1/warnings", get(campaigns::warnings))
         .route("/api/v1/analyze", post(analyze::analyze_route).layer(DefaultBodyLimit::max(analyze::MAX_BODY)))

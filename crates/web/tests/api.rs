@@ -50,6 +50,8 @@ mod auth;
 mod checks;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/impersonation.rs"]
+mod impersonation;
 #[path = "api/multi_instance.rs"]
 mod multi_instance;
 #[path = "api/outreach.rs"]

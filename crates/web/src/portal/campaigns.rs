@@ -23,6 +23,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/security/campaigns/{id}", get(campaign_page))
         .route("/security/campaigns/{id}/status", post(campaign_status))
         .route("/security/campaigns/{id}/merge", post(campaign_merge))
+        .route("/security/campaigns/{id}/official-contacts", post(campaign_official))
         .route("/security/campaigns/{id}/split", post(campaign_split))
 }
 
@@ -97,6 +98,23 @@ async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, 
             li { span.badge { (i.kind.as_str()) } " " code { (i.value) }
                  @if let Some(n) = &i.note { " " span.muted { (n.to_text().replace('_', " ")) } } }
         } }
+        @if !c.official.is_empty() {
+            h2 { "Real staff's contacts" }
+            p { "These indicators are the directory's own: the reports claim a real staffer's identity, and the \
+                 caller id or sender may be spoofed. " @if c.covers_official { strong { "Checks on them are blocked." } }
+                 @else { "Checks on them are not blocked, so the real staffer can still be verified." } }
+            ul.plain { @for i in &c.official { li { span.badge { (i.kind.as_str()) } " " code { (i.value) } } } }
+            @if admin {
+                form.inline method="post" action=(format!("/security/campaigns/{}/official-contacts", c.id)) {
+                    (csrf_field(csrf))
+                    @if c.covers_official {
+                        button.secondary type="submit" name="blocked" value="false" { "Stop blocking checks on them" }
+                    } @else {
+                        button.danger type="submit" name="blocked" value="true" { "The campaign uses them too: block checks on them" }
+                    }
+                }
+            }
+        }
         p { a href=(format!("/api/v1/campaigns/{}/stix", c.id)) { "STIX 2.1 bundle (API, with a token)" } }
         @if admin {
             h2 { "Status" }
@@ -151,6 +169,23 @@ async fn campaign_status(
         Err(AppError::Invalid(_)) => {
             message(StatusCode::UNPROCESSABLE_ENTITY, "Not changed", "Unknown status.", Some(&p.viewer))
         }
+        Err(e) => failed(e, &p.viewer),
+    }
+}
+
+#[derive(Deserialize)]
+struct OfficialForm {
+    blocked: bool,
+}
+
+async fn campaign_official(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<OfficialForm>,
+) -> Response {
+    match campaigns::block_official_contacts(&state.app, p.viewer.caller(), &id, form.blocked).await {
+        Ok(c) => Redirect::to(&format!("/security/campaigns/{}", c.id)).into_response(),
         Err(e) => failed(e, &p.viewer),
     }
 }

@@ -36,7 +36,15 @@ pub(crate) struct CampaignView {
     first_seen: String,
     last_seen: String,
     indicators: Vec<IndicatorView>,
+    /// The indicators that are the directory's own contacts (a real staffer's number, address or staff id).
+    official_indicators: Vec<IndicatorView>,
+    /// Whether checks on [`Self::official_indicators`] are blocked (a security admin's decision).
+    blocks_official_contacts: bool,
     warning: String,
+}
+
+fn indicator_views(indicators: Vec<bonafide_correlate::Indicator>) -> Vec<IndicatorView> {
+    indicators.into_iter().map(|i| IndicatorView { kind: i.kind, value: i.value, note: i.note }).collect()
 }
 
 impl From<Campaign> for CampaignView {
@@ -51,11 +59,9 @@ impl From<Campaign> for CampaignView {
             complied_count: c.complied_count,
             first_seen: rfc3339(c.first_seen),
             last_seen: rfc3339(c.last_seen),
-            indicators: c
-                .indicators
-                .into_iter()
-                .map(|i| IndicatorView { kind: i.kind, value: i.value, note: i.note })
-                .collect(),
+            indicators: indicator_views(c.indicators),
+            official_indicators: indicator_views(c.official),
+            blocks_official_contacts: c.covers_official,
             warning: c.warning,
         }
     }
@@ -114,6 +120,23 @@ pub(crate) async fn set_status(
     ApiJson(body): ApiJson<StatusBody>,
 ) -> Result<Json<CampaignView>, ApiError> {
     Ok(Json(campaigns::set_status(&state.app, &who, &id, &body.status).await?.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OfficialBody {
+    blocked: bool,
+}
+
+/// `POST /api/v1/campaigns/{id}/official-contacts` `{blocked}`: whether the campaign blocks checks on the
+/// directory's own contacts among its indicators.
+pub(crate) async fn official_contacts(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<OfficialBody>,
+) -> Result<Json<CampaignView>, ApiError> {
+    Ok(Json(campaigns::block_official_contacts(&state.app, &who, &id, body.blocked).await?.into()))
 }
 
 #[derive(Deserialize)]
