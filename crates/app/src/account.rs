@@ -110,7 +110,14 @@ pub async fn change_password(
     }
     let hash = match new_password_hash(new, &who.person.email).await {
         Ok(h) => h,
-        Err(why) => return Ok(Err(PasswordRefused::Weak(why))),
+        Err(why) => {
+            // What was wrong with it, never the password itself.
+            let refused = who.event("factor.password_changed", email).denied().with(serde_json::json!({
+                "why": "the new password does not meet the policy", "via": who.via.as_str(),
+            }));
+            app.audit_refusal(refused).await;
+            return Ok(Err(PasswordRefused::Weak(why)));
+        }
     };
     let event = who.event("factor.password_changed", email);
     app.store().set_password_hash(who.person.id, &hash, app.now(), &event).await?;

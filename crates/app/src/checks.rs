@@ -328,7 +328,15 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
     let (after, _) = assess(app, &check.input, challenge).await?;
     // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
     // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
-    app.store().update_check_assessment(check.id, &after, challenge, now).await?;
+    let reassessed = (after.verdict != check.verdict).then(|| {
+        who.event("check.reassessed", check.id.to_string()).with(serde_json::json!({
+            "from": check.verdict.as_str(),
+            "to": after.verdict.as_str(),
+            "reasons": after.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "via": who.via.as_str(),
+        }))
+    });
+    app.store().update_check_assessment(check.id, &after, challenge, reassessed.as_ref(), now).await?;
     let attempts_left = attempts_left(challenge, &after);
     Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left })
 }

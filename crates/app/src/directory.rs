@@ -1,11 +1,11 @@
 //! The directory: the staff directory every signed-in person consults during a call (rate-limited, so it
 //! is no enumeration tool), and the people, roles and CSV imports security admins manage.
 
-use crate::access::{EVERYONE, SECURITY_ADMINS};
+use crate::access::{EVERYONE, SECURITY_ADMINS, SECURITY_READERS};
 use crate::{Acting, App, AppError, Caller};
 use bonafide_directory::RowError;
 use bonafide_domain::{Email, PersonId, PersonStatus, Role, Roles, StaffId};
-use bonafide_store::{AuditEvent, NewPerson, Person, Principal, StaffCard};
+use bonafide_store::{AuditEvent, NewPerson, Person, Principal, StaffCard, StaffLookups};
 use std::collections::BTreeMap;
 
 /// The most staff cards one search answers with, for the API and the portal alike.
@@ -13,8 +13,29 @@ pub const SEARCH_LIMIT: i64 = 50;
 /// The longest search, in characters.
 pub const MAX_QUERY: usize = 100;
 
-async fn limited(app: &App, who: &Caller) -> Result<(), AppError> {
-    app.rate_limit(&format!("staff:{}", who.person.id), app.settings().staff_lookups_per_minute).await
+/// Logs a look-up (per person and minute: how many, and the last one) and refuses it past the per-minute
+/// limit; the logged count is the limit's count.
+async fn limited(app: &App, who: &Caller, query: &str) -> Result<(), AppError> {
+    let now = app.now().unix_timestamp();
+    let lookups = app.store().count_staff_lookup(who.person.id, now.div_euclid(60), query).await?;
+    if lookups > app.settings().staff_lookups_per_minute {
+        if lookups == app.settings().staff_lookups_per_minute + 1 {
+            tracing::warn!(person = %who.person.email, "staff directory look-ups over the per-minute limit");
+        }
+        return Err(AppError::RateLimited { retry_after: u64::try_from(60 - now.rem_euclid(60)).unwrap_or(60) });
+    }
+    Ok(())
+}
+
+/// The most minutes of look-ups [`lookups`] shows.
+pub const LOOKUPS_LIMIT: i64 = 200;
+
+/// Person `id`'s staff directory look-ups, per minute, newest first: security admins and auditors.
+pub async fn lookups(app: &App, who: &Caller, id: &str) -> Result<Vec<StaffLookups>, AppError> {
+    app.authorize(who, SECURITY_READERS, "directory.lookups").await?;
+    let id: PersonId = id.parse().map_err(|_| AppError::NotFound)?;
+    app.store().person_by_id(id).await?.ok_or(AppError::NotFound)?;
+    Ok(app.store().staff_lookups(id, LOOKUPS_LIMIT).await?)
 }
 
 /// IT staff whose name or staff id matches `query` (every signed-in person; counted against their
@@ -25,14 +46,14 @@ pub async fn search_staff(app: &App, who: &Caller, query: &str) -> Result<Vec<St
     if query.chars().count() > MAX_QUERY {
         return Err(AppError::field("query", format!("a search is at most {MAX_QUERY} characters")));
     }
-    limited(app, who).await?;
+    limited(app, who, query).await?;
     Ok(app.store().search_staff(query, SEARCH_LIMIT).await?)
 }
 
 /// The directory card of staffer `staff_id` (every signed-in person; counted like a search).
 pub async fn staff_card(app: &App, who: &Caller, staff_id: &str) -> Result<StaffCard, AppError> {
     app.authorize(who, EVERYONE, "staff.get").await?;
-    limited(app, who).await?;
+    limited(app, who, staff_id).await?;
     let id: StaffId = staff_id.parse().map_err(|_| AppError::NotFound)?;
     app.store().staff_card(&id).await?.ok_or(AppError::NotFound)
 }
@@ -142,7 +163,10 @@ pub async fn edit(app: &App, who: &Caller, id: &str, fields: &BTreeMap<&str, Str
     let new = form_values(&after);
     let changed: Vec<&'static str> = new.iter().filter(|(k, v)| old.get(*k) != Some(v)).map(|(k, _)| *k).collect();
     if !changed.is_empty() {
-        let detail = serde_json::json!({ "changed": changed, "via": who.via.as_str() });
+        // Each changed field's value before and after (the directory holds no secrets).
+        let from: BTreeMap<&str, &str> = changed.iter().map(|k| (*k, old.get(k).map_or("", String::as_str))).collect();
+        let to: BTreeMap<&str, &str> = changed.iter().map(|k| (*k, new.get(k).map_or("", String::as_str))).collect();
+        let detail = serde_json::json!({ "changed": changed, "from": from, "to": to, "via": who.via.as_str() });
         let event = who.event("directory.person_edited", after.email.as_str()).with(detail);
         app.store().import_people(std::slice::from_ref(&after), app.now(), |_| {}, |_, _| event).await?;
     }
@@ -203,9 +227,9 @@ pub async fn set_status(app: &App, who: &Caller, id: &str, status: &str) -> Resu
         return Err(AppError::Conflict("you cannot suspend yourself".into()));
     }
     let target = app.store().person_by_id(id).await?.ok_or(AppError::NotFound)?;
-    let event = who
-        .event("directory.status_changed", target.email.as_str())
-        .with(serde_json::json!({ "status": status.as_str(), "via": who.via.as_str() }));
+    let event = who.event("directory.status_changed", target.email.as_str()).with(
+        serde_json::json!({ "from": target.status.as_str(), "status": status.as_str(), "via": who.via.as_str() }),
+    );
     if !app.store().set_person_status(id, status, app.now(), &event).await? {
         return Err(AppError::NotFound);
     }

@@ -33,7 +33,7 @@ pub mod records {
     pub use bonafide_store::{
         Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials, Delivery, Event, NewCheck,
         NewPerson, Outreach, Person, Principal, ReportRecord, Session, SessionStage, Sighted, StaffCandidate,
-        StaffCard, StoredPasskey, SupportRequest, TokenInfo, Webhook,
+        StaffCard, StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
 

@@ -233,14 +233,17 @@ impl Store {
 
     /// Stores the latest assessment of a check, made from challenge progress `seen`. Returns false (and
     /// stores nothing) when the progress moved on meanwhile: the concurrent answer that moved it stores
-    /// its own, newer assessment, so a stale one never overwrites a lock or a pass.
+    /// its own, newer assessment, so a stale one never overwrites a lock or a pass. `audit` (a verdict that
+    /// changed) is appended in the same transaction.
     pub async fn update_check_assessment(
         &self,
         id: CheckId,
         a: &Assessment,
         seen: ChallengeState,
+        audit: Option<&AuditEvent>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 \
              WHERE id = $1 AND failures = $6 AND locked = $7 AND passed = $8",
@@ -253,9 +256,16 @@ impl Store {
         .bind(i64::from(seen.failures))
         .bind(i64::from(seen.locked))
         .bind(i64::from(seen.passed))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(audit) = audit {
+            append_in(&mut tx, &[audit], now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The newest alerts, at most `limit`.

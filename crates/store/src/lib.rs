@@ -35,6 +35,7 @@ pub use checks::{AcrossChecks, Alert, CheckRecord, NewCheck};
 pub use correlation::{ClusterStatus, CorrelationSettings};
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
+pub use limits::StaffLookups;
 pub use outreach::{NewOutreach, Outreach};
 pub use passkeys::{CeremonyKind, StoredPasskey, TakenCeremony};
 pub use people::{Person, StaffCard, TokenInfo};

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::portal::forms::failed;
-use crate::portal::html::{csrf_field, message, page, respond, when};
+use crate::portal::html::{csrf_field, evidence, message, page, respond, when};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -141,8 +141,8 @@ async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, 
                         @if admin { td { input type="checkbox" name="report_ids" value=(r.id) aria-label="Split this report off"; } }
                         td { (when(r.occurred_at)) }
                         td { (r.channel.as_str()) }
-                        td { (r.caller_number.clone().or(r.caller_address.clone()).or(r.caller_handle.clone()).unwrap_or_default()) }
-                        td { (r.claimed_name.clone().unwrap_or_default()) " " (r.claimed_staff_id.clone().unwrap_or_default()) }
+                        td { (evidence(r.caller_number.as_deref().or(r.caller_address.as_deref()).or(r.caller_handle.as_deref()).unwrap_or_default())) }
+                        td { (evidence(r.claimed_name.as_deref().unwrap_or_default())) " " (evidence(r.claimed_staff_id.as_deref().unwrap_or_default())) }
                         td { (r.asked_for.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) @if r.complied { " " strong { "(complied)" } } }
                     }
                 } }

@@ -305,9 +305,24 @@ fn edit_markup(
 }
 
 async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match directory::record(&state.app, p.viewer.caller(), &id).await {
-        Ok(record) => {
-            let body = edit_markup(&p, &id, &directory::form_values(&record), None);
+    let found = match directory::record(&state.app, p.viewer.caller(), &id).await {
+        Ok(record) => directory::lookups(&state.app, p.viewer.caller(), &id).await.map(|l| (record, l)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok((record, lookups)) => {
+            let body = html! {
+                (edit_markup(&p, &id, &directory::form_values(&record), None))
+                h2 { "Staff directory look-ups" }
+                @if lookups.is_empty() { p.muted { "None." } } @else {
+                    div.table-wrap { table {
+                        thead { tr { th { "Minute" } th { "Look-ups" } th { "Last one" } } }
+                        tbody { @for l in &lookups {
+                            tr { td { (crate::portal::html::when(l.minute)) } td { (l.lookups) } td { code { (crate::portal::html::evidence(&l.last_query)) } } }
+                        } }
+                    } }
+                }
+            };
             respond(StatusCode::OK, page("Edit person", Some(&p.viewer), body))
         }
         Err(e) => failed(e, &p.viewer),

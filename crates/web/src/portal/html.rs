@@ -86,6 +86,30 @@ pub(crate) fn when(t: time::OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
 }
 
+/// Text kept as evidence (what a reporter or a caller wrote), with every invisible or direction-changing
+/// character shown as a marked `U+XXXX` instead of acting on what follows it: a reversed or padded name
+/// is then seen for what it is.
+pub(crate) fn evidence(text: &str) -> Markup {
+    let mut plain = String::new();
+    let mut parts: Vec<(String, Option<char>)> = Vec::new();
+    for c in text.chars() {
+        if bonafide_domain::text::is_invisible(c) {
+            parts.push((std::mem::take(&mut plain), Some(c)));
+        } else {
+            plain.push(c);
+        }
+    }
+    parts.push((plain, None));
+    maud::html! {
+        @for (before, hidden) in &parts {
+            (before)
+            @if let Some(c) = hidden {
+                mark.hidden-char title="an invisible or direction-changing character" { (format!("U+{:04X}", *c as u32)) }
+            }
+        }
+    }
+}
+
 /// Trusted markup written in this crate (an SVG we generated).
 pub(crate) fn trusted(svg: String) -> PreEscaped<String> {
     PreEscaped(svg)

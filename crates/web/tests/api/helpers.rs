@@ -227,6 +227,11 @@ impl TestApp {
         &self.secret
     }
 
+    /// The use cases' settings every instance runs with.
+    pub fn config_app(&self) -> &Settings {
+        &self.config.app
+    }
+
     /// Moves every instance's clock by `seconds`.
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(Duration::seconds(seconds));
