@@ -271,9 +271,9 @@ async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) 
     assert_eq!(stored.input.asked_for, BTreeSet::from([Ask::SoftwareInstall]));
     let attempts = (0..20).map(|_| {
         let store = store.clone();
-        tokio::spawn(
-            async move { store.record_challenge_failure(id, 5, "locked", &ALONE, &Actor::system(), NOW).await.unwrap() },
-        )
+        tokio::spawn(async move {
+            store.record_challenge_failure(id, 5, "locked", &ALONE, &Actor::system(), NOW).await.unwrap()
+        })
     });
     let mut counted = 0;
     for a in attempts {
@@ -337,9 +337,19 @@ async fn a_locked_check_cannot_pass(backend: Backend) {
     let store = &c.db.store;
     let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     assert!(
-        store.record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_some_and(|(s, _)| !s.locked)
+        store
+            .record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW)
+            .await
+            .unwrap()
+            .is_some_and(|(s, _)| !s.locked)
     );
-    assert!(store.record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_some_and(|(s, _)| s.locked));
+    assert!(
+        store
+            .record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW)
+            .await
+            .unwrap()
+            .is_some_and(|(s, _)| s.locked)
+    );
     assert!(!store.record_challenge_pass(id, &Actor::system(), NOW).await.unwrap());
     let other = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
     assert!(store.record_challenge_pass(other, &Actor::system(), NOW).await.unwrap());

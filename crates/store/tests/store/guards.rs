@@ -72,7 +72,8 @@ async fn wrong_codes_older_than_the_window_are_not_counted(backend: Backend) {
     for _ in 0..3 {
         let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), at).await.unwrap();
         for _ in 0..3 {
-            let (_, locked) = store.record_challenge_failure(id, 5, "x", &across, &Actor::system(), at).await.unwrap().unwrap();
+            let (_, locked) =
+                store.record_challenge_failure(id, 5, "x", &across, &Actor::system(), at).await.unwrap().unwrap();
             assert!(locked.is_empty());
         }
         at += Duration::minutes(10);

@@ -51,9 +51,7 @@ async fn client(app: Arc<TestApp>, token: String, stop: Arc<AtomicBool>) -> Seen
 }
 
 async fn regression_14_8_cut_connections_answer_503_and_lose_nothing(backend: Backend) {
-    let app = Arc::new(
-spawn_app_with(backend, |c| c.app.checks_per_minute = 100_000).await
-    );
+    let app = Arc::new(spawn_app_with(backend, |c| c.app.checks_per_minute = 100_000).await);
     let key = app.open_request(&app.tokens.erin, "VPN drops every hour").await;
     app.assign(&key, "IT-0042", &app.tokens.kim).await;
     let key = app.open_request(&app.tokens.finn, "Printer jams").await;
