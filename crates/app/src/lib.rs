@@ -105,7 +105,8 @@ impl Default for Settings {
     }
 }
 
-/// Everything a use case can reach: the store, the clock, the secret and the settings. Cheap to clone.
+/// Everything a use case can reach: the store, the clock, the secret, the settings and how webhook hosts
+/// are resolved. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     store: Store,
@@ -113,11 +114,15 @@ pub struct App {
     secret: Arc<ChallengeSecret>,
     settings: Arc<Settings>,
     passkeys: Option<Arc<RelyingParty>>,
+    host_lookup: Arc<dyn webhooks::HostLookup>,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("settings", &self.settings)
+            .field("host_lookup", &self.host_lookup)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,7 +138,15 @@ impl App {
                 None
             }
         });
-        Self { store, clock, secret, settings: Arc::new(settings), passkeys }
+        let host_lookup = Arc::new(webhooks::SystemLookup);
+        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup }
+    }
+
+    /// The same application resolving webhook hosts through `lookup` (the system resolver by default):
+    /// webhook creation and delivery both use it.
+    #[must_use]
+    pub fn with_host_lookup(self, lookup: Arc<dyn webhooks::HostLookup>) -> Self {
+        Self { host_lookup: lookup, ..self }
     }
 
     /// The application as a server runs it: like [`App::new`], and when no company domains are
@@ -180,6 +193,10 @@ impl App {
 
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
+    }
+
+    pub(crate) fn host_lookup(&self) -> Arc<dyn webhooks::HostLookup> {
+        self.host_lookup.clone()
     }
 
     /// Counts a hit on a per-person bucket and refuses once `limit` is passed in this minute.

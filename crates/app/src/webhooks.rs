@@ -3,14 +3,17 @@
 
 mod address;
 mod delivery;
+mod lookup;
 
 pub use address::WebhookPolicy;
+pub use lookup::{HostError, HostLookup, Lookup, StaticLookup, SystemLookup, allowed_addresses};
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{App, AppError, Caller};
 use bonafide_auth::webhook::WebhookSecret;
 use bonafide_domain::WebhookId;
 use bonafide_store::{Delivery, Event, Webhook};
+use std::time::Duration;
 use time::OffsetDateTime;
 
 /// Event kinds a webhook can ask for.
@@ -40,7 +43,8 @@ pub fn event_text(e: &Event) -> String {
 /// up, which no setting or retry changes; the deliveries then stay pending (and it is logged once).
 pub async fn delivery_loop(app: App) {
     let policy = &app.settings().webhooks;
-    match delivery::Deliverer::new(app.store().clone(), app.clock(), app.secret().seal_key(), policy) {
+    let (store, seal) = (app.store().clone(), app.secret().seal_key());
+    match delivery::Deliverer::new(store, app.clock(), seal, policy, app.host_lookup()) {
         Ok(deliverer) => deliverer.run().await,
         Err(e) => tracing::error!(error = %e, "webhook deliveries are off"),
     }
@@ -71,14 +75,28 @@ pub struct Added {
     pub at: OffsetDateTime,
 }
 
+/// How long webhook creation waits for its host's addresses before accepting it unchecked.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Checks, stores (secret sealed) and audits a new webhook: security admins. `kinds` defaults to all.
+///
+/// The URL is checked as delivery checks it: scheme, credentials, allow list and literal addresses,
+/// then, for a host name, by resolving it through the application's [`HostLookup`] and refusing it, with
+/// delivery's message, when every address it has is refused ([`allowed_addresses`]). A name that does
+/// not resolve now (the lookup fails, finds nothing or takes over 5 s) is accepted with a warning in the
+/// log: DNS may be down only for the moment, delivery treats it as a failure to retry, and it checks the
+/// addresses again at every attempt anyway. A name with some refused and some allowed addresses is
+/// accepted; delivery connects only to the allowed ones.
 pub async fn add(app: &App, who: &Caller, url: &str, kinds: Option<Vec<String>>) -> Result<Added, AppError> {
     app.authorize(who, SECURITY_ADMINS, "webhooks.add").await?;
     let url = url.trim().to_owned();
     if url.len() > 2000 {
         return Err(AppError::field("url", "at most 2000 characters"));
     }
-    address::check_url(&url, &app.settings().webhooks).map_err(|e| AppError::field("url", e))?;
+    let parsed = address::check_url(&url, &app.settings().webhooks).map_err(|e| AppError::field("url", e))?;
+    if let Some(host) = parsed.domain() {
+        check_host(app, host).await?;
+    }
     let kinds = kinds.unwrap_or_else(|| vec!["*".to_owned()]);
     if kinds.is_empty() || kinds.iter().any(|k| k != "*" && !EVENT_KINDS.contains(&k.as_str())) {
         return Err(AppError::field("kinds", format!("`*` or some of: {}", EVENT_KINDS.join(", "))));
@@ -92,6 +110,24 @@ pub async fn add(app: &App, who: &Caller, url: &str, kinds: Option<Vec<String>>)
         .with(serde_json::json!({ "webhook": id, "kinds": kinds, "via": who.via.as_str() }));
     app.store().add_webhook(id, &url, &sealed, &kinds, who.person.id, at, &event).await?;
     Ok(Added { id, url, kinds, secret, at })
+}
+
+/// Refuses `host` when every address it resolves to is refused; a name that does not resolve passes.
+async fn check_host(app: &App, host: &str) -> Result<(), AppError> {
+    let lookup = app.host_lookup();
+    let resolved = tokio::time::timeout(LOOKUP_TIMEOUT, allowed_addresses(&*lookup, &app.settings().webhooks, host));
+    match resolved.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(refused @ HostError::Refused(_))) => Err(AppError::field("url", refused.to_string())),
+        Ok(Err(HostError::Unresolved(why))) => {
+            tracing::warn!(host, error = %why, "webhook host does not resolve now; added, delivery checks it");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::warn!(host, "webhook host did not resolve within 5 s; added, delivery checks it");
+            Ok(())
+        }
+    }
 }
 
 /// Every webhook: security admins.

@@ -2,13 +2,15 @@
 //! due and records the outcome.
 //!
 //! The client is reqwest over rustls (ring, Mozilla's roots compiled in, so no OpenSSL and no system
-//! store). Its resolver resolves the name once and hands the connector only the addresses the policy
-//! allows: the address checked is the address connected to, so a name cannot be re-pointed between the
-//! check and the connection. A literal address never reaches a resolver; `check_url` refuses it by the
-//! same filter. Redirects are not followed (a receiver could otherwise send the request anywhere) and no
-//! proxy is taken from the environment (it would connect on our behalf to an address we never checked).
+//! store). Its resolver resolves the name once, through the application's `HostLookup` as webhook
+//! creation does, and hands the connector only the addresses the policy allows: the address checked is
+//! the address connected to, so a name cannot be re-pointed between the check and the connection. A
+//! literal address never reaches a resolver; `check_url` refuses it by the same filter. Redirects are not
+//! followed (a receiver could otherwise send the request anywhere) and no proxy is taken from the
+//! environment (it would connect on our behalf to an address we never checked).
 
 use super::address::{WebhookPolicy, check_url};
+use super::lookup::{HostLookup, allowed_addresses};
 use bonafide_auth::seal::SealKey;
 use bonafide_auth::webhook::WebhookSecret;
 use bonafide_domain::Clock;
@@ -43,48 +45,23 @@ pub(crate) fn event_line(e: &Event) -> String {
     .to_string()
 }
 
-/// Resolves a webhook's host and keeps only the addresses the policy allows.
+/// Resolves a webhook's host through the application's lookup and keeps only the addresses the policy
+/// allows ([`allowed_addresses`], the function webhook creation checks with).
 struct FilteringResolver {
     policy: WebhookPolicy,
+    lookup: Arc<dyn HostLookup>,
 }
 
 impl Resolve for FilteringResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy.clone();
+        let (policy, lookup) = (self.policy.clone(), self.lookup.clone());
         let host = name.as_str().to_owned();
         Box::pin(async move {
+            let allowed = allowed_addresses(&*lookup, &policy, &host).await?;
             // Port 0: the connector puts in the URL's port (or the scheme's).
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|e| format!("cannot resolve {host}: {e}"))?
-                .collect();
-            let allowed = filter(&policy, &host, found)?;
-            Ok(Box::new(allowed.into_iter()) as Addrs)
+            Ok(Box::new(allowed.into_iter().map(|ip| SocketAddr::new(ip, 0))) as Addrs)
         })
     }
-}
-
-/// The addresses of `host` that `policy` allows, or why there are none (naming every refused address).
-fn filter(policy: &WebhookPolicy, host: &str, found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
-    let mut refused = Vec::new();
-    let mut allowed = Vec::new();
-    for addr in found {
-        match policy.check_address(addr.ip()) {
-            Ok(()) => allowed.push(addr),
-            Err(why) => refused.push(format!("{} ({why})", addr.ip())),
-        }
-    }
-    if allowed.is_empty() {
-        return Err(if refused.is_empty() {
-            format!("{host} has no address")
-        } else {
-            format!("{host} resolves only to refused addresses: {}", refused.join(", "))
-        });
-    }
-    if !refused.is_empty() {
-        tracing::warn!(host, refused = %refused.join(", "), "webhook host also resolves to refused addresses, skipped");
-    }
-    Ok(allowed)
 }
 
 /// TLS for https receivers: ring, TLS 1.2 and 1.3, Mozilla's roots compiled in, HTTP/1.1 (no ALPN).
@@ -103,11 +80,11 @@ pub(crate) struct WebhookClient {
 }
 
 impl WebhookClient {
-    /// A client for `policy`.
-    pub(crate) fn new(policy: &WebhookPolicy) -> Result<Self, String> {
+    /// A client for `policy`, resolving names through `lookup`.
+    pub(crate) fn new(policy: &WebhookPolicy, lookup: Arc<dyn HostLookup>) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls()?)
-            .dns_resolver(FilteringResolver { policy: policy.clone() })
+            .dns_resolver(FilteringResolver { policy: policy.clone(), lookup })
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(TIMEOUT)
@@ -179,14 +156,15 @@ pub(crate) struct Deliverer {
 }
 
 impl Deliverer {
-    /// A worker delivering from `store` to where `policy` allows.
+    /// A worker delivering from `store` to where `policy` allows, resolving names through `lookup`.
     pub(crate) fn new(
         store: Store,
         clock: Arc<dyn Clock>,
         seal: SealKey,
         policy: &WebhookPolicy,
+        lookup: Arc<dyn HostLookup>,
     ) -> Result<Self, String> {
-        Ok(Self { store, clock, seal, client: WebhookClient::new(policy)? })
+        Ok(Self { store, clock, seal, client: WebhookClient::new(policy, lookup)? })
     }
 
     /// Sends every due delivery once; returns how many were attempted.

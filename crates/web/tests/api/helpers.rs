@@ -1,6 +1,7 @@
 //! `spawn_app`: a small seeded company, one API token per person, a manual clock and the real
 //! application served on 127.0.0.1:0; plus a client that checks what every answer must satisfy.
 
+use bonafide_app::webhooks::HostLookup;
 use bonafide_app::{App, Settings};
 use bonafide_auth::{ApiToken, ChallengeSecret};
 use bonafide_domain::{ManualClock, PersonStatus, PhoneNumber, PhoneRegion, Role, Roles};
@@ -242,7 +243,7 @@ impl TestApp {
     pub async fn spawn_instance(&self) -> Api {
         let store = Store::connect(&self.db.url).await.expect("second instance connects");
         self.other_stores.lock().unwrap().push(store.clone());
-        let app = App::new(store, self.clock.clone(), self.secret.clone(), self.config.app.clone());
+        let app = self.config.app(store, self.clock.clone(), self.secret.clone());
         serve(AppState::new(app, self.config.web.clone())).await
     }
 
@@ -280,6 +281,20 @@ pub struct Config {
     pub app: Settings,
     /// The HTTP adapter's.
     pub web: WebConfig,
+    /// How webhook hosts resolve (a `StaticLookup` names hosts without DNS); the system resolver when
+    /// `None`.
+    pub host_lookup: Option<Arc<dyn HostLookup>>,
+}
+
+impl Config {
+    /// The application over `store` with these settings.
+    fn app(&self, store: Store, clock: Arc<ManualClock>, secret: Arc<ChallengeSecret>) -> App {
+        let app = App::new(store, clock, secret, self.app.clone());
+        match &self.host_lookup {
+            Some(lookup) => app.with_host_lookup(lookup.clone()),
+            None => app,
+        }
+    }
 }
 
 /// The audit entry of a test's own seeding (setup the tests do directly on the store), recorded as
@@ -323,11 +338,12 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
             ..Settings::default()
         },
         web: WebConfig::default(),
+        host_lookup: None,
     };
     configure(&mut config);
     let secret = Arc::new(ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
     let clock = Arc::new(ManualClock::new(now));
-    let app = App::new(db.store.clone(), clock.clone(), secret.clone(), config.app.clone());
+    let app = config.app(db.store.clone(), clock.clone(), secret.clone());
     let state = AppState::new(app, config.web.clone());
     let api = serve(state).await;
     TestApp { api, clock, store: db.store.clone(), tokens, config, secret, db, other_stores: Mutex::new(vec![]) }

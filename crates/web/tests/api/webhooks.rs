@@ -2,12 +2,17 @@
 //! retries with backoff after a failure, the delivery log, and the address policy.
 
 use crate::helpers::{spawn_app, spawn_app_with};
+use bonafide_app::webhooks::{HostLookup, StaticLookup, WebhookPolicy, allowed_addresses};
 use bonafide_store::Backend;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-on_both!(events_stream_as_json_lines_and_webhooks_are_signed_retried_and_logged, webhook_addresses_are_restricted,);
+on_both!(
+    events_stream_as_json_lines_and_webhooks_are_signed_retried_and_logged,
+    webhook_addresses_are_restricted,
+    regression_14_11_creation_refuses_a_name_that_resolves_to_refused_addresses,
+);
 
 /// One request the receiver got: its headers and body.
 type Request = (axum::http::HeaderMap, Vec<u8>);
@@ -148,5 +153,36 @@ async fn webhook_addresses_are_restricted(backend: Backend) {
         .await;
     assert_eq!(kinds.fields(), vec!["kinds"]);
     assert_eq!(app.get("/api/v1/webhooks", &t.admin).await.body, json!([]), "nothing was added");
+    app.drop_db().await;
+}
+
+/// Issue 14, point 11: creation resolves a host name as delivery does and refuses, with delivery's
+/// message, a name whose every address is refused; a name that does not resolve now is accepted.
+async fn regression_14_11_creation_refuses_a_name_that_resolves_to_refused_addresses(backend: Backend) {
+    let table: Arc<dyn HostLookup> = Arc::new(StaticLookup::new([
+        ("intranet.example.com", vec!["10.0.0.5".parse().unwrap()]),
+        ("siem.example.com", vec!["93.184.215.14".parse().unwrap()]),
+        ("mixed.example.com", vec!["127.0.0.1".parse().unwrap(), "93.184.215.14".parse().unwrap()]),
+    ]));
+    let lookup = table.clone();
+    let app = spawn_app_with(backend, move |c| c.host_lookup = Some(lookup)).await;
+    let t = &app.tokens;
+    let refused = app.post("/api/v1/webhooks", &t.admin, json!({ "url": "https://intranet.example.com/hook" })).await;
+    assert_eq!((refused.status, refused.fields()), (422, vec!["url"]), "{}", refused.body);
+    let message = refused.body["errors"][0]["message"].as_str().unwrap();
+    assert_eq!(message, "intranet.example.com resolves only to refused addresses: 10.0.0.5 (private)");
+    // The function delivery's resolver refuses with, over the same lookup and policy.
+    let delivery = allowed_addresses(&*table, &WebhookPolicy::default(), "intranet.example.com").await;
+    assert_eq!(delivery.unwrap_err().to_string(), message);
+    assert_eq!(app.get("/api/v1/webhooks", &t.admin).await.body, json!([]), "nothing was stored");
+
+    for url in ["https://siem.example.com/hook", "https://mixed.example.com/hook", "https://unknown.example.com/hook"] {
+        let added = app.post("/api/v1/webhooks", &t.admin, json!({ "url": url })).await;
+        assert_eq!(added.status, 201, "{url}: {}", added.body);
+    }
+    let listed = app.get("/api/v1/webhooks", &t.admin).await.body;
+    let urls: Vec<&str> = listed.as_array().unwrap().iter().map(|w| w["url"].as_str().unwrap()).collect();
+    assert_eq!(urls.len(), 3, "{listed}");
+    assert!(urls.contains(&"https://siem.example.com/hook"), "{listed}");
     app.drop_db().await;
 }

@@ -14,6 +14,10 @@ fn internal() -> WebhookPolicy {
     WebhookPolicy { allow_private: true, ..WebhookPolicy::default() }
 }
 
+fn system() -> Arc<dyn HostLookup> {
+    Arc::new(crate::webhooks::SystemLookup)
+}
+
 /// Reads one request (head and a `content-length` body) from a connection and answers `answer`.
 async fn serve_one(listener: &TcpListener, answer: &str) -> String {
     let (mut socket, _) = listener.accept().await.unwrap();
@@ -48,7 +52,7 @@ async fn connected(listener: &TcpListener) -> bool {
 fn the_tls_client_configuration_builds_with_the_compiled_in_roots() {
     let config = tls().unwrap();
     assert!(config.alpn_protocols.is_empty(), "plain HTTP/1.1 over TLS");
-    assert!(WebhookClient::new(&strict()).is_ok());
+    assert!(WebhookClient::new(&strict(), system()).is_ok());
 }
 
 #[test]
@@ -57,23 +61,11 @@ fn backoff_grows_and_stops() {
     assert_eq!(backoff(100), time::Duration::hours(2));
 }
 
-#[test]
-fn the_resolver_keeps_only_allowed_addresses() {
-    let found: Vec<SocketAddr> =
-        ["127.0.0.1:0", "8.8.8.8:0", "[fd00::1]:0"].iter().map(|a| a.parse().unwrap()).collect();
-    let kept = filter(&strict(), "mixed.example", found.clone()).unwrap();
-    assert_eq!(kept, vec!["8.8.8.8:0".parse().unwrap()]);
-    assert_eq!(filter(&internal(), "mixed.example", found.clone()).unwrap(), found);
-    let err = filter(&strict(), "inside.example", vec!["10.0.0.1:0".parse().unwrap()]).unwrap_err();
-    assert_eq!(err, "inside.example resolves only to refused addresses: 10.0.0.1 (private)");
-    assert_eq!(filter(&strict(), "empty.example", Vec::new()).unwrap_err(), "empty.example has no address");
-}
-
 #[tokio::test]
 async fn a_name_resolving_to_a_refused_address_is_not_connected_to() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let client = WebhookClient::new(&strict()).unwrap();
+    let client = WebhookClient::new(&strict(), system()).unwrap();
     let url = format!("https://localhost:{port}/hook");
     let err = client.post(&url, &[], b"{}".to_vec()).await.unwrap_err();
     assert!(err.contains("localhost is this machine"), "refused by name first: {err}");
@@ -84,7 +76,7 @@ async fn a_name_resolving_to_a_refused_address_is_not_connected_to() {
     assert!(!connected(&listener).await, "nothing reached the listener");
 
     // The same name with private targets allowed does reach it, so the refusal above was the filter's.
-    let client = WebhookClient::new(&internal()).unwrap();
+    let client = WebhookClient::new(&internal(), system()).unwrap();
     let url = format!("http://localhost:{port}/hook");
     let (sent, received) =
         tokio::join!(client.post(&url, &[], b"{}".to_vec()), serve_one(&listener, "HTTP/1.1 204 No Content\r\n\r\n"));
@@ -92,11 +84,36 @@ async fn a_name_resolving_to_a_refused_address_is_not_connected_to() {
     assert!(received.starts_with("POST /hook HTTP/1.1\r\n"), "{received}");
 }
 
+/// Issue 14, point 11: delivery resolves through the application's lookup, and refuses a name with the
+/// message of the function webhook creation checks with.
+#[tokio::test]
+async fn regression_14_11_delivery_resolves_through_the_shared_lookup_with_creations_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let table: Arc<dyn HostLookup> = Arc::new(crate::webhooks::StaticLookup::new([
+        ("intranet.example.com", vec!["10.0.0.5".parse().unwrap()]),
+        ("receiver.test", vec!["127.0.0.1".parse().unwrap()]),
+    ]));
+    let client = WebhookClient::new(&strict(), table.clone()).unwrap();
+    let err = client.post(&format!("https://intranet.example.com:{port}/hook"), &[], Vec::new()).await.unwrap_err();
+    let shared = allowed_addresses(&*table, &strict(), "intranet.example.com").await.unwrap_err().to_string();
+    assert_eq!(shared, "intranet.example.com resolves only to refused addresses: 10.0.0.5 (private)");
+    assert!(err.ends_with(&shared), "{err}");
+
+    // A name only the table knows reaches the listener: the connector got the table's address.
+    let client = WebhookClient::new(&internal(), table).unwrap();
+    let url = format!("http://receiver.test:{port}/hook");
+    let (sent, received) =
+        tokio::join!(client.post(&url, &[], b"{}".to_vec()), serve_one(&listener, "HTTP/1.1 204 No Content\r\n\r\n"));
+    assert_eq!(sent, Ok(204));
+    assert!(received.contains("\r\nhost: receiver.test:"), "{received}");
+}
+
 #[tokio::test]
 async fn a_refused_literal_address_is_not_connected_to() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let client = WebhookClient::new(&strict()).unwrap();
+    let client = WebhookClient::new(&strict(), system()).unwrap();
     let err = client.post(&format!("https://127.0.0.1:{port}/hook"), &[], Vec::new()).await.unwrap_err();
     assert!(err.contains("127.0.0.1 is refused (loopback)"), "{err}");
     assert!(!connected(&listener).await);
@@ -123,7 +140,7 @@ async fn an_attempt_posts_the_signed_event_with_the_webhook_headers() {
             created_at: now,
         },
     };
-    let client = WebhookClient::new(&internal()).unwrap();
+    let client = WebhookClient::new(&internal(), system()).unwrap();
     let (status, request) = tokio::join!(
         attempt(&client, &seal, now, &delivery),
         serve_one(&listener, "HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
@@ -160,7 +177,7 @@ async fn redirects_are_not_followed() {
         "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{}/x\r\ncontent-length: 0\r\n\r\n",
         elsewhere.local_addr().unwrap()
     );
-    let client = WebhookClient::new(&internal()).unwrap();
+    let client = WebhookClient::new(&internal(), system()).unwrap();
     let url = format!("http://127.0.0.1:{port}/hook");
     let (status, _) = tokio::join!(client.post(&url, &[], Vec::new()), serve_one(&listener, &answer));
     assert_eq!(status, Ok(307), "the redirect is the answer, recorded as a failure");
