@@ -114,3 +114,19 @@ pub(crate) fn evidence(text: &str) -> Markup {
 pub(crate) fn trusted(svg: String) -> PreEscaped<String> {
     PreEscaped(svg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14, point 7: a report keeps invisible characters, and shows each one marked.
+    #[test]
+    fn regression_14_7_evidence_shows_invisible_characters_marked() {
+        let shown = evidence("Sam\u{200B} Car\u{202E}ter <b>").into_string();
+        let mark = |code: &str| {
+            format!("<mark class=\"hidden-char\" title=\"an invisible or direction-changing character\">{code}</mark>")
+        };
+        assert_eq!(shown, format!("Sam{} Car{}ter &lt;b&gt;", mark("U+200B"), mark("U+202E")));
+        assert_eq!(evidence("plain").into_string(), "plain");
+    }
+}
