@@ -3,14 +3,14 @@
 //! transaction.
 
 use crate::audit::{AuditEvent, append_in};
-use crate::codec::{from_millis, millis, parse};
+use crate::codec::{from_millis, indicator_from, millis, parse};
 use crate::correlation::{
     ClusterStatus, CorrelationSettings, evaluate, merge, new_cluster, rebuild_indicators, recount, status_of,
     take_correlation_turn,
 };
 use crate::events::append_event;
 use crate::{Store, StoreError, dynamic};
-use bonafide_correlate::{Indicator, IndicatorKind, Note, Severity};
+use bonafide_correlate::{Indicator, Severity};
 use bonafide_domain::CampaignStatus;
 use bonafide_domain::{CampaignId, ReportId};
 use sqlx::Row;
@@ -96,12 +96,6 @@ pub struct Sighted {
 /// `$first, $first + 1, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|p| format!("${p}")).collect::<Vec<_>>().join(", ")
-}
-
-pub(crate) fn indicator_from(row: &sqlx::any::AnyRow) -> Result<Option<Indicator>, StoreError> {
-    let Some(kind) = IndicatorKind::parse(&row.try_get::<String, _>("kind")?) else { return Ok(None) };
-    let note = row.try_get::<Option<String>, _>("note")?.as_deref().and_then(Note::from_text);
-    Ok(Some(Indicator::stored(kind, row.try_get("value")?, note)))
 }
 
 /// Which campaigns [`Store::campaigns_where`] reads.

@@ -77,3 +77,16 @@ impl Columns for rusqlite::Row<'_> {
         Ok(self.get(col)?)
     }
 }
+
+/// An indicator read from a row with `kind`, `value` and `note` columns; `None` for a kind this build does
+/// not know.
+pub(crate) fn indicator_from(
+    row: &sqlx::any::AnyRow,
+) -> Result<Option<bonafide_correlate::Indicator>, crate::StoreError> {
+    use sqlx::Row;
+    let Some(kind) = bonafide_correlate::IndicatorKind::parse(&row.try_get::<String, _>("kind")?) else {
+        return Ok(None);
+    };
+    let note = row.try_get::<Option<String>, _>("note")?.as_deref().and_then(bonafide_correlate::Note::from_text);
+    Ok(Some(bonafide_correlate::Indicator::stored(kind, row.try_get("value")?, note)))
+}

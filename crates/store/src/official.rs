@@ -8,9 +8,8 @@
 //! then security gets one `staff_impersonated` alert, and the warning names the real staffer as the one
 //! being claimed, never their contacts as the fraud's.
 
-use crate::campaigns::indicator_from;
 use crate::checks::insert_alert;
-use crate::codec::millis;
+use crate::codec::{indicator_from, millis};
 use crate::{StoreError, dynamic};
 use bonafide_correlate::{Indicator, IndicatorKind};
 use sqlx::{AnyConnection, Row};
