@@ -120,7 +120,8 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
         let input = requests::OpenRequest {
             summary: summary.to_owned(),
             category: Some(category.to_owned()),
-            channels: if i % 4 == 0 { [Channel::Chat, Channel::Video].into() } else { Default::default() },
+            // The first request is the README's story (Sam takes Ana's call by phone), so it allows every channel.
+            channels: if i % 4 == 1 { [Channel::Chat, Channel::Video].into() } else { Default::default() },
         };
         clock.set(now - Duration::minutes(i64::try_from(i)? * 7));
         let r = requests::open(&app, &requester, input).await?;
@@ -233,36 +234,45 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     serve::serve_on(listener, store, secret, AppSettings::default(), WebConfig::default()).await
 }
 
+/// The README's story in three calls (section "The story in three calls"), as `demo` prints it; the
+/// test `regression_15_1_the_readme_story_is_true_for_the_people_demo_prints` holds the two equal.
+const STORY: &str = r#"curl -s -H "Authorization: Bearer $EMPLOYEE" -H 'content-type: application/json' \
+     -d '{"channel":"phone","claimed_staff_id":"IT-0042","caller_number":"(201) 555-0140"}' \
+     http://localhost:8080/api/v1/checks                    # → challenge_required, Sam's photo; ID=its "id"
+curl -s -H "Authorization: Bearer $SAM" http://localhost:8080/api/v1/console/codes
+                                                        # Sam reads out the code beside Ana Lopez: CODE=it
+curl -s -H "Authorization: Bearer $EMPLOYEE" -H 'content-type: application/json' \
+     -d "{\"code\":\"$CODE\"}" http://localhost:8080/api/v1/checks/$ID/challenge    # → verified"#;
+
+/// The people of the README's story and tour: the employee whose request Sam Carter works on, Sam, the
+/// security admin and the auditor.
+const STORY_PEOPLE: [(&str, &str); 4] = [
+    ("EMPLOYEE", "ana.lopez@example.com"),
+    ("SAM", "sam.carter@example.com"),
+    ("SECURITY", "rhea.grant@example.com"),
+    ("AUDITOR", "audra.mills@example.com"),
+];
+
 fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option<&Path>) {
-    let pick = |role: Role| {
-        c.people.iter().find(|p| p.roles.contains(&role.as_str()) && (role != Role::Employee || p.roles.len() == 1))
-    };
+    let person = |email: &str| c.people.iter().find(|p| p.email == email);
     outln!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
     outln!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
     if let Some(p) = c.people.first() {
         outln!("Portal: {}/signin — every demo person's password for this run: {}", c.base_url, p.password);
         outln!("(IT staff and security admins set up an authenticator app at first sign-in.)\n");
     }
-    for (label, role) in
-        [("employee", Role::Employee), ("IT staff", Role::ItStaff), ("security admin", Role::SecurityAdmin)]
-    {
-        if let Some(p) = pick(role) {
-            outln!("  {label:<15} {:<28} token {}", p.email, p.api_token);
+    outln!("The people of the story (README.md, \"The story in three calls\"), with this run's API tokens:");
+    for (var, email) in STORY_PEOPLE {
+        if let Some(p) = person(email) {
+            let about = p.staff_id.as_deref().map_or_else(|| p.roles.join(", "), |id| format!("IT staff, {id}"));
+            outln!("export {var}={}   # {} <{}>, {about}", p.api_token, p.display_name, p.email);
         }
     }
     if let Some(path) = credentials_out {
         outln!("\nAll {} people and their tokens: {}", c.people.len(), path.display());
     }
-    if let (Some(e), Some(it)) = (pick(Role::Employee), pick(Role::ItStaff)) {
-        outln!("\nTry it:");
-        outln!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/me", e.api_token, c.base_url);
-        outln!(
-            "  curl -s -H 'Authorization: Bearer {}' -H 'content-type: application/json' \\\n    -d '{{\"channel\":\"phone\",\"claimed_staff_id\":\"IT-0042\",\"asked_for\":[\"password\"]}}' {}/api/v1/checks",
-            e.api_token,
-            c.base_url
-        );
-        outln!("  curl -s -H 'Authorization: Bearer {}' {}/api/v1/console/codes", it.api_token, c.base_url);
-    }
+    let story = STORY.replace("http://localhost:8080", &c.base_url);
+    outln!("\nThe story: Sam calls Ana about her open request, and she checks him.\n{story}");
 }
 
 /// The demo's challenge secret: kept in a private file next to the SQLite database, created once.

@@ -15,13 +15,15 @@ impl Drop for Kill {
 }
 
 /// `bonafide demo` on a free port in `dir`, once its credentials file is written: the running process
-/// and the credentials (`base_url`, `people` with tokens and the run's password).
+/// and the credentials (`base_url`, `people` with tokens and the run's password). What it prints goes
+/// to `dir/demo.out`.
 pub async fn start_demo(dir: &Path) -> (Kill, serde_json::Value) {
+    let out = std::fs::File::create(dir.join("demo.out")).expect("demo.out can be written");
     let child = Command::new(env!("CARGO_BIN_EXE_bonafide"))
         .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
         .current_dir(dir)
         .env_remove("BONAFIDE_SECRET")
-        .stdout(Stdio::null())
+        .stdout(Stdio::from(out))
         .stderr(Stdio::null())
         .spawn()
         .expect("the bonafide binary starts");
