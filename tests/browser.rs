@@ -99,6 +99,24 @@ fn totp_ahead(seed: &TotpSeed, steps: i64) -> String {
     code_at(seed, now + 30 * steps)
 }
 
+/// At a window `width` px wide, the code at `xpath` is rendered on one line (its height is one line's,
+/// it has one box, and it is not wider than the page).
+async fn code_on_one_line(c: &Client, xpath: &str, width: u32) -> Step {
+    c.set_window_size(width, 800).await.map_err(|e| fail("window size", e))?;
+    let measure = "const el = document.evaluate(arguments[0], document, null, 9, null).singleNodeValue;
+        const style = getComputedStyle(el), box = el.getBoundingClientRect();
+        return [box.height, parseFloat(style.lineHeight), el.getClientRects().length, box.right, document.documentElement.clientWidth];";
+    let got = c.execute(measure, vec![serde_json::json!(xpath)]).await.map_err(|e| fail("measuring the code", e))?;
+    let n = |i: usize| got[i].as_f64().unwrap_or(f64::NAN);
+    let (height, line, boxes, right, page) = (n(0), n(1), n(2), n(3), n(4));
+    if !(height > 0.0 && height < 1.5 * line && boxes == 1.0 && right <= page) {
+        return Err(format!(
+            "at {width} px the code is {height} px high (a line is {line} px) in {boxes} boxes, ending at {right} of {page} px"
+        ));
+    }
+    Ok(())
+}
+
 async fn sign_in(c: &Client, base: &str, email: &str, password: &str) -> Step {
     c.goto(&format!("{base}/signin")).await.map_err(|e| fail("open /signin", e))?;
     fill(c, "#email", email).await?;
@@ -220,15 +238,18 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
         .await
         .map_err(|e| fail("the request in the queue", e))?;
     take.click().await.map_err(|e| fail("take it", e))?;
-    let row = "//tr[contains(., 'Outlook keeps asking')]//span[contains(@class, 'code-live')]";
-    let code = wait_find(staffer, "the live code", Locator::XPath(row))
-        .await?
-        .text()
-        .await
-        .map_err(|e| fail("the live code", e))?;
-    if code.len() != 6 {
-        return Err(format!("the console shows {code:?}, not a 6-digit code"));
+    let card =
+        "//li[contains(@class, 'card')][contains(., 'Outlook keeps asking')]//span[contains(@class, 'code-live')]";
+    let shown = wait_find(staffer, "the live code", Locator::XPath(card)).await?;
+    let code = shown.attr("data-code").await.map_err(|e| fail("the live code", e))?.unwrap_or_default();
+    let text = shown.text().await.map_err(|e| fail("the live code", e))?;
+    if code.len() != 6 || text != format!("{} {}", &code[..3], &code[3..]) {
+        return Err(format!("the console shows {text:?} for {code:?}, not a 6-digit code spaced as 123 456"));
     }
+    // The code is read aloud: it is one line at a phone's width and at a desktop's.
+    code_on_one_line(staffer, card, 360).await?;
+    code_on_one_line(staffer, card, 1280).await?;
+    staffer.set_window_size(360, 800).await.map_err(|e| fail("window size", e))?;
 
     // The staffer calls; the employee checks them and types the code they read out.
     employee.goto(&format!("{base}/contact")).await.map_err(|e| fail("contact", e))?;

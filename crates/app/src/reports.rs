@@ -8,7 +8,7 @@
 use crate::access::{EVERYONE, SECURITY_READERS};
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_correlate::{Company, Sighting, indicators};
-use bonafide_domain::{Ask, CampaignId, Channel, CheckId, ReportId, StaffId};
+use bonafide_domain::{Ask, CampaignId, Channel, CheckId, PhoneNumber, ReportId, StaffId};
 use bonafide_store::{NewReport, ReportRecord};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -61,6 +61,9 @@ pub struct Received {
     pub campaign_id: Option<CampaignId>,
     /// What to do now, when they complied.
     pub act_now: Option<Vec<String>>,
+    /// The number the first step says to call (written in it as [`PhoneNumber::readable`]), so a page
+    /// can make it a `tel:` link.
+    pub desk_number: Option<PhoneNumber>,
 }
 
 /// A reported email, read.
@@ -229,8 +232,9 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
         who.event("report.filed", who.person.email.as_str()).with(serde_json::json!({ "via": who.via.as_str() }));
     let filed = app.store().file_report(&new, &settings.correlation, &event, now).await?;
     tracing::info!(report = %filed.id, campaign = ?filed.campaign, started = filed.campaign_started, "report filed");
-    let act_now = if complied { Some(act_now(app, &asked_for).await) } else { None };
-    Ok(Received { id: filed.id, campaign_id: filed.campaign, act_now })
+    let desk_number = if complied { crate::security::service_desk_number(app).await } else { None };
+    let act_now = complied.then(|| act_now(desk_number.as_ref(), &asked_for));
+    Ok(Received { id: filed.id, campaign_id: filed.campaign, act_now, desk_number })
 }
 
 fn ask_of(kind: bonafide_analyzer::RequestKind) -> Ask {
@@ -247,9 +251,9 @@ fn ask_of(kind: bonafide_analyzer::RequestKind) -> Ask {
 }
 
 /// What someone who did what a fraudster asked must do now, most urgent first.
-async fn act_now(app: &App, asked: &BTreeSet<Ask>) -> Vec<String> {
-    let call = match crate::security::service_desk_number(app).await {
-        Some(n) => format!("Call IT now on {n} (the official number) and say you reported this."),
+fn act_now(desk: Option<&PhoneNumber>, asked: &BTreeSet<Ask>) -> Vec<String> {
+    let call = match desk {
+        Some(n) => format!("Call IT now on {} (the official number) and say you reported this.", n.readable()),
         None => "Call IT now on the number in the staff directory and say you reported this.".to_owned(),
     };
     let mut steps = vec![call];

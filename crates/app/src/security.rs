@@ -70,18 +70,18 @@ pub(crate) async fn employee_totp_required(app: &App) -> Result<bool, AppError> 
 }
 
 /// The number to tell people to call: the company's setting, else the first IT staffer's official number.
-pub(crate) async fn service_desk_number(app: &App) -> Option<String> {
+pub(crate) async fn service_desk_number(app: &App) -> Option<PhoneNumber> {
     if let Ok(Some(n)) = app.store().setting(SERVICE_DESK_SETTING).await
         && !n.is_empty()
     {
-        return Some(n);
+        return Some(PhoneNumber::from_e164_unchecked(n));
     }
     let staff = app.store().search_staff("IT-", 1).await.ok()?;
-    staff.into_iter().next().and_then(|c| c.official_numbers.first().map(ToString::to_string))
+    staff.into_iter().next().and_then(|c| c.official_numbers.first().cloned())
 }
 
 /// The IT service desk's number, for the red "not verified" page (every signed-in person).
-pub async fn desk_number(app: &App, who: &Caller) -> Result<Option<String>, AppError> {
+pub async fn desk_number(app: &App, who: &Caller) -> Result<Option<PhoneNumber>, AppError> {
     app.authorize(who, EVERYONE, "settings.desk_number").await?;
     Ok(service_desk_number(app).await)
 }

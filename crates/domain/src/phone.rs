@@ -79,6 +79,20 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number as people read and dial it: international format with the country's own grouping
+    /// (`+1 201-555-0100`, `+44 20 7946 0018`); the E.164 text if it cannot be placed.
+    pub fn readable(&self) -> String {
+        match phonenumber::parse(None, &self.0) {
+            Ok(n) => n.format().mode(phonenumber::Mode::International).to_string(),
+            Err(_) => self.0.clone(),
+        }
+    }
+
+    /// The `tel:` URI that dials the number (RFC 3966, global form).
+    pub fn tel_uri(&self) -> String {
+        format!("tel:{}", self.0)
+    }
 }
 
 impl fmt::Display for PhoneNumber {
@@ -116,6 +130,18 @@ mod tests {
         assert!(PhoneNumber::parse("+1 555 010 9999", us).is_err());
         assert_eq!(PhoneNumber::normalize("(555) 010-9999", us).map(|p| p.to_string()), Ok("+15550109999".to_owned()));
         assert!(PhoneNumber::normalize("IT DESK", us).is_err());
+    }
+
+    #[test]
+    fn regression_15_4_numbers_read_in_their_countrys_grouping_and_dial_as_tel_uris() {
+        let us = PhoneNumber::parse("2015550100", PhoneRegion::default()).unwrap();
+        assert_eq!((us.readable(), us.tel_uri()), ("+1 201-555-0100".to_owned(), "tel:+12015550100".to_owned()));
+        let gb = PhoneNumber::parse("020 7946 0018", "GB".parse().unwrap()).unwrap();
+        assert_eq!(gb.readable(), "+44 20 7946 0018");
+        // A fictional number a fraudster shows is still grouped; garbage stored before is shown as it is.
+        let fiction = PhoneNumber::normalize("(555) 010-9999", PhoneRegion::default()).unwrap();
+        assert_eq!(fiction.readable(), "+1 555-010-9999");
+        assert_eq!(PhoneNumber::from_e164_unchecked("+".into()).readable(), "+");
     }
 
     #[test]

@@ -1,13 +1,13 @@
 // Progressive enhancement only: every page works without this file.
-// Counts down the validity of console codes and reloads the page when a code expires; drives passkey
-// ceremonies.
+// Counts down to the next console code and reloads the page when it appears; copies a code; drives
+// passkey ceremonies.
 (function () {
-  var items = document.querySelectorAll('[data-valid-until]');
+  var items = document.querySelectorAll('[data-rotates-at]');
   if (!items.length) { return; }
   function tick() {
     var now = Date.now() / 1000, reload = false;
     items.forEach(function (el) {
-      var left = Math.max(0, Math.round(Number(el.getAttribute('data-valid-until')) - now));
+      var left = Math.max(0, Math.ceil(Number(el.getAttribute('data-rotates-at')) - now));
       var out = el.querySelector('.countdown');
       if (out) { out.textContent = left + ' s'; }
       if (left === 0) { reload = true; }
@@ -15,6 +15,19 @@
     if (reload) { window.location.reload(); } else { window.setTimeout(tick, 1000); }
   }
   tick();
+})();
+
+(function () {
+  if (!navigator.clipboard) { return; }
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(button.getAttribute('data-copy')).then(function () {
+        button.textContent = 'Copied';
+        window.setTimeout(function () { button.textContent = 'Copy'; }, 2000);
+      });
+    });
+  });
 })();
 
 // Passkeys: a form marked data-passkey asks the server for options, hands them to the browser's

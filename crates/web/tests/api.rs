@@ -52,6 +52,8 @@ mod auth;
 mod checks;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/first_impressions.rs"]
+mod first_impressions;
 #[path = "api/impersonation.rs"]
 mod impersonation;
 #[path = "api/multi_instance.rs"]

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, CodeForm, Fields, failed, field, messages, repeated};
-use crate::portal::html::{csrf_field, notice, page, respond};
+use crate::portal::html::{csrf_field, notice, page, phone_link, respond};
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::staff::staff_card;
 use axum::Router;
@@ -159,7 +159,7 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): 
                 h1 { "Not verified — hang up" }
                 p.lead {
                     "Do not do what they ask. Hang up or stop replying, then call IT on "
-                    @if let Some(n) = &it_number { strong { (n) } } @else { "the number in the staff directory" }
+                    @if let Some(n) = &it_number { strong { (phone_link(n)) } } @else { "the number in the staff directory" }
                     " and report it."
                 }
                 ul.reasons { @for r in reasons { li { (explain(*r)) } } }

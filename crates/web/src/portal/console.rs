@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::portal::forms::{CHANNELS, EmptyForm, Fields, failed, field, repeated};
-use crate::portal::html::{csrf_field, message, page, respond, when};
+use crate::portal::html::{csrf_field, live_code, message, page, respond, when};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -34,9 +34,11 @@ async fn console(p: Page<ItStaff>, State(state): State<AppState>) -> Response {
         Ok(c) => c,
         Err(e) => return failed(e, &p.viewer),
     };
+    // A new code every step; the one shown stays accepted for one more step (`TimeStep::accepted`). The
+    // countdown runs to the next code, when the page reloads.
     let step = TimeStep::at(now);
-    let valid_until = step.valid_until().unix_timestamp();
-    let left = (step.valid_until() - now).whole_seconds();
+    let rotates_at = step.rotates_at().unix_timestamp();
+    let left = (step.rotates_at() - now).whole_seconds();
     let assigned: Vec<(&LiveCode, RequestKey, &str)> = codes
         .iter()
         .filter_map(|c| match &c.subject {
@@ -51,36 +53,42 @@ async fn console(p: Page<ItStaff>, State(state): State<AppState>) -> Response {
             CodeFor::Request { .. } => None,
         })
         .collect();
+    let live = |c: &LiveCode| {
+        html! {
+            div.code-box {
+                (live_code(&c.code))
+                button.secondary.copy type="button" data-copy=(c.code) hidden { "Copy" }
+            }
+            p.muted { "New code in " span.countdown { (left) " s" } }
+        }
+    };
     let body = html! {
         h1 { "IT console" }
-        p { "Before you ask anything, read the employee the code for their request. It changes every minute." }
+        p {
+            "Before you ask anything, read the employee the code for their request. A new code appears every "
+            "minute; the one you just read out is still accepted for one more minute."
+        }
         h2 { "My assigned requests" }
         @if assigned.is_empty() { p { "Nothing assigned to you." } }
-        div.table-wrap { table {
-            thead { tr { th { "Request" } th { "Employee" } th { "Code" } th { "Action" } } }
-            tbody {
-                @for (c, key, summary) in &assigned {
-                    tr data-valid-until=(valid_until) {
-                        td { strong { (key) } br; (summary) }
-                        td { (c.employee_name) br; span.muted { (c.employee_email) } }
-                        td { span.code-live { (c.code) } br; span.muted.countdown { (left) " s" } }
-                        td {
-                            form method="post" action=(format!("/console/requests/{key}/resolve")) {
-                                (csrf_field(&p.viewer.csrf)) button.secondary type="submit" { "Resolve" }
-                            }
-                        }
+        ul.cards {
+            @for (c, key, summary) in &assigned {
+                li.card data-rotates-at=(rotates_at) {
+                    p { strong { (key) } " · " (summary) }
+                    p { (c.employee_name) br; span.muted.email { (c.employee_email) } }
+                    (live(c))
+                    form method="post" action=(format!("/console/requests/{key}/resolve")) {
+                        (csrf_field(&p.viewer.csrf)) button.secondary type="submit" { "Resolve" }
                     }
                 }
             }
-        } }
+        }
         @if !outreach.is_empty() {
             h2 { "Announced outreach" }
-            ul.plain {
+            ul.cards {
                 @for (c, reason) in &outreach {
-                    li data-valid-until=(valid_until) {
-                        (c.employee_name) " · " (reason) " · code "
-                        span.code-live { (c.code) }
-                        " " span.muted.countdown { (left) " s" }
+                    li.card data-rotates-at=(rotates_at) {
+                        p { strong { (c.employee_name) } " · " (reason) }
+                        (live(c))
                     }
                 }
             }

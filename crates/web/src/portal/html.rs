@@ -80,6 +80,27 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str, viewer: Optio
     )
 }
 
+/// A phone number as people read it (`+1 201-555-0100`), as a link that dials it.
+pub(crate) fn phone_link(number: &bonafide_domain::PhoneNumber) -> Markup {
+    html! { a.nowrap href=(number.tel_uri()) { (number.readable()) } }
+}
+
+/// `text` with the readable form of `number` in it made a link that dials it.
+pub(crate) fn with_phone_link(text: &str, number: Option<&bonafide_domain::PhoneNumber>) -> Markup {
+    match number.and_then(|n| text.split_once(n.readable().as_str()).map(|parts| (n, parts))) {
+        Some((n, (before, after))) => html! { (before) (phone_link(n)) (after) },
+        None => html! { (text) },
+    }
+}
+
+/// A six-digit code as a staffer reads it aloud: one unbreakable group, spaced `123 456`; the screen
+/// reader gets the digits one by one.
+pub(crate) fn live_code(code: &str) -> Markup {
+    let (first, second) = code.split_at_checked(code.len() / 2).unwrap_or((code, ""));
+    let spoken = code.chars().map(String::from).collect::<Vec<_>>().join(" ");
+    html! { span.code-live data-code=(code) aria-label=(spoken) { (first) " " (second) } }
+}
+
 /// Formats an instant for people: `2026-11-28 14:05 UTC`.
 pub(crate) fn when(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, Fields, failed, field, repeated};
-use crate::portal::html::{csrf_field, notice, page, respond};
+use crate::portal::html::{csrf_field, notice, page, respond, with_phone_link};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -143,7 +143,7 @@ async fn report_submit(
                     div.panel.bad role="alert" {
                         h1 { "Act now" }
                         p.lead { "Your report is received. Because you did what they asked, do this right away:" }
-                        ol { @for s in steps { li { (s) } } }
+                        ol { @for s in steps { li { (with_phone_link(s, received.desk_number.as_ref())) } } }
                     }
                 } @else {
                     div.panel.ok role="status" {

@@ -28,7 +28,11 @@ async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -
             (Ok(a), Ok(s)) => (a, s),
             (Err(e), _) | (_, Err(e)) => return failed(e, &p.viewer),
         };
-    let (employee_totp, desk) = (settings.employee_totp_required, settings.service_desk_phone);
+    let employee_totp = settings.employee_totp_required;
+    let desk = match settings.service_desk_phone.as_str() {
+        "" => String::new(),
+        e164 => bonafide_domain::PhoneNumber::from_e164_unchecked(e164.to_owned()).readable(),
+    };
     let body = html! {
         h1 { "Security" }
         h2 { "Company settings" }

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::portal::forms::failed;
-use crate::portal::html::{page, respond};
+use crate::portal::html::{page, phone_link, respond};
 use crate::portal::session::Page;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -73,7 +73,7 @@ async fn staff_search(p: Page<Everyone>, State(state): State<AppState>, Query(q)
             @for c in results {
                 div.panel {
                     (staff_card(c.photo_url.as_deref(), c.display_name.as_str(), c.staff_id.as_str(), &c.team, html! {
-                        dt { "Official numbers" } dd { @for n in &c.official_numbers { (n) " " } }
+                        dt { "Official numbers" } dd { @for n in &c.official_numbers { (phone_link(n)) " " } }
                         dt { "Official addresses" } dd { @for a in &c.official_addresses { (a) " " } }
                     }))
                 }
