@@ -5,7 +5,7 @@ use crate::access::{EVERYONE, SECURITY_ADMINS, SECURITY_READERS};
 use crate::{Acting, App, AppError, Caller};
 use bonafide_directory::RowError;
 use bonafide_domain::{Email, PersonId, PersonStatus, Role, Roles, StaffId};
-use bonafide_store::{AuditEvent, NewPerson, Person, Principal, StaffCard, StaffLookups};
+use bonafide_store::{AuditEvent, NewPerson, PeopleQuery, Person, Principal, StaffCard, StaffLookups};
 use std::collections::BTreeMap;
 
 /// The most staff cards one search answers with, for the API and the portal alike.
@@ -87,9 +87,69 @@ fn escape_xml(s: &str) -> String {
         .collect()
 }
 
-/// Everyone in the directory: security admins.
-pub async fn people(app: &App, who: &Caller) -> Result<Vec<Person>, AppError> {
-    list(app, Acting::Person(who)).await
+/// How many people a page of the directory lists.
+pub const PEOPLE_PER_PAGE: u64 = 50;
+
+/// Which people security looks for: text typed in a search box, a role and a status (any, when empty
+/// or unknown), and a page number counted from 1.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleSearch {
+    /// Part of a name, email, staff id or department.
+    pub text: String,
+    /// A role's name (`it_staff`), or empty.
+    pub role: String,
+    /// A status's name (`active`, `suspended`), or empty.
+    pub status: String,
+    /// The page, from 1.
+    pub page: u64,
+}
+
+/// A page of the directory and where it sits among all matches.
+#[derive(Debug, Clone)]
+pub struct PeopleListing {
+    /// The people on this page.
+    pub people: Vec<Person>,
+    /// How many people match in all.
+    pub total: u64,
+    /// This page, from 1 (at most `pages`).
+    pub page: u64,
+    /// How many pages the matches fill (at least 1).
+    pub pages: u64,
+}
+
+/// One page of the people matching `search`, [`PEOPLE_PER_PAGE`] at a time: security admins.
+pub async fn find_people(app: &App, who: &Caller, search: &PeopleSearch) -> Result<PeopleListing, AppError> {
+    app.authorize(who, SECURITY_ADMINS, "directory.people").await?;
+    let text = search.text.trim();
+    if text.chars().count() > MAX_QUERY {
+        return Err(AppError::field("q", format!("a search is at most {MAX_QUERY} characters")));
+    }
+    let role = match search.role.trim() {
+        "" => None,
+        r => Some(r.parse::<Role>().map_err(|e| AppError::field("role", e.message))?),
+    };
+    let status = match search.status.trim() {
+        "" => None,
+        s => Some(s.parse::<PersonStatus>().map_err(|_| AppError::field("status", format!("unknown status `{s}`")))?),
+    };
+    let mut query = PeopleQuery {
+        text: Some(text.to_owned()).filter(|t| !t.is_empty()),
+        role,
+        status,
+        offset: 0,
+        limit: PEOPLE_PER_PAGE,
+    };
+    let wanted = search.page.max(1);
+    query.offset = (wanted - 1).saturating_mul(PEOPLE_PER_PAGE);
+    let mut found = app.store().find_people(&query).await?;
+    let pages = found.total.div_ceil(PEOPLE_PER_PAGE).max(1);
+    // A page past the end (a bookmark after people left) shows the last one.
+    let page = wanted.min(pages);
+    if page != wanted {
+        query.offset = (page - 1) * PEOPLE_PER_PAGE;
+        found = app.store().find_people(&query).await?;
+    }
+    Ok(PeopleListing { people: found.people, total: found.total, page, pages })
 }
 
 /// Everyone in the directory: security admins, or the operator (the demo lists its people).

@@ -32,8 +32,8 @@ pub use error::{AppError, FieldError};
 pub mod records {
     pub use bonafide_store::{
         Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials, Delivery, Event, NewCheck,
-        NewPerson, Outreach, Person, Principal, ReportRecord, Session, SessionStage, Sighted, StaffCandidate,
-        StaffCard, StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
+        NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal, ReportRecord, Session, SessionStage, Sighted,
+        StaffCandidate, StaffCard, StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
 

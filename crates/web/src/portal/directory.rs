@@ -6,12 +6,12 @@ use crate::portal::forms::{Fields, failed, field, repeated, sentence};
 use crate::portal::html::{csrf_field, notice, page, respond};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use bonafide_app::access::SecurityAdmins;
-use bonafide_app::records::Person;
+use bonafide_app::directory::{PeopleListing, PeopleSearch};
 use bonafide_app::{Acting, AppError, directory};
 use bonafide_domain::{PersonStatus, Role, Roles};
 use maud::{Markup, html};
@@ -25,6 +25,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/security/people", get(people_page).post(person_add))
         .route("/security/people/{id}/status", post(person_status))
+        .route("/security/people/{id}/suspend", get(suspend_page))
         .route("/security/people/{id}/roles", post(person_roles))
         .route("/security/people/{id}", get(person_page).post(person_edit))
         // A directory export can be large: imports get more room than other forms.
@@ -34,8 +35,31 @@ pub(super) fn router() -> Router<AppState> {
 const ROLES: [(Role, &str); 3] =
     [(Role::ItStaff, "IT staff"), (Role::SecurityAdmin, "Security admin"), (Role::Auditor, "Auditor")];
 
-fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], notice_text: Option<(&str, bool)>) -> Markup {
+const STATUSES: [(PersonStatus, &str); 2] = [(PersonStatus::Active, "Active"), (PersonStatus::Suspended, "Suspended")];
+
+/// The people page's address for `search` at page `page`.
+fn people_href(search: &PeopleSearch, page: u64) -> String {
+    let page = page.to_string();
+    let pairs: Vec<(&str, &str)> =
+        [("q", search.text.as_str()), ("role", &search.role), ("status", &search.status), ("page", &page)]
+            .into_iter()
+            .filter(|(name, value)| !value.is_empty() && !(*name == "page" && *value == "1"))
+            .collect();
+    match serde_urlencoded::to_string(pairs) {
+        Ok(query) if !query.is_empty() => format!("/security/people?{query}"),
+        _ => "/security/people".to_owned(),
+    }
+}
+
+fn people_markup(
+    p: &Page<SecurityAdmins>,
+    listing: &PeopleListing,
+    search: &PeopleSearch,
+    notice_text: Option<(&str, bool)>,
+) -> Markup {
     let csrf = &p.viewer.csrf;
+    let first = (listing.page - 1) * directory::PEOPLE_PER_PAGE + 1;
+    let last = first + listing.people.len() as u64 - 1;
     html! {
         h1 { "People and roles" }
         @if let Some((text, error)) = notice_text { (notice(text, error)) }
@@ -71,31 +95,64 @@ fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], notice_text: Optio
                 button type="submit" { "Import" }
             }
         }
-        div.table-wrap { table {
+        form.search method="get" action="/security/people" role="search" {
+            div {
+                label for="q" { "Find people" span.hint { "Part of a name, email, staff id or department." } }
+                input #q type="search" name="q" value=(search.text) maxlength=(directory::MAX_QUERY);
+            }
+            div.row {
+                div {
+                    label for="role" { "Role" }
+                    select #role name="role" {
+                        option value="" { "Any role" }
+                        @for (r, label) in ROLES { option value=(r.as_str()) selected[search.role == r.as_str()] { (label) } }
+                        option value="employee" selected[search.role == "employee"] { "Employee" }
+                    }
+                }
+                div {
+                    label for="status" { "Status" }
+                    select #status name="status" {
+                        option value="" { "Any status" }
+                        @for (st, label) in STATUSES { option value=(st.as_str()) selected[search.status == st.as_str()] { (label) } }
+                    }
+                }
+                button type="submit" { "Search" }
+            }
+        }
+        p.muted role="status" {
+            @if listing.total == 0 { "Nobody matches." } @else {
+                (first) "–" (last) " of " (listing.total) " " (if listing.total == 1 { "person" } else { "people" })
+            }
+        }
+        div.table-wrap { table.stack {
             thead { tr { th { "Person" } th { "Roles" } th { "Status" } } }
             tbody {
-                @for person in people {
+                @for person in &listing.people {
                     tr {
-                        td { a href=(format!("/security/people/{}", person.id)) { (person.display_name) } br; span.muted { (person.email) } @if let Some(id) = &person.staff_id { br; (id) } }
-                        td {
-                            form method="post" action=(format!("/security/people/{}/roles", person.id)) {
+                        td data-label="Person" {
+                            a href=(format!("/security/people/{}", person.id)) { (person.display_name) }
+                            br; span.muted.email { (person.email) }
+                            @if let Some(id) = &person.staff_id { br; (id) }
+                        }
+                        td data-label="Roles" {
+                            form.roles method="post" action=(format!("/security/people/{}/roles", person.id)) {
                                 (csrf_field(csrf))
                                 @for (r, label) in ROLES {
-                                    label.inline { input type="checkbox" name="roles" value=(r.as_str()) checked[person.roles.has(r)]; " " (label) } " "
+                                    label.check { input type="checkbox" name="roles" value=(r.as_str()) checked[person.roles.has(r)]; (label) }
                                 }
                                 button.secondary type="submit" { "Save roles" }
                             }
                         }
-                        td {
-                            (person.status.as_str())
-                            form method="post" action=(format!("/security/people/{}/status", person.id)) {
-                                (csrf_field(csrf))
-                                @if person.status == PersonStatus::Active {
-                                    input type="hidden" name="status" value="suspended";
-                                    button.danger type="submit" { "Suspend" }
-                                } @else {
+                        td data-label="Status" {
+                            @if person.status == PersonStatus::Active {
+                                "Active" br;
+                                a.button.secondary.small href=(format!("/security/people/{}/suspend", person.id)) { "Suspend…" }
+                            } @else {
+                                strong { "Suspended" }
+                                form method="post" action=(format!("/security/people/{}/status", person.id)) {
+                                    (csrf_field(csrf))
                                     input type="hidden" name="status" value="active";
-                                    button.secondary type="submit" { "Reactivate" }
+                                    button.secondary.small type="submit" { "Reactivate" }
                                 }
                             }
                         }
@@ -103,17 +160,56 @@ fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], notice_text: Optio
                 }
             }
         } }
+        @if listing.pages > 1 {
+            nav.pages aria-label="Pages" {
+                @if listing.page > 1 { a href=(people_href(search, listing.page - 1)) rel="prev" { "← Previous" } }
+                span { "Page " (listing.page) " of " (listing.pages) }
+                @if listing.page < listing.pages { a href=(people_href(search, listing.page + 1)) rel="next" { "Next →" } }
+            }
+        }
     }
 }
 
-async fn people_page(p: Page<SecurityAdmins>, State(state): State<AppState>) -> Response {
-    match directory::people(&state.app, p.viewer.caller()).await {
-        Ok(people) => respond(StatusCode::OK, page("People", Some(&p.viewer), people_markup(&p, &people, None))),
+#[derive(Deserialize, Default)]
+struct PeopleParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+}
+
+async fn people_page(p: Page<SecurityAdmins>, State(state): State<AppState>, params: Query<PeopleParams>) -> Response {
+    let Query(params) = params;
+    let search = PeopleSearch {
+        text: params.q,
+        role: params.role,
+        status: params.status,
+        page: params.page.trim().parse().unwrap_or(1),
+    };
+    match directory::find_people(&state.app, p.viewer.caller(), &search).await {
+        Ok(listing) => {
+            respond(StatusCode::OK, page("People", Some(&p.viewer), people_markup(&p, &listing, &search, None)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let everyone = PeopleSearch::default();
+            match directory::find_people(&state.app, p.viewer.caller(), &everyone).await {
+                Ok(listing) => {
+                    let text = AppError::fields_text(&errors);
+                    let markup = people_markup(&p, &listing, &everyone, Some((&text, true)));
+                    respond(StatusCode::UNPROCESSABLE_ENTITY, page("People", Some(&p.viewer), markup))
+                }
+                Err(e) => failed(e, &p.viewer),
+            }
+        }
         Err(e) => failed(e, &p.viewer),
     }
 }
 
-/// The people page again, with a notice (or an error).
+/// The people page again (its first page, unfiltered), with a notice (or an error).
 async fn people_again(
     p: &Page<SecurityAdmins>,
     state: &AppState,
@@ -121,10 +217,39 @@ async fn people_again(
     text: &str,
     error: bool,
 ) -> Response {
-    match directory::people(&state.app, p.viewer.caller()).await {
-        Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some((text, error))))),
+    let everyone = PeopleSearch::default();
+    match directory::find_people(&state.app, p.viewer.caller(), &everyone).await {
+        Ok(listing) => {
+            respond(status, page("People", Some(&p.viewer), people_markup(p, &listing, &everyone, Some((text, error)))))
+        }
         Err(e) => failed(e, &p.viewer),
     }
+}
+
+/// Suspending someone asks first, on a page of its own (it works without script): what it does, and
+/// the one button that does it.
+async fn suspend_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let record = match directory::record(&state.app, p.viewer.caller(), &id).await {
+        Ok(r) => r,
+        Err(e) => return failed(e, &p.viewer),
+    };
+    let name = record.display_name.as_str();
+    let body = html! {
+        div.panel.warn {
+            h1 { "Suspend " (name) "?" }
+            p.lead { (name) " (" span.email { (record.email) } ") will not be able to sign in, and their sessions and API tokens stop working at once." }
+            p { "Calls and messages claiming to be them are never verified while they are suspended. You can reactivate them later from the people page." }
+        }
+        form method="post" action=(format!("/security/people/{id}/status")) {
+            (csrf_field(&p.viewer.csrf))
+            input type="hidden" name="status" value="suspended";
+            div.row {
+                button.danger type="submit" { "Suspend " (name) }
+                a.button.secondary href="/security/people" { "Cancel" }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("Suspend", Some(&p.viewer), body))
 }
 
 /// A use case's refusal shown on the people page (conflicts and bad input), or as an error page.

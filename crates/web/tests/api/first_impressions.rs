@@ -1,14 +1,21 @@
 //! What a newcomer and a security team meet first (issue 15): the console's code and its countdown, numbers
 //! to call as `tel:` links, the people page at company size, roles and suspension, alerts in words.
 
-use crate::helpers::{sams_call, spawn_app};
+use crate::helpers::{sams_call, seeded, spawn_app, staffer};
 use crate::portal::{enrol_totp, set_password, signed_in};
+use bonafide_app::records::NewPerson;
+use bonafide_domain::Roles;
 use bonafide_store::Backend;
 
 on_both!(
     regression_15_3_the_console_counts_down_to_the_next_code_and_tells_how_long_it_is_accepted,
     regression_15_4_numbers_people_are_told_to_call_are_tel_links_in_their_readable_form,
+    regression_15_5_the_people_page_searches_filters_and_pages_50_000_people_under_100_kb,
+    regression_15_6_role_labels_hold_their_checkbox_and_suspending_asks_first,
 );
+
+/// The README's promise: no page over 100 KB.
+const PAGE_BUDGET: usize = 100 * 1024;
 
 /// The text of the first `attribute="…"` value on `page`.
 fn attribute<'a>(page: &'a str, attribute: &str) -> &'a str {
@@ -124,5 +131,116 @@ async fn regression_15_4_numbers_people_are_told_to_call_are_tel_links_in_their_
     // The staff directory.
     let staff = erin.get("/staff?query=Sam").await.text;
     assert!(staff.contains(r#"href="tel:+12015550142">+1 201-555-0142</a>"#), "{staff}");
+    app.drop_db().await;
+}
+
+/// A company of `n` more people with long, realistic names and addresses: every tenth one in IT.
+fn company_of(n: usize) -> Vec<NewPerson> {
+    const DEPARTMENTS: [&str; 6] = ["Finance", "Sales", "Engineering", "Operations", "People", "Customer Success"];
+    (0..n)
+        .map(|i| {
+            let name = format!("Maximiliana-Josefina Oyelaran-Castellanos {i:05}");
+            let email = format!("maximiliana.oyelaran-castellanos.{i:05}@example.com");
+            if i % 10 == 0 {
+                let number = format!("201-555-{:04}", i % 10_000);
+                let mut s = staffer(&email, &name, &format!("IT-{:05}", 10_000 + i), "Field Services", &number);
+                s.official_phones.clear();
+                s
+            } else {
+                let mut p = NewPerson::new(email.parse().unwrap(), name.parse().unwrap(), Roles::new([]));
+                p.department = DEPARTMENTS[i % DEPARTMENTS.len()].to_owned();
+                p
+            }
+        })
+        .collect()
+}
+
+async fn regression_15_5_the_people_page_searches_filters_and_pages_50_000_people_under_100_kb(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = app.clock_now();
+    app.store.import_people(&company_of(50_000), now, |_| {}, |_, _| seeded("directory.imported")).await.unwrap();
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let rows = |page: &str| page.matches("<tr>").count() - 1;
+
+    let first = ada.get("/security/people").await;
+    assert_eq!(first.status, 200);
+    assert!(first.text.len() < PAGE_BUDGET, "the first page is {} bytes", first.text.len());
+    assert_eq!(rows(&first.text), 50);
+    assert!(first.text.contains("1–50 of 50007 people"), "{}", &first.text[..2000.min(first.text.len())]);
+    assert!(first.text.contains("Page 1 of 1001"));
+    assert!(first.text.contains(r#"href="/security/people?page=2" rel="next""#));
+
+    // The last page, and a page past the end (a stale bookmark) showing the last one.
+    let last = ada.get("/security/people?page=1001").await.text;
+    assert!(last.len() < PAGE_BUDGET);
+    assert_eq!(rows(&last), 7);
+    assert!(last.contains("50001–50007 of 50007 people") && !last.contains("rel=\"next\""), "{last}");
+    assert_eq!(ada.get("/security/people?page=999999999999").await.text, last);
+    assert!(ada.get("/security/people?page=nonsense").await.text.contains("Page 1 of 1001"));
+
+    // Search by name, email, staff id and department, in any case; filters by role and status.
+    let by_name = ada.get("/security/people?q=castellanos+04242").await.text;
+    assert!(by_name.contains("1–1 of 1 person") && by_name.contains("oyelaran-castellanos.04242@"), "{by_name}");
+    let by_email = ada.get("/security/people?q=ERIN%40EXAMPLE").await.text;
+    assert!(by_email.contains("1–1 of 1 person") && by_email.contains("Erin Walsh"), "{by_email}");
+    let by_staff_id = ada.get("/security/people?q=it-0042").await.text;
+    assert!(by_staff_id.contains("Sam Carter") && by_staff_id.contains("of 1 person"), "{by_staff_id}");
+    let by_department = ada.get("/security/people?q=customer+success").await.text;
+    assert!(by_department.contains("of 8333 people") && by_department.len() < PAGE_BUDGET, "{}", by_department.len());
+    let it = ada.get("/security/people?role=it_staff&page=2").await.text;
+    assert!(it.contains("51–100 of 5003 people") && it.len() < PAGE_BUDGET, "{it}");
+    let suspended = ada.get("/security/people?status=suspended").await.text;
+    assert!(suspended.contains("1–1 of 1 person") && suspended.contains("Pat Doyle"), "{suspended}");
+    let both = ada.get("/security/people?q=castellanos&role=auditor").await.text;
+    assert!(both.contains("Nobody matches."), "{both}");
+    // LIKE's wildcards are searched for as they are.
+    assert!(ada.get("/security/people?q=%25").await.text.contains("Nobody matches."));
+    // A page carries the search into its links.
+    assert!(it.contains(r#"href="/security/people?role=it_staff&amp;page=3" rel="next""#), "{it}");
+    let unknown = ada.get("/security/people?role=wizard").await;
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.text.contains("unknown role"), "{}", unknown.text);
+    app.drop_db().await;
+}
+
+async fn regression_15_6_role_labels_hold_their_checkbox_and_suspending_asks_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let people = ada.get("/security/people?q=erin").await.text;
+    // Each role's checkbox sits inside its own label, before the words.
+    assert!(
+        people.contains(r#"<label class="check"><input type="checkbox" name="roles" value="auditor">Auditor</label>"#),
+        "{people}"
+    );
+    // The list suspends nobody by itself: it links to a page that asks.
+    assert!(!people.contains(r#"type="hidden" name="status" value="suspended""#), "{people}");
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    let href = format!("/security/people/{}/suspend", erin.id);
+    assert!(people.contains(&format!(r#"href="{href}""#)), "{people}");
+    let ask = ada.get(&href).await;
+    assert_eq!(ask.status, 200);
+    assert!(
+        ask.text.contains("Suspend Erin Walsh?") && ask.text.contains("will not be able to sign in"),
+        "{}",
+        ask.text
+    );
+    assert!(ask.text.contains(r#"href="/security/people">Cancel</a>"#));
+    let still = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(still.status, bonafide_domain::PersonStatus::Active, "asking changes nothing");
+    let done = ada
+        .post(&format!("/security/people/{}/status", erin.id), &[("csrf", &ask.csrf()), ("status", "suspended")])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("erin@example.com is now suspended."));
+    let after = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(after.status, bonafide_domain::PersonStatus::Suspended);
+    // Only security admins are asked.
+    set_password(&app, "gus.ortiz@example.com").await;
+    let mut gus = signed_in(&app, "gus.ortiz@example.com", None).await;
+    assert_eq!(gus.get(&href).await.status, 403);
     app.drop_db().await;
 }
