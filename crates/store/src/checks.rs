@@ -7,7 +7,7 @@ use crate::codec::{asks, flag, from_millis, join, millis, parse, parse_opt, spli
 use crate::{Store, StoreError, dynamic};
 use bonafide_domain::verification::ChallengeState;
 use bonafide_domain::{
-    AlertId, Ask, Assessment, Channel, CheckId, GuardScope, PersonId, Reason, RequestKey, StaffId, Verdict,
+    AlertId, Ask, Assessment, CampaignId, Channel, CheckId, GuardScope, PersonId, Reason, RequestKey, StaffId, Verdict,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -67,6 +67,8 @@ pub struct Alert {
     pub person: Option<PersonId>,
     /// The check concerned.
     pub check: Option<CheckId>,
+    /// The campaign concerned.
+    pub campaign: Option<CampaignId>,
     /// What happened, in plain words.
     pub message: String,
     /// When.
@@ -189,14 +191,22 @@ impl Store {
         let detail = serde_json::json!({ "failures": state.failures });
         let mut events = vec![AuditEvent::new(actor, "challenge.failed", id.to_string(), Outcome::Denied).with(detail)];
         if state.locked {
-            insert_alert(&mut tx, "challenge_locked", "high", Some(&employee), Some(id), alert_message, now).await?;
+            let alert =
+                NewAlert { kind: "challenge_locked", severity: "high", person: Some(&employee), check: Some(id) };
+            insert_alert(&mut tx, alert, alert_message, now).await?;
             events.push(AuditEvent::new(actor, "challenge.locked", id.to_string(), Outcome::Denied));
         }
         let mut locked = Vec::new();
         for scope in across.scopes {
             if let Some(failures) = count_across(&mut tx, scope, &employee, id, across, now).await? {
                 let message = (across.message)(scope, failures);
-                insert_alert(&mut tx, "verification_locked", "high", Some(&employee), Some(id), &message, now).await?;
+                let alert = NewAlert {
+                    kind: "verification_locked",
+                    severity: "high",
+                    person: Some(&employee),
+                    check: Some(id),
+                };
+                insert_alert(&mut tx, alert, &message, now).await?;
                 let detail = serde_json::json!({ "failures": failures, "check_id": id.to_string() });
                 events.push(AuditEvent::new(actor, "verification.locked", scope.key(), Outcome::Denied).with(detail));
                 locked.push(*scope);
@@ -271,7 +281,7 @@ impl Store {
     /// The newest alerts, at most `limit`.
     pub async fn list_alerts(&self, limit: i64) -> Result<Vec<Alert>, StoreError> {
         let rows = sqlx::query(dynamic(format!(
-            "SELECT id, kind, severity, person_id, check_id, message, created_at FROM security_alerts \
+            "SELECT id, kind, severity, person_id, check_id, campaign_id, message, created_at FROM security_alerts \
              ORDER BY created_at DESC, id DESC LIMIT {limit}"
         )))
         .fetch_all(&self.read)
@@ -284,6 +294,7 @@ impl Store {
                     severity: row.try_get("severity")?,
                     person: parse_opt("person id", row.try_get("person_id")?)?,
                     check: parse_opt("check id", row.try_get("check_id")?)?,
+                    campaign: parse_opt("campaign id", row.try_get("campaign_id")?)?,
                     message: row.try_get("message")?,
                     created_at: from_millis(row.try_get("created_at")?)?,
                 })
@@ -367,24 +378,42 @@ async fn count_across(
 
 /// Raises a security alert in the open transaction `tx`: every alert (a lock, a campaign, a report
 /// whose author complied) is written here.
+/// What an alert is, and whom and what it concerns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewAlert<'a> {
+    pub kind: &'a str,
+    pub severity: &'a str,
+    pub person: Option<&'a str>,
+    pub check: Option<CheckId>,
+}
+
 pub(crate) async fn insert_alert(
     tx: &mut sqlx::AnyConnection,
-    kind: &str,
-    severity: &str,
-    person: Option<&str>,
-    check: Option<CheckId>,
+    alert: NewAlert<'_>,
+    message: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    insert_campaign_alert(tx, alert, None, message, now).await
+}
+
+/// An alert about campaign `campaign` (when given).
+pub(crate) async fn insert_campaign_alert(
+    tx: &mut sqlx::AnyConnection,
+    alert: NewAlert<'_>,
+    campaign: Option<&str>,
     message: &str,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO security_alerts (id, kind, severity, person_id, check_id, message, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO security_alerts (id, kind, severity, person_id, check_id, campaign_id, message, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
-    .bind(kind)
-    .bind(severity)
-    .bind(person)
-    .bind(check.map(|c| c.to_string()))
+    .bind(alert.kind)
+    .bind(alert.severity)
+    .bind(alert.person)
+    .bind(alert.check.map(|c| c.to_string()))
+    .bind(campaign)
     .bind(message)
     .bind(millis(now))
     .execute(&mut *tx)

@@ -7,7 +7,7 @@
 //! or security decides it, is [`merge`]; a cluster is judged again by the thresholds in [`evaluate`],
 //! which raises the campaign's alert and event.
 
-use crate::checks::insert_alert;
+use crate::checks::{NewAlert, insert_campaign_alert};
 use crate::codec::millis;
 use crate::events::append_event;
 use crate::{StoreError, dynamic};
@@ -361,7 +361,8 @@ pub(crate) async fn evaluate(
     };
     if let Some((alert, event, severity, message)) = change {
         let message = format!("{message} (campaign {cluster})");
-        insert_alert(tx, alert, severity.as_str(), None, None, &message, now).await?;
+        let alert = NewAlert { kind: alert, severity: severity.as_str(), person: None, check: None };
+        insert_campaign_alert(tx, alert, Some(cluster), &message, now).await?;
         append_event(tx, event, &summary, now).await?;
     }
     Ok(Judged { status: new_status, started, escalated })

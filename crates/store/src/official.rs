@@ -8,7 +8,7 @@
 //! then security gets one `staff_impersonated` alert, and the warning names the real staffer as the one
 //! being claimed, never their contacts as the fraud's.
 
-use crate::checks::insert_alert;
+use crate::checks::{NewAlert, insert_campaign_alert};
 use crate::codec::{indicator_from, millis};
 use crate::{StoreError, dynamic};
 use bonafide_correlate::{Indicator, IndicatorKind};
@@ -94,7 +94,8 @@ pub(crate) async fn alert_if_impersonating(
          campaign covers them.",
         named.join(", ")
     );
-    insert_alert(tx, "staff_impersonated", "high", None, None, &message, now).await?;
+    let alert = NewAlert { kind: "staff_impersonated", severity: "high", person: None, check: None };
+    insert_campaign_alert(tx, alert, Some(cluster), &message, now).await?;
     sqlx::query("UPDATE campaigns SET official_alerted_at = $2 WHERE id = $1")
         .bind(cluster)
         .bind(millis(now))

@@ -5,7 +5,7 @@
 //! campaign's promotion or escalation with its alert, the events and the audit entry.
 
 use crate::audit::{AuditEvent, append_in};
-use crate::checks::insert_alert;
+use crate::checks::{NewAlert, insert_campaign_alert};
 use crate::codec::{from_millis, join, millis, parse, parse_opt};
 use crate::correlation::ClusterStatus;
 use crate::correlation::{
@@ -311,24 +311,21 @@ impl Store {
         insert_report(&mut tx, &id, r, &cluster, now).await?;
         count_report(&mut tx, &cluster, r).await?;
         let judged = evaluate(&mut tx, &cluster, rules, now).await?;
+        let campaign = judged.status.is_campaign().then(|| cluster.clone());
         if r.complied {
             let message = format!(
                 "An employee did what a suspicious contact asked ({}); their account needs attention now.",
                 join(r.asked_for.iter().map(|a| a.as_str()))
             );
             let reporter = r.reporter.to_string();
-            insert_alert(
-                &mut tx,
-                "report_complied",
-                Severity::Critical.as_str(),
-                Some(&reporter),
-                r.check,
-                &message,
-                now,
-            )
-            .await?;
+            let alert = NewAlert {
+                kind: "report_complied",
+                severity: Severity::Critical.as_str(),
+                person: Some(&reporter),
+                check: r.check,
+            };
+            insert_campaign_alert(&mut tx, alert, campaign.as_deref(), &message, now).await?;
         }
-        let campaign = judged.status.is_campaign().then(|| cluster.clone());
         let filed = filed_event(&id, r, campaign.as_deref());
         append_event(&mut tx, "report.filed", &filed, now).await?;
         if r.complied {

@@ -11,7 +11,7 @@ mod reports;
 mod requests;
 mod staff;
 pub(crate) use staff::svg_response;
-mod stix;
+pub(crate) mod stix;
 pub(crate) mod views;
 mod webhooks;
 

@@ -25,6 +25,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/security/campaigns/{id}/merge", post(campaign_merge))
         .route("/security/campaigns/{id}/official-contacts", post(campaign_official))
         .route("/security/campaigns/{id}/split", post(campaign_split))
+        .route("/security/campaigns/{id}/stix", get(campaign_stix))
 }
 
 /// The warnings of active campaigns, for the top of the home page.
@@ -115,7 +116,10 @@ async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, 
                 }
             }
         }
-        p { a href=(format!("/api/v1/campaigns/{}/stix", c.id)) { "STIX 2.1 bundle (API, with a token)" } }
+        p {
+            a.button.secondary href=(format!("/security/campaigns/{}/stix", c.id)) download { "Download the STIX 2.1 bundle" }
+            br; span.hint { "For a threat-intelligence platform; tools fetch it from " code { (format!("/api/v1/campaigns/{}/stix", c.id)) } " with an API token." }
+        }
         @if admin {
             h2 { "Status" }
             form.inline method="post" action=(format!("/security/campaigns/{}/status", c.id)) {
@@ -228,4 +232,24 @@ async fn campaign_split(
         ),
         Err(e) => failed(e, &p.viewer),
     }
+}
+
+/// The campaign's STIX 2.1 bundle as a file, for the signed-in security reader (the same bundle as
+/// `GET /api/v1/campaigns/{id}/stix`).
+async fn campaign_stix(p: Page<SecurityReaders>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let (campaign, sightings) = match campaigns::with_sightings(&state.app, p.viewer.caller(), &id).await {
+        Ok(found) => found,
+        Err(e) => return failed(e, &p.viewer),
+    };
+    let bundle =
+        crate::routes::stix::bundle(&campaign, &sightings, &state.app.settings().company_name, state.app.now());
+    let file = format!("attachment; filename=\"bonafide-campaign-{}.stix.json\"", campaign.id);
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/stix+json;version=2.1".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, file),
+        ],
+        bundle.to_string(),
+    )
+        .into_response()
 }

@@ -93,6 +93,14 @@ pub(crate) fn with_phone_link(text: &str, number: Option<&bonafide_domain::Phone
     }
 }
 
+/// `text` with its first `needle` made a link to `href` (the text as it is when `needle` is not in it).
+pub(crate) fn with_link(text: &str, needle: &str, href: &str) -> Markup {
+    match text.split_once(needle).filter(|_| !needle.is_empty()) {
+        Some((before, after)) => html! { (before) a href=(href) { (needle) } (after) },
+        None => html! { (text) },
+    }
+}
+
 /// A six-digit code as a staffer reads it aloud: one unbreakable group, spaced `123 456`; the screen
 /// reader gets the digits one by one.
 pub(crate) fn live_code(code: &str) -> Markup {

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::portal::forms::{failed, messages};
-use crate::portal::html::{csrf_field, message, page, respond, when};
+use crate::portal::html::{csrf_field, message, page, respond, when, with_link};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -54,13 +54,36 @@ async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -
         @if alerts.is_empty() { p { "No alerts." } }
         ul.plain {
             @for a in &alerts {
-                li { span.badge { (a.severity) } " " strong { (a.kind) } " · " (when(a.created_at)) br; (a.message) }
+                li {
+                    span.badge { (a.severity) } " " strong { (alert_kind(&a.kind)) } " · " (when(a.created_at)) br;
+                    @match a.campaign {
+                        Some(c) => {
+                            (with_link(&a.message, &c.to_string(), &format!("/security/campaigns/{c}")))
+                            " " a href=(format!("/security/campaigns/{c}")) { "Open the campaign" }
+                        }
+                        None => (a.message),
+                    }
+                }
             }
         }
         p { a href="/security/campaigns" { "Campaigns" } " · " a href="/security/webhooks" { "Webhooks" } " · "
             a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
     };
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))
+}
+
+/// An alert's kind in words.
+fn alert_kind(kind: &str) -> &str {
+    match kind {
+        "challenge_locked" => "A check locked after wrong codes",
+        "verification_locked" => "Verification locked after wrong codes",
+        "campaign_detected" => "New campaign",
+        "campaign_resumed" => "A closed campaign is back",
+        "campaign_escalated" => "Campaign escalated",
+        "staff_impersonated" => "A real staffer's identity is claimed",
+        "report_complied" => "Someone did what a caller asked",
+        other => other,
+    }
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@ pub(crate) struct AlertView {
     kind: String,
     severity: String,
     check_id: Option<String>,
+    campaign_id: Option<String>,
     message: String,
     created_at: String,
 }
@@ -32,6 +33,7 @@ pub(crate) async fn list(
                 kind: a.kind,
                 severity: a.severity,
                 check_id: a.check.map(|c| c.to_string()),
+                campaign_id: a.campaign.map(|c| c.to_string()),
                 message: a.message,
                 created_at: rfc3339(a.created_at),
             })

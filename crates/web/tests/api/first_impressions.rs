@@ -12,6 +12,7 @@ on_both!(
     regression_15_4_numbers_people_are_told_to_call_are_tel_links_in_their_readable_form,
     regression_15_5_the_people_page_searches_filters_and_pages_50_000_people_under_100_kb,
     regression_15_6_role_labels_hold_their_checkbox_and_suspending_asks_first,
+    regression_15_7_alerts_read_in_words_link_their_campaign_and_the_portal_downloads_stix,
 );
 
 /// The README's promise: no page over 100 KB.
@@ -242,5 +243,49 @@ async fn regression_15_6_role_labels_hold_their_checkbox_and_suspending_asks_fir
     set_password(&app, "gus.ortiz@example.com").await;
     let mut gus = signed_in(&app, "gus.ortiz@example.com", None).await;
     assert_eq!(gus.get(&href).await.status, 403);
+    app.drop_db().await;
+}
+
+async fn regression_15_7_alerts_read_in_words_link_their_campaign_and_the_portal_downloads_stix(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut campaign = None;
+    for token in [&app.tokens.erin, &app.tokens.finn] {
+        let r = serde_json::json!({ "channel": "phone", "caller_number": "(555) 010-1111", "claimed_name": "Mike from IT" });
+        let filed = app.post("/api/v1/reports", token, r).await;
+        campaign = filed.body["campaign_id"].as_str().map(str::to_owned).or(campaign);
+    }
+    let campaign = campaign.expect("two people in two departments make a campaign");
+    // The API names the alert's campaign.
+    let alerts = app.get("/api/v1/alerts", &app.tokens.admin).await;
+    let detected = alerts.body.as_array().unwrap().iter().find(|a| a["kind"] == "campaign_detected").unwrap();
+    assert_eq!(detected["campaign_id"], campaign.as_str(), "{}", alerts.text);
+
+    set_password(&app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
+    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let security = ada.get("/security").await.text;
+    assert!(security.contains("<strong>New campaign</strong>"), "{security}");
+    assert!(!security.contains("campaign_detected"), "no raw kinds: {security}");
+    let link = format!(r#"<a href="/security/campaigns/{campaign}">{campaign}</a>"#);
+    assert!(security.contains(&link), "{security}");
+
+    // The campaign page offers the bundle from the session; it downloads as a file.
+    let page = ada.get(&format!("/security/campaigns/{campaign}")).await.text;
+    let href = format!("/security/campaigns/{campaign}/stix");
+    assert!(page.contains(&format!(r#"href="{href}""#)), "{page}");
+    let file = ada.get(&href).await;
+    assert_eq!(file.status, 200, "{}", file.text);
+    assert_eq!(file.headers["content-type"], "application/stix+json;version=2.1");
+    assert!(
+        file.headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"bonafide-campaign-")
+    );
+    let bundle: serde_json::Value = serde_json::from_str(&file.text).unwrap();
+    let api = app.get(&format!("/api/v1/campaigns/{campaign}/stix"), &app.tokens.admin).await;
+    assert_eq!(bundle["objects"].as_array().unwrap().len(), api.body["objects"].as_array().unwrap().len());
+    assert_eq!(bundle["type"], "bundle");
+    // Employees get no bundle.
+    set_password(&app, "erin@example.com").await;
+    let mut erin = signed_in(&app, "erin@example.com", None).await;
+    assert_eq!(erin.get(&href).await.status, 403);
     app.drop_db().await;
 }
