@@ -30,6 +30,14 @@ fn tool(name: &str) -> Option<String> {
 
 type Step = Result<(), String>;
 
+/// Says on the terminal that a test was skipped, and how to install what it needs. Written to the process's
+/// standard error itself, not through `eprintln!`, which the test harness captures and shows only on failure.
+fn skipped(why: &str, install: &str) {
+    use std::io::Write as _;
+    let line = format!("SKIPPED the browser test: {why}; install them with `{install}` (under CI=true this fails)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 fn fail(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
 }
@@ -307,7 +315,7 @@ async fn browser(driver: &str, profile: &std::path::Path) -> Client {
 async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromium() {
     let (Some(chromedriver), Some(_)) = (tool("chromedriver"), tool("chromium")) else {
         assert!(std::env::var("CI").is_err(), "CI must run the browser tests: install chromium and chromium-driver");
-        eprintln!("skipped: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+        skipped("chromium and chromedriver are not installed", "sudo apt-get install chromium chromium-driver");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -363,4 +371,22 @@ async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromi
     let _ = employee_browser.close().await;
     let _ = staffer_browser.close().await;
     outcome.unwrap();
+}
+
+/// Issue 15, point 17: outside CI a missing browser skips the test, and the skip shows without
+/// `--nocapture`, naming the install command.
+#[test]
+fn regression_15_17_a_skipped_browser_test_says_so_on_the_terminal() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromium", "--exact"])
+        .env("PATH", "/nonexistent")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("1 passed"), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("SKIPPED the browser test") && stderr.contains("apt-get install chromium chromium-driver"),
+        "{stderr}"
+    );
 }
