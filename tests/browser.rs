@@ -125,6 +125,25 @@ async fn code_on_one_line(c: &Client, xpath: &str, width: u32) -> Step {
     Ok(())
 }
 
+/// Every visible element matching `css` has its text on one line (a word broken across lines, or a
+/// button's label wrapped, gives its text more than one line box).
+async fn no_words_broken(c: &Client, css: &str) -> Step {
+    let check = "const broken = [];
+        for (const el of document.querySelectorAll(arguments[0])) {
+            if (!el.offsetParent) { continue; }
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (tops.size > 1) { broken.push(el.textContent.trim()); }
+        }
+        return broken;";
+    let broken = c.execute(check, vec![serde_json::json!(css)]).await.map_err(|e| fail("measuring words", e))?;
+    match broken.as_array() {
+        Some(list) if list.is_empty() => Ok(()),
+        _ => Err(format!("these wrap across lines: {broken}")),
+    }
+}
+
 async fn sign_in(c: &Client, base: &str, email: &str, password: &str) -> Step {
     c.goto(&format!("{base}/signin")).await.map_err(|e| fail("open /signin", e))?;
     fill(c, "#email", email).await?;
@@ -256,6 +275,7 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
     }
     // The code is read aloud: it is one line at a phone's width and at a desktop's.
     code_on_one_line(staffer, card, 360).await?;
+    no_words_broken(staffer, ".code-live, .email, main button").await?;
     code_on_one_line(staffer, card, 1280).await?;
     staffer.set_window_size(360, 800).await.map_err(|e| fail("window size", e))?;
 

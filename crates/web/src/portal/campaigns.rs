@@ -58,15 +58,15 @@ async fn campaigns_page(
         h1 { "Campaigns" }
         p { @if all { a href="/security/campaigns" { "Active only" } } @else { a href="/security/campaigns?status=all" { "Include closed ones" } } }
         @if found.is_empty() { p { "No campaigns." } }
-        div.table-wrap { table {
+        div.table-wrap { table.stack {
             thead { tr { th { "Campaign" } th { "Severity" } th { "Reports" } th { "Last seen" } } }
             tbody {
                 @for c in &found {
                     tr {
-                        td { a href=(format!("/security/campaigns/{}", c.id)) { (c.warning) } br; span.muted { (c.status.as_str()) " · " (c.departments.join(", ")) } }
-                        td { span.badge { (c.severity.as_str()) } }
-                        td { (c.report_count) " from " (c.people_count) }
-                        td { (when(c.last_seen)) }
+                        td data-label="Campaign" { a href=(format!("/security/campaigns/{}", c.id)) { (c.warning) } br; span.muted { (c.status.as_str()) " · " (c.departments.join(", ")) } }
+                        td data-label="Severity" { span.badge { (c.severity.as_str()) } }
+                        td data-label="Reports" { (c.report_count) " from " (c.people_count) }
+                        td data-label="Last seen" { (when(c.last_seen)) }
                     }
                 }
             }
@@ -138,16 +138,16 @@ async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, 
         h2 { "Reports" }
         form method="post" action=(format!("/security/campaigns/{}/split", c.id)) {
             @if admin { (csrf_field(csrf)) }
-            div.table-wrap { table {
+            div.table-wrap { table.stack {
                 thead { tr { @if admin { th { "Split" } } th { "When" } th { "How" } th { "From" } th { "Claimed" } th { "Asked" } } }
                 tbody { @for r in &found {
                     tr {
-                        @if admin { td { input type="checkbox" name="report_ids" value=(r.id) aria-label="Split this report off"; } }
-                        td { (when(r.occurred_at)) }
-                        td { (r.channel.as_str()) }
-                        td { (evidence(r.caller_number.as_deref().or(r.caller_address.as_deref()).or(r.caller_handle.as_deref()).unwrap_or_default())) }
-                        td { (evidence(r.claimed_name.as_deref().unwrap_or_default())) " " (evidence(r.claimed_staff_id.as_deref().unwrap_or_default())) }
-                        td { (r.asked_for.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) @if r.complied { " " strong { "(complied)" } } }
+                        @if admin { td data-label="Split" { input type="checkbox" name="report_ids" value=(r.id) aria-label="Split this report off"; } }
+                        td data-label="When" { (when(r.occurred_at)) }
+                        td data-label="How" { (r.channel.as_str()) }
+                        td data-label="From" { (evidence(r.caller_number.as_deref().or(r.caller_address.as_deref()).or(r.caller_handle.as_deref()).unwrap_or_default())) }
+                        td data-label="Claimed" { (evidence(r.claimed_name.as_deref().unwrap_or_default())) " " (evidence(r.claimed_staff_id.as_deref().unwrap_or_default())) }
+                        td data-label="Asked" { (r.asked_for.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) @if r.complied { " " strong { "(complied)" } } }
                     }
                 } }
             } }

@@ -140,13 +140,15 @@ async fn audit_log(p: Page<SecurityReaders>, State(state): State<AppState>, Quer
             }
             button type="submit" { "Filter" }
         }
-        div.table-wrap { table {
+        div.table-wrap { table.stack {
             thead { tr { th { "#" } th { "When" } th { "Who" } th { "Action" } th { "Target" } th { "Outcome" } } }
             tbody {
                 @for e in &entries {
                     tr {
-                        td { (e.seq) } td { (when(e.at)) } td { (e.actor) br; span.muted { (e.client) } }
-                        td { (e.action) } td { (e.target) } td { (e.outcome) }
+                        td data-label="#" { (e.seq) } td data-label="When" { (when(e.at)) }
+                        td data-label="Who" { span.email { (e.actor) } br; span.muted { (e.client) } }
+                        td data-label="Action" { (e.action) } td data-label="Target" { (e.target) }
+                        td data-label="Outcome" { (e.outcome) }
                     }
                 }
             }
