@@ -43,7 +43,7 @@ fn people_href(search: &PeopleSearch, page: u64) -> String {
     let pairs: Vec<(&str, &str)> =
         [("q", search.text.as_str()), ("role", &search.role), ("status", &search.status), ("page", &page)]
             .into_iter()
-            .filter(|(name, value)| !value.is_empty() && !(*name == "page" && *value == "1"))
+            .filter(|(name, value)| !(value.is_empty() || (*name == "page" && *value == "1")))
             .collect();
     match serde_urlencoded::to_string(pairs) {
         Ok(query) if !query.is_empty() => format!("/security/people?{query}"),
