@@ -34,11 +34,11 @@ pub(super) fn router() -> Router<AppState> {
 const ROLES: [(Role, &str); 3] =
     [(Role::ItStaff, "IT staff"), (Role::SecurityAdmin, "Security admin"), (Role::Auditor, "Auditor")];
 
-fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], notice_text: Option<(&str, bool)>) -> Markup {
+fn people_markup(p: &Page<SecurityAdmins>, people: &[Person], shown: Option<Markup>) -> Markup {
     let csrf = &p.viewer.csrf;
     html! {
         h1 { "People and roles" }
-        @if let Some((text, error)) = notice_text { (notice(text, error)) }
+        @if let Some(shown) = shown { (shown) }
         details {
             summary { "Add a person" }
             form.stack method="post" action="/security/people" {
@@ -121,9 +121,31 @@ async fn people_again(
     text: &str,
     error: bool,
 ) -> Response {
+    people_with(p, state, status, notice(text, error)).await
+}
+
+/// The people page again, with `shown` (a notice) above the list.
+async fn people_with(p: &Page<SecurityAdmins>, state: &AppState, status: StatusCode, shown: Markup) -> Response {
     match directory::people(&state.app, p.viewer.caller()).await {
-        Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some((text, error))))),
+        Ok(people) => respond(status, page("People", Some(&p.viewer), people_markup(p, &people, Some(shown)))),
         Err(e) => failed(e, &p.viewer),
+    }
+}
+
+/// The most errors an import's page lists; the command line lists them all.
+const ERRORS_SHOWN: usize = 200;
+
+/// An import's errors, one per line with its line number, as `bonafide import` prints them.
+fn import_errors<'a>(errors: impl ExactSizeIterator<Item = (String, &'a str)>) -> Markup {
+    let count = errors.len();
+    html! {
+        div.notice.error role="alert" {
+            p { "Nothing imported: " (count) @if count == 1 { " error" } @else { " errors" } "." }
+            ul.errors {
+                @for (place, message) in errors.take(ERRORS_SHOWN) { li { (place) ": " (message) } }
+                @if count > ERRORS_SHOWN { li.muted { "…and " (count - ERRORS_SHOWN) " more." } }
+            }
+        }
     }
 }
 
@@ -240,17 +262,16 @@ async fn directory_import(
             people_again(&p, &state, StatusCode::OK, &text, false).await
         }
         Ok(done) => {
-            let lines: Vec<String> =
-                done.errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
-            let text = format!("Nothing imported. {}", lines.join("; "));
-            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await
+            let errors = done.errors.iter().map(|e| (format!("line {}: {}", e.line, e.field), e.message.as_str()));
+            people_with(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, import_errors(errors)).await
         }
         Err(AppError::Conflict(why)) => {
             people_again(&p, &state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
         }
         Err(AppError::Invalid(errors)) => {
-            let text = errors.iter().map(|e| format!("{}: {}", sentence(&e.field), e.message)).collect::<Vec<_>>();
-            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text.join("; "), true).await
+            // The header's error: its field is already "line N: header".
+            let errors = errors.iter().map(|e| (e.field.clone(), e.message.as_str()));
+            people_with(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, import_errors(errors)).await
         }
         Err(e) => failed(e, &p.viewer),
     }
