@@ -311,8 +311,17 @@ mod tests {
     #[test]
     fn regression_15_11_a_line_break_in_a_quoted_field_is_named() {
         for ending in ["\n", "\r\n", "\r"] {
-            let csv = ["email,display_name,department", "a@example.com,\"Two", "Lines\",IT", "b@example.com,B,\"Fin", "", "ance\"", "x,C,IT", ""]
-                .join(ending);
+            let csv = [
+                "email,display_name,department",
+                "a@example.com,\"Two",
+                "Lines\",IT",
+                "b@example.com,B,\"Fin",
+                "",
+                "ance\"",
+                "x,C,IT",
+                "",
+            ]
+            .join(ending);
             let (people, errors) = run_parse(&csv);
             assert!(people.is_empty(), "{ending:?}");
             let got: Vec<(u64, &str, &str)> =
@@ -329,4 +338,3 @@ mod tests {
         }
     }
 }
-

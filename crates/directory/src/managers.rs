@@ -68,7 +68,11 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (3, "manager_email", "manager gone@example.com is not in the directory, nor on a valid row of this file"),
+                (
+                    3,
+                    "manager_email",
+                    "manager gone@example.com is not in the directory, nor on a valid row of this file"
+                ),
                 (4, "manager_email", "manager a@example.com is on line 3, which has an error"),
                 (7, "manager_email", "manager b@example.com is on line 4, which has an error"),
             ]
