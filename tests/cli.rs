@@ -44,6 +44,58 @@ fn an_import_with_bad_rows_names_each_line_and_imports_nothing() {
     assert_eq!((report["created"].as_u64(), report["invalid_rows"].as_u64()), (Some(2), Some(2)));
 }
 
+/// Issue 15, point 9: CRLF files were reported a line early, CR-only files all on line 1.
+#[test]
+fn regression_15_9_the_cli_reports_lf_crlf_and_cr_files_at_the_same_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = ["email,name", "a@example.com,A", "", "not-an-email,B", "c@example.com,C", ""];
+    for (ending, bom) in [("\n", ""), ("\r\n", "\u{feff}"), ("\r", "")] {
+        std::fs::write(dir.path().join("people.csv"), format!("{bom}{}", rows.join(ending))).unwrap();
+        let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+        assert_eq!(out.status.code(), Some(3), "{ending:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("people.csv:4: email: `not-an-email` is not an email address"), "{ending:?}: {err}");
+        assert_eq!(err.matches("people.csv:").count(), 1, "one bad row: {err}");
+    }
+}
+
+/// Issue 15, point 10: a column given twice was read from its last copy.
+#[test]
+fn regression_15_10_a_repeated_column_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), "email,name,team,roles,display_name\nx@example.com,A,,,B\n").unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("people.csv:1: header: column 2 `name` and column 5 `display_name` both give display_name"),
+        "{err}"
+    );
+    assert!(!dir.path().join("t.db").exists(), "a bad file touches no database");
+}
+
+/// Issue 15, point 11: a manager found nowhere was a conflict without a line.
+#[test]
+fn regression_15_11_a_missing_manager_is_named_by_its_line_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "email,name,department,manager\n\
+               sam@example.com,Sam Carter,IT,\n\
+               erin@example.com,Erin Walsh,Finance,sam@example.com\n\
+               \n\
+               x@example.com,X,IT,gone@example.com\n";
+    std::fs::write(dir.path().join("people.csv"), csv).unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    let expected = "people.csv:5: manager_email: manager gone@example.com is not in the directory, nor on a valid row";
+    assert!(err.contains(expected), "{err}");
+    let token = bonafide(dir.path(), &["token", "create", "--db", "sqlite://t.db", "--email", "erin@example.com"]);
+    assert_eq!(token.status.code(), Some(3), "nothing was imported, so erin is unknown");
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://t.db", "--skip-invalid", "people.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 2 people (2 created, 0 updated), skipped 1 invalid rows"));
+}
+
 /// Issue 14, point 10: the CLI created tokens for suspended people.
 #[test]
 fn regression_14_10_no_token_is_created_for_a_suspended_person() {

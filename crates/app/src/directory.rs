@@ -6,7 +6,7 @@ use crate::{Acting, App, AppError, Caller};
 use bonafide_directory::RowError;
 use bonafide_domain::{Email, PersonId, PersonStatus, Role, Roles, StaffId};
 use bonafide_store::{AuditEvent, NewPerson, PeopleQuery, Person, Principal, StaffCard, StaffLookups};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The most staff cards one search answers with, for the API and the portal alike.
 pub const SEARCH_LIMIT: i64 = 50;
@@ -312,7 +312,8 @@ pub struct Imported {
 }
 
 /// Imports a CSV directory export (`source` names it in the audit log): all rows in one transaction, or
-/// none while any row is bad (unless `skip_invalid`). Security admins, or the operator.
+/// none while any row is bad (unless `skip_invalid`). A row is bad too when its manager is neither on a
+/// row that is imported nor in the directory. Security admins, or the operator.
 pub async fn import(
     app: &App,
     by: Acting<'_>,
@@ -324,8 +325,14 @@ pub async fn import(
     if let Acting::Person(who) = by {
         app.authorize(who, SECURITY_ADMINS, "directory.import").await?;
     }
-    let (people, errors) = bonafide_directory::parse(csv, app.settings().default_region)
+    let (mut people, mut errors) = bonafide_directory::parse(csv, app.settings().default_region)
         .map_err(|e| AppError::field(&format!("line {}: {}", e.line, e.field), e.message))?;
+    if people.iter().any(|(_, p)| p.manager_email.is_some()) {
+        // Managers outside the file must be in the directory (the store finds them by primary email).
+        let directory: BTreeSet<Email> = app.store().list_people().await?.into_iter().map(|p| p.email).collect();
+        errors.extend(bonafide_directory::refuse_unknown_managers(&mut people, |m| directory.contains(m)));
+        errors.sort_by_key(|e| e.line);
+    }
     let mut done = Imported { valid_rows: people.len(), errors, imported: false, created: 0, updated: 0 };
     if !done.errors.is_empty() && !skip_invalid {
         return Ok(done);

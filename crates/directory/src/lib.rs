@@ -10,6 +10,11 @@ use bonafide_domain::{Email, InvalidInput, NewPerson, PersonStatus, PhoneNumber,
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod lines;
+mod managers;
+
+pub use managers::refuse_unknown_managers;
+
 /// A CSV row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -55,22 +60,46 @@ fn canonical(header: &str) -> String {
 /// The rows of a file: valid people with their line numbers, and the invalid rows.
 pub type Parsed = (Vec<(u64, NewPerson)>, Vec<RowError>);
 
-/// Parses the whole file into people and row errors.
-pub fn parse(text: &[u8], region: PhoneRegion) -> Result<Parsed, RowError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text);
-    let header_error = |message: String| RowError { line: 1, field: "header".into(), message };
-    let headers: Vec<String> =
-        reader.headers().map_err(|e| header_error(e.to_string()))?.iter().map(canonical).collect();
-    let unknown: Vec<&String> = headers.iter().filter(|h| !COLUMNS.contains(&h.as_str())).collect();
+/// The header's columns by canonical name: every one known, none given twice, the required ones there.
+fn columns(header: &csv::StringRecord, line: u64) -> Result<Vec<String>, RowError> {
+    let header_error = |message: String| RowError { line, field: "header".into(), message };
+    let names: Vec<String> = header.iter().map(canonical).collect();
+    let unknown: Vec<&str> = names.iter().map(String::as_str).filter(|h| !COLUMNS.contains(h)).collect();
     if !unknown.is_empty() {
-        let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-        return Err(header_error(format!("unknown columns: {} (known: {})", names.join(", "), COLUMNS.join(", "))));
+        return Err(header_error(format!("unknown columns: {} (known: {})", unknown.join(", "), COLUMNS.join(", "))));
+    }
+    // A column given twice would leave one of its cells unread: refuse it rather than guess which.
+    let mut seen = BTreeMap::new();
+    for (n, (name, given)) in names.iter().zip(header.iter()).enumerate() {
+        let given = given.trim().trim_start_matches('\u{feff}');
+        if let Some((first, first_given)) = seen.insert(name.as_str(), (n, given)) {
+            return Err(header_error(format!(
+                "column {} `{first_given}` and column {} `{given}` both give {name}",
+                first + 1,
+                n + 1
+            )));
+        }
     }
     for required in ["email", "display_name"] {
-        if !headers.iter().any(|h| h == required) {
+        if !seen.contains_key(required) {
             return Err(header_error(format!("missing required column `{required}`")));
         }
     }
+    Ok(names)
+}
+
+/// Parses the whole file into people and row errors. A row is named by the line it starts on, counted
+/// the same for LF, CRLF and CR line ends; a leading byte order mark is ignored.
+pub fn parse(text: &[u8], region: PhoneRegion) -> Result<Parsed, RowError> {
+    let text = lines::unix_lines(text);
+    let lines = lines::Lines::new(&text);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(&*text);
+    let header = reader.headers().map_err(|e| RowError {
+        line: lines.of(e.position()),
+        field: "header".into(),
+        message: e.to_string(),
+    })?;
+    let headers = columns(header, lines.of(header.position()))?;
     let mut people = Vec::new();
     let mut errors = Vec::new();
     let (mut emails, mut staff_ids) = (BTreeMap::new(), BTreeMap::new());
@@ -78,12 +107,11 @@ pub fn parse(text: &[u8], region: PhoneRegion) -> Result<Parsed, RowError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                errors.push(RowError { line: lines.of(e.position()), field: "row".into(), message: e.to_string() });
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.of(record.position());
         let row: BTreeMap<&str, &str> = headers.iter().map(String::as_str).zip(record.iter()).collect();
         match person_from_row(&row, region) {
             Ok(p) => {
@@ -145,6 +173,10 @@ fn text(field: &'static str, value: &str, max: usize) -> Result<String, InvalidI
 
 /// One person from a row of cells keyed by canonical column name (as a CSV row, or a form's fields).
 pub fn person_from_row(row: &BTreeMap<&str, &str>, region: PhoneRegion) -> Result<NewPerson, InvalidInput> {
+    // A quoted cell may span lines; no field holds a line break, so name it rather than its length.
+    if let Some(field) = COLUMNS.into_iter().find(|k| row.get(k).is_some_and(|v| v.contains(['\n', '\r']))) {
+        return Err(InvalidInput::new(field, format!("line breaks are not allowed in {field}")));
+    }
     let get = |k: &str| row.get(k).copied().unwrap_or("");
     let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     let email: Email = get("email").parse().map_err(|e: InvalidInput| InvalidInput::new("email", e.message))?;
@@ -235,5 +267,74 @@ mod tests {
         let (people, errors) = run_parse("email,display_name\na@example.com\nb@example.com,B,extra\n");
         assert!(people.is_empty());
         assert_eq!(errors.len(), 2);
+    }
+
+    /// The same file with every line ended by `ending`: a bad email on line 4, after a blank line.
+    fn with_endings(ending: &str) -> Vec<u8> {
+        ["email,display_name", "a@example.com,A", "", "not-an-email,B", "c@example.com,C", ""].join(ending).into_bytes()
+    }
+
+    #[test]
+    fn regression_15_9_crlf_lf_and_cr_files_report_the_same_line() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let (people, errors) = parse(&with_endings(ending), PhoneRegion::default()).unwrap();
+            let lines: Vec<u64> = people.iter().map(|(line, _)| *line).collect();
+            assert_eq!(lines, vec![2, 5], "{ending:?}");
+            let got: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+            assert_eq!(got, vec![(4, "email")], "{ending:?}");
+        }
+    }
+
+    #[test]
+    fn regression_15_9_a_byte_order_mark_is_accepted() {
+        for header in ["email,name", "\"email\",\"name\"", "Email , Name"] {
+            let csv = format!("\u{feff}{header}\r\nbom@example.com,Bo M\r\nbad,X\r\n");
+            let (people, errors) = run_parse(&csv);
+            assert_eq!(people.len(), 1, "{header}: {errors:?}");
+            assert_eq!(people[0].1.display_name.as_str(), "Bo M");
+            assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3], "{header}");
+        }
+    }
+
+    #[test]
+    fn regression_15_10_a_repeated_column_is_refused_naming_both() {
+        let e = parse(b"email,name,team,department,display_name\n", PhoneRegion::default()).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (1, "header"));
+        assert_eq!(e.message, "column 2 `name` and column 5 `display_name` both give display_name");
+        let e = parse(b"\n\nEmail,Phone,display_name,phones \n", PhoneRegion::default()).unwrap_err();
+        assert_eq!(e.line, 3, "the header's own line");
+        assert_eq!(e.message, "column 2 `Phone` and column 4 `phones` both give phones");
+        let e = parse(b"email,display_name,EMAIL\n", PhoneRegion::default()).unwrap_err();
+        assert!(e.message.starts_with("column 1 `email` and column 3 `EMAIL`"), "{}", e.message);
+    }
+
+    #[test]
+    fn regression_15_11_a_line_break_in_a_quoted_field_is_named() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let csv = [
+                "email,display_name,department",
+                "a@example.com,\"Two",
+                "Lines\",IT",
+                "b@example.com,B,\"Fin",
+                "",
+                "ance\"",
+                "x,C,IT",
+                "",
+            ]
+            .join(ending);
+            let (people, errors) = run_parse(&csv);
+            assert!(people.is_empty(), "{ending:?}");
+            let got: Vec<(u64, &str, &str)> =
+                errors.iter().map(|e| (e.line, e.field.as_str(), e.message.as_str())).collect();
+            assert_eq!(
+                got,
+                vec![
+                    (2, "display_name", "line breaks are not allowed in display_name"),
+                    (4, "department", "line breaks are not allowed in department"),
+                    (7, "email", "`x` is not an email address"),
+                ],
+                "{ending:?}: a record is named by the line it starts on"
+            );
+        }
     }
 }

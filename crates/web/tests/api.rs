@@ -64,6 +64,8 @@ mod outreach;
 mod passkeys;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/portal_import.rs"]
+mod portal_import;
 #[path = "api/portal_reports.rs"]
 mod portal_reports;
 #[path = "api/reports.rs"]

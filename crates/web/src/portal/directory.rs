@@ -55,14 +55,14 @@ fn people_markup(
     p: &Page<SecurityAdmins>,
     listing: &PeopleListing,
     search: &PeopleSearch,
-    notice_text: Option<(&str, bool)>,
+    shown: Option<Markup>,
 ) -> Markup {
     let csrf = &p.viewer.csrf;
     let first = (listing.page - 1) * directory::PEOPLE_PER_PAGE + 1;
     let last = first + listing.people.len() as u64 - 1;
     html! {
         h1 { "People and roles" }
-        @if let Some((text, error)) = notice_text { (notice(text, error)) }
+        @if let Some(shown) = shown { (shown) }
         details {
             summary { "Add a person" }
             form.stack method="post" action="/security/people" {
@@ -199,7 +199,7 @@ async fn people_page(p: Page<SecurityAdmins>, State(state): State<AppState>, par
             match directory::find_people(&state.app, p.viewer.caller(), &everyone).await {
                 Ok(listing) => {
                     let text = AppError::fields_text(&errors);
-                    let markup = people_markup(&p, &listing, &everyone, Some((&text, true)));
+                    let markup = people_markup(&p, &listing, &everyone, Some(notice(&text, true)));
                     respond(StatusCode::UNPROCESSABLE_ENTITY, page("People", Some(&p.viewer), markup))
                 }
                 Err(e) => failed(e, &p.viewer),
@@ -217,10 +217,15 @@ async fn people_again(
     text: &str,
     error: bool,
 ) -> Response {
+    people_with(p, state, status, notice(text, error)).await
+}
+
+/// The people page again (its first page, unfiltered), with `shown` (a notice) above the list.
+async fn people_with(p: &Page<SecurityAdmins>, state: &AppState, status: StatusCode, shown: Markup) -> Response {
     let everyone = PeopleSearch::default();
     match directory::find_people(&state.app, p.viewer.caller(), &everyone).await {
         Ok(listing) => {
-            respond(status, page("People", Some(&p.viewer), people_markup(p, &listing, &everyone, Some((text, error)))))
+            respond(status, page("People", Some(&p.viewer), people_markup(p, &listing, &everyone, Some(shown))))
         }
         Err(e) => failed(e, &p.viewer),
     }
@@ -250,6 +255,23 @@ async fn suspend_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Pa
         }
     };
     respond(StatusCode::OK, page("Suspend", Some(&p.viewer), body))
+}
+
+/// The most errors an import's page lists; the command line lists them all.
+const ERRORS_SHOWN: usize = 200;
+
+/// An import's errors, one per line with its line number, as `bonafide import` prints them.
+fn import_errors<'a>(errors: impl ExactSizeIterator<Item = (String, &'a str)>) -> Markup {
+    let count = errors.len();
+    html! {
+        div.notice.error role="alert" {
+            p { "Nothing imported: " (count) @if count == 1 { " error" } @else { " errors" } "." }
+            ul.errors {
+                @for (place, message) in errors.take(ERRORS_SHOWN) { li { (place) ": " (message) } }
+                @if count > ERRORS_SHOWN { li.muted { "…and " (count - ERRORS_SHOWN) " more." } }
+            }
+        }
+    }
 }
 
 /// A use case's refusal shown on the people page (conflicts and bad input), or as an error page.
@@ -365,17 +387,16 @@ async fn directory_import(
             people_again(&p, &state, StatusCode::OK, &text, false).await
         }
         Ok(done) => {
-            let lines: Vec<String> =
-                done.errors.iter().map(|e| format!("line {}: {}: {}", e.line, e.field, e.message)).collect();
-            let text = format!("Nothing imported. {}", lines.join("; "));
-            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text, true).await
+            let errors = done.errors.iter().map(|e| (format!("line {}: {}", e.line, e.field), e.message.as_str()));
+            people_with(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, import_errors(errors)).await
         }
         Err(AppError::Conflict(why)) => {
             people_again(&p, &state, StatusCode::CONFLICT, &format!("Nothing imported: {why}."), true).await
         }
         Err(AppError::Invalid(errors)) => {
-            let text = errors.iter().map(|e| format!("{}: {}", sentence(&e.field), e.message)).collect::<Vec<_>>();
-            people_again(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, &text.join("; "), true).await
+            // The header's error: its field is already "line N: header".
+            let errors = errors.iter().map(|e| (e.field.clone(), e.message.as_str()));
+            people_with(&p, &state, StatusCode::UNPROCESSABLE_ENTITY, import_errors(errors)).await
         }
         Err(e) => failed(e, &p.viewer),
     }

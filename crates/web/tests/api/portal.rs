@@ -501,7 +501,7 @@ async fn post_owned(b: &mut Browser, path: &str, fields: Vec<(&str, String)>) ->
 }
 
 /// A `multipart/form-data` body as a browser sends a form with a file field.
-fn multipart(fields: &[(&str, &[u8])], file_field: &str) -> (String, Vec<u8>) {
+pub(crate) fn multipart(fields: &[(&str, &[u8])], file_field: &str) -> (String, Vec<u8>) {
     let boundary = "----bonafide-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
