@@ -4,9 +4,10 @@
 use crate::AppState;
 use crate::portal::forms::{Fields, failed, field, repeated, sentence};
 use crate::portal::html::{csrf_field, notice, page, respond};
+use crate::portal::input::PagePath;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -146,7 +147,7 @@ fn roles_of(fields: &Fields) -> Result<Roles, String> {
 async fn person_roles(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let roles = match roles_of(&fields) {
@@ -169,7 +170,7 @@ struct StatusForm {
 async fn person_status(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Response {
     match directory::set_status(&state.app, p.viewer.caller(), &id, &form.status).await {
@@ -304,7 +305,11 @@ fn edit_markup(
     }
 }
 
-async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn person_page(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<String>,
+) -> Response {
     let found = match directory::record(&state.app, p.viewer.caller(), &id).await {
         Ok(record) => directory::lookups(&state.app, p.viewer.caller(), &id).await.map(|l| (record, l)),
         Err(e) => Err(e),
@@ -334,7 +339,7 @@ async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Pat
 async fn person_edit(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let mut values: BTreeMap<&str, String> = BTreeMap::new();
