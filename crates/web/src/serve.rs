@@ -53,6 +53,7 @@ pub(crate) async fn run(
     let busy = Arc::new(Busy::new().await);
     let graceful = GracefulShutdown::new();
     let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut last_warned = None;
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -69,8 +70,12 @@ pub(crate) async fn run(
             () = &mut shutdown => break,
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
+            // Once a second at most, so a flood does not flood the log too.
+            if last_warned.is_none_or(|at: Instant| at.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(%peer, max_connections = limits.connections, "too many connections; refusing new ones");
+                last_warned = Some(Instant::now());
+            }
             if let Ok(slot) = refusals.clone().try_acquire_owned() {
-                tracing::warn!(%peer, "too many connections; refusing one");
                 tokio::spawn(refuse(stream, busy.clone(), slot));
             }
             continue;

@@ -33,8 +33,10 @@ pub(crate) async fn form_fields(req: Request, state: &AppState) -> Result<Vec<(S
         };
         let name = field.name().unwrap_or_default().to_owned();
         let bytes = field.bytes().await.map_err(|e| body_failed(BodyFailure::of_multipart(&e)))?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| unreadable(&format!("The {name} field is not UTF-8 text; save the file as UTF-8 CSV.")))?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            let text = format!("The {name} field is not UTF-8 text; save the file as UTF-8 CSV.");
+            html::message(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", &text, None)
+        })?;
         fields.push((name, text));
     }
     Ok(fields)

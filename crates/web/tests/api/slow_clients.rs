@@ -14,6 +14,7 @@ on_sqlite!(
     regression_15_12_a_short_body_is_answered_408_and_closed,
     regression_15_12_an_idle_keep_alive_connection_is_closed,
     regression_15_12_connections_beyond_the_cap_get_503,
+    regression_15_12_shutdown_lets_requests_in_flight_finish,
 );
 
 /// What the shortened settings are multiplied by before a connection counts as left open.
@@ -200,4 +201,45 @@ async fn closed_or_response(stream: &mut TcpStream) -> String {
     let mut buf = vec![0_u8; 8192];
     let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap_or(0);
     String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+async fn regression_15_12_shutdown_lets_requests_in_flight_finish(backend: Backend) {
+    // A server whose shutdown the test triggers, with the production accept loop.
+    let db = bonafide_store::testing::TestDb::new(backend).await.unwrap();
+    let clock = std::sync::Arc::new(bonafide_domain::ManualClock::new(crate::helpers::start_time()));
+    let secret = std::sync::Arc::new(bonafide_auth::ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
+    let app = bonafide_app::App::new(db.store.clone(), clock, secret, bonafide_app::Settings::default());
+    let config = bonafide_web::WebConfig::default();
+    let router = bonafide_web::Application::build(bonafide_web::AppState::new(app, config.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(bonafide_web::Application::serve(listener, router, &config, async {
+        let _ = stopped.await;
+    }));
+
+    let mut idle = connect(&base).await;
+    idle.write_all(HEALTHZ).await.unwrap();
+    assert!(read_response(&mut idle).await.starts_with("HTTP/1.1 200"));
+    // A request in flight: its head is in, half its body is not.
+    let mut busy = connect(&base).await;
+    let body = "csrf=x&email=erin%40example.com&password=p";
+    let head = format!(
+        "POST /signin HTTP/1.1\r\nHost: bonafide.test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    busy.write_all(head.as_bytes()).await.unwrap();
+    busy.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    // The idle connection is closed at once (well before the idle timeout); the busy one is answered.
+    assert_eq!(closed_within(&mut idle, Duration::from_secs(10)).await, "");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    busy.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let answer = closed_within(&mut busy, Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "the sign-in form is judged (no pre-session cookie): {answer}");
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("the server stops").unwrap().unwrap();
+    assert!(TcpStream::connect(&base).await.is_err(), "nothing is accepted after shutdown");
+    db.drop_db().await;
 }
