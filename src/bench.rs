@@ -103,11 +103,12 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let settings = bonafide_app::Settings { checks_per_minute: 600, ..bonafide_app::Settings::default() };
     let (secret, _) = ChallengeSecret::generate();
     let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
-    let state = AppState::new(app, WebConfig::default());
+    let web = WebConfig::default();
+    let state = AppState::new(app, web.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Application::serve(listener, Application::build(state), async {
+    let server = tokio::spawn(Application::serve(listener, Application::build(state), &web, async {
         let _ = stopped.await;
     }));
 

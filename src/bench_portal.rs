@@ -127,9 +127,10 @@ pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
         ..bonafide_app::Settings::default()
     };
     let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
-    let state = AppState::new(app, WebConfig::default());
+    let web = WebConfig::default();
+    let state = AppState::new(app, web.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Application::serve(listener, Application::build(state), async {
+    let server = tokio::spawn(Application::serve(listener, Application::build(state), &web, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;

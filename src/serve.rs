@@ -49,9 +49,9 @@ pub async fn serve_on(
     let app = App::start(store, Arc::new(SystemClock), Arc::new(secret), settings)
         .await
         .context("reading the directory's domains")?;
-    let state = AppState::new(app.clone(), web);
+    let state = AppState::new(app.clone(), web.clone());
     let workers = Application::start_workers(&state);
-    Application::serve(listener, Application::build(state), shutdown_signal()).await.context("serving")?;
+    Application::serve(listener, Application::build(state), &web, shutdown_signal()).await.context("serving")?;
     workers.abort();
     app.close().await;
     Ok(())

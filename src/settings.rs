@@ -15,6 +15,7 @@ use layers::{Layers, Raw, boolean, list, path, text, whole, whole_as};
 use secrecy::{ExposeSecret, SecretString};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Every key of the settings file; each is also `BONAFIDE_<KEY>` in the environment. A key the file
 /// holds that is not here is refused.
@@ -41,6 +42,10 @@ pub const KEYS: &[&str] = &[
     "webhook_allowed_hosts",
     "webhook_allow_private",
     "trusted_proxies",
+    "header_read_timeout_seconds",
+    "body_read_timeout_seconds",
+    "idle_timeout_seconds",
+    "max_connections",
 ];
 
 /// The database when nothing names one.
@@ -177,6 +182,13 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut web.body_limit, layers.get("body_limit_bytes", whole_as(1024, 16 * 1024 * 1024))?);
     set(&mut web.secure_cookies, layers.get("secure_cookies", boolean)?);
     set(&mut web.trusted_proxies, layers.get("trusted_proxies", proxies)?);
+    // Slow clients: each timeout is whole seconds, at most an hour (a head or body that takes longer is
+    // an attack or a broken client); the cap at most a million connections.
+    let seconds = |key| layers.get(key, whole(1, Some(3600))).map(|s| s.map(|s| Duration::from_secs(s.unsigned_abs())));
+    set(&mut web.header_read_timeout, seconds("header_read_timeout_seconds")?);
+    set(&mut web.body_read_timeout, seconds("body_read_timeout_seconds")?);
+    set(&mut web.idle_timeout, seconds("idle_timeout_seconds")?);
+    set(&mut web.max_connections, layers.get("max_connections", whole_as(1, 1_000_000))?);
     let idle = layers.get("session_idle_minutes", whole(1, Some(24 * 60)))?;
     set(&mut app.session_idle, idle.map(time::Duration::minutes));
     let absolute = layers.get("session_absolute_hours", whole(1, Some(24 * 30)))?;
@@ -333,7 +345,9 @@ mod tests {
                     campaign_window_days = 365\ncampaign_min_reports = 1000\ncampaign_min_people = 1\n\
                     campaign_within_hours = 8760\ncampaign_min_departments = 4\n\
                     webhook_allowed_hosts = [\"*.Example.com\", \" \"]\n\
-                    trusted_proxies = [\"10.0.0.0/8\", \"fd00::1\"]\n";
+                    trusted_proxies = [\"10.0.0.0/8\", \"fd00::1\"]\n\
+                    header_read_timeout_seconds = 5\nbody_read_timeout_seconds = 60\n\
+                    idle_timeout_seconds = 120\nmax_connections = 4096\n";
         let s = load(Some(&format!("{FILE}{file}")), Overrides::default(), &[]).unwrap();
         let (w, web) = (&s.app, &s.web);
         assert_eq!((w.default_region.code(), w.staff_lookups_per_minute, web.body_limit), ("DE", 9, 2048));
@@ -346,6 +360,8 @@ mod tests {
         assert_eq!((c.campaign.min_reports, c.campaign.min_people, c.campaign.min_departments), (1000, 1, 4));
         assert_eq!(w.webhooks.allowed_hosts, vec!["*.example.com".to_owned()]);
         assert_eq!(web.trusted_proxies, vec!["10.0.0.0/8".parse().unwrap(), "fd00::1".parse().unwrap()]);
+        let slow = (web.header_read_timeout.as_secs(), web.body_read_timeout.as_secs(), web.idle_timeout.as_secs());
+        assert_eq!((slow, web.max_connections), ((5, 60, 120), 4096));
 
         // The variables every release has documented, and one for each of the keys that used to be file-only.
         let vars = [
@@ -364,6 +380,10 @@ mod tests {
             ("BONAFIDE_CAMPAIGN_MIN_DEPARTMENTS", "5"),
             ("BONAFIDE_WEBHOOK_ALLOWED_HOSTS", "siem.corp,hooks.example.com"),
             ("BONAFIDE_TRUSTED_PROXIES", "192.0.2.0/24"),
+            ("BONAFIDE_HEADER_READ_TIMEOUT_SECONDS", "2"),
+            ("BONAFIDE_BODY_READ_TIMEOUT_SECONDS", "3"),
+            ("BONAFIDE_IDLE_TIMEOUT_SECONDS", "4"),
+            ("BONAFIDE_MAX_CONNECTIONS", "16"),
         ];
         let s = load(Some(file), Overrides::default(), &vars).unwrap();
         let (w, web) = (&s.app, &s.web);
@@ -376,6 +396,8 @@ mod tests {
         assert_eq!((c.campaign.min_reports, c.campaign.min_people, c.campaign.min_departments), (4, 3, 5));
         assert_eq!(w.webhooks.allowed_hosts, vec!["siem.corp".to_owned(), "hooks.example.com".to_owned()]);
         assert_eq!(web.trusted_proxies, vec!["192.0.2.0/24".parse().unwrap()]);
+        let slow = (web.header_read_timeout.as_secs(), web.body_read_timeout.as_secs(), web.idle_timeout.as_secs());
+        assert_eq!((slow, web.max_connections), ((2, 3, 4), 16));
         let bad = load(Some(FILE), Overrides::default(), &[("BONAFIDE_TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err();
         assert!(bad.to_string().contains("trusted_proxies") && bad.to_string().contains("0 to 32"), "{bad}");
     }
@@ -406,6 +428,11 @@ mod tests {
         ("campaign_within_hours", "8761", "must be from 1 to 8760"),
         ("campaign_min_departments", "0", "must be from 1 to 1000"),
         ("campaign_min_departments", "1001", "must be from 1 to 1000"),
+        ("header_read_timeout_seconds", "0", "must be from 1 to 3600"),
+        ("body_read_timeout_seconds", "3601", "must be from 1 to 3600"),
+        ("idle_timeout_seconds", "0", "must be from 1 to 3600"),
+        ("max_connections", "0", "must be from 1 to 1000000"),
+        ("max_connections", "1000001", "must be from 1 to 1000000"),
     ];
 
     #[test]

@@ -2,6 +2,8 @@
 //!
 //! Clients get a short, generic message; the detail of an internal failure goes to the log only.
 
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bonafide_app::AppError;
@@ -33,6 +35,12 @@ pub enum ApiError {
     /// The body is over the size limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the body read timeout; the connection is closed.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    /// The server holds as many connections as it may ([`crate::WebConfig::max_connections`]).
+    #[error("too many connections")]
+    TooManyConnections,
     /// The resource is not in a state that allows this.
     #[error("{0}")]
     Conflict(String),
@@ -103,6 +111,8 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
             }
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request body too large"),
+            ApiError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request-timeout", "Request timeout"),
+            ApiError::TooManyConnections => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Too many connections"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflicts with the current state"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
@@ -139,7 +149,64 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if status == StatusCode::REQUEST_TIMEOUT {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
+    }
+}
+
+/// Why a request body could not be read, for the API's problem and the portal's page alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFailure {
+    /// Over the body limit: 413.
+    TooLarge,
+    /// Not all there by the body read timeout: 408, and the connection is closed.
+    TimedOut,
+    /// Cut off or otherwise broken: 400.
+    Unreadable,
+}
+
+impl BodyFailure {
+    /// Why reading the body as bytes failed.
+    pub fn of_bytes(rejection: &BytesRejection) -> Self {
+        match rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => BodyFailure::TooLarge,
+            other => Self::of_error(other),
+        }
+    }
+
+    /// Why reading a multipart form failed.
+    pub fn of_multipart(e: &MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { BodyFailure::TooLarge } else { Self::of_error(e) }
+    }
+
+    /// A timeout is found among `e`'s causes (the body deadline's error, wrapped by axum and hyper).
+    fn of_error(e: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause = Some(e);
+        while let Some(e) = cause {
+            if e.is::<tower_http::timeout::TimeoutError>() {
+                return BodyFailure::TimedOut;
+            }
+            cause = e.source();
+        }
+        BodyFailure::Unreadable
+    }
+}
+
+impl From<BodyFailure> for ApiError {
+    fn from(failure: BodyFailure) -> Self {
+        match failure {
+            BodyFailure::TooLarge => ApiError::PayloadTooLarge,
+            BodyFailure::TimedOut => ApiError::RequestTimeout,
+            BodyFailure::Unreadable => ApiError::MalformedBody("the request body could not be read".to_owned()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        BodyFailure::of_bytes(&rejection).into()
     }
 }
 

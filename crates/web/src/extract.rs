@@ -32,7 +32,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge)?;
+        let bytes = Bytes::from_request(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
 }

@@ -8,6 +8,7 @@ pub mod extract;
 mod portal;
 pub mod proxy;
 mod routes;
+mod serve;
 
 pub use bonafide_app::install_tls_provider;
 pub use bonafide_app::webhooks::{EVENT_KINDS, WebhookPolicy};
@@ -17,7 +18,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use bonafide_app::App;
 use std::sync::Arc;
+use std::time::Duration;
+use tower_http::map_request_body::MapRequestBodyLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
 /// Settings of the HTTP adapter itself (the use cases' settings are [`bonafide_app::Settings`]).
@@ -33,6 +37,17 @@ pub struct WebConfig {
     /// Reverse proxies whose forwarding headers name the client ([`proxy`]); none by default, so the
     /// headers are ignored.
     pub trusted_proxies: Vec<proxy::Cidr>,
+    /// How long a request's head may take to arrive, from its first byte (or from the accept, on a new
+    /// connection); a connection that has not sent it whole by then is closed.
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive, from the end of its head; a body not read whole by
+    /// then is answered 408 and the connection closed.
+    pub body_read_timeout: Duration,
+    /// How long a keep-alive connection may sit between requests with nothing read or written.
+    pub idle_timeout: Duration,
+    /// Connections served at once; one more is answered 503 (with `Retry-After`) and closed. Keep it
+    /// below the process's open-files limit (`ulimit -n`), which the database pool and logs share.
+    pub max_connections: usize,
 }
 
 impl Default for WebConfig {
@@ -42,6 +57,10 @@ impl Default for WebConfig {
             secure_cookies: false,
             report_body_limit: 2 * 1024 * 1024,
             trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
         }
     }
 }
@@ -69,6 +88,7 @@ impl Application {
     /// The complete router: API, health check, fallbacks and layers.
     pub fn build(state: AppState) -> Router {
         let body_limit = state.config.body_limit;
+        let body_read_timeout = state.config.body_read_timeout;
         Router::new()
             .merge(routes::router(&state.config))
             .merge(portal::router())
@@ -76,6 +96,10 @@ impl Application {
             .method_not_allowed_fallback(routes::method_not_allowed)
             .layer(axum::middleware::from_fn(error::retry_reads))
             .layer(DefaultBodyLimit::max(body_limit))
+            // One deadline for the whole body, counted from the end of the head: a body trickled a byte at
+            // a time still ends (a timeout between frames would not). Extractors answer it 408.
+            .layer(MapRequestBodyLayer::new(axum::body::Body::new))
+            .layer(RequestBodyDeadlineLayer::new(body_read_timeout))
             .layer(SetResponseHeaderLayer::overriding(
                 HeaderName::from_static("x-content-type-options"),
                 HeaderValue::from_static("nosniff"),
@@ -108,14 +132,16 @@ impl Application {
         tokio::spawn(bonafide_app::webhooks::delivery_loop(state.app.clone()))
     }
 
-    /// Serves `router` on `listener` until `shutdown` resolves.
-    pub async fn serve(
+    /// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in flight finish.
+    /// `config` gives the connection limits: the head and idle timeouts and the connection cap (the
+    /// body's deadline is in [`Application::build`]). Handlers see the peer as
+    /// `ConnectInfo<SocketAddr>`.
+    pub fn serve(
         listener: tokio::net::TcpListener,
         router: Router,
+        config: &WebConfig,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+    ) -> impl std::future::Future<Output = std::io::Result<()>> + Send + 'static {
+        serve::run(listener, router, serve::Limits::of(config), shutdown)
     }
 }

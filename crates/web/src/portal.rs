@@ -12,6 +12,7 @@ mod directory;
 mod forms;
 mod home;
 pub(crate) mod html;
+pub(crate) mod input;
 mod passkey_forms;
 mod passkeys;
 mod reports;

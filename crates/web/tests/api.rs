@@ -1,6 +1,7 @@
 //! The HTTP API, end to end: a real server on port 0 over a fresh SQLite file and a fresh PostgreSQL
 //! schema, driven with `reqwest`. Every test runs on both databases (`sqlite::name`, `postgres::name`);
-//! the multi-instance tests run on PostgreSQL only, since that is the only shared database.
+//! the multi-instance tests run on PostgreSQL only, since that is the only shared database, and the
+//! connection-level tests (`slow_clients`) on SQLite only, since they end before any use case runs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
 /// Generates `sqlite::$name` and `postgres::$name` tests from `async fn $name(backend: Backend)`.
@@ -39,6 +40,21 @@ macro_rules! on_postgres {
     };
 }
 
+/// Generates `sqlite::$name` only: for what happens on a connection before any use case runs, where the
+/// database behind it makes no difference.
+macro_rules! on_sqlite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(bonafide_store::Backend::Sqlite).await
+                }
+            )*
+        }
+    };
+}
+
 #[path = "api/helpers.rs"]
 mod helpers;
 
@@ -68,10 +84,14 @@ mod portal;
 mod portal_import;
 #[path = "api/portal_reports.rs"]
 mod portal_reports;
+#[path = "api/refusal_pages.rs"]
+mod refusal_pages;
 #[path = "api/reports.rs"]
 mod reports;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/slow_clients.rs"]
+mod slow_clients;
 #[path = "api/softkey.rs"]
 mod softkey;
 #[path = "api/staff.rs"]

@@ -4,10 +4,11 @@
 use crate::AppState;
 use crate::portal::forms::{CodeForm, EmptyForm, failed, messages};
 use crate::portal::html::{csrf_field, message, notice, page, respond, trusted, when};
+use crate::portal::input::PagePath;
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::signin;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -122,7 +123,7 @@ async fn token_create(
 async fn token_revoke(
     p: Page<Everyone>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match account::revoke_token(&state.app, p.viewer.caller(), &id).await {

@@ -5,9 +5,10 @@
 use crate::AppState;
 use crate::portal::forms::failed;
 use crate::portal::html::{csrf_field, evidence, message, page, respond, when};
+use crate::portal::input::{PagePath, PageQuery};
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -47,7 +48,7 @@ struct CampaignsQuery {
 async fn campaigns_page(
     p: Page<SecurityReaders>,
     State(state): State<AppState>,
-    Query(q): Query<CampaignsQuery>,
+    PageQuery(q): PageQuery<CampaignsQuery>,
 ) -> Response {
     let all = q.status.as_deref() == Some("all");
     let found = match campaigns::list(&state.app, p.viewer.caller(), all).await {
@@ -77,7 +78,11 @@ async fn campaigns_page(
 }
 
 /// `GET /security/campaigns/{id}`.
-async fn campaign_page(p: Page<SecurityReaders>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn campaign_page(
+    p: Page<SecurityReaders>,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<String>,
+) -> Response {
     let (c, found) = match campaigns::with_reports(&state.app, p.viewer.caller(), &id).await {
         Ok(x) => x,
         Err(e) => return failed(e, &p.viewer),
@@ -165,7 +170,7 @@ struct StatusForm {
 async fn campaign_status(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Response {
     match campaigns::set_status(&state.app, p.viewer.caller(), &id, &form.status).await {
@@ -185,7 +190,7 @@ struct OfficialForm {
 async fn campaign_official(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<OfficialForm>,
 ) -> Response {
     match campaigns::block_official_contacts(&state.app, p.viewer.caller(), &id, form.blocked).await {
@@ -202,7 +207,7 @@ struct MergeForm {
 async fn campaign_merge(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<MergeForm>,
 ) -> Response {
     match campaigns::merge(&state.app, p.viewer.caller(), &id, &form.campaign_id).await {
@@ -218,7 +223,7 @@ async fn campaign_merge(
 async fn campaign_split(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let ids: Vec<String> = fields.iter().filter(|(k, _)| k == "report_ids").map(|(_, v)| v.clone()).collect();
@@ -236,7 +241,11 @@ async fn campaign_split(
 
 /// The campaign's STIX 2.1 bundle as a file, for the signed-in security reader (the same bundle as
 /// `GET /api/v1/campaigns/{id}/stix`).
-async fn campaign_stix(p: Page<SecurityReaders>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn campaign_stix(
+    p: Page<SecurityReaders>,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<String>,
+) -> Response {
     let (campaign, sightings) = match campaigns::with_sightings(&state.app, p.viewer.caller(), &id).await {
         Ok(found) => found,
         Err(e) => return failed(e, &p.viewer),

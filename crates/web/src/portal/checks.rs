@@ -4,10 +4,11 @@
 use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, CodeForm, Fields, failed, field, messages, repeated};
 use crate::portal::html::{csrf_field, notice, page, phone_link, respond};
+use crate::portal::input::PagePath;
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::staff::staff_card;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -133,7 +134,7 @@ fn explain(r: Reason) -> &'static str {
     }
 }
 
-async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn check_page(p: Page<Everyone>, State(state): State<AppState>, PagePath(id): PagePath<String>) -> Response {
     let who = p.viewer.caller();
     let check = match checks::get(&state.app, who, &id).await {
         Ok(c) => c,
@@ -189,7 +190,7 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, Path(id): 
 async fn check_code(
     p: Page<Everyone>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
     match checks::answer(&state.app, p.viewer.caller(), &id, &form.code).await {

@@ -4,9 +4,10 @@
 use crate::AppState;
 use crate::portal::forms::{CHANNELS, EmptyForm, Fields, failed, field, repeated};
 use crate::portal::html::{csrf_field, live_code, message, page, respond, when};
+use crate::portal::input::PagePath;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -150,7 +151,7 @@ fn to_console<T>(done: Result<T, AppError>, p: &Page<ItStaff>) -> Response {
 async fn console_take(
     p: Page<ItStaff>,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    PagePath(key): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     let Some(staff_id) = p.viewer.me.staff_id.clone() else {
@@ -162,7 +163,7 @@ async fn console_take(
 async fn console_resolve(
     p: Page<ItStaff>,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    PagePath(key): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     to_console(requests::resolve(&state.app, p.viewer.caller(), &key).await, &p)
@@ -206,7 +207,7 @@ async fn outreach_propose(
 async fn outreach_approve(
     p: Page<ItStaff>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     to_console(outreach::approve(&state.app, p.viewer.caller(), &id).await, &p)

@@ -4,9 +4,11 @@
 use crate::AppState;
 use crate::portal::forms::{Fields, failed, field, repeated, sentence};
 use crate::portal::html::{csrf_field, notice, page, respond};
+use crate::portal::input::PagePath;
+use crate::portal::input::PageQuery;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -182,8 +184,12 @@ struct PeopleParams {
     page: String,
 }
 
-async fn people_page(p: Page<SecurityAdmins>, State(state): State<AppState>, params: Query<PeopleParams>) -> Response {
-    let Query(params) = params;
+async fn people_page(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    params: PageQuery<PeopleParams>,
+) -> Response {
+    let PageQuery(params) = params;
     let search = PeopleSearch {
         text: params.q,
         role: params.role,
@@ -233,7 +239,11 @@ async fn people_with(p: &Page<SecurityAdmins>, state: &AppState, status: StatusC
 
 /// Suspending someone asks first, on a page of its own (it works without script): what it does, and
 /// the one button that does it.
-async fn suspend_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn suspend_page(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<String>,
+) -> Response {
     let record = match directory::record(&state.app, p.viewer.caller(), &id).await {
         Ok(r) => r,
         Err(e) => return failed(e, &p.viewer),
@@ -293,7 +303,7 @@ fn roles_of(fields: &Fields) -> Result<Roles, String> {
 async fn person_roles(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let roles = match roles_of(&fields) {
@@ -316,7 +326,7 @@ struct StatusForm {
 async fn person_status(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Response {
     match directory::set_status(&state.app, p.viewer.caller(), &id, &form.status).await {
@@ -450,7 +460,11 @@ fn edit_markup(
     }
 }
 
-async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn person_page(
+    p: Page<SecurityAdmins>,
+    State(state): State<AppState>,
+    PagePath(id): PagePath<String>,
+) -> Response {
     let found = match directory::record(&state.app, p.viewer.caller(), &id).await {
         Ok(record) => directory::lookups(&state.app, p.viewer.caller(), &id).await.map(|l| (record, l)),
         Err(e) => Err(e),
@@ -480,7 +494,7 @@ async fn person_page(p: Page<SecurityAdmins>, State(state): State<AppState>, Pat
 async fn person_edit(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let mut values: BTreeMap<&str, String> = BTreeMap::new();

@@ -13,10 +13,10 @@ use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::forms::EmptyForm;
 use crate::portal::html::{self, message};
+use crate::portal::input::{PagePath, PlainForm};
 use crate::portal::session::{self, CsrfForm, Page, PendingSecondFactor, pre_cookie};
 use crate::portal::signin;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bonafide_app::AppError;
@@ -93,7 +93,7 @@ pub(crate) async fn register(
 pub(crate) async fn remove(
     p: Page<Everyone>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match account::remove_passkey(&state.app, p.viewer.caller(), &id).await {
@@ -145,7 +145,7 @@ pub(crate) async fn passwordless_options(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<PreForm>,
+    PlainForm(form): PlainForm<PreForm>,
 ) -> Response {
     if state.app.passkeys().is_none() {
         return problem(StatusCode::NOT_FOUND, "Passkeys are not set up on this server.");
@@ -174,7 +174,7 @@ pub(crate) async fn passwordless(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
-    Form(answer): Form<PasswordlessAnswer>,
+    PlainForm(answer): PlainForm<PasswordlessAnswer>,
 ) -> Response {
     if state.app.passkeys().is_none() {
         return Redirect::to("/signin").into_response();

@@ -4,9 +4,10 @@
 use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, Fields, failed, field, repeated};
 use crate::portal::html::{csrf_field, notice, page, respond, with_phone_link};
+use crate::portal::input::PageQuery;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -80,7 +81,11 @@ struct ReportQuery {
 }
 
 /// `GET /report` (`?check=ID` fills it from that check).
-async fn report_form(p: Page<Everyone>, State(state): State<AppState>, Query(q): Query<ReportQuery>) -> Response {
+async fn report_form(
+    p: Page<Everyone>,
+    State(state): State<AppState>,
+    PageQuery(q): PageQuery<ReportQuery>,
+) -> Response {
     let mut f = Prefill::default();
     if let Some(id) = q.check.as_deref()
         && let Ok(check) = checks::own(&state.app, p.viewer.caller(), id).await

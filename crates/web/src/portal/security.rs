@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::portal::forms::{failed, messages};
 use crate::portal::html::{csrf_field, message, page, respond, when, with_link};
+use crate::portal::input::PageQuery;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -119,7 +120,11 @@ struct AuditQuery {
     before: Option<i64>,
 }
 
-async fn audit_log(p: Page<SecurityReaders>, State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Response {
+async fn audit_log(
+    p: Page<SecurityReaders>,
+    State(state): State<AppState>,
+    PageQuery(q): PageQuery<AuditQuery>,
+) -> Response {
     let asked = audit::Filter { action: q.action, actor: q.actor, outcome: q.outcome, before: q.before };
     let audit::Page { entries, filter, older } = match audit::entries(&state.app, p.viewer.caller(), asked).await {
         Ok(page) => page,

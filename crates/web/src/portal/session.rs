@@ -6,8 +6,8 @@
 //! `Path=/`, and `Secure` (with the `__Host-` prefix) when served over TLS.
 
 use crate::AppState;
-use crate::portal::html;
 pub(crate) use crate::portal::viewer::Viewer;
+use crate::portal::{html, input};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -162,7 +162,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let expected = req.extensions().get::<ExpectedCsrf>().cloned();
         let client = crate::extract::client_addr(req.extensions(), req.headers(), state);
         let path = req.uri().path().to_owned();
-        let fields = form_fields(req, state).await?;
+        let fields = input::form_fields(req, state).await?;
         let presented = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         let ok =
             expected.as_ref().is_some_and(|e| bonafide_auth::constant_time_eq(e.0.as_bytes(), presented.as_bytes()));
@@ -176,57 +176,6 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
                 None,
             ));
         }
-        let incomplete = |e: &dyn std::fmt::Display| {
-            html::message(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("The form is incomplete: {e}"),
-                None,
-            )
-        };
-        // Both encodings end as the same name/value pairs, read into `T` by one deserialiser.
-        let encoded = serde_urlencoded::to_string(&fields).map_err(|e| incomplete(&e))?;
-        let value = serde_urlencoded::from_str::<T>(&encoded).map_err(|e| incomplete(&e))?;
-        Ok(CsrfForm(value))
+        input::decode(&fields).map(CsrfForm)
     }
-}
-
-/// A form's fields, url-encoded or `multipart/form-data` (a file field's value is its content, which must
-/// be UTF-8 text).
-async fn form_fields(req: Request, state: &AppState) -> Result<Vec<(String, String)>, Response> {
-    let too_large = || html::message(StatusCode::PAYLOAD_TOO_LARGE, "Too much data", "That form was too large.", None);
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| too_large())?;
-        return Ok(serde_urlencoded::from_bytes(&bytes).unwrap_or_default());
-    }
-    let unreadable = |text: &str| html::message(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", text, None);
-    let mut parts = axum::extract::Multipart::from_request(req, state)
-        .await
-        .map_err(|_| unreadable("The form could not be read."))?;
-    let mut fields = Vec::new();
-    loop {
-        let field = match parts.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err(unreadable("The form could not be read.")),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                unreadable("The form could not be read.")
-            }
-        })?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| unreadable(&format!("The {name} field is not UTF-8 text; save the file as UTF-8 CSV.")))?;
-        fields.push((name, text));
-    }
-    Ok(fields)
 }

@@ -6,11 +6,11 @@
 use crate::AppState;
 use crate::extract::ClientAddr;
 use crate::portal::html::{self, csrf_field, notice, page, respond};
+use crate::portal::input::PlainForm;
 use crate::portal::passkey_forms as passkeys;
 use crate::portal::session::{
     self, AnySession, CsrfForm, PendingSecondFactor, Viewer, cookie, pre_cookie, session_cookie, set_cookie,
 };
-use axum::Form;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -86,7 +86,7 @@ pub(crate) async fn submit(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
-    Form(body): Form<SignInBody>,
+    PlainForm(body): PlainForm<SignInBody>,
 ) -> Response {
     let typed = body.email.trim().to_lowercase();
     if !login_csrf_ok(&state, &headers, &body.csrf) {

@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::portal::forms::failed;
 use crate::portal::html::{page, phone_link, respond};
+use crate::portal::input::{PagePath, PageQuery};
 use crate::portal::session::Page;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,7 +40,11 @@ pub(super) fn photo_url(stored: Option<&str>, staff_id: &str) -> String {
     stored.map_or_else(|| format!("/staff/{staff_id}/photo"), str::to_owned)
 }
 
-async fn staff_photo(p: Page<Everyone>, State(state): State<AppState>, Path(staff_id): Path<String>) -> Response {
+async fn staff_photo(
+    p: Page<Everyone>,
+    State(state): State<AppState>,
+    PagePath(staff_id): PagePath<String>,
+) -> Response {
     match directory::avatar(&state.app, p.viewer.caller(), &staff_id).await {
         Ok(svg) => crate::routes::svg_response(svg).into_response(),
         Err(e) => failed(e, &p.viewer),
@@ -51,7 +56,11 @@ struct StaffQuery {
     query: Option<String>,
 }
 
-async fn staff_search(p: Page<Everyone>, State(state): State<AppState>, Query(q): Query<StaffQuery>) -> Response {
+async fn staff_search(
+    p: Page<Everyone>,
+    State(state): State<AppState>,
+    PageQuery(q): PageQuery<StaffQuery>,
+) -> Response {
     let query = q.query.unwrap_or_default().trim().chars().take(directory::MAX_QUERY).collect::<String>();
     // One letter matches half the directory: the page searches from two.
     let results = if query.chars().count() >= 2 {

@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::portal::forms::{EmptyForm, failed, messages};
 use crate::portal::html::{csrf_field, notice, page, respond, when};
+use crate::portal::input::PagePath;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -100,7 +101,7 @@ async fn webhook_add(
 async fn webhook_delete(
     p: Page<SecurityAdmins>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
     match webhooks::delete(&state.app, p.viewer.caller(), &id).await {

@@ -24,7 +24,7 @@ pub(crate) async fn analyze_route(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
+    let body = body?;
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let (text, kind) = if content_type.starts_with("application/x-ndjson") {

@@ -111,7 +111,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ReceivedView>), ApiError> {
-    let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
+    let body = body?;
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let received = if content_type.starts_with("message/rfc822") {

@@ -358,12 +358,14 @@ async fn serve(state: AppState) -> Api {
     let (stop, stopped) = oneshot::channel::<()>();
     // Webhook deliveries run as in `serve`; they read the test's clock.
     Application::start_workers(&state);
+    let config = state.config.clone();
     let router = Application::build(state);
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        Application::serve(listener, router, shutdown).await.unwrap();
+        // The production accept loop, with the test's connection limits.
+        Application::serve(listener, router, &config, shutdown).await.unwrap();
     });
     Api { base, client: reqwest::Client::new(), _shutdown: Arc::new(stop) }
 }
