@@ -3,13 +3,15 @@
 //! `scan` reads one text (a file, `-` for standard input, an `.eml` email) or, with `--format ndjson`, one
 //! JSON object per line (`{"id", "text"}` or `{"id", "messages": [{"from", "text"}]}`) and writes one result
 //! per input, in order; a malformed line gets an error object and the stream goes on, and the exit code is
-//! 3 at the end if any line failed. `eval` scores labelled NDJSON (`label`: `scam` | `benign`): a `qpq` or
-//! `suspicious` verdict counts as flagging a scam.
+//! 3 at the end if any line failed. A text with nothing to read (empty, or only whitespace and invisible
+//! characters) is such a failure, or exit code 3 for one text. `eval` scores labelled NDJSON (`label`:
+//! `scam` | `benign`): a `qpq` or `suspicious` verdict counts as flagging a scam; an item with nothing to
+//! read is skipped and counted.
 
 use crate::InvalidInputError;
 use anyhow::Context;
-use bonafide_analyzer::input::{Body, Input, error_line};
-use bonafide_analyzer::{Analyzer, Verdict};
+use bonafide_analyzer::input::{Body, Input, InputError, error_line};
+use bonafide_analyzer::{Analyzer, MAX_FINDINGS, Verdict};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::{BufRead, BufWriter, Read, Write};
@@ -156,7 +158,7 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
                 Ok(input) => serde_json::to_writer(&mut out, &input.answer(&input.analyze(analyzer)))?,
                 Err(e) => {
                     failed += 1;
-                    serde_json::to_writer(&mut out, &error_line(&line, i + 1, &e))?;
+                    serde_json::to_writer(&mut out, &error_line(&line, i + 1, &e.to_string()))?;
                 }
             }
             out.write_all(b"\n")?;
@@ -176,6 +178,7 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
         String::from_utf8(bytes).map_err(|_| InvalidInputError(format!("{}: not UTF-8 text", args.file.display())))?
     };
     let input = Input { id: Some(args.file.display().to_string().into()), body: Body::Text(text.clone()), label: None };
+    input.check_not_blank().map_err(|e| InvalidInputError(format!("{}: {e}", args.file.display())))?;
     let a = input.analyze(analyzer);
     match args.format {
         Format::Json => {
@@ -190,6 +193,9 @@ pub fn run_scan(args: ScanArgs) -> anyhow::Result<()> {
                 let after = text.get(f.end..(f.end + 40).min(text.len())).unwrap_or("").replace('\n', " ");
                 writeln!(out, "  {}{kind}: …{before}»{}«{after}…", f.stage.as_str(), f.evidence)?;
                 writeln!(out, "      {}", f.explanation)?;
+            }
+            if a.stages_truncated {
+                writeln!(out, "  (more stages were found: the first {MAX_FINDINGS} are shown)")?;
             }
         }
     }
@@ -211,6 +217,8 @@ struct Scores {
     false_positive_rate: f64,
     /// Items given the `qpq` verdict (the IT-support script), whatever their label.
     qpq: usize,
+    /// Items with nothing to read (an empty text, or empty once stripped of artefacts), not scored.
+    skipped_empty: usize,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -234,8 +242,14 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            let mut input = Input::parse(line.as_bytes())
-                .map_err(|e| InvalidInputError(format!("{}:{}: {e}", path.display(), i + 1)))?;
+            let mut input = match Input::parse(line.as_bytes()) {
+                Ok(input) => input,
+                Err(InputError::Empty(_)) => {
+                    s.skipped_empty += 1;
+                    continue;
+                }
+                Err(e) => return Err(InvalidInputError(format!("{}:{}: {e}", path.display(), i + 1)).into()),
+            };
             if args.strip_artefacts {
                 input.body = match input.body {
                     Body::Text(t) => Body::Text(strip_artefacts(&t)),
@@ -243,6 +257,10 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
                         Body::Messages(ms.into_iter().map(|(f, t)| (f, strip_artefacts(&t))).collect())
                     }
                 };
+                if input.check_not_blank().is_err() {
+                    s.skipped_empty += 1;
+                    continue;
+                }
             }
             let scam = match input.label.as_deref() {
                 Some("scam") => true,
@@ -307,6 +325,9 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             writeln!(out, "  scam        {:>10} {:>13}", s.true_positives, s.false_negatives)?;
             writeln!(out, "  benign      {:>10} {:>13}", s.false_positives, s.true_negatives)?;
             writeln!(out, "  {} flagged as the IT-support script (qpq)", s.qpq)?;
+            if s.skipped_empty > 0 {
+                writeln!(out, "  {} item(s) with nothing to read skipped", s.skipped_empty)?;
+            }
         }
     }
     Ok(())

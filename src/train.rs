@@ -41,7 +41,7 @@ pub struct TrainArgs {
     /// Gradient steps.
     #[arg(long, default_value_t = Options::default().steps)]
     steps: usize,
-    /// The word sum is divided by the number of words raised to this power (1: the mean).
+    /// The word sum is divided by the number of distinct words raised to this power (1: the mean).
     #[arg(long, default_value_t = Options::default().word_power)]
     word_power: f64,
     /// Print JSON.
@@ -129,7 +129,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let provenance = format!(
         "Weights of the analyzer's score, learned by `bonafide train` (do not edit by hand): a class-balanced\n\
          logistic regression over naive-Bayes-scaled words (NBSVM, smoothing {}; L2 {}; words in at least {}\n\
-         and at most a share {} of the examples; {} common words not learned alone; word sum over words^{};\n\
+         and at most a share {} of the examples; {} common words not learned alone; each word and pair by\n\
+         its count over the mean count per distinct word, at most {}; their sum over distinct words^{};\n\
          {} steps){} over the stages of\n\
          {} and the words of the team-written examples in {}:\n{}\n\
          Stage features first, then words (`u:`) and word pairs (`b:`), largest first.",
@@ -138,6 +139,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         options.min_examples,
         options.max_share,
         options.common.len(),
+        bonafide_analyzer::words::MAX_RELATIVE_COUNT,
         options.word_power,
         options.steps,
         args.embeddings

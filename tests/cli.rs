@@ -204,6 +204,89 @@ fn scan_reads_json_lines_keeps_going_past_a_bad_line_and_eval_scores_labelled_fi
     assert!(text(&out.stderr).contains("unlabelled.ndjson:1"), "{}", text(&out.stderr));
 }
 
+/// Issue 15, point 14: an empty text was answered `benign (score 0.19)` with exit 0.
+#[test]
+fn regression_15_14_empty_text_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in [("empty.txt", ""), ("blank.txt", " \n\t\u{200b}\u{feff}\n")] {
+        std::fs::write(dir.path().join(name), content).unwrap();
+        for format in ["text", "json"] {
+            let out = bonafide(dir.path(), &["scan", "--format", format, name]);
+            assert_eq!(out.status.code(), Some(3), "{name} {format}: {}", text(&out.stdout));
+            assert!(text(&out.stderr).contains(&format!("{name}: `text` is empty")), "{}", text(&out.stderr));
+            assert!(!text(&out.stdout).contains("verdict"), "{}", text(&out.stdout));
+        }
+    }
+    // An email with neither subject nor body is empty too.
+    std::fs::write(dir.path().join("empty.eml"), "From: a@example.com\r\n\r\n \r\n").unwrap();
+    assert_eq!(bonafide(dir.path(), &["scan", "empty.eml"]).status.code(), Some(3));
+
+    // In JSON lines, the empty line is named by its number and the others are answered.
+    let lines = concat!(
+        r#"{"id": "a", "text": "Lunch at noon?"}"#,
+        "\n",
+        r#"{"id": "b", "text": " \u200b "}"#,
+        "\n",
+        r#"{"id": "c", "messages": []}"#,
+        "\n",
+        r#"{"id": "d", "text": "see you"}"#,
+        "\n",
+    );
+    std::fs::write(dir.path().join("in.ndjson"), lines).unwrap();
+    let out = bonafide(dir.path(), &["scan", "--format", "ndjson", "in.ndjson"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("2 input line(s)"), "{}", text(&out.stderr));
+    let results: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(results.len(), 4);
+    assert_eq!((results[1]["id"].as_str(), results[1]["line"].as_u64()), (Some("b"), Some(2)), "{}", results[1]);
+    assert!(results[1]["error"].as_str().unwrap().contains("nothing to analyse"), "{}", results[1]);
+    assert_eq!(results[2]["line"], 3, "{}", results[2]);
+    assert_eq!((results[0]["verdict"].as_str(), results[3]["verdict"].as_str()), (Some("benign"), Some("benign")));
+
+    // `eval` skips an item with nothing to read, counts it, and scores the rest.
+    let labelled = concat!(
+        r#"{"id": "1", "text": "See you at the meeting.", "label": "benign"}"#,
+        "\n",
+        r#"{"id": "2", "text": "", "label": "scam"}"#,
+        "\n",
+    );
+    std::fs::write(dir.path().join("gold.ndjson"), labelled).unwrap();
+    let out = bonafide(dir.path(), &["eval", "--json", "gold.ndjson"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((scores[0]["items"].as_u64(), scores[0]["skipped_empty"].as_u64()), (Some(1), Some(1)), "{scores}");
+    assert_eq!(scores[0]["false_negatives"], 0, "{scores}");
+    let out = bonafide(dir.path(), &["eval", "gold.ndjson"]);
+    assert!(text(&out.stdout).contains("1 item(s) with nothing to read skipped"), "{}", text(&out.stdout));
+}
+
+/// Issue 15, point 16: a long message listed its first 200 stages and did not say there were more.
+#[test]
+fn regression_15_16_scan_says_whether_its_stages_were_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let ask = "This is the IT help desk, please read me the code we sent you. ";
+    std::fs::write(dir.path().join("long.txt"), ask.repeat(300)).unwrap();
+    std::fs::write(dir.path().join("short.txt"), ask).unwrap();
+    let scan = |file: &str| -> serde_json::Value {
+        let out = bonafide(dir.path(), &["scan", "--format", "json", file]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let long = scan("long.txt");
+    assert_eq!((long["stages"].as_array().unwrap().len(), &long["stages_truncated"]), (200, &serde_json::json!(true)));
+    let short = scan("short.txt");
+    assert!(!short["stages"].as_array().unwrap().is_empty());
+    assert_eq!(short["stages_truncated"], false, "always present: {short}");
+    let out = bonafide(dir.path(), &["scan", "long.txt"]);
+    assert!(text(&out.stdout).contains("the first 200 are shown"), "{}", text(&out.stdout));
+
+    let lines = format!("{}\n{}\n", serde_json::json!({ "text": ask.repeat(300) }), serde_json::json!({ "text": ask }));
+    std::fs::write(dir.path().join("in.ndjson"), lines).unwrap();
+    let out = bonafide(dir.path(), &["scan", "--format", "ndjson", "in.ndjson"]);
+    let results: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((results[0]["stages_truncated"].as_bool(), results[1]["stages_truncated"].as_bool()), (Some(true), Some(false)));
+}
+
 #[test]
 fn the_committed_weights_are_what_the_training_text_gives() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -219,9 +219,13 @@ pub struct Analysis {
     pub verdict: Verdict,
     /// The stages found, in order (at most [`MAX_FINDINGS`]).
     pub stages: Vec<Finding>,
+    /// Whether more stages were found than [`MAX_FINDINGS`], so `stages` lists only the first ones.
+    pub stages_truncated: bool,
 }
 
 struct Pattern {
+    /// The phrase's number in the lexicon (its apostrophe variants share it).
+    phrase: usize,
     stage: Stage,
     kind: Option<RequestKind>,
     it: bool,
@@ -274,7 +278,8 @@ struct Seen {
     urgency: bool,
     secrecy: bool,
     switch: bool,
-    scam_cues: u32,
+    /// The distinct scam-cue phrases seen, up to three (a cue repeated is one cue).
+    scam_cues: Vec<usize>,
     prior_request: bool,
     official_channel: bool,
     /// Whether a setup stage (authority, probe or favour) has been seen from each speaker, by the position
@@ -333,9 +338,10 @@ impl Analyzer {
             for p in e.phrases {
                 // Typographic apostrophes are as common as straight ones.
                 let variants = if p.contains('\'') { vec![p.replace('\'', "\u{2019}"), p] } else { vec![p] };
+                let phrase = patterns.last().map_or(0, |p: &Pattern| p.phrase + 1);
                 for v in variants {
                     phrases.push(v);
-                    patterns.push(Pattern { stage: e.stage, kind, it, explanation });
+                    patterns.push(Pattern { phrase, stage: e.stage, kind, it, explanation });
                 }
             }
         }
@@ -370,7 +376,7 @@ impl Analyzer {
 
     /// `extra` is added to the score's log-odds.
     fn analyze_with(&self, messages: &[Message<'_>], indexed: bool, extra: f64) -> Analysis {
-        let (seen, findings) = self.stages(messages, indexed);
+        let (seen, findings, stages_truncated) = self.stages(messages, indexed);
         let mut tally = words::Tally::default();
         // Weights without words (hand-set ones) need no word pass.
         if !self.weights.words.is_empty() {
@@ -379,15 +385,17 @@ impl Analyzer {
             }
         }
         let (score, verdict) = self.judge(&seen, &tally, extra);
-        Analysis { score, verdict, stages: findings }
+        Analysis { score, verdict, stages: findings, stages_truncated }
     }
 
-    /// The stages of a conversation: what was seen, and the findings to report.
-    fn stages(&self, messages: &[Message<'_>], indexed: bool) -> (Seen, Vec<Finding>) {
+    /// The stages of a conversation: what was seen, the findings to report, and whether there were more
+    /// than [`MAX_FINDINGS`].
+    fn stages(&self, messages: &[Message<'_>], indexed: bool) -> (Seen, Vec<Finding>, bool) {
         let mut seen = Seen::default();
         let mut findings: Vec<Finding> = Vec::new();
+        let mut truncated = false;
         let Some(matcher) = &self.matcher else {
-            return (seen, findings);
+            return (seen, findings, truncated);
         };
         for (index, m) in messages.iter().enumerate() {
             // Invisible characters hidden inside words ("pass\u{200b}word") are matched through: the
@@ -413,10 +421,12 @@ impl Analyzer {
                         evidence: m.text.get(start..end).unwrap_or("").to_owned(),
                         explanation: p.explanation,
                     });
+                } else {
+                    truncated = true;
                 }
             }
         }
-        (seen, findings)
+        (seen, findings, truncated)
     }
 
     fn note(&self, seen: &mut Seen, p: &Pattern, from: &str) {
@@ -440,7 +450,11 @@ impl Analyzer {
             Stage::Urgency => seen.urgency = true,
             Stage::Secrecy => seen.secrecy = true,
             Stage::ChannelSwitch => seen.switch = true,
-            Stage::ScamCue => seen.scam_cues = (seen.scam_cues + 1).min(3),
+            Stage::ScamCue => {
+                if seen.scam_cues.len() < 3 && !seen.scam_cues.contains(&p.phrase) {
+                    seen.scam_cues.push(p.phrase);
+                }
+            }
             Stage::PriorRequest => seen.prior_request = true,
             Stage::OfficialChannel => seen.official_channel = true,
         }
@@ -492,7 +506,7 @@ fn stage_features(s: &Seen) -> [(&'static str, f64); STAGE_FEATURES] {
         ("secrecy", flag(s.secrecy)),
         ("channel_switch", flag(s.switch)),
         ("access_after_setup", flag(s.access_after_setup)),
-        ("scam_cue", f64::from(s.scam_cues).ln_1p()),
+        ("scam_cue", (s.scam_cues.len() as f64).ln_1p()),
         ("prior_request", flag(s.prior_request)),
         ("official_channel", flag(s.official_channel)),
     ]

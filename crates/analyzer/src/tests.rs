@@ -100,11 +100,81 @@ fn typographic_apostrophes_match() {
     assert!(a.stages.iter().any(|f| f.stage == Stage::Secrecy), "{:?}", a.stages);
 }
 
+/// Issue 15, point 15: "hi" repeated 1,000 times was `suspicious` (0.77), 10,000 times 0.999.
+#[test]
+fn regression_15_15_a_greeting_repeated_ten_thousand_times_is_as_benign_as_once() {
+    let a = Analyzer::english();
+    let once = a.analyze_text("hi");
+    assert_eq!(once.verdict, Verdict::Benign);
+    for n in [1_000, 10_000] {
+        let repeated = a.analyze_text(&"hi ".repeat(n));
+        assert_eq!(repeated.verdict, Verdict::Benign, "hi × {n}: {}", repeated.score);
+        assert!(repeated.score < 0.5, "hi × {n}: {}", repeated.score);
+        // Every repetition after the first adds at most the pair "hi hi".
+        assert_eq!(repeated.score, a.analyze_text("hi hi").score, "hi × {n}");
+    }
+}
+
+/// Issue 15, point 16: a long message listed its first 200 stages and did not say there were more.
+#[test]
+fn regression_15_16_an_answer_says_when_its_stages_were_cut_short() {
+    let a = Analyzer::english();
+    let ask = "please read me the code we sent. ";
+    let cut = a.analyze_text(&ask.repeat(MAX_FINDINGS + 1));
+    assert_eq!((cut.stages.len(), cut.stages_truncated), (MAX_FINDINGS, true));
+    let whole = a.analyze_text(&ask.repeat(MAX_FINDINGS / 2));
+    assert!(!whole.stages.is_empty() && whole.stages.len() < MAX_FINDINGS);
+    assert!(!whole.stages_truncated);
+    // Exactly as many as are listed is not cut short.
+    let exact = a.analyze_text("read me the code. ".repeat(MAX_FINDINGS).as_str());
+    assert_eq!((exact.stages.len(), exact.stages_truncated), (MAX_FINDINGS, false), "{:?}", exact.stages.first());
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
 
+    /// Benign texts of the kinds the analyzer reads: chat, texts, e-mail, calls, a help-desk answer.
+    const BENIGN: [&str; 10] = [
+        "hi",
+        "Lunch at noon? See you there.",
+        "Thanks for your ticket. We reset your account; you will be asked to choose a new password when you \
+         next sign in.",
+        "I forgot my password again, can someone reset it for me?",
+        "sudo apt-get install openssh-server and then restart the service",
+        "Hey, are we still on for Saturday? Mum says bring the kids.",
+        "Subject: Minutes of Tuesday's meeting\n\nAttached are the minutes. Please send corrections by Friday.",
+        "Hi, this is Sam from Riverside Dental confirming your appointment on Monday at 10. See you then.",
+        "ok",
+        "Your parcel was delivered to your front porch at 14:02.",
+    ];
+
     proptest! {
+        /// Issue 15, point 15: repetition alone raised the score until a benign text was flagged.
+        #[test]
+        fn regression_15_15_repetition_never_flips_a_benign_text(
+            which in 0..BENIGN.len(),
+            n in 1usize..=200,
+            separator in prop::sample::select(vec![" ", "\n", "\n\n", ". "]),
+        ) {
+            let a = Analyzer::english();
+            let text = BENIGN[which];
+            let once = a.analyze_text(text);
+            prop_assert_eq!(once.verdict, Verdict::Benign, "{}", once.score);
+            let repeated = a.analyze_text(&vec![text; n].join(separator));
+            prop_assert_eq!(repeated.verdict, Verdict::Benign, "{:?} × {}: {} (once {})", text, n, repeated.score, once.score);
+        }
+
+        /// The same for any text of ordinary words that scores benign once.
+        #[test]
+        fn repeating_any_benign_run_of_words_keeps_it_benign(words in "([a-z]{1,8} ){1,20}", n in 2usize..=200) {
+            let a = Analyzer::english();
+            let once = a.analyze_text(&words);
+            prop_assume!(once.verdict == Verdict::Benign);
+            let repeated = a.analyze_text(&words.repeat(n));
+            prop_assert_eq!(repeated.verdict, Verdict::Benign, "{:?} × {}: {} (once {})", words, n, repeated.score, once.score);
+        }
+
         #[test]
         fn any_text_is_analysed_within_bounds(text in "\\PC{0,2000}") {
             let a = Analyzer::english().analyze_text(&text);

@@ -30,7 +30,7 @@ pub struct Options {
     pub rate: f64,
     /// Weights smaller than this are left out of the file.
     pub keep_above: f64,
-    /// The word sum is divided by the number of words raised to this power.
+    /// The word sum is divided by the number of distinct words raised to this power.
     pub word_power: f64,
 }
 
@@ -40,12 +40,12 @@ impl Default for Options {
             min_examples: 2,
             max_share: 1.0,
             common: vec![],
-            nb_alpha: 0.5,
-            l2: 1e-4,
+            nb_alpha: 0.25,
+            l2: 7e-5,
             steps: 1500,
             rate: 0.5,
             keep_above: 0.005,
-            word_power: 0.5,
+            word_power: 0.45,
         }
     }
 }
@@ -79,7 +79,8 @@ impl std::fmt::Display for TrainError {
 
 impl std::error::Error for TrainError {}
 
-/// An example's counted words and pairs, its word count, its stage features and whether it is a scam.
+/// An example's words and pairs (each by its `words::relative_count`), its distinct-word count, its stage
+/// features and whether it is a scam.
 type Counted = (HashMap<String, f64>, usize, [(&'static str, f64); STAGE_FEATURES], bool);
 
 struct Row {
@@ -125,17 +126,27 @@ pub fn train(
             Body::Text(t) => vec![Message { from: "", text: t }],
             Body::Messages(ms) => ms.iter().map(|(from, text)| Message { from, text }).collect(),
         };
-        let (seen, _) = analyzer.stages(&messages, false);
+        let (seen, ..) = analyzer.stages(&messages, false);
+        // As scoring counts them (`words::Tally`): each word and pair by its count relative to the
+        // text's mean count per distinct word, so a text repeated is the same example.
         let mut counts: HashMap<String, f64> = HashMap::new();
-        let mut word_count = 0usize;
+        let (mut distinct, mut tokens) = (0usize, 0usize);
         for m in &messages {
             words::names(m.text, |name| {
-                if name.starts_with("u:") {
-                    word_count += 1;
+                let word = name.starts_with("u:");
+                let count = counts.entry(name).or_default();
+                if word {
+                    tokens += 1;
+                    distinct += usize::from(*count == 0.0);
                 }
-                *counts.entry(name).or_default() += 1.0;
+                *count += 1.0;
             });
         }
+        let distinct = distinct.min(words::MAX_DISTINCT);
+        for count in counts.values_mut() {
+            *count = words::relative_count(*count, distinct, tokens);
+        }
+        let word_count = distinct;
         for name in counts.keys() {
             *document_frequency.entry(name.clone()).or_default() += 1;
         }

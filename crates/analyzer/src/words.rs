@@ -3,10 +3,16 @@
 //! says *why* a text looks like a script; the words catch the many ways scams are worded that no lexicon
 //! lists.
 //!
-//! One pass over the text, a fixed-size buffer for the current word, a hash lookup per word and per pair:
-//! linear time and bounded memory whatever the input.
+//! A word or pair counts by how often it is said *relative to the text's other words* (its count over the
+//! mean count per distinct word, at most [`MAX_RELATIVE_COUNT`]), and the sum is divided by a power of the
+//! number of distinct words: evidence is what a text says, not how often it says it, so repeating a text
+//! ("hi hi hi …", or a benign message pasted a thousand times) leaves its score where it was.
+//!
+//! One pass over the text, a fixed-size buffer for the current word, a hash lookup per word and per pair,
+//! a set of the distinct words (at most [`MAX_DISTINCT`]) and a count per weighted feature seen (at most
+//! as many as there are weights): linear time and bounded memory whatever the input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Longest word kept as itself; longer runs become one "long word" token.
@@ -76,6 +82,12 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
         }
     }
     flush(&mut word, &mut digits, &mut chars, &mut f);
+}
+
+/// Whether `text` holds nothing to read: it is empty, or only whitespace, control and invisible
+/// characters.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
 }
 
 /// Characters that print as nothing: zero-width spaces and joiners, direction marks, soft hyphens.
@@ -167,14 +179,36 @@ pub fn key_of(name: &str) -> Option<u64> {
     Some(pair(hash(first), hash(second)))
 }
 
-/// Sums the weights of a text's words and pairs, counting the words; messages are kept apart (no pair
-/// spans two messages).
-#[derive(Debug, Default, Clone, Copy)]
+/// A set of keys that are already hashes.
+type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+
+/// Distinct words counted for the length normaliser. Beyond it (a text of book length) a new word no
+/// longer dilutes the score; it keeps the set's memory bounded. Training counts the same way.
+pub const MAX_DISTINCT: usize = 1 << 16;
+
+/// The most a word or pair counts for, in units of the text's mean count per distinct word: a word said
+/// ten times as often as the text's others says no more than that.
+pub const MAX_RELATIVE_COUNT: f64 = 10.0;
+
+/// What a word or pair seen `count` times counts for in a text of `tokens` words, `distinct` of them
+/// different: its count relative to the mean count per distinct word (1 for a word said once in a text
+/// that repeats nothing), at most [`MAX_RELATIVE_COUNT`]. Repeating a whole text multiplies `count` and
+/// `tokens` alike, so it changes nothing. Scoring ([`Tally`]) and training both use it.
+pub fn relative_count(count: f64, distinct: usize, tokens: usize) -> f64 {
+    if tokens == 0 { 0.0 } else { (count * distinct as f64 / tokens as f64).min(MAX_RELATIVE_COUNT) }
+}
+
+/// Sums the weights of a text's words and pairs, each by its [`relative_count`], and divides by a power
+/// of the number of distinct words; messages are kept apart (no pair spans two messages).
+#[derive(Debug, Default, Clone)]
 pub struct Tally {
-    /// The sum of the weights seen.
-    pub sum: f64,
-    /// How many words.
-    pub words: usize,
+    /// The distinct words (at most [`MAX_DISTINCT`]).
+    words: KeySet,
+    /// How many words, repeats included.
+    tokens: usize,
+    /// Each weighted word and pair seen, with its weight and count (at most as many as there are
+    /// weights).
+    seen: HashMap<u64, (f32, u32), BuildHasherDefault<KeyHasher>>,
 }
 
 impl Tally {
@@ -183,19 +217,42 @@ impl Tally {
         let mut previous: Option<u64> = None;
         for_each_token(text, |token| {
             let h = hash(token);
-            self.words += 1;
-            self.sum += f64::from(weights.get(&h).copied().unwrap_or(0.0));
-            if let Some(p) = previous {
-                self.sum += f64::from(weights.get(&pair(p, h)).copied().unwrap_or(0.0));
+            self.tokens = self.tokens.saturating_add(1);
+            if self.words.len() < MAX_DISTINCT {
+                self.words.insert(h);
+            }
+            self.count(weights, h);
+            // A word said twice in a row ("hello hello", "hi hi") is a stutter or an echo, not a phrase.
+            if let Some(p) = previous.filter(|p| *p != h) {
+                self.count(weights, pair(p, h));
             }
             previous = Some(h);
         });
     }
 
-    /// The words' contribution to the score: the sum divided by the number of words raised to `power`
-    /// (1 is the mean weight, so a long text is not condemned by the number of its words alone).
+    /// Counts feature `key` if it has a weight.
+    fn count(&mut self, weights: &WordWeights, key: u64) {
+        if let Some(&w) = weights.get(&key) {
+            let (_, count) = self.seen.entry(key).or_insert((w, 0));
+            *count = count.saturating_add(1);
+        }
+    }
+
+    /// How many distinct words (at most [`MAX_DISTINCT`]).
+    pub fn words(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The weights of the words and pairs seen, each by its [`relative_count`].
+    pub fn sum(&self) -> f64 {
+        let (distinct, tokens) = (self.words.len(), self.tokens);
+        self.seen.values().map(|(w, c)| f64::from(*w) * relative_count(f64::from(*c), distinct, tokens)).sum()
+    }
+
+    /// The words' contribution to the score: [`Self::sum`] divided by the number of distinct words raised
+    /// to `power` (1 is the mean weight, so a long text is not condemned by the number of its words alone).
     pub fn value(&self, power: f64) -> f64 {
-        if self.words == 0 { 0.0 } else { self.sum / (self.words as f64).powf(power) }
+        if self.words.is_empty() { 0.0 } else { self.sum() / (self.words.len() as f64).powf(power) }
     }
 }
 
@@ -204,7 +261,7 @@ pub fn names(text: &str, mut f: impl FnMut(String)) {
     let mut previous: Option<String> = None;
     for_each_token(text, |token| {
         f(format!("u:{token}"));
-        if let Some(p) = &previous {
+        if let Some(p) = previous.as_deref().filter(|p| *p != token) {
             f(format!("b:{p}+{token}"));
         }
         previous = Some(token.to_owned());
@@ -246,8 +303,57 @@ mod tests {
         weights.insert(key_of("b:the+code").unwrap(), 2.0);
         let mut tally = Tally::default();
         tally.add(&weights, "read me THE code");
-        assert_eq!((tally.sum, tally.words), (3.0, 4));
+        assert_eq!((tally.sum(), tally.words()), (3.0, 4));
         assert_eq!(tally.value(0.5), 1.5);
         assert_eq!(key_of("x:y"), None);
+    }
+
+    /// Issue 15, point 15: each word and pair counted at every occurrence, so a repeated word raised the
+    /// sum faster than the length normaliser.
+    #[test]
+    fn regression_15_15_repeating_a_text_leaves_its_word_part_unchanged() {
+        let mut weights = WordWeights::default();
+        weights.insert(key_of("u:hi").unwrap(), 0.5);
+        weights.insert(key_of("b:hi+hi").unwrap(), 0.25);
+        weights.insert(key_of("u:there").unwrap(), -0.5);
+        weights.insert(key_of("b:hi+there").unwrap(), 1.0);
+        let tally = |messages: &[&str]| {
+            let mut t = Tally::default();
+            for m in messages {
+                t.add(&weights, m);
+            }
+            t
+        };
+        let hi = tally(&["hi"]);
+        assert_eq!((hi.sum(), hi.words(), hi.value(0.5)), (0.5, 1, 0.5));
+        for n in [2, 1_000, 10_000] {
+            // One word, said n times: the mean count, so it counts once; the pair "hi hi" the same.
+            let t = tally(&["hi ".repeat(n).as_str()]);
+            let pairs = (n - 1) as f64 / n as f64;
+            assert_eq!((t.words(), t.sum()), (1, 0.5 + 0.25 * pairs), "hi × {n}");
+        }
+        // A text repeated, in one message or in many, says what it said once.
+        let once = tally(&["hi there"]);
+        assert_eq!((once.sum(), once.words()), (1.0, 2));
+        let many = tally(&["hi there"; 50]);
+        assert_eq!((many.sum(), many.value(0.5)), (once.sum(), once.value(0.5)));
+        // A word said more often than the others counts more, but at most MAX_RELATIVE_COUNT times.
+        let stressed = tally(&["hi hi hi there"]);
+        assert_eq!(stressed.words(), 2);
+        assert!(stressed.sum() > once.sum(), "{}", stressed.sum());
+        let others: String = (0..100).map(|i| format!("w{i} ")).collect();
+        let shouted = tally(&[format!("{others}{}", "hi ".repeat(10_000)).as_str()]);
+        assert_eq!(shouted.sum(), 0.5 * MAX_RELATIVE_COUNT + 0.25 * MAX_RELATIVE_COUNT);
+        assert_eq!(relative_count(1.0, 0, 0), 0.0);
+    }
+
+    #[test]
+    fn blank_texts_are_whitespace_control_and_invisible_characters_only() {
+        for blank in ["", " ", "\n\t\r ", "\u{200b}\u{feff}\u{2060}", " \u{00ad} \u{0} "] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for text in ["a", " ? ", "\u{200b}x", "١"] {
+            assert!(!is_blank(text), "{text:?}");
+        }
     }
 }

@@ -60,6 +60,8 @@ mod helpers;
 
 #[path = "api/adapters.rs"]
 mod adapters;
+#[path = "api/analyze.rs"]
+mod analyze;
 #[path = "api/audit_trail.rs"]
 mod audit_trail;
 #[path = "api/auth.rs"]
