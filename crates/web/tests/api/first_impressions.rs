@@ -15,6 +15,13 @@ on_both!(
     regression_15_7_alerts_read_in_words_link_their_campaign_and_the_portal_downloads_stix,
 );
 
+/// Ada Reyes, the security admin, signed in with her password and authenticator.
+async fn security_admin(app: &crate::helpers::TestApp) -> crate::portal::Browser {
+    set_password(app, "ada.reyes@example.com").await;
+    let seed = enrol_totp(app, "ada.reyes@example.com").await;
+    signed_in(app, "ada.reyes@example.com", Some(&seed)).await
+}
+
 /// The README's promise: no page over 100 KB.
 const PAGE_BUDGET: usize = 100 * 1024;
 
@@ -81,9 +88,7 @@ async fn regression_15_3_the_console_counts_down_to_the_next_code_and_tells_how_
 
 async fn regression_15_4_numbers_people_are_told_to_call_are_tel_links_in_their_readable_form(backend: Backend) {
     let app = spawn_app(backend).await;
-    set_password(&app, "ada.reyes@example.com").await;
-    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
-    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut ada = security_admin(&app).await;
     let security = ada.get("/security").await;
     let fields = [
         ("csrf", security.csrf()),
@@ -160,9 +165,7 @@ async fn regression_15_5_the_people_page_searches_filters_and_pages_50_000_peopl
     let app = spawn_app(backend).await;
     let now = app.clock_now();
     app.store.import_people(&company_of(50_000), now, |_| {}, |_, _| seeded("directory.imported")).await.unwrap();
-    set_password(&app, "ada.reyes@example.com").await;
-    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
-    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut ada = security_admin(&app).await;
     let rows = |page: &str| page.matches("<tr>").count() - 1;
 
     let first = ada.get("/security/people").await;
@@ -208,9 +211,7 @@ async fn regression_15_5_the_people_page_searches_filters_and_pages_50_000_peopl
 
 async fn regression_15_6_role_labels_hold_their_checkbox_and_suspending_asks_first(backend: Backend) {
     let app = spawn_app(backend).await;
-    set_password(&app, "ada.reyes@example.com").await;
-    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
-    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut ada = security_admin(&app).await;
     let people = ada.get("/security/people?q=erin").await.text;
     // Each role's checkbox sits inside its own label, before the words.
     assert!(
@@ -260,9 +261,7 @@ async fn regression_15_7_alerts_read_in_words_link_their_campaign_and_the_portal
     let detected = alerts.body.as_array().unwrap().iter().find(|a| a["kind"] == "campaign_detected").unwrap();
     assert_eq!(detected["campaign_id"], campaign.as_str(), "{}", alerts.text);
 
-    set_password(&app, "ada.reyes@example.com").await;
-    let seed = enrol_totp(&app, "ada.reyes@example.com").await;
-    let mut ada = signed_in(&app, "ada.reyes@example.com", Some(&seed)).await;
+    let mut ada = security_admin(&app).await;
     let security = ada.get("/security").await.text;
     assert!(security.contains("<strong>New campaign</strong>"), "{security}");
     assert!(!security.contains("campaign_detected"), "no raw kinds: {security}");
