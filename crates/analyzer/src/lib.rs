@@ -376,12 +376,13 @@ impl Analyzer {
 
     /// `extra` is added to the score's log-odds.
     fn analyze_with(&self, messages: &[Message<'_>], indexed: bool, extra: f64) -> Analysis {
-        let (seen, findings, stages_truncated) = self.stages(messages, indexed);
+        let judged: Vec<&str> = messages.iter().map(|m| words::said_once(m.text)).collect();
+        let (seen, findings, stages_truncated) = self.stages(messages, &judged, indexed);
         let mut tally = words::Tally::default();
         // Weights without words (hand-set ones) need no word pass.
         if !self.weights.words.is_empty() {
-            for m in messages {
-                tally.add(&self.weights.words, m.text);
+            for text in judged {
+                tally.add(&self.weights.words, text);
             }
         }
         let (score, verdict) = self.judge(&seen, &tally, extra);
@@ -389,8 +390,9 @@ impl Analyzer {
     }
 
     /// The stages of a conversation: what was seen, the findings to report, and whether there were more
-    /// than [`MAX_FINDINGS`].
-    fn stages(&self, messages: &[Message<'_>], indexed: bool) -> (Seen, Vec<Finding>, bool) {
+    /// than [`MAX_FINDINGS`]. What is seen is judged within each message's `judged` part (its first copy,
+    /// [`words::said_once`]); the findings are listed from the whole message.
+    fn stages(&self, messages: &[Message<'_>], judged: &[&str], indexed: bool) -> (Seen, Vec<Finding>, bool) {
         let mut seen = Seen::default();
         let mut findings: Vec<Finding> = Vec::new();
         let mut truncated = false;
@@ -398,6 +400,7 @@ impl Analyzer {
             return (seen, findings, truncated);
         };
         for (index, m) in messages.iter().enumerate() {
+            let judged_end = judged.get(index).map_or(m.text.len(), |j| j.len());
             // Invisible characters hidden inside words ("pass\u{200b}word") are matched through: the
             // search runs on the text without them, and spans are mapped back to the original.
             let visible = words::Visible::of(m.text);
@@ -410,7 +413,9 @@ impl Analyzer {
                 }
                 let (start, end) = (visible.original(hit.start()), visible.original(hit.end().saturating_sub(1)) + 1);
                 let Some(p) = self.patterns.get(hit.pattern().as_usize()) else { continue };
-                self.note(&mut seen, p, m.from);
+                if end <= judged_end {
+                    self.note(&mut seen, p, m.from);
+                }
                 if findings.len() < MAX_FINDINGS {
                     findings.push(Finding {
                         stage: p.stage,

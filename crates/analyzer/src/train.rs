@@ -126,13 +126,14 @@ pub fn train(
             Body::Text(t) => vec![Message { from: "", text: t }],
             Body::Messages(ms) => ms.iter().map(|(from, text)| Message { from, text }).collect(),
         };
-        let (seen, ..) = analyzer.stages(&messages, false);
+        let judged: Vec<&str> = messages.iter().map(|m| words::said_once(m.text)).collect();
+        let (seen, ..) = analyzer.stages(&messages, &judged, false);
         // As scoring counts them (`words::Tally`): each word and pair by its count relative to the
         // text's mean count per distinct word, so a text repeated is the same example.
         let mut counts: HashMap<String, f64> = HashMap::new();
         let (mut distinct, mut tokens) = (0usize, 0usize);
-        for m in &messages {
-            words::names(m.text, |name| {
+        for text in judged {
+            words::names(text, |name| {
                 let word = name.starts_with("u:");
                 let count = counts.entry(name).or_default();
                 if word {

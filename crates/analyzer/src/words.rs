@@ -28,10 +28,26 @@ pub const CURRENCY: &str = "<cur>";
 /// `<n4>` (four: years, PINs), `<n5>` (five or more: phone numbers, references); a word mixing letters and
 /// three or more digits (a reference such as "GB7460") is `<ref>`. Currency signs are [`CURRENCY`].
 pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
+    tokens_while(text, |token, _| {
+        f(token);
+        true
+    });
+}
+
+/// [`for_each_token`], with the byte where each token starts, for as long as `f` answers true.
+fn tokens_while(text: &str, mut f: impl FnMut(&str, usize) -> bool) {
     let mut word = String::with_capacity(MAX_WORD * 4);
     let mut digits = 0usize;
     let mut chars = 0usize;
-    fn flush(word: &mut String, digits: &mut usize, chars: &mut usize, f: &mut impl FnMut(&str)) {
+    let mut start = 0usize;
+    fn flush(
+        word: &mut String,
+        digits: &mut usize,
+        chars: &mut usize,
+        start: usize,
+        f: &mut impl FnMut(&str, usize) -> bool,
+    ) -> bool {
+        let mut more = true;
         if *chars > 0 {
             let shaped = match (*digits, *chars) {
                 (0, _) if *chars > MAX_WORD => "<long>",
@@ -46,16 +62,20 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
                 (_, c) if c > MAX_WORD => "<long>",
                 _ => word.as_str(),
             };
-            f(shaped);
+            more = f(shaped, start);
         }
         word.clear();
         *digits = 0;
         *chars = 0;
+        more
     }
     let mut previous_was_word = false;
-    let mut iter = text.chars().peekable();
-    while let Some(c) = iter.next() {
+    let mut iter = text.char_indices().peekable();
+    while let Some((at, c)) = iter.next() {
         if c.is_alphanumeric() {
+            if chars == 0 {
+                start = at;
+            }
             chars += 1;
             if c.is_ascii_digit() {
                 digits += 1;
@@ -68,20 +88,84 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
                 }
             }
             previous_was_word = true;
-        } else if (c == '\'' || c == '\u{2019}') && previous_was_word && iter.peek().is_some_and(|n| n.is_alphabetic())
+        } else if (c == '\'' || c == '\u{2019}')
+            && previous_was_word
+            && iter.peek().is_some_and(|(_, n)| n.is_alphabetic())
         {
             // "don't", "it's": one word.
         } else if is_invisible(c) {
             // "Pa\u{2060}ss\u{200b}word": invisible characters hidden inside a word to dodge filters.
         } else {
-            flush(&mut word, &mut digits, &mut chars, &mut f);
+            if !flush(&mut word, &mut digits, &mut chars, start, &mut f) {
+                return;
+            }
             previous_was_word = false;
-            if matches!(c, '$' | '£' | '€' | '₹' | '¥') {
-                f(CURRENCY);
+            if matches!(c, '$' | '£' | '€' | '₹' | '¥') && !f(CURRENCY, at) {
+                return;
             }
         }
     }
-    flush(&mut word, &mut digits, &mut chars, &mut f);
+    flush(&mut word, &mut digits, &mut chars, start, &mut f);
+}
+
+/// The most tokens a repeated passage may have to be found ([`said_once`]); it bounds the memory the
+/// search takes (24 bytes a token).
+pub const MAX_PASSAGE: usize = 1 << 15;
+
+/// The part of `text` that is judged: its first copy when the text is one passage said two or more times
+/// over (its tokens, as [`for_each_token`] gives them, repeat with a period, the last copy perhaps cut
+/// short), else the whole text. A copy ends where the next one starts, so the first keeps its closing
+/// punctuation.
+///
+/// A text pasted a thousand times says what it said once; judging the whole would add what only the
+/// seams say (a pair of the last word and the first, a claim from the end of one copy before an ask at
+/// the start of the next). Linear time: the prefix function (Knuth–Morris–Pratt) over token hashes, for
+/// at most [`MAX_PASSAGE`] tokens, then only the period found is checked; the search stops as soon as no
+/// second copy could fit in the rest of the text.
+pub fn said_once(text: &str) -> &str {
+    #[derive(Default)]
+    struct Search {
+        /// Each token kept: its hash, where it starts, and the prefix function (the longest proper
+        /// prefix of the tokens so far that is also their suffix).
+        kept: Vec<(u64, usize, usize)>,
+        tokens: usize,
+        /// The shortest period of the tokens so far.
+        period: usize,
+        given_up: bool,
+    }
+    // About one token in six bytes of ordinary text, and no more than half are read before giving up.
+    let expected = (text.len() / 10 + 1).min(MAX_PASSAGE);
+    let mut s = Search { kept: Vec::with_capacity(expected), ..Search::default() };
+    // No second copy fits once the first would take more than about half the text (shaped numbers,
+    // separators and letter cases can make copies differ a little in length).
+    let half = text.len() / 2 + text.len() / 16 + 8;
+    tokens_while(text, |token, at| {
+        let h = hash(token);
+        let i = s.tokens;
+        s.tokens += 1;
+        if i < MAX_PASSAGE {
+            let hash_at = |k: usize| s.kept.get(k).map(|t| t.0);
+            let mut k = s.kept.last().map_or(0, |t| t.2);
+            while k > 0 && hash_at(k) != Some(h) {
+                k = s.kept.get(k - 1).map_or(0, |t| t.2);
+            }
+            if i > 0 && hash_at(k) == Some(h) {
+                k += 1;
+            }
+            s.kept.push((h, at, k));
+            s.period = i + 1 - k;
+            // A period as long as the text so far: the first copy, if any, has not ended yet.
+            s.given_up = s.period == i + 1 && at > half;
+        } else {
+            // Beyond the tokens kept, the text repeats the period found or is not a repetition.
+            s.given_up = s.period * 2 > MAX_PASSAGE || s.kept.get(i % s.period).map(|t| t.0) != Some(h);
+        }
+        !s.given_up
+    });
+    if s.given_up || s.period == 0 || s.period * 2 > s.tokens {
+        return text;
+    }
+    s.kept.get(s.period).and_then(|t| text.get(..t.1)).unwrap_or(text)
 }
 
 /// Whether `text` holds nothing to read: it is empty, or only whitespace, control and invisible
@@ -347,6 +431,38 @@ mod tests {
         let shouted = tally(&[format!("{others}{}", "hi ".repeat(10_000)).as_str()]);
         assert_eq!(shouted.sum(), 0.5 * MAX_RELATIVE_COUNT);
         assert_eq!(relative_count(1.0, 0, 0), 0.0);
+    }
+
+    #[test]
+    fn a_passage_said_over_and_over_is_judged_once() {
+        let text = "Hi there, it's IT. Read me the code.";
+        assert_eq!(said_once(text), text);
+        for (copies, separator) in [(2, " "), (3, "\n\n"), (50, ". "), (1_000, "\n")] {
+            let repeated = vec![text; copies].join(separator);
+            assert_eq!(said_once(&repeated), format!("{text}{separator}"), "{copies} × {separator:?}");
+        }
+        // Copies may differ in case, spacing, punctuation and the digits of a number: they say the same.
+        let loose = "Call 0800 123456 now! call 0800 654321 NOW";
+        assert_eq!(said_once(loose), "Call 0800 123456 now! ");
+        // The last copy may be cut short; two whole copies are needed.
+        assert_eq!(said_once("a b c a b c a"), "a b c ");
+        assert_eq!(said_once("a b c a b"), "a b c a b");
+        assert_eq!(said_once("hi hi hi"), "hi ");
+        assert_eq!(said_once("hi"), "hi");
+        // A text that repeats a passage and then says something else is not a repetition.
+        assert_eq!(said_once("a b a b c"), "a b a b c");
+        assert_eq!(said_once(""), "");
+        assert_eq!(said_once(" ,. "), " ,. ");
+        // Longer than the tokens searched: a passage repeated stays found, anything else ends the search.
+        let long = "read me the code. ".repeat(MAX_PASSAGE);
+        assert_eq!(said_once(&long), "read me the code. ");
+        let broken = format!("{long}and then something else");
+        assert_eq!(said_once(&broken), broken);
+        let word =
+            |i: usize| -> String { (0..4).map(|d| char::from(b'a' + (i / 26usize.pow(d) % 26) as u8)).collect() };
+        let distinct: String = (0..MAX_PASSAGE).map(|i| word(i) + " ").collect();
+        let twice = format!("{distinct}{distinct}");
+        assert_eq!(said_once(&twice), twice, "a passage longer than MAX_PASSAGE / 2 is not looked for");
     }
 
     #[test]
