@@ -44,6 +44,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The company's contact policy: show the version in force, or publish one from files.
+    #[command(subcommand)]
+    Policy(crate::policy::PolicyCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -76,7 +79,7 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// The settings with `--db` over the environment and the file, for commands with no other flags.
-    fn settings(self) -> anyhow::Result<Settings> {
+    pub(crate) fn settings(self) -> anyhow::Result<Settings> {
         self.settings_with(Overrides::default())
     }
 
@@ -238,6 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(b) => Err(TamperedError(format!("audit log broken at entry {}: {}", b.seq, b.problem)).into()),
             }
         }
+        Command::Policy(c) => crate::policy::run(c).await,
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,

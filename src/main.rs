@@ -22,6 +22,7 @@ mod cli;
 mod demo;
 mod embed;
 mod import;
+mod policy;
 mod progress;
 mod scan;
 mod serve;

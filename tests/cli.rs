@@ -550,3 +550,65 @@ async fn the_demo_serves_a_company_with_working_tokens() {
     #[cfg(unix)]
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&secret.permissions()) & 0o077, 0);
 }
+
+/// Issue 16: the contact policy kept in files and applied from the command line; every bad field is
+/// named with its line and nothing is written (exit 3).
+#[test]
+fn the_contact_policy_is_set_from_toml_or_json_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ["--db", "sqlite://t.db"];
+    let show = |json: bool| {
+        let mut args = vec!["policy", "show"];
+        args.extend(db);
+        if json {
+            args.push("--json");
+        }
+        bonafide(dir.path(), &args)
+    };
+    let out = show(false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("the built-in default is in force"), "{}", text(&out.stdout));
+    std::fs::write(dir.path().join("policy.md"), "We **never** ask for codes.\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "channels = [\"phone\", \"fax\"]\nack_due_days = 0\n\n[contact_hours]\nzone = \"Mars/Olympus\"\nfrom = \"08:00\"\nto = \"18:00\"\n",
+    )
+    .unwrap();
+    let set = |rules: &str| {
+        let mut args = vec!["policy", "set", rules, "--text", "policy.md"];
+        args.extend(db);
+        bonafide(dir.path(), &args)
+    };
+    let out = set("bad.toml");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for expected in
+        ["bad.toml:1: rules.channels[1]", "bad.toml:2: rules.ack_due_days", "bad.toml:5: rules.contact_hours.zone"]
+    {
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+    }
+    assert!(text(&show(false).stdout).contains("built-in default"), "nothing was written");
+    std::fs::write(dir.path().join("broken.toml"), "channels = [\n\"phone\"\nack").unwrap();
+    let out = set("broken.toml");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("broken.toml:"), "{}", text(&out.stderr));
+    std::fs::write(
+        dir.path().join("policy.toml"),
+        "channels = [\"phone\", \"video\", \"chat\", \"email\", \"in_person\"]\nack_due_days = 7\n\n[categories]\npassword_reset = [\"video\", \"in_person\"]\n",
+    )
+    .unwrap();
+    let out = set("policy.toml");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("published contact policy version 1"), "{}", text(&out.stdout));
+    std::fs::write(dir.path().join("policy.json"), r#"{"channels": ["phone", "email"], "ack_due_days": 30}"#).unwrap();
+    assert_eq!(set("policy.json").status.code(), Some(0));
+    let out = show(true);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (shown["version"].clone(), shown["rules"]["ack_due_days"].clone()),
+        (serde_json::json!(2), serde_json::json!(30))
+    );
+    assert_eq!(shown["text"], "We **never** ask for codes.\n");
+    let human = text(&show(false).stdout);
+    assert!(human.contains("Version 2") && human.contains("never by"), "{human}");
+}

@@ -5,6 +5,7 @@
 //! This is the hot path: a check is one statement of facts, the pure verification engine and one insert.
 
 use crate::access::EVERYONE;
+use crate::policy::PolicyVersion;
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_domain::verification::{self, CallerNumber, ChallengeState, RequestFacts, StaffFacts};
 use bonafide_domain::{
@@ -14,6 +15,7 @@ use bonafide_domain::{
 };
 use bonafide_store::{AcrossChecks, CheckFacts, CheckRecord, FactsQuery, NewCheck};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What the employee says about the caller, as typed.
 #[derive(Debug, Clone)]
@@ -64,6 +66,20 @@ pub struct CheckView {
     pub attempts_left: u32,
     /// What was entered.
     pub input: NewCheck,
+    /// The contact policy version the check was judged by (0: the built-in default).
+    pub policy_version: u32,
+    /// The policy's rules the contact broke, in words.
+    pub broken_rules: Vec<BrokenRule>,
+}
+
+/// A contact policy rule a contact broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenRule {
+    /// The rule's field in the policy (`categories`, `contact_hours`).
+    pub rule: &'static str,
+    /// What it says and what happened: "Password reset requests are handled only on video or in person.
+    /// This was a phone call."
+    pub sentence: String,
 }
 
 /// What answering a code did.
@@ -75,6 +91,8 @@ pub struct Answered {
     pub reasons: Vec<Reason>,
     /// Codes the employee may still try.
     pub attempts_left: u32,
+    /// The contact policy version it was judged by.
+    pub policy_version: u32,
 }
 
 /// What to tell the employee about a verdict, in one sentence.
@@ -123,8 +141,21 @@ fn parse(who: &Caller, claimed: Claimed) -> Result<NewCheck, AppError> {
     if errors.is_empty() { Ok(check) } else { Err(AppError::Invalid(errors)) }
 }
 
-/// Gathers the facts for `input` (one statement) and runs the verification engine.
-async fn assess(app: &App, input: &NewCheck, challenge: ChallengeState) -> Result<(Assessment, CheckFacts), AppError> {
+/// A check judged: the engine's answer, the facts it was given and the policy version it applied.
+struct Judged {
+    assessment: Assessment,
+    found: CheckFacts,
+    policy: Arc<PolicyVersion>,
+}
+
+/// Gathers the facts for `input` (one statement) and runs the verification engine with the contact
+/// policy in force now, or with version `pinned` (what a stored check was judged by).
+async fn assess(
+    app: &App,
+    input: &NewCheck,
+    challenge: ChallengeState,
+    pinned: Option<u32>,
+) -> Result<Judged, AppError> {
     let now = app.now();
     let settings = app.settings();
     let caller_number = input.caller_number.as_deref().map(|raw| {
@@ -161,6 +192,10 @@ async fn assess(app: &App, input: &NewCheck, challenge: ChallengeState) -> Resul
         campaign_domain: campaign_domain.as_deref(),
     };
     let found = app.store().check_facts(&query).await?;
+    let policy = match app.policy_numbered(pinned.unwrap_or(found.policy_version)).await? {
+        Some(p) => p,
+        None => app.policy_at(now).await?,
+    };
     let candidates: Vec<StaffFacts> = found.candidates.iter().map(|c| c.facts.clone()).collect();
     let requests: Vec<RequestFacts> = found.requests.iter().map(|(r, _)| r.clone()).collect();
     let claim = Claim {
@@ -176,7 +211,7 @@ async fn assess(app: &App, input: &NewCheck, challenge: ChallengeState) -> Resul
         candidates: &candidates,
         requests: &requests,
         outreach: &found.outreach,
-        policy: &settings.policy,
+        policy: &policy.rules,
         campaign_match: found.campaign_match,
         challenge,
     };
@@ -185,9 +220,10 @@ async fn assess(app: &App, input: &NewCheck, challenge: ChallengeState) -> Resul
     // rests on) is a locked challenge, whatever this check's own count.
     if !challenge.locked && scope_locked(&assessment, input.employee, &found) {
         let facts = Facts { challenge: ChallengeState { locked: true, ..challenge }, ..facts };
-        return Ok((verification::assess(&claim, &facts, now), found));
+        let assessment = verification::assess(&claim, &facts, now);
+        return Ok(Judged { assessment, found, policy });
     }
-    Ok((assessment, found))
+    Ok(Judged { assessment, found, policy })
 }
 
 /// Whether a scope the assessment's codes would count against is locked.
@@ -211,7 +247,8 @@ fn attempts_left(c: ChallengeState, a: &Assessment) -> u32 {
 }
 
 /// The view of a check; staff and request details come from the facts already read.
-fn view(id: CheckId, input: NewCheck, a: &Assessment, found: &CheckFacts, challenge: ChallengeState) -> CheckView {
+fn view(id: CheckId, input: NewCheck, judged: &Judged, challenge: ChallengeState) -> CheckView {
+    let (a, found) = (&judged.assessment, &judged.found);
     let staff =
         a.staffer.and_then(|person| found.candidates.iter().find(|c| c.facts.person == person)).map(|c| StaffShown {
             staff_id: c.facts.staff_id.clone(),
@@ -232,6 +269,12 @@ fn view(id: CheckId, input: NewCheck, a: &Assessment, found: &CheckFacts, challe
         staff,
         request,
         attempts_left: attempts_left(challenge, a),
+        broken_rules: a
+            .breaches
+            .iter()
+            .map(|b| BrokenRule { rule: b.rule(), sentence: b.sentence(&judged.policy.rules, input.channel) })
+            .collect(),
+        policy_version: judged.policy.version,
         input,
     }
 }
@@ -240,15 +283,16 @@ fn view(id: CheckId, input: NewCheck, a: &Assessment, found: &CheckFacts, challe
 pub async fn open(app: &App, who: &Caller, claimed: Claimed) -> Result<CheckView, AppError> {
     app.authorize(who, EVERYONE, "checks.open").await?;
     let input = parse(who, claimed)?;
-    let (a, found) = assess(app, &input, ChallengeState::default()).await?;
+    let judged = assess(app, &input, ChallengeState::default(), None).await?;
     // The rate limit is the employee's own checks in the last minute, counted in the database (so it
     // holds across instances) by the same statement that read the facts.
-    if found.recent_checks >= app.settings().checks_per_minute {
+    if judged.found.recent_checks >= app.settings().checks_per_minute {
         return Err(AppError::RateLimited { retry_after: 60 });
     }
-    let id = app.store().create_check(&input, &a, &who.actor(), app.now()).await?;
-    tracing::info!(check = %id, verdict = a.verdict.as_str(), "contact check");
-    Ok(view(id, input, &a, &found, ChallengeState::default()))
+    let a = &judged.assessment;
+    let id = app.store().create_check(&input, a, judged.policy.version, &who.actor(), app.now()).await?;
+    tracing::info!(check = %id, verdict = a.verdict.as_str(), policy = judged.policy.version, "contact check");
+    Ok(view(id, input, &judged, ChallengeState::default()))
 }
 
 /// The caller's own check `id`, as stored.
@@ -264,13 +308,14 @@ pub async fn own(app: &App, who: &Caller, id: &str) -> Result<CheckRecord, AppEr
 /// The caller's own check `id`: what was decided, with today's staff and request details.
 pub async fn get(app: &App, who: &Caller, id: &str) -> Result<CheckView, AppError> {
     let check = own(app, who, id).await?;
-    let (mut a, found) = assess(app, &check.input, check.challenge).await?;
+    let mut judged = assess(app, &check.input, check.challenge, Some(check.policy_version)).await?;
     // What was decided stands, unless verification is locked now (across checks).
+    let a = &mut judged.assessment;
     if !a.reasons.contains(&Reason::ChallengeLocked) {
         a.verdict = check.verdict;
         a.reasons = check.reasons.clone();
     }
-    Ok(view(check.id, check.input, &a, &found, check.challenge))
+    Ok(view(check.id, check.input, &judged, check.challenge))
 }
 
 /// Checks the code the caller read out for the caller's own check `id`: counts a wrong one (locking at
@@ -284,7 +329,7 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
     let now = app.now();
     let actor = who.actor();
     // Re-assess with today's facts: a request resolved or reassigned since the check no longer authorises.
-    let (before, _) = assess(app, &check.input, check.challenge).await?;
+    let before = assess(app, &check.input, check.challenge, None).await?.assessment;
     let mut challenge = check.challenge;
     if before.awaits_code() {
         let (Some(authority), Some(staffer)) = (before.authority, before.staffer) else {
@@ -325,7 +370,8 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
             }
         }
     }
-    let (after, _) = assess(app, &check.input, challenge).await?;
+    let judged = assess(app, &check.input, challenge, None).await?;
+    let (after, policy_version) = (judged.assessment, judged.policy.version);
     // Stored only if `challenge` is still what the database holds: a concurrent answer that moved it
     // on stores its own assessment, and a stale one must not overwrite a lock or a pass.
     let reassessed = (after.verdict != check.verdict).then(|| {
@@ -336,9 +382,9 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
             "via": who.via.as_str(),
         }))
     });
-    app.store().update_check_assessment(check.id, &after, challenge, reassessed.as_ref(), now).await?;
+    app.store().update_check_assessment(check.id, &after, policy_version, challenge, reassessed.as_ref(), now).await?;
     let attempts_left = attempts_left(challenge, &after);
-    Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left })
+    Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left, policy_version })
 }
 
 fn scope_lock_message(who: &Caller, scope: &GuardScope, failures: i64) -> String {

@@ -18,6 +18,7 @@ pub mod console;
 pub mod directory;
 mod error;
 pub mod outreach;
+pub mod policy;
 pub mod reports;
 pub mod requests;
 pub mod security;
@@ -46,7 +47,7 @@ pub mod testing {
 
 use bonafide_auth::ChallengeSecret;
 use bonafide_auth::passkey::RelyingParty;
-use bonafide_domain::{Clock, ContactPolicy, PhoneRegion};
+use bonafide_domain::{Clock, PhoneRegion};
 use bonafide_store::Store;
 use std::sync::Arc;
 
@@ -64,8 +65,6 @@ pub fn install_tls_provider() {
 pub struct Settings {
     /// Region used to read phone numbers written without a country code.
     pub default_region: PhoneRegion,
-    /// The contact policy checked at verification time.
-    pub policy: ContactPolicy,
     /// Directory look-ups allowed per person per minute.
     pub staff_lookups_per_minute: i64,
     /// Contact checks and challenge answers allowed per person per minute.
@@ -91,7 +90,6 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             default_region: PhoneRegion::default(),
-            policy: ContactPolicy::default(),
             staff_lookups_per_minute: 60,
             checks_per_minute: 30,
             session_idle: time::Duration::minutes(30),
@@ -115,6 +113,7 @@ pub struct App {
     settings: Arc<Settings>,
     passkeys: Option<Arc<RelyingParty>>,
     host_lookup: Arc<dyn webhooks::HostLookup>,
+    policies: Arc<policy::PolicyCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -139,7 +138,8 @@ impl App {
             }
         });
         let host_lookup = Arc::new(webhooks::SystemLookup);
-        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup }
+        let policies = Arc::default();
+        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup, policies }
     }
 
     /// The same application resolving webhook hosts through `lookup` (the system resolver by default):

@@ -69,8 +69,14 @@ pub(crate) async fn employee_totp_required(app: &App) -> Result<bool, AppError> 
     Ok(app.store().setting(EMPLOYEE_TOTP_SETTING).await?.is_some_and(|v| v == "true"))
 }
 
-/// The number to tell people to call: the company's setting, else the first IT staffer's official number.
+/// The number to tell people to call: the contact policy's, else the company's setting (from before
+/// policies had one), else the first IT staffer's official number.
 pub(crate) async fn service_desk_number(app: &App) -> Option<PhoneNumber> {
+    if let Ok(policy) = app.policy_at(app.now()).await
+        && let Some(n) = &policy.rules.service_desk_number
+    {
+        return Some(n.clone());
+    }
     if let Ok(Some(n)) = app.store().setting(SERVICE_DESK_SETTING).await
         && !n.is_empty()
     {

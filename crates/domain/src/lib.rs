@@ -34,7 +34,7 @@ pub use ids::{
 pub use outreach::{OutreachStatus, OutreachWindow};
 pub use person::{DisplayName, NewPerson, PersonStatus, Principal, Role, Roles, SessionStage};
 pub use phone::{PhoneNumber, PhoneRegion};
-pub use policy::ContactPolicy;
+pub use policy::{Breach, ContactHours, ContactPolicy, Day, RuleError};
 pub use request::{RequestStatus, Summary};
 pub use verification::{Assessment, Claim, Facts, Reason, Verdict};
 

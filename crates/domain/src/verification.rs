@@ -7,7 +7,7 @@
 
 use crate::challenge::Authority;
 use crate::{
-    Ask, Channel, ContactPolicy, DisplayName, OutreachId, OutreachWindow, PersonId, PhoneNumber, RequestKey,
+    Ask, Breach, Channel, ContactPolicy, DisplayName, OutreachId, OutreachWindow, PersonId, PhoneNumber, RequestKey,
     RequestStatus, StaffId,
 };
 use std::collections::BTreeSet;
@@ -56,6 +56,8 @@ crate::named_enum! {
         OutsideWindow = "outside_window",
         /// Policy or the employee's preferences do not allow this channel for this contact.
         ChannelNotAllowed = "channel_not_allowed",
+        /// The contact came outside the policy's contact hours, and no approved outreach covers the moment.
+        OutsideContactHours = "outside_contact_hours",
         /// The calling number is not one of the staffer's official numbers.
         NumberNotOfficial = "number_not_official",
         /// The sending address is not one of the staffer's official addresses.
@@ -135,6 +137,8 @@ pub struct RequestFacts {
     pub assignee: Option<PersonId>,
     /// The channels the employee asked to be contacted on; empty means any.
     pub channels: BTreeSet<Channel>,
+    /// Its category (`password_reset`), which the policy may limit to some channels.
+    pub category: Option<String>,
 }
 
 /// An approved outreach naming the employee.
@@ -191,6 +195,8 @@ pub struct Assessment {
     pub staffer: Option<PersonId>,
     /// What authorises the contact, if anything does.
     pub authority: Option<Authority>,
+    /// The contact policy's rules the contact broke, in the policy's order.
+    pub breaches: Vec<Breach>,
 }
 
 impl Assessment {
@@ -213,10 +219,9 @@ pub fn assess(claim: &Claim, facts: &Facts<'_>, now: OffsetDateTime) -> Assessme
     if facts.campaign_match {
         reasons.insert(Reason::MatchesActiveCampaign);
     }
-    if !facts.policy.allows(claim.channel, &claim.asked_for) {
-        reasons.insert(Reason::ChannelNotAllowed);
-    }
     let outreach_now = facts.outreach.iter().any(|o| o.window.contains(now));
+    // Approved outreach covering the moment is contact the hours do not limit.
+    let mut breaches = facts.policy.breaches(claim.channel, &claim.asked_for, None, (!outreach_now).then_some(now));
     if !facts.requests.iter().any(|r| r.status.is_active()) && !outreach_now {
         reasons.insert(Reason::NoOpenRequest);
     }
@@ -224,8 +229,14 @@ pub fn assess(claim: &Claim, facts: &Facts<'_>, now: OffsetDateTime) -> Assessme
     let staff = resolve_staff(claim, facts, &mut reasons);
     let authority = staff.and_then(|s| {
         check_contact_details(claim, s, &mut reasons);
-        find_authority(claim, s, facts, now, &mut reasons)
+        find_authority(claim, s, facts, now, &mut reasons, &mut breaches)
     });
+    for b in &breaches {
+        reasons.insert(match b {
+            Breach::OutsideHours => Reason::OutsideContactHours,
+            Breach::Channel(_) | Breach::FaceToFace(_) | Breach::Category { .. } => Reason::ChannelNotAllowed,
+        });
+    }
 
     if facts.challenge.locked {
         reasons.insert(Reason::ChallengeLocked);
@@ -239,7 +250,13 @@ pub fn assess(claim: &Claim, facts: &Facts<'_>, now: OffsetDateTime) -> Assessme
     } else {
         Verdict::ChallengeRequired
     };
-    Assessment { verdict, reasons: reasons.into_iter().collect(), staffer: staff.map(|s| s.person), authority }
+    Assessment {
+        verdict,
+        reasons: reasons.into_iter().collect(),
+        staffer: staff.map(|s| s.person),
+        authority,
+        breaches,
+    }
 }
 
 /// Picks the staffer the claim designates: by staff id first, then by name, then by official contact.
@@ -314,6 +331,7 @@ fn find_authority(
     facts: &Facts<'_>,
     now: OffsetDateTime,
     reasons: &mut BTreeSet<Reason>,
+    breaches: &mut Vec<Breach>,
 ) -> Option<Authority> {
     let mine = |r: &&RequestFacts| r.status == RequestStatus::Assigned && r.assignee == Some(staff.person);
     let request = match claim.request_key {
@@ -337,6 +355,16 @@ fn find_authority(
     if let Some(r) = request {
         if !r.channels.is_empty() && !r.channels.contains(&claim.channel) {
             reasons.insert(Reason::ChannelNotAllowed);
+        }
+        // The policy's channels for the request's category.
+        if let Some(category) = &r.category {
+            breaches.extend(
+                facts
+                    .policy
+                    .breaches(claim.channel, &BTreeSet::new(), Some(category), None)
+                    .into_iter()
+                    .filter(|b| matches!(b, Breach::Category { .. })),
+            );
         }
         return Some(Authority::Request { key: r.key });
     }

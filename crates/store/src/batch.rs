@@ -19,15 +19,16 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 128;
 
 /// Parameters of one row: [`CheckRow::params`], in column order.
-const CHECK_PARAMS: usize = 13;
+const CHECK_PARAMS: usize = 14;
 
 /// The `INSERT` of `rows` check rows, the same text for a single row on either driver and for a
-/// group-committed batch. Row `i` takes parameters `$(13i + 1)` to `$(13i + 13)`; the last, the row's
+/// group-committed batch. Row `i` takes parameters `$(14i + 1)` to `$(14i + 14)`; the last, the row's
 /// time, is both `created_at` and `updated_at`.
 pub(crate) fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO contact_checks (id, employee_id, channel, claimed_staff_id, claimed_name, caller_number, \
-         caller_address, request_number, asked_for, verdict, reasons, staffer_id, created_at, updated_at) VALUES ",
+         caller_address, request_number, asked_for, verdict, reasons, staffer_id, policy_version, created_at, \
+         updated_at) VALUES ",
     );
     for row in 0..rows {
         let first = row * CHECK_PARAMS + 1;
@@ -58,6 +59,7 @@ pub(crate) struct CheckRow {
     pub verdict: &'static str,
     pub reasons: String,
     pub staffer: Option<String>,
+    pub policy_version: Option<i64>,
     pub at: i64,
     /// Its `check.created` audit entry, committed with it.
     pub audit: AuditEvent,
@@ -79,6 +81,7 @@ impl CheckRow {
             Param::text(self.verdict),
             Param::text(&self.reasons),
             Param::opt_text(self.staffer.as_deref()),
+            Param::Int(self.policy_version),
             Param::int(self.at),
         ]
     }

@@ -50,6 +50,8 @@ pub struct CheckRecord {
     pub staffer: Option<PersonId>,
     /// Challenge progress.
     pub challenge: ChallengeState,
+    /// The contact policy version the latest assessment was judged by (0: the built-in default).
+    pub policy_version: u32,
     /// Opened at.
     pub created_at: OffsetDateTime,
 }
@@ -98,16 +100,22 @@ fn check_from(row: &AnyRow) -> Result<CheckRecord, StoreError> {
             locked: flag(row.try_get("locked")?),
             passed: flag(row.try_get("passed")?),
         },
+        policy_version: row
+            .try_get::<Option<i64>, _>("policy_version")?
+            .map_or(Ok(0), u32::try_from)
+            .map_err(|_| StoreError::Corrupt("policy version".into()))?,
         created_at: from_millis(row.try_get("created_at")?)?,
     })
 }
 
 impl Store {
-    /// Records a new check with its first assessment; returns once it is committed.
+    /// Records a new check with its first assessment, judged by contact policy `policy_version` (0: the
+    /// built-in default); returns once it is committed.
     pub async fn create_check(
         &self,
         new: &NewCheck,
         a: &Assessment,
+        policy_version: u32,
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<CheckId, StoreError> {
@@ -118,6 +126,7 @@ impl Store {
             "request_key": new.request_key.map(|k| k.to_string()),
             "verdict": a.verdict.as_str(),
             "reasons": a.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "policy_version": policy_version,
         }));
         let row = CheckRow {
             id: id.to_string(),
@@ -132,6 +141,7 @@ impl Store {
             verdict: a.verdict.as_str(),
             reasons: join(a.reasons.iter().map(|r| r.as_str())),
             staffer: a.staffer.map(|s| s.to_string()),
+            policy_version: (policy_version > 0).then_some(i64::from(policy_version)),
             at: millis(now),
             audit,
         };
@@ -249,13 +259,15 @@ impl Store {
         &self,
         id: CheckId,
         a: &Assessment,
+        policy_version: u32,
         seen: ChallengeState,
         audit: Option<&AuditEvent>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
-            "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5 \
+            "UPDATE contact_checks SET verdict = $2, reasons = $3, staffer_id = $4, updated_at = $5, \
+               policy_version = $9 \
              WHERE id = $1 AND failures = $6 AND locked = $7 AND passed = $8",
         )
         .bind(id.to_string())
@@ -266,6 +278,7 @@ impl Store {
         .bind(i64::from(seen.failures))
         .bind(i64::from(seen.locked))
         .bind(i64::from(seen.passed))
+        .bind((policy_version > 0).then_some(i64::from(policy_version)))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {

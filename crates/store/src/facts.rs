@@ -2,8 +2,9 @@
 //!
 //! A check is the hot path: a person on the phone is waiting. One `UNION ALL` returns the candidate
 //! staffers (with their official contacts), the employee's requests, their announced outreach, whether the
-//! caller matches an active campaign, which of the employee's verification is locked and how many checks
-//! they opened recently (the rate limit), instead of six round trips.
+//! caller matches an active campaign, which of the employee's verification is locked, how many checks
+//! they opened recently (the rate limit) and which contact policy version is in force, instead of seven
+//! round trips.
 
 use crate::codec::{Columns, channels, from_millis, millis, parse, parse_opt};
 use crate::correlation::ClusterStatus;
@@ -70,6 +71,8 @@ pub struct CheckFacts {
     ///
     /// [`GuardScope::key`]: bonafide_domain::GuardScope::key
     pub locked_scopes: Vec<String>,
+    /// The contact policy version in force at `now` (0 when none was written: the built-in default).
+    pub policy_version: u32,
 }
 
 // The staffers come from four branches, one per way a claim can name them, each an exact index lookup;
@@ -95,7 +98,7 @@ pub(crate) static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
             LEFT JOIN person_contacts ct ON ct.person_id = p.id \
       WHERE m.value = $5 AND m.kind = 'official_address' AND p.staff_id IS NOT NULL \
 UNION ALL \
-SELECT 'request', r.status, r.assignee_id, r.channels, r.summary, NULL, NULL, NULL, NULL, NULL, r.number, NULL \
+SELECT 'request', r.status, r.assignee_id, r.channels, r.summary, r.category, NULL, NULL, NULL, NULL, r.number, NULL \
   FROM support_requests r \
  WHERE r.requester_id = $1 AND (r.status IN ('open', 'assigned') OR r.number = $6) \
 UNION ALL \
@@ -125,6 +128,9 @@ SELECT 'campaign', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
 UNION ALL \
 SELECT 'lock', g.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.locked_until, NULL \
   FROM verification_guards g WHERE g.employee_id = $1 AND g.locked_until > $7 \
+UNION ALL \
+SELECT 'policy', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, MAX(version), NULL \
+  FROM policy_versions WHERE effective_at <= $7 \
 UNION ALL \
 SELECT 'recent_checks', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL \
   FROM (SELECT 1 AS one FROM contact_checks WHERE employee_id = $1 AND created_at >= $8 LIMIT $9) recent"
@@ -263,6 +269,7 @@ fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError>
                     status: parse("request status", &row.required("a")?)?,
                     assignee: parse_opt("person id", row.text("b")?)?,
                     channels: channels(&row.text("c")?.unwrap_or_default())?,
+                    category: row.text("e")?,
                 },
                 row.text("d")?.unwrap_or_default(),
             ));
@@ -278,6 +285,10 @@ fn add_fact(facts: &mut CheckFacts, row: &dyn Columns) -> Result<(), StoreError>
         }),
         "campaign" => facts.campaign_match = true,
         "lock" => facts.locked_scopes.push(row.required("a")?),
+        "policy" => {
+            let version = row.int("n1")?.map_or(Ok(0), u32::try_from);
+            facts.policy_version = version.map_err(|_| StoreError::Corrupt("policy version".into()))?;
+        }
         _ => facts.recent_checks = row.int("n1")?.unwrap_or_default(),
     }
     Ok(())

@@ -108,6 +108,7 @@ mod tests {
             verdict: "unverified",
             reasons: String::new(),
             staffer: None,
+            policy_version: None,
             at: 0,
             audit: AuditEvent::new(&Actor::system(), "check.created", "c", Outcome::Ok),
         };

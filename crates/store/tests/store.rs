@@ -240,7 +240,13 @@ async fn request_keys_count_up_and_transitions_are_conditional(backend: Backend)
 }
 
 fn pending() -> Assessment {
-    Assessment { verdict: Verdict::ChallengeRequired, reasons: vec![], staffer: None, authority: None }
+    Assessment {
+        verdict: Verdict::ChallengeRequired,
+        reasons: vec![],
+        staffer: None,
+        authority: None,
+        breaches: vec![],
+    }
 }
 
 fn new_check(employee: PersonId) -> NewCheck {
@@ -259,9 +265,9 @@ fn new_check(employee: PersonId) -> NewCheck {
 async fn the_attempt_limit_holds_under_concurrent_wrong_codes(backend: Backend) {
     let c = company(backend).await;
     let store = c.db.store.clone();
-    let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    let id = store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap();
     assert_eq!(store.check_facts(&query(c.erin)).await.unwrap().recent_checks, 1);
-    store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap();
     let capped = FactsQuery { count_up_to: 1, ..query(c.erin) };
     assert_eq!(store.check_facts(&capped).await.unwrap().recent_checks, 1, "the count stops at the limit");
     let later = FactsQuery { checks_since: NOW + Duration::seconds(1), ..query(c.erin) };
@@ -298,14 +304,16 @@ async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend)
     let checks: Vec<_> = (0..100)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await })
+            tokio::spawn(
+                async move { store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await },
+            )
         })
         .collect();
     let stranger = {
         let store = store.clone();
-        tokio::spawn(
-            async move { store.create_check(&new_check(PersonId::new()), &pending(), &Actor::system(), NOW).await },
-        )
+        tokio::spawn(async move {
+            store.create_check(&new_check(PersonId::new()), &pending(), 0, &Actor::system(), NOW).await
+        })
     };
     let requests: Vec<_> = (0..10)
         .map(|i| {
@@ -335,7 +343,7 @@ async fn concurrent_checks_commit_together_beside_other_writes(backend: Backend)
 async fn a_locked_check_cannot_pass(backend: Backend) {
     let c = company(backend).await;
     let store = &c.db.store;
-    let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    let id = store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap();
     assert!(
         store
             .record_challenge_failure(id, 2, "x", &ALONE, &Actor::system(), NOW)
@@ -351,7 +359,7 @@ async fn a_locked_check_cannot_pass(backend: Backend) {
             .is_some_and(|(s, _)| s.locked)
     );
     assert!(!store.record_challenge_pass(id, &Actor::system(), NOW).await.unwrap());
-    let other = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    let other = store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap();
     assert!(store.record_challenge_pass(other, &Actor::system(), NOW).await.unwrap());
     assert!(
         store.record_challenge_failure(other, 5, "x", &ALONE, &Actor::system(), NOW).await.unwrap().is_none(),
@@ -436,7 +444,7 @@ async fn audited_company(backend: Backend) -> Company {
         let e = AuditEvent::new(&admin, "token.created", format!("token-{i}"), Outcome::Ok);
         store.audit(&[e], NOW).await.unwrap();
     }
-    let check = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap();
+    let check = store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap();
     store.record_challenge_failure(check, 5, "x", &ALONE, &Actor::system(), NOW).await.unwrap();
     let denied = AuditEvent::new(&Actor::default(), "signin.password", "nobody@example.com", Outcome::Denied);
     store.audit(&[denied.with(serde_json::json!({"why": "unknown account"}))], NOW).await.unwrap();

@@ -127,9 +127,13 @@ impl Application {
             .with_state(state)
     }
 
-    /// Starts the background work a server runs besides answering requests: webhook deliveries.
+    /// Starts the background work a server runs besides answering requests: webhook deliveries and the
+    /// contact policy's acknowledgement reminders.
     pub fn start_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(bonafide_app::webhooks::delivery_loop(state.app.clone()))
+        let app = state.app.clone();
+        tokio::spawn(async move {
+            tokio::join!(bonafide_app::webhooks::delivery_loop(app.clone()), bonafide_app::policy::reminder_loop(app));
+        })
     }
 
     /// Serves `router` on `listener` until `shutdown` resolves, then lets the requests in flight finish.

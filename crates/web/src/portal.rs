@@ -13,8 +13,10 @@ mod forms;
 mod home;
 pub(crate) mod html;
 pub(crate) mod input;
+mod markdown;
 mod passkey_forms;
 mod passkeys;
+mod policy;
 mod reports;
 mod requests;
 mod security;
@@ -55,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(campaigns::router())
         .merge(webhooks::router())
+        .merge(policy::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

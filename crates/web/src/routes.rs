@@ -7,6 +7,7 @@ mod checks;
 mod console;
 mod me;
 mod outreach;
+mod policy;
 mod reports;
 mod requests;
 mod staff;
@@ -40,6 +41,11 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/checks/{id}", get(checks::get))
         .route("/api/v1/checks/{id}/challenge", post(checks::challenge))
         .route("/api/v1/console/codes", get(console::codes))
+        .route("/api/v1/policy", get(policy::current).post(policy::publish))
+        .route("/api/v1/policy/versions", get(policy::versions))
+        .route("/api/v1/policy/versions/{n}", get(policy::version))
+        .route("/api/v1/policy/versions/{n}/acknowledge", post(policy::acknowledge))
+        .route("/api/v1/policy/acknowledgements", get(policy::acknowledgements))
         .route("/api/v1/alerts", get(alerts::list))
         .route(
             "/api/v1/reports",

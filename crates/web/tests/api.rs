@@ -80,10 +80,14 @@ mod multi_instance;
 mod outreach;
 #[path = "api/passkeys.rs"]
 mod passkeys;
+#[path = "api/policy.rs"]
+mod policy;
 #[path = "api/portal.rs"]
 mod portal;
 #[path = "api/portal_import.rs"]
 mod portal_import;
+#[path = "api/portal_policy.rs"]
+mod portal_policy;
 #[path = "api/portal_reports.rs"]
 mod portal_reports;
 #[path = "api/refusal_pages.rs"]

@@ -42,6 +42,7 @@ fn world() -> World {
         status: RequestStatus::Assigned,
         assignee: Some(sam.person),
         channels: BTreeSet::new(),
+        category: None,
     }];
     World {
         sam,
@@ -87,6 +88,18 @@ fn outreach_by(staffer: PersonId, starts: OffsetDateTime, hours: i64, channels: 
         window: OutreachWindow { starts_at: starts, ends_at: starts + Duration::hours(hours) },
         channels: channels.iter().copied().collect(),
     }
+}
+
+/// Password resets only on video or in person.
+fn reset_face_to_face() -> ContactPolicy {
+    let rules = serde_json::json!({"categories": {"password_reset": ["video", "in_person"]}});
+    ContactPolicy::from_json(&rules, PhoneRegion::default()).unwrap()
+}
+
+/// Contact Monday to Friday, 08:00–18:00 UTC (NOW is a Saturday).
+fn weekday_hours() -> ContactPolicy {
+    let rules = serde_json::json!({"contact_hours": {"zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "18:00"}});
+    ContactPolicy::from_json(&rules, PhoneRegion::default()).unwrap()
 }
 
 type Case = (&'static str, fn(&mut World, &mut Claim), Verdict, &'static [Reason]);
@@ -170,6 +183,51 @@ const CASES: &[Case] = &[
         },
         Verdict::Unverified,
         &[Reason::ChannelNotAllowed],
+    ),
+    (
+        "a password reset request on the phone, where policy wants video or in person",
+        |w, _| {
+            w.policy = reset_face_to_face();
+            w.requests[0].category = Some("password_reset".into());
+        },
+        Verdict::Unverified,
+        &[Reason::ChannelNotAllowed],
+    ),
+    (
+        "a password reset request on video",
+        |w, c| {
+            w.policy = reset_face_to_face();
+            w.requests[0].category = Some("password_reset".into());
+            c.channel = Channel::Video;
+            c.caller_number = None;
+        },
+        Verdict::ChallengeRequired,
+        &[],
+    ),
+    (
+        "another category on the phone",
+        |w, _| {
+            w.policy = reset_face_to_face();
+            w.requests[0].category = Some("hardware".into());
+        },
+        Verdict::ChallengeRequired,
+        &[],
+    ),
+    (
+        "outside contact hours (a Saturday)",
+        |w, _| w.policy = weekday_hours(),
+        Verdict::Unverified,
+        &[Reason::OutsideContactHours],
+    ),
+    (
+        "outside contact hours, but announced outreach covers the moment",
+        |w, _| {
+            w.policy = weekday_hours();
+            w.requests.clear();
+            w.outreach = vec![outreach_by(w.sam.person, NOW - Duration::hours(1), 2, &[Channel::Phone])];
+        },
+        Verdict::ChallengeRequired,
+        &[],
     ),
     ("active campaign", |w, _| w.campaign_match = true, Verdict::Unverified, &[Reason::MatchesActiveCampaign]),
     (
@@ -430,4 +488,26 @@ fn outreach_windows_are_half_open() {
     assert_eq!(at(start), Verdict::ChallengeRequired);
     assert_eq!(at(start + Duration::hours(1) - Duration::seconds(1)), Verdict::ChallengeRequired);
     assert_eq!(at(start + Duration::hours(1)), Verdict::Unverified);
+}
+
+#[test]
+fn the_assessment_names_the_rules_broken() {
+    let mut w = world();
+    w.policy = reset_face_to_face();
+    w.requests[0].category = Some("password_reset".into());
+    let mut claim = sams_call();
+    claim.asked_for.insert(Ask::LoginWalkthrough);
+    let a = run(&w, &claim, NOW);
+    assert_eq!(
+        a.breaches,
+        [
+            Breach::FaceToFace(Ask::LoginWalkthrough),
+            Breach::Category {
+                category: "password_reset".into(),
+                allowed: [Channel::Video, Channel::InPerson].into_iter().collect()
+            }
+        ]
+    );
+    assert_eq!(a.reasons, [Reason::ChannelNotAllowed]);
+    assert!(run(&world(), &sams_call(), NOW).breaches.is_empty());
 }

@@ -24,7 +24,7 @@ async fn regression_14_4_wrong_codes_across_checks_lock_the_employee_and_the_req
     let scopes = [GuardScope::Employee(c.erin), GuardScope::Request(key)];
     let mut checks = Vec::new();
     for _ in 0..8 {
-        checks.push(store.create_check(&new_check(c.erin), &pending(), &Actor::system(), NOW).await.unwrap());
+        checks.push(store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), NOW).await.unwrap());
     }
     // Three wrong codes on each of eight checks: 24 attempts, none of which locks its own check.
     let attempts = checks.iter().flat_map(|id| [*id; 3]).enumerate().map(|(i, id)| {
@@ -70,7 +70,7 @@ async fn wrong_codes_older_than_the_window_are_not_counted(backend: Backend) {
     let across = AcrossChecks { scopes: &scopes, message: &message, ..ALONE };
     let mut at = NOW;
     for _ in 0..3 {
-        let id = store.create_check(&new_check(c.erin), &pending(), &Actor::system(), at).await.unwrap();
+        let id = store.create_check(&new_check(c.erin), &pending(), 0, &Actor::system(), at).await.unwrap();
         for _ in 0..3 {
             let (_, locked) =
                 store.record_challenge_failure(id, 5, "x", &across, &Actor::system(), at).await.unwrap().unwrap();

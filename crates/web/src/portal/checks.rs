@@ -126,11 +126,22 @@ fn explain(r: Reason) -> &'static str {
         Reason::NameMismatch => "The name they gave does not match the staff id.",
         Reason::SensitiveRequest => "They asked for a password, a code or remote access. IT never asks for these.",
         Reason::ChannelNotAllowed => "IT does not do this kind of request over this channel.",
+        Reason::OutsideContactHours => "IT does not make contact at this time.",
         Reason::OutsideWindow => "This is outside the time IT announced for contacting you.",
         Reason::StaffInactive => "This staff member is not active.",
         Reason::ChallengeFailed => "The code they read out was wrong.",
         Reason::ChallengeLocked => "Too many wrong codes: this check is locked and security has been told.",
         Reason::MatchesActiveCampaign => "This matches an attack currently targeting the company.",
+    }
+}
+
+/// Whether the policy's broken rules say why better than the generic reason: hours always, a channel
+/// refused when a channel rule was broken (the employee's own channel choice is said generically).
+fn explained_by_policy(r: Reason, broken: &[checks::BrokenRule]) -> bool {
+    match r {
+        Reason::OutsideContactHours => broken.iter().any(|b| b.rule == "contact_hours"),
+        Reason::ChannelNotAllowed => broken.iter().any(|b| b.rule != "contact_hours"),
+        _ => false,
     }
 }
 
@@ -163,7 +174,13 @@ async fn check_page(p: Page<Everyone>, State(state): State<AppState>, PagePath(i
                     @if let Some(n) = &it_number { strong { (phone_link(n)) } } @else { "the number in the staff directory" }
                     " and report it."
                 }
-                ul.reasons { @for r in reasons { li { (explain(*r)) } } }
+                ul.reasons {
+                    // The contact policy's own words for the rules broken, instead of the generic reason.
+                    @for r in reasons {
+                        @if !explained_by_policy(*r, &check.broken_rules) { li { (explain(*r)) } }
+                    }
+                    @for b in &check.broken_rules { li.rule data-rule=(b.rule) { (b.sentence) } }
+                }
                 p { a.button href=(format!("/report?check={}", check.id)) { "Report this contact" } }
             },
         }

@@ -30,6 +30,7 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup
                                 li { a href="/" { "Home" } }
                                 li { a href="/contact" { "Someone is contacting me" } }
                                 li { a href="/staff" { "Staff directory" } }
+                                li { a href="/policy" { "Contact policy" } }
                                 @if v.me.roles.has(Role::ItStaff) { li { a href="/console" { "IT console" } } }
                                 @if v.me.roles.has(Role::SecurityAdmin) { li { a href="/security" { "Security" } } }
                                 @if v.me.roles.has(Role::SecurityAdmin) || v.me.roles.has(Role::Auditor) {
@@ -43,6 +44,12 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup
                             (csrf_field(&v.csrf))
                             button type="submit" { "Sign out" }
                         }
+                    }
+                }
+                @if let Some(version) = viewer.and_then(|v| v.policy_due) {
+                    div.banner role="region" aria-label="Contact policy" {
+                        "The company's IT contact policy has changed (version " (version) "). "
+                        a href="/policy" { "Read it and confirm" }
                     }
                 }
                 main id="main" { (body) }

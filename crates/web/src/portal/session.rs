@@ -88,7 +88,7 @@ impl<R: Serves> FromRequestParts<AppState> for Page<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path().to_owned();
-        let Some(viewer) = current(parts, state).await? else {
+        let Some(mut viewer) = current(parts, state).await? else {
             if cookie(&parts.headers, session_cookie(state.config.secure_cookies)).is_some() {
                 let client = crate::extract::client_addr(&parts.extensions, &parts.headers, state).0;
                 state.app.record_refusal(None, &client, None, Refusal::ExpiredSession { path: &path }).await;
@@ -108,6 +108,12 @@ impl<R: Serves> FromRequestParts<AppState> for Page<R> {
                 return Err(html::message(StatusCode::FORBIDDEN, "Not allowed", &text, Some(&viewer)));
             }
             Err(e) => return Err(server_error(&e)),
+        }
+        // The banner on every page until the person acknowledges the contact policy in force.
+        if let Ok(p) = bonafide_app::policy::current(&state.app, viewer.caller()).await
+            && p.needs_acknowledgement()
+        {
+            viewer.policy_due = Some(p.policy.version);
         }
         expect_csrf(parts, &viewer);
         Ok(Page { viewer, _serves: PhantomData })

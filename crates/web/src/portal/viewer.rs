@@ -13,11 +13,19 @@ pub(crate) struct Viewer {
     pub stage: SessionStage,
     /// The session, for the use cases that act on it (sign-in steps, sign-out).
     pub current: Current,
+    /// The contact policy version in force when this person has not acknowledged it yet (the banner).
+    pub policy_due: Option<u32>,
 }
 
 impl Viewer {
     pub(crate) fn of(current: Current) -> Self {
-        Self { me: current.caller.person.clone(), csrf: current.csrf.clone(), stage: current.stage, current }
+        Self {
+            me: current.caller.person.clone(),
+            csrf: current.csrf.clone(),
+            stage: current.stage,
+            current,
+            policy_due: None,
+        }
     }
 
     /// The acting person, for use cases.

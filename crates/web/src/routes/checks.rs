@@ -51,6 +51,17 @@ pub(crate) struct CheckView {
     request: Option<RequestRef>,
     attempts_left: u32,
     advice: &'static str,
+    /// The contact policy version the check was judged by (0: the built-in default).
+    policy_version: u32,
+    /// The policy's rules the contact broke, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    policy_rules_broken: Vec<RuleBroken>,
+}
+
+#[derive(Serialize)]
+struct RuleBroken {
+    rule: &'static str,
+    explanation: String,
 }
 
 impl From<Check> for CheckView {
@@ -67,6 +78,12 @@ impl From<Check> for CheckView {
             request: c.request.map(|(key, summary)| RequestRef { key: key.to_string(), summary }),
             attempts_left: c.attempts_left,
             advice: advice(c.verdict),
+            policy_version: c.policy_version,
+            policy_rules_broken: c
+                .broken_rules
+                .into_iter()
+                .map(|b| RuleBroken { rule: b.rule, explanation: b.sentence })
+                .collect(),
         }
     }
 }
@@ -77,11 +94,18 @@ pub(crate) struct ChallengeView {
     reasons: Vec<Reason>,
     attempts_left: u32,
     advice: &'static str,
+    policy_version: u32,
 }
 
 impl From<Answered> for ChallengeView {
     fn from(a: Answered) -> Self {
-        Self { advice: advice(a.verdict), verdict: a.verdict, reasons: a.reasons, attempts_left: a.attempts_left }
+        Self {
+            advice: advice(a.verdict),
+            verdict: a.verdict,
+            reasons: a.reasons,
+            attempts_left: a.attempts_left,
+            policy_version: a.policy_version,
+        }
     }
 }
 

@@ -323,15 +323,16 @@ async fn a_stale_assessment_never_overwrites_a_lock(backend: Backend) {
         reasons: vec![Reason::ChallengeFailed],
         staffer: app.store.check(check_id).await.unwrap().unwrap().staffer,
         authority: None,
+        breaches: vec![],
     };
     let seen = ChallengeState { failures: 4, last_failed: true, locked: false, passed: false };
-    let stored = app.store.update_check_assessment(check_id, &stale, seen, None, app.clock.now()).await.unwrap();
+    let stored = app.store.update_check_assessment(check_id, &stale, 0, seen, None, app.clock.now()).await.unwrap();
     assert!(!stored, "an assessment made before the lock is refused");
     let read = app.get(&format!("/api/v1/checks/{id}"), &t.erin).await;
     assert_eq!(read.body["reasons"], json!(["challenge_locked"]));
     let current = ChallengeState { failures: 5, last_failed: true, locked: true, passed: false };
     let locked = Assessment { reasons: vec![Reason::ChallengeLocked], ..stale };
-    assert!(app.store.update_check_assessment(check_id, &locked, current, None, app.clock.now()).await.unwrap());
+    assert!(app.store.update_check_assessment(check_id, &locked, 0, current, None, app.clock.now()).await.unwrap());
     app.drop_db().await;
 }
 

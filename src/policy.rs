@@ -1,0 +1,201 @@
+//! `bonafide policy show` and `bonafide policy set RULES --text TEXT.md`: the contact policy from the
+//! command line, so a company can keep it in version control and apply it from its deploy pipeline.
+//!
+//! The rules file is TOML or JSON (by its extension; TOML unless it ends in `.json`), in the API's
+//! form. Every bad field is named with the line of the file it is on, and nothing is written (exit 3).
+
+use crate::InvalidInputError;
+use crate::cli::{CommonArgs, cli_app, input_error};
+use anyhow::Context;
+use bonafide_app::policy::{self, Draft, PolicyVersion};
+use bonafide_app::{Acting, AppError, FieldError};
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the version in force (and the newest, when one is scheduled).
+    Show {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish a new version from a rules file (TOML or JSON) and a Markdown text; exit 3 naming each
+    /// bad field with its line.
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The rules: channels, face_to_face_only, categories, contact_hours, service_desk_number,
+    /// ack_due_days.
+    rules: PathBuf,
+    /// The company's text (paragraphs, lists, **bold**, [links](https://…)).
+    #[arg(long)]
+    text: PathBuf,
+    /// When it takes effect, RFC 3339 (now by default).
+    #[arg(long)]
+    effective_at: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn version_json(v: &PolicyVersion) -> serde_json::Value {
+    let at = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    serde_json::json!({
+        "version": v.version, "effective_at": at(v.effective_at), "rules": v.rules.to_json(), "text": v.text,
+        "rules_in_words": v.rules.in_words(), "ack_due_at": at(v.due_at()),
+    })
+}
+
+fn print_version(v: &PolicyVersion) {
+    if v.version == 0 {
+        outln!("No version has been published: the built-in default is in force.");
+    } else {
+        outln!("Version {}, in force from {}", v.version, v.effective_at);
+    }
+    for rule in v.rules.in_words() {
+        outln!("  - {rule}");
+    }
+}
+
+/// Runs `bonafide policy`.
+pub async fn run(command: PolicyCommand) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Show { common, json } => {
+            let app = cli_app(&common.settings()?).await?;
+            let (in_force, newest) = policy::in_force_and_newest(&app).await.map_err(input_error)?;
+            let scheduled = newest.filter(|n| n.version > in_force.version);
+            if json {
+                let mut out = version_json(&in_force);
+                if let (Some(s), Some(fields)) = (&scheduled, out.as_object_mut()) {
+                    fields.insert("scheduled".into(), version_json(s));
+                }
+                outln!("{out}");
+            } else {
+                print_version(&in_force);
+                if let Some(s) = scheduled {
+                    outln!("Scheduled:");
+                    print_version(&s);
+                }
+            }
+            Ok(())
+        }
+        PolicyCommand::Set(a) => set(a).await,
+    }
+}
+
+async fn set(a: SetArgs) -> anyhow::Result<()> {
+    let source = std::fs::read_to_string(&a.rules).with_context(|| format!("reading {}", a.rules.display()))?;
+    let text = std::fs::read_to_string(&a.text).with_context(|| format!("reading {}", a.text.display()))?;
+    let name = a.rules.display().to_string();
+    let rules = read_rules(&a.rules, &source)?;
+    let effective_at = match &a.effective_at {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| InvalidInputError(format!("--effective-at: `{t}` is not a time as RFC 3339")))?,
+        ),
+    };
+    let app = cli_app(&a.common.settings()?).await?;
+    let published = policy::publish(&app, Acting::Operator, Draft { rules, text, effective_at }).await;
+    let v = match published {
+        Ok(v) => v,
+        Err(AppError::Invalid(errors)) => return Err(InvalidInputError(located(&name, &source, &errors)).into()),
+        Err(e) => return Err(input_error(e)),
+    };
+    if a.json {
+        outln!("{}", version_json(&v));
+    } else {
+        outln!("published contact policy version {}, in force from {}", v.version, v.effective_at);
+    }
+    Ok(())
+}
+
+/// The rules file as the API's JSON form.
+fn read_rules(path: &Path, source: &str) -> anyhow::Result<serde_json::Value> {
+    let name = path.display();
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        serde_json::from_str(source)
+            .map_err(|e| InvalidInputError(format!("{name}:{}: not valid JSON: {e}", e.line())).into())
+    } else {
+        let table: toml::Table = source.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map_or(1, |s| line_of(source, s.start));
+            InvalidInputError(format!("{name}:{line}: not valid TOML: {}", e.message()))
+        })?;
+        serde_json::to_value(table).context("reading the TOML rules")
+    }
+}
+
+/// The 1-based line of byte `at`.
+fn line_of(source: &str, at: usize) -> usize {
+    source.get(..at).map_or(1, |s| s.matches('\n').count() + 1)
+}
+
+/// Each error with the line of the file its field is written on (`rules.contact_hours.zone` is the line
+/// naming `zone`, after the line naming `contact_hours`), one per line.
+fn located(name: &str, source: &str, errors: &[FieldError]) -> String {
+    let mut lines: Vec<(Option<usize>, String)> = errors
+        .iter()
+        .map(|e| {
+            let field = e.field.strip_prefix("rules.").unwrap_or(&e.field);
+            let line = field_line(source, field);
+            let text = match line {
+                Some(line) => format!("{name}:{line}: {}: {}", e.field, e.message),
+                None => format!("{name}: {}: {}", e.field, e.message),
+            };
+            (line, text)
+        })
+        .collect();
+    // In the file's order; errors with no line (a text or a time given by flag) last.
+    lines.sort_by_key(|(line, _)| line.unwrap_or(usize::MAX));
+    lines.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n")
+}
+
+/// The line naming the last key of `field` (`contact_hours.days[2]` → `days`), searched after the line
+/// naming each key before it.
+fn field_line(source: &str, field: &str) -> Option<usize> {
+    let keys: Vec<&str> =
+        field.split('.').map(|k| k.split('[').next().unwrap_or(k)).filter(|k| !k.is_empty()).collect();
+    let lines: Vec<&str> = source.lines().collect();
+    let names = |line: &str, key: &str| {
+        let t = line.trim_start().trim_start_matches('[').trim_start();
+        let quoted = format!("\"{key}\"");
+        t.starts_with(&quoted)
+            || t.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', ']', ':']))
+            || line.contains(&format!("{quoted}:"))
+            || t.contains(&format!(".{key}]"))
+    };
+    let mut from = 0;
+    let mut found = None;
+    for key in keys {
+        let at = lines.iter().enumerate().skip(from).find(|(_, l)| names(l, key)).map(|(i, _)| i)?;
+        found = Some(at + 1);
+        from = at;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_line;
+
+    #[test]
+    fn a_field_is_found_on_its_line_in_toml_and_json() {
+        let toml = "channels = [\"phone\", \"fax\"]\nack_due_days = 0\n\n[categories]\npassword_reset = []\n\n[contact_hours]\nzone = \"Mars\"\nfrom = \"8am\"\n";
+        assert_eq!(field_line(toml, "channels[1]"), Some(1));
+        assert_eq!(field_line(toml, "ack_due_days"), Some(2));
+        assert_eq!(field_line(toml, "categories.password_reset"), Some(5));
+        assert_eq!(field_line(toml, "contact_hours.zone"), Some(8));
+        assert_eq!(field_line(toml, "contact_hours.from"), Some(9));
+        assert_eq!(field_line(toml, "nowhere"), None);
+        let json = "{\n  \"channels\": [\"fax\"],\n  \"contact_hours\": {\n    \"zone\": \"Mars\"\n  }\n}";
+        assert_eq!(field_line(json, "channels[0]"), Some(2));
+        assert_eq!(field_line(json, "contact_hours.zone"), Some(4));
+    }
+}
