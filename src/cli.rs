@@ -2,7 +2,8 @@
 
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, bench, bench_analyze, bench_correlate, bench_portal, demo, import, scan, serve,
+    InvalidInputError, TamperedError, bench, bench_analyze, bench_correlate, bench_portal, demo, import, policy, scan,
+    serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;
@@ -46,10 +47,40 @@ enum Command {
     Audit(AuditCommand),
     /// The company's contact policy: show the version in force, or publish one from files.
     #[command(subcommand)]
-    Policy(crate::policy::PolicyCommand),
+    Policy(PolicyCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the version in force (and the newest, when one is scheduled).
+    Show {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish a new version from a rules file (TOML, or JSON when it ends in `.json`) and a Markdown
+    /// text; exit 3 naming each bad field with its line.
+    Set {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The rules: channels, face_to_face_only, categories, contact_hours, service_desk_number,
+        /// ack_due_days.
+        rules: PathBuf,
+        /// The company's text (paragraphs, lists, **bold**, [links](https://…)).
+        #[arg(long)]
+        text: PathBuf,
+        /// When it takes effect, RFC 3339 (now by default).
+        #[arg(long)]
+        effective_at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,7 +110,7 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// The settings with `--db` over the environment and the file, for commands with no other flags.
-    pub(crate) fn settings(self) -> anyhow::Result<Settings> {
+    fn settings(self) -> anyhow::Result<Settings> {
         self.settings_with(Overrides::default())
     }
 
@@ -241,7 +272,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(b) => Err(TamperedError(format!("audit log broken at entry {}: {}", b.seq, b.problem)).into()),
             }
         }
-        Command::Policy(c) => crate::policy::run(c).await,
+        Command::Policy(PolicyCommand::Show { common, json }) => {
+            let app = cli_app(&common.settings()?).await?;
+            policy::show(&app, json).await.map_err(input_error)
+        }
+        Command::Policy(PolicyCommand::Set { common, rules, text, effective_at, json }) => {
+            let app = cli_app(&common.settings()?).await?;
+            policy::set(&app, &rules, &text, effective_at.as_deref(), json).await
+        }
         Command::Bench(BenchCommand::Api(a)) => bench::run_api(a).await,
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,

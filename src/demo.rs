@@ -102,6 +102,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     // What the red "not verified" page tells people to call.
     let admin = caller(&app, "Rhea Grant").await?;
     security::set_company(&app, &admin, false, "+12015550100").await.context("seeding settings")?;
+    seed_policy(&app, &clock, &admin, &people, now).await.context("seeding the contact policy")?;
     let sam = caller(&app, "Sam Carter").await?;
     let kim = caller(&app, "Kim Novak").await?;
     let staff = [sam.clone(), kim.clone(), caller(&app, "Luis Ortega").await?];
@@ -159,6 +160,65 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
         };
         reports::file(&app, &reporter, report, None).await?;
     }
+    Ok(())
+}
+
+/// The demo company's contact policy, in its own words.
+const POLICY_TEXT: &str = "IT will never ask you for your password, a code from your phone or remote access to \
+your computer. Anyone who does is not IT, whatever their caller id says.
+
+IT contacts you about a request **you** opened, or in outreach that security announced. Before you act on \
+what a caller asks, check them in Bonafide: choose **Someone is contacting me**.
+
+- Password resets happen only on video or in person, where you can see who you are talking to.
+- IT does not contact you by text message.
+- IT calls during working hours: Monday to Friday, 08:00 to 18:00 Boston time.
+
+When something feels wrong, hang up and call the service desk on the number in the staff directory, then \
+report the contact.";
+
+/// Version 1 of the contact policy, published 20 days ago by the security admin (so acknowledgements are
+/// due), and acknowledged by a share of each department that differs: all of Finance, three in four of
+/// Sales, half of Engineering, one in four of Operations, nobody in People; IT and security all did.
+async fn seed_policy(
+    app: &App,
+    clock: &ManualClock,
+    admin: &Caller,
+    people: &[NewPerson],
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    use bonafide_app::policy;
+    let published = now - Duration::days(20);
+    clock.set(published);
+    let rules = serde_json::json!({
+        "channels": ["phone", "video", "chat", "email", "in_person"],
+        "categories": {"password_reset": ["video", "in_person"]},
+        "contact_hours": {
+            "zone": "America/New_York", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "18:00",
+        },
+        "service_desk_number": "+12015550100",
+        "ack_due_days": 14,
+    });
+    let draft = policy::Draft { rules, text: POLICY_TEXT.to_owned(), effective_at: None };
+    policy::publish(app, Acting::Person(admin), draft).await?;
+    let mut in_department: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (i, p) in people.iter().enumerate() {
+        let seen = in_department.entry(p.department.as_str()).or_default();
+        let share = match p.department.as_str() {
+            "Finance" | "IT" | "Security" | "Internal Audit" => 4,
+            "Sales" => 3,
+            "Engineering" => 2,
+            "Operations" => 1,
+            _ => 0,
+        };
+        let acknowledges = *seen % 4 < share;
+        *seen += 1;
+        if acknowledges {
+            clock.set(published + Duration::hours(2 + i64::try_from(i)? * 3));
+            policy::acknowledge(app, &caller(app, p.display_name.as_str()).await?, "1").await?;
+        }
+    }
+    clock.set(now);
     Ok(())
 }
 

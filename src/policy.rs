@@ -5,45 +5,10 @@
 //! form. Every bad field is named with the line of the file it is on, and nothing is written (exit 3).
 
 use crate::InvalidInputError;
-use crate::cli::{CommonArgs, cli_app, input_error};
 use anyhow::Context;
 use bonafide_app::policy::{self, Draft, PolicyVersion};
-use bonafide_app::{Acting, AppError, FieldError};
-use clap::{Args, Subcommand};
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
-    /// Print the version in force (and the newest, when one is scheduled).
-    Show {
-        #[command(flatten)]
-        common: CommonArgs,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Publish a new version from a rules file (TOML or JSON) and a Markdown text; exit 3 naming each
-    /// bad field with its line.
-    Set(SetArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct SetArgs {
-    #[command(flatten)]
-    common: CommonArgs,
-    /// The rules: channels, face_to_face_only, categories, contact_hours, service_desk_number,
-    /// ack_due_days.
-    rules: PathBuf,
-    /// The company's text (paragraphs, lists, **bold**, [links](https://…)).
-    #[arg(long)]
-    text: PathBuf,
-    /// When it takes effect, RFC 3339 (now by default).
-    #[arg(long)]
-    effective_at: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-}
+use bonafide_app::{Acting, App, AppError, FieldError};
+use std::path::Path;
 
 fn version_json(v: &PolicyVersion) -> serde_json::Value {
     let at = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -64,52 +29,52 @@ fn print_version(v: &PolicyVersion) {
     }
 }
 
-/// Runs `bonafide policy`.
-pub async fn run(command: PolicyCommand) -> anyhow::Result<()> {
-    match command {
-        PolicyCommand::Show { common, json } => {
-            let app = cli_app(&common.settings()?).await?;
-            let (in_force, newest) = policy::in_force_and_newest(&app).await.map_err(input_error)?;
-            let scheduled = newest.filter(|n| n.version > in_force.version);
-            if json {
-                let mut out = version_json(&in_force);
-                if let (Some(s), Some(fields)) = (&scheduled, out.as_object_mut()) {
-                    fields.insert("scheduled".into(), version_json(s));
-                }
-                outln!("{out}");
-            } else {
-                print_version(&in_force);
-                if let Some(s) = scheduled {
-                    outln!("Scheduled:");
-                    print_version(&s);
-                }
-            }
-            Ok(())
+/// `bonafide policy show`: the version in force, and the newest when it is scheduled for later.
+pub async fn show(app: &App, json: bool) -> Result<(), AppError> {
+    let (in_force, newest) = policy::in_force_and_newest(app).await?;
+    let scheduled = newest.filter(|n| n.version > in_force.version);
+    if json {
+        let mut out = version_json(&in_force);
+        if let (Some(s), Some(fields)) = (&scheduled, out.as_object_mut()) {
+            fields.insert("scheduled".into(), version_json(s));
         }
-        PolicyCommand::Set(a) => set(a).await,
+        outln!("{out}");
+    } else {
+        print_version(&in_force);
+        if let Some(s) = scheduled {
+            outln!("Scheduled:");
+            print_version(&s);
+        }
     }
+    Ok(())
 }
 
-async fn set(a: SetArgs) -> anyhow::Result<()> {
-    let source = std::fs::read_to_string(&a.rules).with_context(|| format!("reading {}", a.rules.display()))?;
-    let text = std::fs::read_to_string(&a.text).with_context(|| format!("reading {}", a.text.display()))?;
-    let name = a.rules.display().to_string();
-    let rules = read_rules(&a.rules, &source)?;
-    let effective_at = match &a.effective_at {
+/// `bonafide policy set RULES --text TEXT`: publishes a version; bad fields are named with their line.
+pub async fn set(
+    app: &App,
+    rules_file: &Path,
+    text_file: &Path,
+    effective_at: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let source = std::fs::read_to_string(rules_file).with_context(|| format!("reading {}", rules_file.display()))?;
+    let text = std::fs::read_to_string(text_file).with_context(|| format!("reading {}", text_file.display()))?;
+    let name = rules_file.display().to_string();
+    let rules = read_rules(rules_file, &source)?;
+    let effective_at = match effective_at {
         None => None,
         Some(t) => Some(
             time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
                 .map_err(|_| InvalidInputError(format!("--effective-at: `{t}` is not a time as RFC 3339")))?,
         ),
     };
-    let app = cli_app(&a.common.settings()?).await?;
-    let published = policy::publish(&app, Acting::Operator, Draft { rules, text, effective_at }).await;
-    let v = match published {
+    let v = match policy::publish(app, Acting::Operator, Draft { rules, text, effective_at }).await {
         Ok(v) => v,
         Err(AppError::Invalid(errors)) => return Err(InvalidInputError(located(&name, &source, &errors)).into()),
-        Err(e) => return Err(input_error(e)),
+        Err(AppError::Conflict(why)) => return Err(InvalidInputError(why).into()),
+        Err(e) => return Err(e.into()),
     };
-    if a.json {
+    if json {
         outln!("{}", version_json(&v));
     } else {
         outln!("published contact policy version {}, in force from {}", v.version, v.effective_at);

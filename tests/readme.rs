@@ -4,7 +4,7 @@
 
 mod common;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -145,6 +145,47 @@ async fn regression_15_1_the_readme_story_is_true_for_the_people_demo_prints() {
     let story = story.replace("http://localhost:8080", &base);
     let calls = commands(&story);
     assert_eq!(calls.len(), 3, "{calls:#?}");
+
+    // The demo's policy lets IT call Monday to Friday, 08:00-18:00 in Boston. Outside those hours the
+    // first call is refused for that reason alone, as the README says; IT then announces the call as
+    // outreach (Sam proposes, Rhea approves), and the story holds as written.
+    let get = |path: &str, token: &str| {
+        let request = client.get(format!("{base}{path}")).bearer_auth(token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let policy = get("/api/v1/policy", &vars["EMPLOYEE"]).await;
+    assert_eq!(policy["version"], 1, "the demo seeds its contact policy: {policy}");
+    let rules = bonafide_domain::ContactPolicy::from_json(&policy["rules"], Default::default()).unwrap();
+    let hours = rules.contact_hours.expect("the demo's policy has contact hours");
+    if !hours.contain(time::OffsetDateTime::now_utc()) {
+        let (refused, _) = curl(&client, &calls[0], &vars).await;
+        assert_eq!(
+            (refused["verdict"].clone(), refused["reasons"].clone()),
+            (json!("unverified"), json!(["outside_contact_hours"])),
+            "{refused}"
+        );
+        let me = get("/api/v1/me", &vars["EMPLOYEE"]).await;
+        let now = time::OffsetDateTime::now_utc();
+        let at = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+        let proposal = json!({
+            "employee_email": me["email"], "reason": "Calling about your VPN request after hours",
+            "channels": ["phone"], "starts_at": at(now - time::Duration::minutes(1)), "ends_at": at(now + time::Duration::hours(1)),
+        });
+        let proposed: Value = client
+            .post(format!("{base}/api/v1/outreach"))
+            .bearer_auth(&vars["SAM"])
+            .json(&proposal)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let approve = format!("{base}/api/v1/outreach/{}/approve", proposed["id"].as_str().unwrap());
+        let approved = client.post(approve).bearer_auth(&vars["SECURITY"]).json(&json!({})).send().await.unwrap();
+        assert_eq!(approved.status(), 200);
+        eprintln!("the story ran outside the demo's contact hours: the refusal was checked, then the call announced");
+    }
 
     // 1. The employee checks the caller: the answer is the comment's verdict, with Sam's photo.
     let (check, comment) = curl(&client, &calls[0], &vars).await;
