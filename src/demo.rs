@@ -101,7 +101,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     directory::import_records(&app, Acting::Operator, "demo", &people, |_| {}).await.context("seeding people")?;
     // What the red "not verified" page tells people to call.
     let admin = caller(&app, "Rhea Grant").await?;
-    security::set_company(&app, &admin, false, "+12015550100").await.context("seeding settings")?;
+    security::set_company(&app, &admin, false).await.context("seeding settings")?;
     seed_policy(&app, &clock, &admin, &people, now).await.context("seeding the contact policy")?;
     let sam = caller(&app, "Sam Carter").await?;
     let kim = caller(&app, "Kim Novak").await?;

@@ -1,5 +1,6 @@
 //! The security team's desk: alerts (lockouts and more) and the company settings (an authenticator for
-//! every employee; the IT service desk's official number, which people are told to call).
+//! every employee). The IT service desk's number, which people are told to call, is the contact
+//! policy's (`policy`); a number saved here before it moved there is still used until a version names one.
 
 use crate::access::{EVERYONE, SECURITY_ADMINS};
 use crate::{App, AppError, Caller};
@@ -9,7 +10,7 @@ use bonafide_store::Alert;
 /// The company setting that makes TOTP mandatory for every employee (IT staff and security admins
 /// always need it).
 pub(crate) const EMPLOYEE_TOTP_SETTING: &str = "employee_totp_required";
-/// The company setting with the IT service desk's official number.
+/// The company setting that held the IT service desk's number before the contact policy did.
 pub(crate) const SERVICE_DESK_SETTING: &str = "service_desk_phone";
 
 /// The most alerts one listing shows.
@@ -26,42 +27,23 @@ pub async fn alerts(app: &App, who: &Caller, limit: i64) -> Result<Vec<Alert>, A
 pub struct CompanySettings {
     /// Every employee must use an authenticator app.
     pub employee_totp_required: bool,
-    /// The IT service desk's official number (E.164), or empty.
-    pub service_desk_phone: String,
 }
 
 /// The company's settings: security admins.
 pub async fn company(app: &App, who: &Caller) -> Result<CompanySettings, AppError> {
     app.authorize(who, SECURITY_ADMINS, "settings.get").await?;
-    Ok(CompanySettings {
-        employee_totp_required: employee_totp_required(app).await?,
-        service_desk_phone: app.store().setting(SERVICE_DESK_SETTING).await?.unwrap_or_default(),
-    })
+    Ok(CompanySettings { employee_totp_required: employee_totp_required(app).await? })
 }
 
-/// Saves the company's settings (the number is read as a phone number; empty clears it): security admins.
-pub async fn set_company(
-    app: &App,
-    who: &Caller,
-    employee_totp_required: bool,
-    service_desk_phone: &str,
-) -> Result<CompanySettings, AppError> {
+/// Saves the company's settings: security admins.
+pub async fn set_company(app: &App, who: &Caller, employee_totp_required: bool) -> Result<CompanySettings, AppError> {
     app.authorize(who, SECURITY_ADMINS, "settings.set").await?;
-    let raw = service_desk_phone.trim();
-    let desk = if raw.is_empty() {
-        String::new()
-    } else {
-        PhoneNumber::normalize(raw, app.settings().default_region)
-            .map_err(|e| AppError::field("service_desk_phone", e.message))?
-            .to_string()
-    };
     let required = if employee_totp_required { "true" } else { "false" };
     let event = who.event("settings.changed", "company").with(serde_json::json!({
-        "employee_totp_required": employee_totp_required, "service_desk_phone": desk, "via": who.via.as_str(),
+        "employee_totp_required": employee_totp_required, "via": who.via.as_str(),
     }));
-    let values = [(EMPLOYEE_TOTP_SETTING, required), (SERVICE_DESK_SETTING, desk.as_str())];
-    app.store().set_settings(&values, app.now(), &event).await?;
-    Ok(CompanySettings { employee_totp_required, service_desk_phone: desk })
+    app.store().set_settings(&[(EMPLOYEE_TOTP_SETTING, required)], app.now(), &event).await?;
+    Ok(CompanySettings { employee_totp_required })
 }
 
 /// Whether every employee must enrol an authenticator.
@@ -69,8 +51,8 @@ pub(crate) async fn employee_totp_required(app: &App) -> Result<bool, AppError> 
     Ok(app.store().setting(EMPLOYEE_TOTP_SETTING).await?.is_some_and(|v| v == "true"))
 }
 
-/// The number to tell people to call: the contact policy's, else the company's setting (from before
-/// policies had one), else the first IT staffer's official number.
+/// The number to tell people to call: the contact policy's, else the company's setting from before the
+/// policy held it, else the first IT staffer's official number.
 pub(crate) async fn service_desk_number(app: &App) -> Option<PhoneNumber> {
     if let Ok(policy) = app.policy_at(app.now()).await
         && let Some(n) = &policy.rules.service_desk_number

@@ -142,7 +142,7 @@ fn editor_form(csrf: &str, rules: &Value, text: &str, effective_at: &str) -> Mar
             }
             div {
                 label for="service_desk_number" { "Service desk number" span.hint { "What people are told to call when a contact is not verified." } }
-                input #service_desk_number type="tel" name="service_desk_number" value=(text_of(&rules["service_desk_number"], "")) maxlength="40";
+                input #service_desk_number type="tel" name="service_desk_number" value=(readable_number(&rules["service_desk_number"])) maxlength="40";
             }
             div {
                 label for="ack_due_days" { "Days to acknowledge a new version" }
@@ -161,6 +161,18 @@ fn editor_form(csrf: &str, rules: &Value, text: &str, effective_at: &str) -> Mar
                 button type="submit" name="action" value="publish" { "Publish" }
             }
         }
+    }
+}
+
+/// A number of the rules' JSON form as people write it (`+1 201-555-0100`); what was typed when it is not
+/// one (a form shown again with its problems).
+fn readable_number(value: &Value) -> String {
+    match value.as_str() {
+        Some(n) if n.starts_with('+') && n.len() > 1 && n[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            bonafide_domain::PhoneNumber::from_e164_unchecked(n.to_owned()).readable()
+        }
+        Some(other) => other.to_owned(),
+        None => String::new(),
     }
 }
 

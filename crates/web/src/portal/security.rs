@@ -1,8 +1,8 @@
 //! The security desk: alerts, company settings, and the audit log (also for auditors), filterable.
 
 use crate::AppState;
-use crate::portal::forms::{failed, messages};
-use crate::portal::html::{csrf_field, message, page, respond, when, with_link};
+use crate::portal::forms::failed;
+use crate::portal::html::{csrf_field, page, respond, when, with_link};
 use crate::portal::input::PageQuery;
 use crate::portal::session::{CsrfForm, Page};
 use axum::Router;
@@ -30,10 +30,6 @@ async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -
             (Err(e), _) | (_, Err(e)) => return failed(e, &p.viewer),
         };
     let employee_totp = settings.employee_totp_required;
-    let desk = match settings.service_desk_phone.as_str() {
-        "" => String::new(),
-        e164 => bonafide_domain::PhoneNumber::from_e164_unchecked(e164.to_owned()).readable(),
-    };
     let body = html! {
         h1 { "Security" }
         h2 { "Company settings" }
@@ -45,11 +41,11 @@ async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -
                     "Every employee must use an authenticator app (IT staff and security admins always must)"
                 }
             }
-            div {
-                label for="service_desk_phone" { "IT service desk's official number" span.hint { "What people are told to call when a contact is not verified." } }
-                input #service_desk_phone type="tel" name="service_desk_phone" value=(desk) maxlength="40";
-            }
             button.secondary type="submit" { "Save" }
+        }
+        p {
+            "How IT contacts employees, and the service desk number people are told to call when a contact is not verified, are the "
+            a href="/security/policy" { "contact policy" } "."
         }
         h2 { "Alerts" }
         @if alerts.is_empty() { p { "No alerts." } }
@@ -90,8 +86,6 @@ fn alert_kind(kind: &str) -> &str {
 #[derive(Deserialize)]
 struct SettingsForm {
     employee_totp_required: Option<String>,
-    #[serde(default)]
-    service_desk_phone: String,
 }
 
 async fn security_settings(
@@ -100,15 +94,9 @@ async fn security_settings(
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Response {
     let required = form.employee_totp_required.as_deref() == Some("true");
-    match security::set_company(&state.app, p.viewer.caller(), required, &form.service_desk_phone).await {
+    match security::set_company(&state.app, p.viewer.caller(), required).await {
         Ok(_) => Redirect::to("/security").into_response(),
-        Err(e) => match messages(&e) {
-            Some(why) => {
-                let text = format!("Service desk number: {why}");
-                message(StatusCode::UNPROCESSABLE_ENTITY, "Settings not saved", &text, Some(&p.viewer))
-            }
-            None => failed(e, &p.viewer),
-        },
+        Err(e) => failed(e, &p.viewer),
     }
 }
 

@@ -89,17 +89,13 @@ async fn regression_15_3_the_console_counts_down_to_the_next_code_and_tells_how_
 async fn regression_15_4_numbers_people_are_told_to_call_are_tel_links_in_their_readable_form(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut ada = security_admin(&app).await;
-    let security = ada.get("/security").await;
-    let fields = [
-        ("csrf", security.csrf()),
-        ("employee_totp_required", String::new()),
-        ("service_desk_phone", "(201) 555-0100".into()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let saved = ada.post("/security/settings", &fields).await;
-    assert_eq!(saved.status, 303, "{}", saved.text);
-    let security = ada.get("/security").await.text;
-    assert!(security.contains(r#"value="+1 201-555-0100""#), "the setting reads as people write it: {security}");
+    // The number people are told to call is the contact policy's.
+    let rules = serde_json::json!({ "service_desk_number": "(201) 555-0100" });
+    let published =
+        app.post("/api/v1/policy", &app.tokens.admin, serde_json::json!({ "rules": rules, "text": "" })).await;
+    assert_eq!(published.status, 201, "{}", published.text);
+    let editor = ada.get("/security/policy").await.text;
+    assert!(editor.contains(r#"value="+1 201-555-0100""#), "the number reads as people write it: {editor}");
     set_password(&app, "erin@example.com").await;
     let mut erin = signed_in(&app, "erin@example.com", None).await;
 
