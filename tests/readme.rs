@@ -10,9 +10,14 @@ use std::time::{Duration, Instant};
 
 /// The code block after `<!-- story -->` in README.md.
 fn readme_story() -> String {
+    readme_block("<!-- story -->")
+}
+
+/// The code block after `marker` in README.md.
+fn readme_block(marker: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let after = readme.split("<!-- story -->").nth(1).expect("README.md marks its story with <!-- story -->");
-    let block = after.split("```").nth(1).expect("the story is a code block");
+    let after = readme.split(marker).nth(1).unwrap_or_else(|| panic!("README.md has no {marker}"));
+    let block = after.split("```").nth(1).expect("a code block");
     block.trim_start_matches(|c: char| c != '\n').trim_matches('\n').to_owned()
 }
 
@@ -87,10 +92,11 @@ async fn curl(client: &reqwest::Client, line: &str, vars: &BTreeMap<String, Stri
     let (words, comment) = shell_words(line, vars);
     let mut words = words.into_iter();
     assert_eq!(words.next().as_deref(), Some("curl"), "{line}");
-    let (mut headers, mut data, mut url) = (Vec::new(), None, None);
+    let (mut headers, mut data, mut url, mut post) = (Vec::new(), None, None, false);
     while let Some(w) = words.next() {
         match w.as_str() {
             "-s" => {}
+            "-X" => post = words.next().as_deref() == Some("POST"),
             "-H" => headers.push(words.next().unwrap()),
             "-d" => data = words.next(),
             u if u.starts_with("http") => url = Some(u.to_owned()),
@@ -98,7 +104,11 @@ async fn curl(client: &reqwest::Client, line: &str, vars: &BTreeMap<String, Stri
         }
     }
     let url = url.expect("a URL");
-    let mut request = if let Some(d) = data { client.post(&url).body(d) } else { client.get(&url) };
+    let mut request = match data {
+        Some(d) => client.post(&url).body(d),
+        None if post => client.post(&url),
+        None => client.get(&url),
+    };
     for h in headers {
         let (name, value) = h.split_once(':').unwrap();
         request = request.header(name.trim(), value.trim());
@@ -251,4 +261,22 @@ async fn regression_15_1_the_readme_story_is_true_for_the_people_demo_prints() {
     let page = page.text().await.unwrap();
     assert!(page.contains("Ask them for their code") && page.contains("Sam Carter"), "{page}");
     assert!(!page.contains("Not verified"), "{page}");
+
+    // Issue 16: the README's contact policy calls, as written.
+    let calls = commands(&readme_block("<!-- policy-calls -->").replace("http://localhost:8080", &base));
+    assert_eq!(calls.len(), 4, "{calls:#?}");
+    let (policy, _) = curl(&client, &calls[0], &vars).await;
+    assert_eq!(policy["version"], 1, "{policy}");
+    assert!(policy["text"].as_str().unwrap().contains("IT will never ask you for your password"), "{policy}");
+    assert!(policy["rules_in_words"].as_array().unwrap().len() >= 5, "{policy}");
+    let (acknowledged, _) = curl(&client, &calls[1], &vars).await;
+    assert_eq!(acknowledged["version"], 1, "{acknowledged}");
+    let (counts, _) = curl(&client, &calls[2], &vars).await;
+    let departments = counts["departments"].as_array().unwrap();
+    let rate = |name: &str| departments.iter().find(|d| d["department"] == name).unwrap()["rate"].as_f64().unwrap();
+    assert_eq!((rate("Finance"), rate("People")), (1.0, 0.0), "the demo's gap by department: {counts}");
+    assert!(rate("Sales") > rate("Engineering") && rate("Engineering") > rate("Operations"), "{counts}");
+    assert!(counts["missing"].as_array().unwrap().iter().any(|m| m["overdue"] == true), "{counts}");
+    let (v2, _) = curl(&client, &calls[3], &vars).await;
+    assert_eq!(v2["version"], 2, "{v2}");
 }
