@@ -1,0 +1,132 @@
+//! Decisions from policies a company would write, each refusal and each error's place.
+
+use super::*;
+use time::macros::datetime;
+
+fn person(email: &str, department: &str, roles: &[&str]) -> PersonFacts {
+    PersonFacts {
+        email: email.into(),
+        department: department.into(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        title: String::new(),
+        location: "Boston".into(),
+        remote: false,
+        privileged: false,
+        active: true,
+        mfa_enrolled: true,
+        passkey_enrolled: false,
+        policy_acknowledged: true,
+    }
+}
+
+fn resource(id: &str, kind: ResourceKind, sensitivity: Sensitivity, owner: Option<&str>) -> ResourceFacts {
+    ResourceFacts {
+        id: id.into(),
+        name: id.into(),
+        kind,
+        sensitivity,
+        owner_department: owner.map(str::to_owned),
+        tags: vec![],
+    }
+}
+
+fn context(mfa: bool, device_managed: bool, network: Network) -> RequestContextFacts {
+    RequestContextFacts { mfa, device_managed, network, at: datetime!(2026-12-07 10:00 UTC) }
+}
+
+/// The demo's advice, as policies.
+const COMPANY: &str = r#"
+@id("own-department-with-mfa")
+permit (principal, action == Action::"access", resource)
+when { resource has owner_department && principal.department == resource.owner_department && context.mfa };
+
+@id("high-needs-mfa-and-managed-device")
+forbid (principal, action, resource)
+when { resource.sensitivity == "high" && !(context.mfa && context.device_managed) };
+
+@id("no-databases-from-the-internet-for-remote-workers")
+forbid (principal, action, resource)
+when { resource.kind == "database" && principal.remote && context.network == "internet" };
+
+@id("it-consoles")
+permit (principal in Role::"it_staff", action, resource)
+when { resource has tags && resource.tags.contains("it-console") && principal.passkey_enrolled };
+"#;
+
+#[test]
+fn the_schema_is_valid_cedar_and_the_company_policies_compile() {
+    assert!(schema().is_ok(), "{:?}", schema().err());
+    let p = AccessPolicies::compile(COMPANY).unwrap();
+    assert_eq!(p.len(), 4);
+    assert!(AccessPolicies::compile("").unwrap().is_empty());
+}
+
+#[test]
+fn decisions_follow_the_policies_and_name_the_deciding_ones() {
+    let p = AccessPolicies::compile(COMPANY).unwrap();
+    let payroll = resource("payroll-db", ResourceKind::Database, Sensitivity::High, Some("Finance"));
+    let hr = resource("hr-portal", ResourceKind::Portal, Sensitivity::Medium, Some("People"));
+    let erin = person("erin@example.com", "Finance", &["employee"]);
+    let office = context(true, true, Network::Office);
+    let cases = [
+        (&erin, &payroll, office, true, vec!["own-department-with-mfa"]),
+        (&erin, &hr, office, false, vec![]),
+        (&erin, &payroll, context(false, true, Network::Office), false, vec!["high-needs-mfa-and-managed-device"]),
+        (&erin, &payroll, context(true, false, Network::Office), false, vec!["high-needs-mfa-and-managed-device"]),
+        (&erin, &hr, context(true, false, Network::Internet), false, vec![]),
+    ];
+    for (who, what, ctx, allow, policies) in cases {
+        let d = p.decide(who, Action::Access, what, &ctx);
+        assert_eq!(
+            (d.allow, d.policies.clone()),
+            (allow, policies.iter().map(|s| (*s).to_owned()).collect()),
+            "{} {} {ctx:?}: {d:?}",
+            who.email,
+            what.id
+        );
+        assert!(d.errors.is_empty(), "{d:?}");
+    }
+    // A remote worker on the internet does not reach a database, even their own department's.
+    let remote = PersonFacts { remote: true, ..erin.clone() };
+    let finance_db = resource("ledger-db", ResourceKind::Database, Sensitivity::Medium, Some("Finance"));
+    let d = p.decide(&remote, Action::Access, &finance_db, &context(true, true, Network::Internet));
+    assert_eq!((d.allow, d.policies), (false, vec!["no-databases-from-the-internet-for-remote-workers".to_owned()]));
+    assert!(p.decide(&remote, Action::Access, &finance_db, &context(true, true, Network::Vpn)).allow);
+    // IT consoles: the it_staff role (a parent group) and a passkey.
+    let console = ResourceFacts {
+        tags: vec!["it-console".into()],
+        ..resource("intune", ResourceKind::App, Sensitivity::Medium, None)
+    };
+    let sam = PersonFacts { passkey_enrolled: true, ..person("sam@example.com", "IT", &["employee", "it_staff"]) };
+    assert!(p.decide(&sam, Action::Admin, &console, &office).allow);
+    let no_passkey = PersonFacts { passkey_enrolled: false, ..sam.clone() };
+    assert!(!p.decide(&no_passkey, Action::Admin, &console, &office).allow);
+    assert!(!p.decide(&erin, Action::Admin, &console, &office).allow);
+}
+
+#[test]
+fn a_suspended_person_is_denied_whatever_the_policies_say() {
+    let p = AccessPolicies::compile("permit (principal, action, resource);").unwrap();
+    let r = resource("wiki", ResourceKind::App, Sensitivity::Low, None);
+    let erin = person("erin@example.com", "Finance", &["employee"]);
+    assert!(p.decide(&erin, Action::Access, &r, &context(false, false, Network::Internet)).allow);
+    let gone = PersonFacts { active: false, ..erin };
+    let d = p.decide(&gone, Action::Access, &r, &context(true, true, Network::Office));
+    assert_eq!((d.allow, d.suspended, d.policies.len()), (false, true, 0));
+}
+
+#[test]
+fn bad_policies_are_refused_with_each_error_at_its_line_and_column() {
+    let unparsable = "permit (principal, action, resource);\n\npermit (principal action, resource);";
+    let errors = AccessPolicies::compile(unparsable).unwrap_err();
+    assert!(errors.iter().all(|e| e.line == 3), "{errors:?}");
+    // Parses, but names an attribute and an entity type the schema does not have.
+    let invalid = "permit (principal, action, resource)\nwhen { principal.salary > 10 };\n\npermit (principal == Robot::\"r2\", action, resource);";
+    let errors = AccessPolicies::compile(invalid).unwrap_err();
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert!(lines.contains(&2) && lines.contains(&4), "{errors:?}");
+    assert!(errors.iter().all(|e| e.column > 0 && !e.message.is_empty()), "{errors:?}");
+    let dup = "@id(\"a\")\npermit (principal, action, resource);\n@id(\"a\")\nforbid (principal, action, resource);";
+    assert!(AccessPolicies::compile(dup).is_err(), "two policies with one id");
+    assert_eq!(place("ab\ncd", 4), (2, 2));
+}
