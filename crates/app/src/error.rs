@@ -11,12 +11,23 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// Where in a text field (a policy), the 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// ...and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl FieldError {
     /// An error for `field`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), message: message.into() }
+        Self { field: field.to_owned(), message: message.into(), line: None, column: None }
+    }
+
+    /// An error at `line` and `column` of text field `field`.
+    pub fn at(field: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
+        Self { line: Some(line), column: Some(column), ..Self::new(field, message) }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod outreach;
 pub mod policy;
 pub mod reports;
 pub mod requests;
+pub mod resources;
 pub mod security;
 pub mod signin;
 pub mod webhooks;
@@ -32,9 +33,10 @@ pub use error::{AppError, FieldError};
 /// reach the store through them.
 pub mod records {
     pub use bonafide_store::{
-        Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials, Delivery, Event, NewCheck,
-        NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal, ReportRecord, Session, SessionStage, Sighted,
-        StaffCandidate, StaffCard, StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
+        AccessPolicyRecord, Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials,
+        Delivery, Event, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal, ReportRecord,
+        ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups, StoredPasskey,
+        SupportRequest, TokenInfo, Webhook,
     };
 }
 
@@ -114,6 +116,8 @@ pub struct App {
     passkeys: Option<Arc<RelyingParty>>,
     host_lookup: Arc<dyn webhooks::HostLookup>,
     policies: Arc<policy::PolicyCache>,
+    /// The compiled access policies of the version in force, by version (a version never changes).
+    access_cache: Arc<resources::AccessCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -138,8 +142,8 @@ impl App {
             }
         });
         let host_lookup = Arc::new(webhooks::SystemLookup);
-        let policies = Arc::default();
-        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup, policies }
+        let (policies, access_cache) = (Arc::default(), Arc::default());
+        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup, policies, access_cache }
     }
 
     /// The same application resolving webhook hosts through `lookup` (the system resolver by default):

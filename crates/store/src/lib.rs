@@ -24,6 +24,7 @@ mod people_query;
 mod policy;
 mod reports;
 mod requests;
+mod resources;
 mod signin;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -45,6 +46,7 @@ pub use people_query::{PeoplePage, PeopleQuery};
 pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, RemindersSent, Unacknowledged};
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
+pub use resources::{AccessPerson, AccessPolicyRecord, ResourceRecord};
 pub use signin::{Credentials, NewSession, Session};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -77,14 +77,14 @@ impl From<AppError> for ApiError {
 
 impl From<InvalidInput> for ApiError {
     fn from(e: InvalidInput) -> Self {
-        ApiError::Invalid(vec![FieldError { field: e.field.to_owned(), message: e.message }])
+        ApiError::Invalid(vec![FieldError::new(e.field, e.message)])
     }
 }
 
 impl ApiError {
     /// A 422 for one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ApiError::Invalid(vec![FieldError { field: field.to_owned(), message: message.into() }])
+        ApiError::Invalid(vec![FieldError::new(field, message)])
     }
 }
 

@@ -49,7 +49,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let message = inner.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
         let field = if path == "." { missing_field(&message).unwrap_or_else(|| "body".to_owned()) } else { path };
-        ApiError::Invalid(vec![FieldError { field, message }])
+        ApiError::Invalid(vec![FieldError::new(&field, message)])
     })?;
     de.end().map_err(|e| ApiError::MalformedBody(format!("not valid JSON: {e}")))?;
     Ok(value)
@@ -84,7 +84,7 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
             let message = e.body_text();
             // serde names the parameter in backticks: "duplicate field `scope`".
             let field = message.split('`').nth(1).unwrap_or("query").to_owned();
-            ApiError::Invalid(vec![FieldError { field, message }])
+            ApiError::Invalid(vec![FieldError::new(&field, message)])
         })
     }
 }

@@ -10,6 +10,7 @@ mod outreach;
 mod policy;
 mod reports;
 mod requests;
+mod resources;
 mod staff;
 pub(crate) use staff::svg_response;
 pub(crate) mod stix;
@@ -46,6 +47,11 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/policy/versions/{n}", get(policy::version))
         .route("/api/v1/policy/versions/{n}/acknowledge", post(policy::acknowledge))
         .route("/api/v1/policy/acknowledgements", get(policy::acknowledgements))
+        .route("/api/v1/resources", post(resources::create).get(resources::list))
+        .route("/api/v1/resources/{id}", get(resources::get).put(resources::put).delete(resources::delete))
+        .route("/api/v1/access-policies", get(resources::policies).post(resources::publish))
+        .route("/api/v1/access-policies/schema", get(resources::schema))
+        .route("/api/v1/authorize", post(resources::authorize))
         .route("/api/v1/alerts", get(alerts::list))
         .route(
             "/api/v1/reports",

@@ -58,6 +58,8 @@ macro_rules! on_sqlite {
 #[path = "api/helpers.rs"]
 mod helpers;
 
+#[path = "api/access_policies.rs"]
+mod access_policies;
 #[path = "api/adapters.rs"]
 mod adapters;
 #[path = "api/analyze.rs"]

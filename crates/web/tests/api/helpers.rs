@@ -140,6 +140,14 @@ impl Api {
         self.send(Method::POST, path, Some(token), Body::Json(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(Method::PUT, path, Some(token), Body::Json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(token), Body::Empty).await
+    }
+
     /// Opens a request as `token`'s holder and returns its key.
     pub async fn open_request(&self, token: &str, summary: &str) -> String {
         let r = self.post("/api/v1/requests", token, json!({ "summary": summary })).await;

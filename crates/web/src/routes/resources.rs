@@ -1,0 +1,213 @@
+//! Access policies ([`bonafide_app::resources`]): `/api/v1/resources` (security admins register what the
+//! policies protect), `/api/v1/access-policies` (the Cedar policies, versioned, and the schema they are
+//! validated against) and `POST /api/v1/authorize` (a decision).
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Api, ApiJson, ApiPath};
+use crate::routes::views::rfc3339;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bonafide_app::Acting;
+use bonafide_app::access::{SecurityAdmins, SecurityReaders};
+use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
+use bonafide_app::resources::{self, Ask, ResourceInput};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourceBody {
+    #[serde(default)]
+    id: String,
+    kind: String,
+    name: String,
+    owner_department: Option<String>,
+    sensitivity: String,
+    tags: Option<Vec<String>>,
+}
+
+impl From<ResourceBody> for ResourceInput {
+    fn from(b: ResourceBody) -> Self {
+        ResourceInput {
+            id: b.id,
+            kind: b.kind,
+            name: b.name,
+            owner_department: b.owner_department,
+            sensitivity: b.sensitivity,
+            tags: b.tags.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct ResourceView {
+    id: String,
+    kind: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner_department: Option<String>,
+    sensitivity: String,
+    tags: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<ResourceRecord> for ResourceView {
+    fn from(r: ResourceRecord) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            name: r.name,
+            owner_department: r.owner_department,
+            sensitivity: r.sensitivity,
+            tags: r.tags,
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// `POST /api/v1/resources`: security admins; 201.
+pub(crate) async fn create(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResourceBody>,
+) -> Result<(StatusCode, Json<ResourceView>), ApiError> {
+    let r = resources::register(&state.app, &who, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+/// `GET /api/v1/resources`: security admins and auditors.
+pub(crate) async fn list(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ResourceView>>, ApiError> {
+    Ok(Json(resources::list(&state.app, &who).await?.into_iter().map(Into::into).collect()))
+}
+
+/// `GET /api/v1/resources/{id}`.
+pub(crate) async fn get(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ResourceView>, ApiError> {
+    Ok(Json(resources::get(&state.app, &who, &id).await?.into()))
+}
+
+/// `PUT /api/v1/resources/{id}`: security admins.
+pub(crate) async fn put(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ResourceBody>,
+) -> Result<Json<ResourceView>, ApiError> {
+    Ok(Json(resources::update(&state.app, &who, &id, body.into()).await?.into()))
+}
+
+/// `DELETE /api/v1/resources/{id}`: security admins; 204.
+pub(crate) async fn delete(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    resources::delete(&state.app, &who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub(crate) struct PoliciesView {
+    version: u32,
+    policies: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+}
+
+fn policies_view(r: Option<AccessPolicyRecord>) -> PoliciesView {
+    match r {
+        Some(r) => PoliciesView { version: r.version, policies: r.policies, created_at: Some(rfc3339(r.created_at)) },
+        None => PoliciesView { version: 0, policies: String::new(), created_at: None },
+    }
+}
+
+/// `GET /api/v1/access-policies`: the version in force (version 0, empty, before any: everything denied).
+pub(crate) async fn policies(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+) -> Result<Json<PoliciesView>, ApiError> {
+    Ok(Json(policies_view(resources::policies(&state.app, &who).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoliciesBody {
+    policies: String,
+}
+
+/// `POST /api/v1/access-policies` `{policies}`: security admins; 201, or 422 with each error's line and
+/// column (the version in force is unchanged).
+pub(crate) async fn publish(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PoliciesBody>,
+) -> Result<(StatusCode, Json<PoliciesView>), ApiError> {
+    let r = resources::publish(&state.app, Acting::Person(&who), &body.policies).await?;
+    Ok((StatusCode::CREATED, Json(policies_view(Some(r)))))
+}
+
+/// `GET /api/v1/access-policies/schema`: the Cedar schema, in Cedar's schema syntax.
+pub(crate) async fn schema(_: Api<SecurityReaders>) -> Response {
+    let mut r = (StatusCode::OK, resources::SCHEMA).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContextBody {
+    #[serde(default)]
+    mfa: bool,
+    #[serde(default)]
+    device_managed: bool,
+    network: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthorizeBody {
+    principal: String,
+    action: String,
+    resource: String,
+    #[serde(default)]
+    context: ContextBody,
+}
+
+#[derive(Serialize)]
+pub(crate) struct DecisionView {
+    decision: &'static str,
+    policies: Vec<String>,
+    errors: Vec<String>,
+}
+
+/// `POST /api/v1/authorize` `{principal, action, resource, context}` → `{decision, policies, errors}`.
+pub(crate) async fn authorize(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AuthorizeBody>,
+) -> Result<Json<DecisionView>, ApiError> {
+    let ask = Ask {
+        principal: body.principal,
+        action: body.action,
+        resource: body.resource,
+        mfa: body.context.mfa,
+        device_managed: body.context.device_managed,
+        network: body.context.network.unwrap_or_else(|| "internet".to_owned()),
+    };
+    let d = resources::authorize(&state.app, &who, ask).await?;
+    let mut errors = d.errors;
+    if d.suspended {
+        errors.push("the person is suspended: denied before any policy".to_owned());
+    }
+    Ok(Json(DecisionView { decision: if d.allow { "allow" } else { "deny" }, policies: d.policies, errors }))
+}

@@ -1,0 +1,148 @@
+//! Access policies: resources registered by security, Cedar policies validated against the generated
+//! schema (each error at its line and column, the version in force unchanged), and decisions from the
+//! directory: a suspended person denied whatever the policies say, the next decision after a change.
+
+use crate::helpers::{TestApp, seeded, spawn_app};
+use bonafide_domain::PersonStatus;
+use bonafide_store::Backend;
+use serde_json::{Value, json};
+
+on_both!(
+    security_registers_resources_and_others_are_refused,
+    policies_are_validated_against_the_schema_and_versioned,
+    decisions_follow_the_directory_and_the_policies,
+);
+
+fn payroll() -> Value {
+    json!({ "id": "payroll-db", "kind": "database", "name": "Payroll", "owner_department": "Finance", "sensitivity": "high", "tags": ["pii"] })
+}
+
+async fn security_registers_resources_and_others_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    for (token, who) in [(&t.erin, "an employee"), (&t.sam, "IT staff"), (&t.auditor, "an auditor")] {
+        let r = app.post("/api/v1/resources", token, payroll()).await;
+        assert_eq!((r.status, r.problem()), (403, "urn:bonafide:problem:forbidden"), "{who}");
+    }
+    assert_eq!(app.get("/api/v1/resources", &t.erin).await.status, 403);
+    assert_eq!(app.get("/api/v1/resources", &t.suspended).await.status, 401);
+    let r = app.post("/api/v1/resources", &t.admin, payroll()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!((r.str("id"), r.str("sensitivity"), r.body["tags"].clone()), ("payroll-db", "high", json!(["pii"])));
+    let again = app.post("/api/v1/resources", &t.admin, payroll()).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    let bad =
+        json!({ "id": "Payroll DB", "kind": "spreadsheet", "name": "", "sensitivity": "extreme", "tags": ["OK?"] });
+    let r = app.post("/api/v1/resources", &t.admin, bad).await;
+    assert_eq!(r.status, 422);
+    let mut fields = r.fields();
+    fields.sort_unstable();
+    assert_eq!(fields, ["id", "kind", "name", "sensitivity", "tags[0]"]);
+    let list = app.get("/api/v1/resources", &t.auditor).await;
+    assert_eq!(list.body.as_array().map(Vec::len), Some(1), "{}", list.text);
+    let mut changed = payroll();
+    changed["sensitivity"] = json!("medium");
+    assert_eq!(app.put("/api/v1/resources/payroll-db", &t.auditor, changed.clone()).await.status, 403);
+    let r = app.put("/api/v1/resources/payroll-db", &t.admin, changed.clone()).await;
+    assert_eq!((r.status, r.str("sensitivity")), (200, "medium"), "{}", r.text);
+    let mut renamed = changed.clone();
+    renamed["id"] = json!("other-db");
+    assert_eq!(app.put("/api/v1/resources/payroll-db", &t.admin, renamed).await.fields(), ["id"]);
+    let mut without_id = changed.clone();
+    without_id.as_object_mut().unwrap().remove("id");
+    assert_eq!(app.put("/api/v1/resources/nope", &t.admin, without_id).await.status, 404);
+    assert_eq!(app.get("/api/v1/resources/payroll-db", &t.auditor).await.str("sensitivity"), "medium");
+    assert_eq!(app.delete("/api/v1/resources/payroll-db", &t.auditor).await.status, 403);
+    assert_eq!(app.delete("/api/v1/resources/payroll-db", &t.admin).await.status, 204);
+    assert_eq!(app.delete("/api/v1/resources/payroll-db", &t.admin).await.status, 404);
+    assert_eq!(app.get("/api/v1/resources/payroll-db", &t.admin).await.status, 404);
+    app.drop_db().await;
+}
+
+const POLICIES: &str = "@id(\"finance-with-mfa\")\npermit (principal in Department::\"Finance\", action == Action::\"access\", resource)\nwhen { context.mfa };\n\n@id(\"high-needs-managed-device\")\nforbid (principal, action, resource)\nwhen { resource.sensitivity == \"high\" && !context.device_managed };\n";
+
+async fn policies_are_validated_against_the_schema_and_versioned(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let none = app.get("/api/v1/access-policies", &t.auditor).await;
+    assert_eq!((none.status, none.body["version"].clone()), (200, json!(0)));
+    let schema = app.get("/api/v1/access-policies/schema", &t.auditor).await;
+    assert_eq!(schema.status, 200);
+    assert!(schema.header("content-type").starts_with("text/plain"));
+    assert!(schema.text.contains("entity Person in [Department, Role]") && schema.text.contains("action access"));
+    assert_eq!(app.get("/api/v1/access-policies/schema", &t.erin).await.status, 403);
+    assert_eq!(app.post("/api/v1/access-policies", &t.auditor, json!({ "policies": POLICIES })).await.status, 403);
+    let r = app.post("/api/v1/access-policies", &t.admin, json!({ "policies": POLICIES })).await;
+    assert_eq!((r.status, r.body["version"].clone()), (201, json!(1)), "{}", r.text);
+    // A syntax error, then a policy naming what the schema does not have: each error at its line.
+    let broken = "permit (principal, action, resource);\npermit (principal action, resource);";
+    let r = app.post("/api/v1/access-policies", &t.admin, json!({ "policies": broken })).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["field"], "policies");
+    assert_eq!(r.body["errors"][0]["line"], 2, "{}", r.text);
+    assert!(r.body["errors"][0]["column"].as_u64().unwrap() > 0);
+    let unknown = "permit (principal, action, resource)\nwhen { principal.salary > 10 };\npermit (principal == Robot::\"r2\", action, resource);";
+    let r = app.post("/api/v1/access-policies", &t.admin, json!({ "policies": unknown })).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let lines: Vec<u64> = r.body["errors"].as_array().unwrap().iter().filter_map(|e| e["line"].as_u64()).collect();
+    assert!(lines.contains(&2) && lines.contains(&3), "a bad attribute and an unknown entity type: {}", r.text);
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "rules": "" })).await.status, 422);
+    // The version in force is unchanged by the refusals.
+    let current = app.get("/api/v1/access-policies", &t.admin).await;
+    assert_eq!((current.body["version"].clone(), current.body["policies"].clone()), (json!(1), json!(POLICIES)));
+    app.drop_db().await;
+}
+
+async fn decide(app: &TestApp, principal: &str, resource: &str, context: Value) -> Value {
+    let body = json!({ "principal": principal, "action": "access", "resource": resource, "context": context });
+    let r = app.post("/api/v1/authorize", &app.tokens.admin, body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+async fn decisions_follow_the_directory_and_the_policies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    assert_eq!(app.post("/api/v1/resources", &t.admin, payroll()).await.status, 201);
+    let wiki = json!({ "id": "wiki", "kind": "app", "name": "Wiki", "sensitivity": "low" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, wiki).await.status, 201);
+    // Before any policies, everything is denied.
+    let office = json!({ "mfa": true, "device_managed": true, "network": "office" });
+    assert_eq!(decide(&app, "erin@example.com", "payroll-db", office.clone()).await["decision"], "deny");
+    let r = app.post("/api/v1/access-policies", &t.admin, json!({ "policies": POLICIES })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let allowed = decide(&app, "ERIN@example.com", "payroll-db", office.clone()).await;
+    assert_eq!(
+        (allowed["decision"].clone(), allowed["policies"].clone()),
+        (json!("allow"), json!(["finance-with-mfa"]))
+    );
+    let unmanaged = decide(&app, "erin@example.com", "payroll-db", json!({ "mfa": true, "network": "vpn" })).await;
+    assert_eq!(
+        (unmanaged["decision"].clone(), unmanaged["policies"].clone()),
+        (json!("deny"), json!(["high-needs-managed-device"]))
+    );
+    assert_eq!(decide(&app, "finn@example.com", "payroll-db", office.clone()).await["decision"], "deny", "Sales");
+    assert_eq!(decide(&app, "erin@example.com", "wiki", json!({})).await["decision"], "deny", "no MFA");
+    // Denies and allows on a high resource are audited; an allow on a low one is not.
+    assert_eq!(decide(&app, "erin@example.com", "wiki", json!({ "mfa": true })).await["decision"], "allow");
+    let audited = crate::portal::audited(&app, "access.decided").await;
+    assert_eq!(audited.len(), 5, "{audited:?}");
+    // Unknown people, resources, actions and networks are named.
+    let body = json!({ "principal": "nobody@example.com", "action": "fly", "resource": "moon", "context": { "network": "mars" } });
+    let r = app.post("/api/v1/authorize", &t.admin, body).await;
+    let mut fields = r.fields();
+    fields.sort_unstable();
+    assert_eq!((r.status, fields), (422, vec!["action", "context.network", "principal", "resource"]), "{}", r.text);
+    for (token, who) in [(&t.erin, "an employee"), (&t.auditor, "an auditor"), (&t.sam, "IT staff")] {
+        let body = json!({ "principal": "erin@example.com", "action": "access", "resource": "wiki" });
+        assert_eq!(app.post("/api/v1/authorize", token, body).await.status, 403, "{who}");
+    }
+    // A person suspended is denied at the next decision, whatever the policies say.
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    let now = app.clock_now();
+    app.store.set_person_status(erin.id, PersonStatus::Suspended, now, &seeded("person.suspended")).await.unwrap();
+    let d = decide(&app, "erin@example.com", "payroll-db", office).await;
+    assert_eq!((d["decision"].clone(), d["policies"].clone()), (json!("deny"), json!([])));
+    assert!(d["errors"][0].as_str().unwrap().contains("suspended"), "{d}");
+    app.drop_db().await;
+}
