@@ -151,13 +151,20 @@ struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Create an API token for a person; it is shown once.
+    /// Create an API token for a person, or with --service for a machine client; it is shown once.
     Create {
         #[command(flatten)]
         common: CommonArgs,
         /// The person's email.
+        #[arg(long, required_unless_present = "service", conflicts_with = "service")]
+        email: Option<String>,
+        /// A machine client's name (a reverse proxy, an app): its token is not a person's, signs in
+        /// nowhere and calls only what its scopes allow.
+        #[arg(long, requires = "scope")]
+        service: Option<String>,
+        /// What the service may call (`authorize`: `POST /api/v1/authorize` and `GET /authz/{resource}`).
         #[arg(long)]
-        email: String,
+        scope: Vec<String>,
         /// A label to recognise the token by.
         #[arg(long, default_value = "cli")]
         label: String,
@@ -229,7 +236,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             outln!("migrations applied to {}", settings.redacted_db());
             Ok(())
         }
-        Command::Token(TokenCommand::Create { common, email, label, json }) => {
+        Command::Token(TokenCommand::Create { common, service: Some(name), scope, json, .. }) => {
+            let app = cli_app(&common.settings()?).await?;
+            let (service, token) =
+                bonafide_app::resources::create_service_token(&app, &name, &scope).await.map_err(input_error)?;
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::json!({"service": service.name, "scopes": service.scopes, "api_token": token.reveal()})
+                );
+            } else {
+                outln!("service token for {} (shown once, store it safely):\n{}", service.name, token.reveal());
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { common, email, label, json, .. }) => {
+            let email = email.unwrap_or_default();
             let app = cli_app(&common.settings()?).await?;
             let created = bonafide_app::account::create_token(&app, Acting::Operator, &email, &label)
                 .await

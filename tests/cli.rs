@@ -612,3 +612,33 @@ fn the_contact_policy_is_set_from_toml_or_json_and_shown() {
     let human = text(&show(false).stdout);
     assert!(human.contains("Version 2") && human.contains("never by"), "{human}");
 }
+
+/// Issue 17: a machine client's token, made by the operator with its scopes; bad names and scopes exit 3.
+#[test]
+fn a_service_token_is_made_with_its_scopes_and_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["token", "create", "--db", "sqlite://t.db"];
+        a.extend_from_slice(extra);
+        a
+    };
+    let out = bonafide(dir.path(), &args(&["--service", "nginx-intranet", "--scope", "authorize", "--json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (made["service"].clone(), made["scopes"].clone()),
+        (serde_json::json!("nginx-intranet"), serde_json::json!(["authorize"]))
+    );
+    assert!(made["api_token"].as_str().unwrap().len() > 30);
+    let out = bonafide(dir.path(), &args(&["--service", "nginx", "--scope", "everything"]));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("unknown scope `everything`"), "{}", text(&out.stderr));
+    // A service needs a scope, and a token is for a person or a service, not both.
+    assert_eq!(bonafide(dir.path(), &args(&["--service", "nginx"])).status.code(), Some(2));
+    assert_eq!(
+        bonafide(dir.path(), &args(&["--service", "nginx", "--scope", "authorize", "--email", "a@example.com"]))
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -8,7 +8,8 @@ use crate::{Acting, App, AppError, Caller, FieldError};
 use bonafide_access::{
     AccessPolicies, Action, Network, PersonFacts, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity,
 };
-use bonafide_store::{AccessPerson, AccessPolicyRecord, AuditEvent, Outcome, ResourceRecord};
+use bonafide_auth::{ApiToken, TokenHash};
+use bonafide_store::{AccessPerson, AccessPolicyRecord, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
 use std::sync::Arc;
 
 pub use bonafide_access::{Decision, SCHEMA};
@@ -251,10 +252,82 @@ fn resource_facts(r: &ResourceRecord) -> Result<ResourceFacts, AppError> {
     })
 }
 
-/// Decides `ask` by the access policies in force: security admins (to try decisions). Every deny, and
-/// every allow on a `high` resource, is audited with the deciding policies.
-pub async fn authorize(app: &App, who: &Caller, ask: Ask) -> Result<Decision, AppError> {
-    app.authorize(who, SECURITY_ADMINS, "authorize").await?;
+/// The scopes a service token may carry.
+pub const SERVICE_SCOPES: [&str; 1] = ["authorize"];
+
+/// A machine client, as its token authenticated it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The client and its scopes.
+    pub record: ServiceRecord,
+    /// Its address as the adapter saw it.
+    pub client: String,
+}
+
+impl Service {
+    fn actor(&self) -> Actor {
+        Actor { id: None, label: format!("service:{}", self.record.name), client: self.client.clone() }
+    }
+}
+
+/// Makes a token for the machine client `name` with `scopes` (the operator, at the command line: a
+/// service is not a person and is made by whoever runs the server). Shown once; stored as SHA-256.
+pub async fn create_service_token(
+    app: &App,
+    name: &str,
+    scopes: &[String],
+) -> Result<(ServiceRecord, ApiToken), AppError> {
+    let mut errors = Vec::new();
+    if !is_id(name) {
+        errors.push(FieldError::new("service", "1 to 64 lower-case letters, digits, `-`, `_` or `.`"));
+    }
+    if scopes.is_empty() {
+        errors.push(FieldError::new("scope", format!("name at least one scope: {}", SERVICE_SCOPES.join(", "))));
+    }
+    for s in scopes.iter().filter(|s| !SERVICE_SCOPES.contains(&s.as_str())) {
+        errors.push(FieldError::new("scope", format!("unknown scope `{s}`; scopes are {}", SERVICE_SCOPES.join(", "))));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let token = ApiToken::generate();
+    let audit = AuditEvent::new(&Actor::system(), "service_token.created", name, Outcome::Ok)
+        .with(serde_json::json!({ "scopes": scopes, "via": "cli" }));
+    let record = app.store().create_service_token(name, scopes, token.hash().as_str(), app.now(), &audit).await?;
+    Ok((record, token))
+}
+
+/// The service a presented token belongs to, if it is a service token.
+pub async fn authenticate_service(app: &App, token: &str) -> Result<Option<ServiceRecord>, AppError> {
+    Ok(app.store().service_by_token(TokenHash::of(token.trim()).as_str()).await?)
+}
+
+/// Who asks for a decision: a security admin trying one, or a service with the `authorize` scope.
+#[derive(Debug, Clone, Copy)]
+pub enum Asker<'a> {
+    /// A signed-in person (security admins only).
+    Person(&'a Caller),
+    /// A machine client.
+    Service(&'a Service),
+}
+
+/// Decides `ask` by the access policies in force, for a security admin or a service with the
+/// `authorize` scope. Every deny, and every allow on a `high` resource, is audited with the deciding
+/// policies.
+pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, AppError> {
+    let (actor, via) = match by {
+        Asker::Person(who) => {
+            app.authorize(who, SECURITY_ADMINS, "authorize").await?;
+            (who.actor(), who.via.as_str())
+        }
+        Asker::Service(s) if s.record.scopes.iter().any(|x| x == "authorize") => (s.actor(), "service"),
+        Asker::Service(s) => {
+            let event = AuditEvent::new(&s.actor(), "access.denied", "authorize", Outcome::Denied)
+                .with(serde_json::json!({ "needs": "the authorize scope", "via": "service" }));
+            app.audit_refusal(event).await;
+            return Err(AppError::Forbidden("this service token does not have the authorize scope"));
+        }
+    };
     let mut errors = Vec::new();
     let action = Action::from_name(&ask.action);
     if action.is_none() {
@@ -284,12 +357,11 @@ pub async fn authorize(app: &App, who: &Caller, ask: Ask) -> Result<Decision, Ap
     let decision = policies.decide(&person_facts(person), action, &facts, &context);
     if !decision.allow || facts.sensitivity == Sensitivity::High {
         let outcome = if decision.allow { Outcome::Ok } else { Outcome::Denied };
-        let event =
-            AuditEvent::new(&who.actor(), "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
-                "principal": email, "action": action.as_str(), "allow": decision.allow, "policies": decision.policies,
-                "suspended": decision.suspended, "mfa": ask.mfa, "device_managed": ask.device_managed,
-                "network": network.as_str(), "via": who.via.as_str(),
-            }));
+        let event = AuditEvent::new(&actor, "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
+            "principal": email, "action": action.as_str(), "allow": decision.allow, "policies": decision.policies,
+            "suspended": decision.suspended, "mfa": ask.mfa, "device_managed": ask.device_managed,
+            "network": network.as_str(), "via": via,
+        }));
         app.store().audit(&[event], now).await?;
     }
     Ok(decision)

@@ -25,6 +25,7 @@ mod policy;
 mod reports;
 mod requests;
 mod resources;
+mod services;
 mod signin;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -47,6 +48,7 @@ pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, Rem
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use resources::{AccessPerson, AccessPolicyRecord, ResourceRecord};
+pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -52,6 +52,7 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/access-policies", get(resources::policies).post(resources::publish))
         .route("/api/v1/access-policies/schema", get(resources::schema))
         .route("/api/v1/authorize", post(resources::authorize))
+        .route("/authz/{resource}", get(resources::authz))
         .route("/api/v1/alerts", get(alerts::list))
         .route(
             "/api/v1/reports",

@@ -4,16 +4,19 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Api, ApiJson, ApiPath};
+use crate::extract::{Api, ApiJson, ApiPath, ApiQuery, client_addr};
 use crate::routes::views::rfc3339;
 use axum::Json;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bonafide_app::Acting;
 use bonafide_app::access::{SecurityAdmins, SecurityReaders};
 use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
-use bonafide_app::resources::{self, Ask, ResourceInput};
+use bonafide_app::resources::{self, Ask, Asker, ResourceInput, Service};
+use bonafide_app::{Caller, access::Everyone};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -183,6 +186,43 @@ pub(crate) struct AuthorizeBody {
     context: ContextBody,
 }
 
+/// Who asks for a decision: a service token with the `authorize` scope, or a person's token (the use
+/// case lets security admins through).
+pub(crate) enum Asking {
+    Person(Caller),
+    Service(Service),
+}
+
+impl Asking {
+    fn asker(&self) -> Asker<'_> {
+        match self {
+            Asking::Person(c) => Asker::Person(c),
+            Asking::Service(s) => Asker::Service(s),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Asking {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() && t.len() <= 256)
+            .map(|(_, t)| t.to_owned())
+            .ok_or(ApiError::Unauthorized)?;
+        if let Some(record) = resources::authenticate_service(&state.app, &token).await? {
+            let client = client_addr(&parts.extensions, &parts.headers, state).0;
+            return Ok(Asking::Service(Service { record, client }));
+        }
+        let Api(caller, _) = Api::<Everyone>::from_request_parts(parts, state).await?;
+        Ok(Asking::Person(caller))
+    }
+}
+
 #[derive(Serialize)]
 pub(crate) struct DecisionView {
     decision: &'static str,
@@ -192,7 +232,7 @@ pub(crate) struct DecisionView {
 
 /// `POST /api/v1/authorize` `{principal, action, resource, context}` → `{decision, policies, errors}`.
 pub(crate) async fn authorize(
-    Api(who, ..): Api<SecurityAdmins>,
+    asking: Asking,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<AuthorizeBody>,
 ) -> Result<Json<DecisionView>, ApiError> {
@@ -204,10 +244,68 @@ pub(crate) async fn authorize(
         device_managed: body.context.device_managed,
         network: body.context.network.unwrap_or_else(|| "internet".to_owned()),
     };
-    let d = resources::authorize(&state.app, &who, ask).await?;
+    let d = resources::authorize(&state.app, asking.asker(), ask).await?;
     let mut errors = d.errors;
     if d.suspended {
         errors.push("the person is suspended: denied before any policy".to_owned());
     }
     Ok(Json(DecisionView { decision: if d.allow { "allow" } else { "deny" }, policies: d.policies, errors }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthzQuery {
+    action: Option<String>,
+}
+
+/// A header's value, trimmed and lower-cased ("" when absent).
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// `GET /authz/{resource}[?action=…]`, for nginx's `auth_request`: the person and the context come from
+/// the headers the proxy sets (`X-Bonafide-User`, `X-Bonafide-MFA`, `X-Bonafide-Device`,
+/// `X-Bonafide-Network`) after it presents a service token. 204 allows, 403 denies (an unknown person or
+/// resource too, with `X-Bonafide-Decision-Error`); `X-Bonafide-Decision-Policies` names the deciding
+/// policies.
+pub(crate) async fn authz(
+    asking: Asking,
+    State(state): State<AppState>,
+    ApiPath(resource): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuthzQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let yes = |v: &str| matches!(v, "true" | "1" | "yes" | "on" | "managed");
+    let network = match header_text(&headers, "x-bonafide-network") {
+        n if n.is_empty() => "internet".to_owned(),
+        n => n,
+    };
+    let ask = Ask {
+        principal: header_text(&headers, "x-bonafide-user"),
+        action: q.action.unwrap_or_else(|| "access".to_owned()),
+        resource,
+        mfa: yes(&header_text(&headers, "x-bonafide-mfa")),
+        device_managed: yes(&header_text(&headers, "x-bonafide-device")),
+        network,
+    };
+    let (status, policies, error) = match resources::authorize(&state.app, asking.asker(), ask).await {
+        Ok(d) if d.allow => (StatusCode::NO_CONTENT, d.policies, None),
+        Ok(d) => (StatusCode::FORBIDDEN, d.policies, d.suspended.then(|| "suspended".to_owned())),
+        // A request nginx cannot be told about in any other way is a deny, with its reason.
+        Err(bonafide_app::AppError::Invalid(fields)) => {
+            let why = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+            (StatusCode::FORBIDDEN, vec![], Some(why))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut r = status.into_response();
+    if let Ok(v) = HeaderValue::from_str(&policies.join(",")) {
+        r.headers_mut().insert("x-bonafide-decision-policies", v);
+    }
+    if let Some(v) =
+        error.and_then(|e| HeaderValue::from_str(&e.replace(|c: char| !c.is_ascii() || c.is_ascii_control(), " ")).ok())
+    {
+        r.headers_mut().insert("x-bonafide-decision-error", v);
+    }
+    Ok(r)
 }

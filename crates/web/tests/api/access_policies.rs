@@ -11,6 +11,7 @@ on_both!(
     security_registers_resources_and_others_are_refused,
     policies_are_validated_against_the_schema_and_versioned,
     decisions_follow_the_directory_and_the_policies,
+    services_ask_with_their_own_tokens_and_nginx_gets_204_or_403,
 );
 
 fn payroll() -> Value {
@@ -144,5 +145,70 @@ async fn decisions_follow_the_directory_and_the_policies(backend: Backend) {
     let d = decide(&app, "erin@example.com", "payroll-db", office).await;
     assert_eq!((d["decision"].clone(), d["policies"].clone()), (json!("deny"), json!([])));
     assert!(d["errors"][0].as_str().unwrap().contains("suspended"), "{d}");
+    app.drop_db().await;
+}
+
+/// A service token made as the operator would (`bonafide token create --service NAME --scope …`).
+async fn service_token(app: &TestApp, name: &str, scopes: &[&str]) -> String {
+    let secret = std::sync::Arc::new(bonafide_auth::ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
+    let instance = bonafide_app::App::new(app.store.clone(), app.clock.clone(), secret, app.config_app().clone());
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let (_, token) = bonafide_app::resources::create_service_token(&instance, name, &scopes).await.unwrap();
+    token.reveal().to_owned()
+}
+
+async fn services_ask_with_their_own_tokens_and_nginx_gets_204_or_403(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    assert_eq!(app.post("/api/v1/resources", &t.admin, payroll()).await.status, 201);
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": POLICIES })).await.status, 201);
+    let nginx = service_token(&app, "nginx-intranet", &["authorize"]).await;
+    let body = json!({ "principal": "erin@example.com", "action": "access", "resource": "payroll-db",
+        "context": { "mfa": true, "device_managed": true, "network": "office" } });
+    let r = app.post("/api/v1/authorize", &nginx, body.clone()).await;
+    assert_eq!((r.status, r.str("decision")), (200, "allow"), "{}", r.text);
+    // A service is not a person: it reaches nothing else.
+    for path in ["/api/v1/me", "/api/v1/resources", "/api/v1/policy"] {
+        assert_eq!(app.get(path, &nginx).await.status, 401, "{path}");
+    }
+    // A scope is needed; wrong scopes are refused when the token is made.
+    let secret = std::sync::Arc::new(bonafide_auth::ChallengeSecret::from_hex(&"ab".repeat(32)).unwrap());
+    let instance = bonafide_app::App::new(app.store.clone(), app.clock.clone(), secret, app.config_app().clone());
+    for (name, scopes) in
+        [("x", vec![]), ("x", vec!["everything".to_owned()]), ("Bad Name", vec!["authorize".to_owned()])]
+    {
+        assert!(
+            bonafide_app::resources::create_service_token(&instance, name, &scopes).await.is_err(),
+            "{name} {scopes:?}"
+        );
+    }
+    let bare = bonafide_auth::ApiToken::generate();
+    let audit = seeded("service_token.created");
+    app.store.create_service_token("bare", &[], bare.hash().as_str(), app.clock_now(), &audit).await.unwrap();
+    assert_eq!(app.post("/api/v1/authorize", bare.reveal(), body).await.status, 403, "no authorize scope");
+    // nginx's auth_request: the person and context in headers, the answer in the status.
+    let authz = |token: String, user: &'static str, mfa: &'static str, device: &'static str| {
+        let request = reqwest::Client::new()
+            .get(format!("{}/authz/payroll-db", app.base()))
+            .bearer_auth(token)
+            .header("X-Bonafide-User", user)
+            .header("X-Bonafide-MFA", mfa)
+            .header("X-Bonafide-Device", device)
+            .header("X-Bonafide-Network", "office");
+        async move { request.send().await.unwrap() }
+    };
+    let allowed = authz(nginx.clone(), "erin@example.com", "true", "managed").await;
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(allowed.headers()["x-bonafide-decision-policies"], "finance-with-mfa");
+    let denied = authz(nginx.clone(), "erin@example.com", "true", "unmanaged").await;
+    assert_eq!(denied.status(), 403);
+    assert_eq!(denied.headers()["x-bonafide-decision-policies"], "high-needs-managed-device");
+    let stranger = authz(nginx.clone(), "nobody@example.com", "true", "managed").await;
+    assert_eq!(stranger.status(), 403);
+    assert!(stranger.headers()["x-bonafide-decision-error"].to_str().unwrap().contains("principal"));
+    assert_eq!(authz("not-a-token".into(), "erin@example.com", "true", "managed").await.status(), 401);
+    assert_eq!(authz(bare.reveal().to_owned(), "erin@example.com", "true", "managed").await.status(), 403);
+    let refused = crate::portal::audited(&app, "access.denied").await;
+    assert!(refused.iter().any(|(actor, target, _)| actor == "service:bare" && target == "authorize"), "{refused:?}");
     app.drop_db().await;
 }
