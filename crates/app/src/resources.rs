@@ -349,6 +349,13 @@ pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, A
         errors.push(FieldError::new("resource", "no resource is registered with this id"));
     }
     let (Some(action), Some(network), Some(person), Some(resource)) = (action, network, person, resource) else {
+        // An ask that names nobody or nothing known is a deny too, and every deny is audited.
+        let event =
+            AuditEvent::new(&actor, "access.decided", ask.resource.clone(), Outcome::Denied).with(serde_json::json!({
+                "principal": email, "action": ask.action, "allow": false,
+                "errors": errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(), "via": via,
+            }));
+        app.store().audit(&[event], now).await?;
         return Err(AppError::Invalid(errors));
     };
     let policies = app.access_policies_in_force().await?;

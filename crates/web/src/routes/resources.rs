@@ -298,7 +298,12 @@ pub(crate) async fn authz(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut r = status.into_response();
+    // A deny is a problem like every refusal (nginx reads only the status of its subrequest).
+    let mut r = if status == StatusCode::FORBIDDEN {
+        ApiError::Forbidden("denied by the access policies").into_response()
+    } else {
+        status.into_response()
+    };
     if let Ok(v) = HeaderValue::from_str(&policies.join(",")) {
         r.headers_mut().insert("x-bonafide-decision-policies", v);
     }
