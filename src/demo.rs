@@ -103,6 +103,7 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     let admin = caller(&app, "Rhea Grant").await?;
     security::set_company(&app, &admin, false).await.context("seeding settings")?;
     seed_policy(&app, &clock, &admin, &people, now).await.context("seeding the contact policy")?;
+    seed_access(&app, &admin).await.context("seeding the access policies")?;
     let sam = caller(&app, "Sam Carter").await?;
     let kim = caller(&app, "Kim Novak").await?;
     let staff = [sam.clone(), kim.clone(), caller(&app, "Luis Ortega").await?];
@@ -219,6 +220,50 @@ async fn seed_policy(
         }
     }
     clock.set(now);
+    Ok(())
+}
+
+/// The demo company's access policies, as the seed's advice has them.
+const ACCESS_POLICIES: &str = r#"@id("own-department-with-mfa")
+permit (principal, action == Action::"access", resource)
+when { resource has owner_department && principal.department == resource.owner_department && context.mfa };
+
+@id("high-needs-mfa-and-a-managed-device")
+forbid (principal, action, resource)
+when { resource.sensitivity == "high" && !(context.mfa && context.device_managed) };
+
+@id("no-databases-from-the-internet-for-remote-workers")
+forbid (principal, action, resource)
+when { resource.kind == "database" && principal.remote && context.network == "internet" };
+
+@id("it-consoles-need-it-staff-and-a-passkey")
+permit (principal in Role::"it_staff", action, resource)
+when { resource.tags.contains("it-console") && principal.passkey_enrolled };
+"#;
+
+/// Resources and access policies: payroll and HR only for their departments with MFA, high resources only
+/// with MFA on a managed device, databases out of reach from the internet for remote workers, IT's admin
+/// console for IT staff with a passkey.
+async fn seed_access(app: &App, admin: &Caller) -> anyhow::Result<()> {
+    use bonafide_app::resources::{self, ResourceInput};
+    let resource =
+        |id: &str, kind: &str, name: &str, owner: Option<&str>, sensitivity: &str, tags: &[&str]| ResourceInput {
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            owner_department: owner.map(str::to_owned),
+            sensitivity: sensitivity.to_owned(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        };
+    for r in [
+        resource("payroll-db", "database", "Payroll database", Some("Finance"), "high", &["pii"]),
+        resource("hr-portal", "portal", "HR portal", Some("People"), "medium", &["pii"]),
+        resource("sales-crm", "app", "Sales CRM", Some("Sales"), "medium", &[]),
+        resource("it-admin-console", "app", "Endpoint management console", Some("IT"), "high", &["it-console"]),
+    ] {
+        resources::register(app, admin, r).await?;
+    }
+    resources::publish(app, Acting::Person(admin), ACCESS_POLICIES).await?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Issue 17: nginx's `auth_request` asking Bonafide, end to end. The demo runs; security registers the
-//! HR portal and a policy (the People department, with MFA); nginx (Debian's, with the repo's
+//! Issue 17: nginx's `auth_request` asking Bonafide, end to end. The demo runs with its HR portal and
+//! policies (the portal's own department, People, with MFA); nginx (Debian's, with the repo's
 //! `deploy/nginx/bonafide-authz.conf`) fronts a tiny upstream and lets an allowed person through, and
 //! answers a denied one 403.
 //!
@@ -10,7 +10,7 @@
 mod common;
 
 use common::Kill;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -63,11 +63,9 @@ async fn nginx_lets_an_allowed_person_through_and_answers_a_denied_one_403() {
     let token_of =
         |email: &str| people.iter().find(|p| p["email"] == email).unwrap()["api_token"].as_str().unwrap().to_owned();
     let rhea = token_of("rhea.grant@example.com");
-    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).bearer_auth(&rhea).json(&body).send();
-    let hr = json!({ "id": "hr-portal", "kind": "portal", "name": "HR portal", "owner_department": "People", "sensitivity": "medium" });
-    assert_eq!(post("/api/v1/resources", hr).await.unwrap().status(), 201);
-    let policies = "@id(\"people-with-mfa\")\npermit (principal in Department::\"People\", action == Action::\"access\", resource == Resource::\"hr-portal\")\nwhen { context.mfa };";
-    assert_eq!(post("/api/v1/access-policies", json!({ "policies": policies })).await.unwrap().status(), 201);
+    // The demo seeds the HR portal (owned by People) and its policy: its own department, with MFA.
+    let seeded = client.get(format!("{base}/api/v1/resources/hr-portal")).bearer_auth(&rhea).send().await.unwrap();
+    assert_eq!(seeded.status(), 200);
     // The operator makes nginx's service token.
     let made = Command::new(env!("CARGO_BIN_EXE_bonafide"))
         .args([

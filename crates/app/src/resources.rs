@@ -373,3 +373,60 @@ pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, A
     }
     Ok(decision)
 }
+
+/// The circumstances a listing of access assumes.
+#[derive(Debug, Clone)]
+pub struct Circumstances {
+    /// Signed in with a second factor.
+    pub mfa: bool,
+    /// From a managed device.
+    pub device_managed: bool,
+    /// `office`, `vpn` or `internet`.
+    pub network: String,
+}
+
+impl Circumstances {
+    fn context(&self, at: time::OffsetDateTime) -> Result<RequestContextFacts, AppError> {
+        let network = Network::from_name(&self.network)
+            .ok_or_else(|| AppError::field("network", format!("one of {}", Network::NAMES.join(", "))))?;
+        Ok(RequestContextFacts { mfa: self.mfa, device_managed: self.device_managed, network, at })
+    }
+}
+
+/// Every active person the policies in force let `access` resource `id` in `c`, by email: security
+/// admins and auditors (who can reach it, before anyone asks).
+pub async fn who_can_access(app: &App, who: &Caller, id: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
+    app.authorize(who, SECURITY_READERS, "resources.access").await?;
+    let now = app.now();
+    let context = c.context(now)?;
+    let resource = app.store().resource(id).await?.ok_or(AppError::NotFound)?;
+    let facts = resource_facts(&resource)?;
+    let policies = app.access_policies_in_force().await?;
+    let contact_policy = app.policy_at(now).await?.version;
+    let people = app.store().access_people(contact_policy).await?;
+    Ok(people
+        .into_iter()
+        .map(person_facts)
+        .filter(|p| policies.decide(p, Action::Access, &facts, &context).allow)
+        .map(|p| p.email)
+        .collect())
+}
+
+/// The resources the person with `email` may `access` in `c`, by id: security admins and auditors.
+pub async fn what_can_reach(app: &App, who: &Caller, email: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
+    app.authorize(who, SECURITY_READERS, "people.access").await?;
+    let now = app.now();
+    let context = c.context(now)?;
+    let contact_policy = app.policy_at(now).await?.version;
+    let person =
+        app.store().access_person(&email.trim().to_lowercase(), contact_policy).await?.ok_or(AppError::NotFound)?;
+    let person = person_facts(person);
+    let policies = app.access_policies_in_force().await?;
+    let mut out = Vec::new();
+    for r in app.store().resources().await? {
+        if policies.decide(&person, Action::Access, &resource_facts(&r)?, &context).allow {
+            out.push(r.id);
+        }
+    }
+    Ok(out)
+}

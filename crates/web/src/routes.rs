@@ -49,6 +49,8 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/policy/acknowledgements", get(policy::acknowledgements))
         .route("/api/v1/resources", post(resources::create).get(resources::list))
         .route("/api/v1/resources/{id}", get(resources::get).put(resources::put).delete(resources::delete))
+        .route("/api/v1/resources/{id}/access", get(resources::who_can_access))
+        .route("/api/v1/people/{email}/access", get(resources::what_can_reach))
         .route("/api/v1/access-policies", get(resources::policies).post(resources::publish))
         .route("/api/v1/access-policies/schema", get(resources::schema))
         .route("/api/v1/authorize", post(resources::authorize))

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bonafide_app::Acting;
 use bonafide_app::access::{SecurityAdmins, SecurityReaders};
 use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
-use bonafide_app::resources::{self, Ask, Asker, ResourceInput, Service};
+use bonafide_app::resources::{self, Ask, Asker, Circumstances, ResourceInput, Service};
 use bonafide_app::{Caller, access::Everyone};
 use serde::{Deserialize, Serialize};
 
@@ -313,4 +313,57 @@ pub(crate) async fn authz(
         r.headers_mut().insert("x-bonafide-decision-error", v);
     }
     Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccessQuery {
+    mfa: Option<bool>,
+    device_managed: Option<bool>,
+    network: Option<String>,
+}
+
+impl AccessQuery {
+    fn circumstances(self) -> Circumstances {
+        Circumstances {
+            mfa: self.mfa.unwrap_or(true),
+            device_managed: self.device_managed.unwrap_or(true),
+            network: self.network.unwrap_or_else(|| "office".to_owned()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct WhoView {
+    resource: String,
+    people: Vec<String>,
+}
+
+/// `GET /api/v1/resources/{id}/access[?mfa=&device_managed=&network=]`: every active person the policies
+/// let access it (by default with MFA, on a managed device, at the office).
+pub(crate) async fn who_can_access(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AccessQuery>,
+) -> Result<Json<WhoView>, ApiError> {
+    let people = resources::who_can_access(&state.app, &who, &id, &q.circumstances()).await?;
+    Ok(Json(WhoView { resource: id, people }))
+}
+
+#[derive(Serialize)]
+pub(crate) struct ReachView {
+    email: String,
+    resources: Vec<String>,
+}
+
+/// `GET /api/v1/people/{email}/access[?…]`: the resources a person can reach.
+pub(crate) async fn what_can_reach(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+    ApiPath(email): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AccessQuery>,
+) -> Result<Json<ReachView>, ApiError> {
+    let resources = resources::what_can_reach(&state.app, &who, &email, &q.circumstances()).await?;
+    Ok(Json(ReachView { email: email.trim().to_lowercase(), resources }))
 }

@@ -138,6 +138,21 @@ async fn decisions_follow_the_directory_and_the_policies(backend: Backend) {
         let body = json!({ "principal": "erin@example.com", "action": "access", "resource": "wiki" });
         assert_eq!(app.post("/api/v1/authorize", token, body).await.status, 403, "{who}");
     }
+    // Who can reach what, before anyone asks (security admins and auditors).
+    let who = app.get("/api/v1/resources/payroll-db/access", &t.auditor).await;
+    assert_eq!((who.status, who.body["people"].clone()), (200, json!(["erin@example.com"])), "{}", who.text);
+    let unmanaged = app.get("/api/v1/resources/payroll-db/access?device_managed=false", &t.admin).await;
+    assert_eq!(unmanaged.body["people"], json!([]));
+    let reach = app.get("/api/v1/people/Erin@example.com/access?network=vpn", &t.admin).await;
+    assert_eq!((reach.status, reach.body["resources"].clone()), (200, json!(["payroll-db", "wiki"])), "{}", reach.text);
+    assert_eq!(app.get("/api/v1/people/finn@example.com/access", &t.admin).await.body["resources"], json!([]));
+    assert_eq!(app.get("/api/v1/people/nobody@example.com/access", &t.admin).await.status, 404);
+    assert_eq!(app.get("/api/v1/resources/nope/access", &t.admin).await.status, 404);
+    assert_eq!(app.get("/api/v1/resources/wiki/access?network=mars", &t.admin).await.fields(), ["network"]);
+    for path in ["/api/v1/resources/wiki/access", "/api/v1/people/erin@example.com/access"] {
+        assert_eq!(app.get(path, &t.erin).await.status, 403, "{path}");
+        assert_eq!(app.get(path, &t.sam).await.status, 403, "{path}");
+    }
     // A person suspended is denied at the next decision, whatever the policies say.
     let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
     let now = app.clock_now();
@@ -145,6 +160,8 @@ async fn decisions_follow_the_directory_and_the_policies(backend: Backend) {
     let d = decide(&app, "erin@example.com", "payroll-db", office).await;
     assert_eq!((d["decision"].clone(), d["policies"].clone()), (json!("deny"), json!([])));
     assert!(d["errors"][0].as_str().unwrap().contains("suspended"), "{d}");
+    let who = app.get("/api/v1/resources/payroll-db/access", &t.auditor).await;
+    assert_eq!(who.body["people"], json!([]), "a suspended person reaches nothing");
     app.drop_db().await;
 }
 
