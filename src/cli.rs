@@ -45,7 +45,8 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// The company's contact policy: show the version in force, or publish one from files.
+    /// The company's contact policy (show the version in force, or publish one from files), and tests of
+    /// the access policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Benchmarks.
@@ -78,6 +79,20 @@ enum PolicyCommand {
         #[arg(long)]
         effective_at: Option<String>,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run access-policy test cases (`[{principal, action, resource, context, expect}]`) on the directory,
+    /// against the access policies in force or a file not applied yet; exit 1 if any fails.
+    Test {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The cases, as JSON.
+        cases: PathBuf,
+        /// Cedar policies to test instead of the version in force.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Print a JSON line per case.
         #[arg(long)]
         json: bool,
     },
@@ -297,6 +312,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Show { common, json }) => {
             let app = cli_app(&common.settings()?).await?;
             policy::show(&app, json).await.map_err(input_error)
+        }
+        Command::Policy(PolicyCommand::Test { common, cases, policies, json }) => {
+            let app = cli_app(&common.settings()?).await?;
+            policy::test(&app, &cases, policies.as_deref(), json).await
         }
         Command::Policy(PolicyCommand::Set { common, rules, text, effective_at, json }) => {
             let app = cli_app(&common.settings()?).await?;

@@ -164,3 +164,115 @@ mod tests {
         assert_eq!(field_line(json, "contact_hours.zone"), Some(4));
     }
 }
+
+/// One case as the file writes it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseLine {
+    principal: String,
+    action: String,
+    resource: String,
+    #[serde(default)]
+    context: CaseContext,
+    expect: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseContext {
+    #[serde(default)]
+    mfa: bool,
+    #[serde(default)]
+    device_managed: bool,
+    network: Option<String>,
+}
+
+/// `bonafide policy test CASES.json [--policies FILE]`: every case against the access policies in force
+/// or in `policies_file`; pass or fail per case; exit 1 when any fails (3 for a bad file).
+pub async fn test(app: &App, cases_file: &Path, policies_file: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    use bonafide_app::resources::{self, Ask, Case};
+    let name = cases_file.display().to_string();
+    let source = std::fs::read_to_string(cases_file).with_context(|| format!("reading {name}"))?;
+    let mut de = serde_json::Deserializer::from_str(&source);
+    let lines: Vec<CaseLine> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let line = e.inner().line();
+        InvalidInputError(format!("{name}:{line}: {}: {}", e.path(), e.inner()))
+    })?;
+    let mut cases = Vec::with_capacity(lines.len());
+    for (i, c) in lines.into_iter().enumerate() {
+        let expect_allow = match c.expect.as_str() {
+            "allow" => true,
+            "deny" => false,
+            other => {
+                return Err(InvalidInputError(format!(
+                    "{name}: case {}: expect is `allow` or `deny`, not `{other}`",
+                    i + 1
+                ))
+                .into());
+            }
+        };
+        let ask = Ask {
+            principal: c.principal,
+            action: c.action,
+            resource: c.resource,
+            mfa: c.context.mfa,
+            device_managed: c.context.device_managed,
+            network: c.context.network.unwrap_or_else(|| "internet".to_owned()),
+        };
+        cases.push(Case { ask, expect_allow });
+    }
+    let policies = match policies_file {
+        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
+    };
+    let results = match resources::test_cases(app, policies.as_deref(), &cases).await {
+        Ok(r) => r,
+        Err(AppError::Invalid(errors)) => {
+            let file = policies_file.map(|p| p.display().to_string()).unwrap_or_default();
+            let text = errors
+                .iter()
+                .map(|e| format!("{file}:{}:{}: {}", e.line.unwrap_or(0), e.column.unwrap_or(0), e.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(InvalidInputError(text).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let failed = results.iter().filter(|r| !r.passed).count();
+    for (i, (case, r)) in cases.iter().zip(&results).enumerate() {
+        let expected = if case.expect_allow { "allow" } else { "deny" };
+        let got = match (r.allowed, &r.error) {
+            (Some(true), _) => "allow".to_owned(),
+            (Some(false), _) => "deny".to_owned(),
+            (None, Some(e)) => format!("error: {e}"),
+            (None, None) => "error".to_owned(),
+        };
+        if json {
+            outln!(
+                "{}",
+                serde_json::json!({
+                    "case": i + 1, "principal": case.ask.principal, "action": case.ask.action, "resource": case.ask.resource,
+                    "expect": expected, "passed": r.passed, "decision": r.allowed.map(|a| if a { "allow" } else { "deny" }),
+                    "policies": r.policies, "error": r.error,
+                })
+            );
+        } else {
+            let verdict = if r.passed { "pass" } else { "FAIL" };
+            let by = if r.policies.is_empty() { String::new() } else { format!(" by {}", r.policies.join(", ")) };
+            outln!(
+                "{verdict} {}: {} {} {} expected {expected}, got {got}{by}",
+                i + 1,
+                case.ask.principal,
+                case.ask.action,
+                case.ask.resource
+            );
+        }
+    }
+    if !json {
+        outln!("{} of {} cases passed", results.len() - failed, results.len());
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} cases failed", results.len());
+    }
+    Ok(())
+}

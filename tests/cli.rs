@@ -642,3 +642,56 @@ fn a_service_token_is_made_with_its_scopes_and_shown_once() {
         Some(2)
     );
 }
+
+/// Issue 17: access-policy tests kept beside the policies, run on the demo's directory against the
+/// version in force or a file not applied yet; a failing case exits 1, a bad policy file 3 with its place.
+#[tokio::test]
+async fn access_policy_cases_pass_or_fail_against_the_policies_in_force_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, creds) = common::start_demo(dir.path()).await;
+    bonafide_web::install_tls_provider();
+    common::wait_healthy(&reqwest::Client::new(), creds["base_url"].as_str().unwrap()).await;
+    let office = serde_json::json!({ "mfa": true, "device_managed": true, "network": "office" });
+    let cases = serde_json::json!([
+        { "principal": "ana.lopez@example.com", "action": "access", "resource": "payroll-db", "context": office, "expect": "allow" },
+        { "principal": "ana.lopez@example.com", "action": "access", "resource": "payroll-db",
+          "context": { "mfa": true, "network": "office" }, "expect": "deny" },
+        { "principal": "ben.berg@example.com", "action": "access", "resource": "payroll-db", "context": office, "expect": "deny" },
+    ]);
+    std::fs::write(dir.path().join("cases.json"), cases.to_string()).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["policy", "test", "--db", "sqlite://bonafide-demo.db"];
+        args.extend_from_slice(extra);
+        bonafide(dir.path(), &args)
+    };
+    let out = run(&["cases.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("3 of 3 cases passed"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("by high-needs-mfa-and-a-managed-device"), "{}", text(&out.stdout));
+    // A file that lets everyone in fails the cases that expect a deny, before it is ever applied.
+    std::fs::write(dir.path().join("open.cedar"), "permit (principal, action, resource);").unwrap();
+    let out = run(&["cases.json", "--policies", "open.cedar", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["passed"].as_bool().unwrap()).collect::<Vec<_>>(), [true, false, false]);
+    // A policy file that does not compile names its place; a bad case file names its line.
+    std::fs::write(
+        dir.path().join("broken.cedar"),
+        "permit (principal, action, resource);\npermit (principal action, resource);",
+    )
+    .unwrap();
+    let out = run(&["cases.json", "--policies", "broken.cedar"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("broken.cedar:2:"), "{}", text(&out.stderr));
+    std::fs::write(dir.path().join("bad.json"), "[\n{\"principal\": \"a@example.com\", \"action\": \"access\"}\n]")
+        .unwrap();
+    let out = run(&["bad.json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("bad.json:2:"), "{}", text(&out.stderr));
+    // An unknown person fails its case, with the reason.
+    let unknown = serde_json::json!([{ "principal": "nobody@example.com", "action": "access", "resource": "wiki", "expect": "deny" }]);
+    std::fs::write(dir.path().join("unknown.json"), unknown.to_string()).unwrap();
+    let out = run(&["unknown.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("no person has the email nobody@example.com"), "{}", text(&out.stdout));
+}

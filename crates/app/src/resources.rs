@@ -430,3 +430,73 @@ pub async fn what_can_reach(app: &App, who: &Caller, email: &str, c: &Circumstan
     }
     Ok(out)
 }
+
+/// One case of `bonafide policy test`: an ask and the decision expected.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The ask.
+    pub ask: Ask,
+    /// Whether it should be allowed.
+    pub expect_allow: bool,
+}
+
+/// What one case gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseResult {
+    /// Whether the decision was the one expected.
+    pub passed: bool,
+    /// Allowed or not (none when the case could not be decided).
+    pub allowed: Option<bool>,
+    /// The deciding policies.
+    pub policies: Vec<String>,
+    /// Why it could not be decided (an unknown person, resource, action or network).
+    pub error: Option<String>,
+}
+
+/// Runs `cases` against the access policies in force, or against `policies` (a file not applied yet),
+/// on the directory's people and resources: the operator at the command line (nothing is audited; these
+/// are tests, not decisions).
+pub async fn test_cases(app: &App, policies: Option<&str>, cases: &[Case]) -> Result<Vec<CaseResult>, AppError> {
+    let compiled = match policies {
+        Some(text) => Arc::new(compile(text)?),
+        None => app.access_policies_in_force().await?,
+    };
+    let now = app.now();
+    let contact_policy = app.policy_at(now).await?.version;
+    let mut out = Vec::with_capacity(cases.len());
+    for case in cases {
+        let ask = &case.ask;
+        let failed = |why: String| CaseResult { passed: false, allowed: None, policies: vec![], error: Some(why) };
+        let Some(action) = Action::from_name(&ask.action) else {
+            out.push(failed(format!("unknown action `{}`", ask.action)));
+            continue;
+        };
+        let context =
+            match (Circumstances { mfa: ask.mfa, device_managed: ask.device_managed, network: ask.network.clone() })
+                .context(now)
+            {
+                Ok(c) => c,
+                Err(_) => {
+                    out.push(failed(format!("unknown network `{}`", ask.network)));
+                    continue;
+                }
+            };
+        let Some(person) = app.store().access_person(&ask.principal.trim().to_lowercase(), contact_policy).await?
+        else {
+            out.push(failed(format!("no person has the email {}", ask.principal)));
+            continue;
+        };
+        let Some(resource) = app.store().resource(&ask.resource).await? else {
+            out.push(failed(format!("no resource has the id {}", ask.resource)));
+            continue;
+        };
+        let d = compiled.decide(&person_facts(person), action, &resource_facts(&resource)?, &context);
+        out.push(CaseResult {
+            passed: d.allow == case.expect_allow,
+            allowed: Some(d.allow),
+            policies: d.policies,
+            error: None,
+        });
+    }
+    Ok(out)
+}
