@@ -506,26 +506,15 @@ async fn the_demo_serves_a_company_with_working_tokens() {
     bonafide_web::install_tls_provider();
     let client = reqwest::Client::new();
     common::wait_healthy(&client, &base).await;
-    let me: serde_json::Value = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(employee["api_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value =
+        common::json_of(client.get(format!("{base}/api/v1/me")).bearer_auth(employee["api_token"].as_str().unwrap()))
+            .await;
     assert_eq!(me["email"], employee["email"]);
     // The example company has a campaign under way, and everyone is warned about it.
-    let warnings: serde_json::Value = client
-        .get(format!("{base}/api/v1/warnings"))
-        .bearer_auth(employee["api_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let warnings: serde_json::Value = common::json_of(
+        client.get(format!("{base}/api/v1/warnings")).bearer_auth(employee["api_token"].as_str().unwrap()),
+    )
+    .await;
     let warning = warnings[0]["warning"].as_str().unwrap_or_default();
     assert!(warning.contains("+1 555 010 9999") && warning.contains("\"Michael\""), "{warnings}");
     // The portal: the run's password signs the employee in (no second factor is required of employees).

@@ -75,15 +75,8 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
     let base = creds["base_url"].as_str().unwrap().to_owned();
     common::wait_healthy(&client, &base).await;
     let admin = token_of(&creds, "security_admin");
-    let stored: Vec<serde_json::Value> = client
-        .get(format!("{base}/api/v1/reports?scope=all"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = common::json_of(client.get(format!("{base}/api/v1/reports?scope=all")).bearer_auth(&admin)).await;
+    let stored = stored.as_array().expect("a list of reports");
     let stored: BTreeSet<String> = stored.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
     let lost: Vec<&String> = acknowledged.difference(&stored).collect();
     assert!(lost.is_empty(), "{} acknowledged reports were lost: {lost:?}", lost.len());

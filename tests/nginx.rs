@@ -91,15 +91,10 @@ async fn nginx_lets_an_allowed_person_through_and_answers_a_denied_one_403() {
         let people = people.clone();
         async move {
             for p in &people {
-                let me: Value = client
-                    .get(format!("{base}/api/v1/me"))
-                    .bearer_auth(p["api_token"].as_str().unwrap())
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let me: Value = common::json_of(
+                    client.get(format!("{base}/api/v1/me")).bearer_auth(p["api_token"].as_str().unwrap()),
+                )
+                .await;
                 if me["department"] == wanted {
                     return me["email"].as_str().unwrap().to_owned();
                 }

@@ -161,7 +161,7 @@ async fn regression_15_1_the_readme_story_is_true_for_the_people_demo_prints() {
     // outreach (Sam proposes, Rhea approves), and the story holds as written.
     let get = |path: &str, token: &str| {
         let request = client.get(format!("{base}{path}")).bearer_auth(token);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        common::json_of(request)
     };
     let policy = get("/api/v1/policy", &vars["EMPLOYEE"]).await;
     assert_eq!(policy["version"], 1, "the demo seeds its contact policy: {policy}");
@@ -181,16 +181,9 @@ async fn regression_15_1_the_readme_story_is_true_for_the_people_demo_prints() {
             "employee_email": me["email"], "reason": "Calling about your VPN request after hours",
             "channels": ["phone"], "starts_at": at(now - time::Duration::minutes(1)), "ends_at": at(now + time::Duration::hours(1)),
         });
-        let proposed: Value = client
-            .post(format!("{base}/api/v1/outreach"))
-            .bearer_auth(&vars["SAM"])
-            .json(&proposal)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let proposed: Value =
+            common::json_of(client.post(format!("{base}/api/v1/outreach")).bearer_auth(&vars["SAM"]).json(&proposal))
+                .await;
         let approve = format!("{base}/api/v1/outreach/{}/approve", proposed["id"].as_str().unwrap());
         let approved = client.post(approve).bearer_auth(&vars["SECURITY"]).json(&json!({})).send().await.unwrap();
         assert_eq!(approved.status(), 200);
@@ -206,15 +199,7 @@ async fn regression_15_1_the_readme_story_is_true_for_the_people_demo_prints() {
     vars.insert("ID".to_owned(), check["id"].as_str().unwrap().to_owned());
 
     // 2. Sam's console shows a code beside the employee's request.
-    let me: Value = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(&vars["EMPLOYEE"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = common::json_of(client.get(format!("{base}/api/v1/me")).bearer_auth(&vars["EMPLOYEE"])).await;
     let (codes, comment) = curl(&client, &calls[1], &vars).await;
     assert!(comment.contains(me["display_name"].as_str().unwrap()), "the story names the employee: {comment}");
     let code = codes

@@ -49,3 +49,9 @@ pub async fn wait_healthy(client: &reqwest::Client, base: &str) {
     }
     panic!("the server did not come up");
 }
+
+/// Sends `request` and reads its answer as JSON (any status).
+#[allow(dead_code, reason = "each test binary compiles this module; the browser test reads no JSON")]
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.expect("the server answers").json().await.expect("a JSON answer")
+}

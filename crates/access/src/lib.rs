@@ -8,6 +8,7 @@
 //!
 //! A suspended person is denied everything before Cedar runs, whatever the policies say.
 
+pub use bonafide_domain::PersonFacts;
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
     PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
@@ -109,33 +110,6 @@ bonafide_domain::named_enum! {
         /// Anywhere else.
         Internet = "internet",
     }
-}
-
-/// A person as the policies see them (from the directory).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonFacts {
-    /// Their email, the entity's id.
-    pub email: String,
-    /// Their department (also a parent group).
-    pub department: String,
-    /// Their roles (also parent groups).
-    pub roles: Vec<String>,
-    /// Title.
-    pub title: String,
-    /// Location.
-    pub location: String,
-    /// Works remotely.
-    pub remote: bool,
-    /// Holds privileged access.
-    pub privileged: bool,
-    /// Whether their account is active; a suspended person is denied everything.
-    pub active: bool,
-    /// Has an authenticator app.
-    pub mfa_enrolled: bool,
-    /// Has a passkey.
-    pub passkey_enrolled: bool,
-    /// Has acknowledged the contact policy in force.
-    pub policy_acknowledged: bool,
 }
 
 /// A resource the policies protect.

@@ -240,8 +240,7 @@ pub async fn latest(app: &App, who: &Caller) -> Result<Option<Arc<PolicyVersion>
 }
 
 async fn latest_written(app: &App) -> Result<Option<Arc<PolicyVersion>>, AppError> {
-    let newest = app.store().policy_versions().await?.into_iter().next();
-    match newest {
+    match app.store().newest_policy().await? {
         None => Ok(None),
         Some(r) => app.policy_numbered(r.version).await,
     }
@@ -280,9 +279,10 @@ pub async fn publish(app: &App, by: Acting<'_>, draft: Draft) -> Result<Arc<Poli
     Ok(app.policies.keep(PolicyVersion { version: record.version, created_at: record.created_at, ..version }))
 }
 
-/// Records that the caller read version `number` (every signed-in person). Idempotent; a version that
-/// a later one has replaced is a conflict (they are asked to read the one in force).
-pub async fn acknowledge(app: &App, who: &Caller, number: &str) -> Result<OffsetDateTime, AppError> {
+/// Records that the caller read version `number` (every signed-in person): the version and when they
+/// first did. Idempotent; a version that a later one has replaced is a conflict (they are asked to read
+/// the one in force).
+pub async fn acknowledge(app: &App, who: &Caller, number: &str) -> Result<(u32, OffsetDateTime), AppError> {
     app.authorize(who, EVERYONE, "policy.acknowledge").await?;
     let number = parse_number(number).ok_or(AppError::NotFound)?;
     let version = app.policy_numbered(number).await?.ok_or(AppError::NotFound)?;
@@ -297,7 +297,7 @@ pub async fn acknowledge(app: &App, who: &Caller, number: &str) -> Result<Offset
     let audit = who
         .event("policy.acknowledged", version.version.to_string())
         .with(serde_json::json!({ "version": version.version, "via": who.via.as_str() }));
-    Ok(app.store().acknowledge_policy(version.version, who.person.id, now, &audit).await?)
+    Ok((version.version, app.store().acknowledge_policy(version.version, who.person.id, now, &audit).await?))
 }
 
 /// One department's acknowledgements of a version.

@@ -5,11 +5,9 @@
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{Acting, App, AppError, Caller, FieldError};
-use bonafide_access::{
-    AccessPolicies, Action, Network, PersonFacts, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity,
-};
+use bonafide_access::{AccessPolicies, Action, Network, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity};
 use bonafide_auth::{ApiToken, TokenHash};
-use bonafide_store::{AccessPerson, AccessPolicyRecord, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
+use bonafide_store::{AccessPolicyRecord, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
 use std::sync::Arc;
 
 pub use bonafide_access::{Decision, SCHEMA};
@@ -224,22 +222,6 @@ impl App {
     }
 }
 
-fn person_facts(p: AccessPerson) -> PersonFacts {
-    PersonFacts {
-        email: p.email,
-        department: p.department,
-        roles: p.roles,
-        title: p.title,
-        location: p.location,
-        remote: p.remote,
-        privileged: p.privileged,
-        active: p.active,
-        mfa_enrolled: p.mfa_enrolled,
-        passkey_enrolled: p.passkey_enrolled,
-        policy_acknowledged: p.policy_acknowledged,
-    }
-}
-
 fn resource_facts(r: &ResourceRecord) -> Result<ResourceFacts, AppError> {
     let corrupt = |what: &str| AppError::Internal(bonafide_store::StoreError::Corrupt(format!("resource {what}")));
     Ok(ResourceFacts {
@@ -361,7 +343,7 @@ pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, A
     let policies = app.access_policies_in_force().await?;
     let context = RequestContextFacts { mfa: ask.mfa, device_managed: ask.device_managed, network, at: now };
     let facts = resource_facts(&resource)?;
-    let decision = policies.decide(&person_facts(person), action, &facts, &context);
+    let decision = policies.decide(&person, action, &facts, &context);
     if !decision.allow || facts.sensitivity == Sensitivity::High {
         let outcome = if decision.allow { Outcome::Ok } else { Outcome::Denied };
         let event = AuditEvent::new(&actor, "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
@@ -406,7 +388,6 @@ pub async fn who_can_access(app: &App, who: &Caller, id: &str, c: &Circumstances
     let people = app.store().access_people(contact_policy).await?;
     Ok(people
         .into_iter()
-        .map(person_facts)
         .filter(|p| policies.decide(p, Action::Access, &facts, &context).allow)
         .map(|p| p.email)
         .collect())
@@ -420,7 +401,6 @@ pub async fn what_can_reach(app: &App, who: &Caller, email: &str, c: &Circumstan
     let contact_policy = app.policy_at(now).await?.version;
     let person =
         app.store().access_person(&email.trim().to_lowercase(), contact_policy).await?.ok_or(AppError::NotFound)?;
-    let person = person_facts(person);
     let policies = app.access_policies_in_force().await?;
     let mut out = Vec::new();
     for r in app.store().resources().await? {
@@ -490,7 +470,7 @@ pub async fn test_cases(app: &App, policies: Option<&str>, cases: &[Case]) -> Re
             out.push(failed(format!("no resource has the id {}", ask.resource)));
             continue;
         };
-        let d = compiled.decide(&person_facts(person), action, &resource_facts(&resource)?, &context);
+        let d = compiled.decide(&person, action, &resource_facts(&resource)?, &context);
         out.push(CaseResult {
             passed: d.allow == case.expect_allow,
             allowed: Some(d.allow),

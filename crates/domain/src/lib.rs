@@ -32,7 +32,7 @@ pub use ids::{
     WebhookId,
 };
 pub use outreach::{OutreachStatus, OutreachWindow};
-pub use person::{DisplayName, NewPerson, PersonStatus, Principal, Role, Roles, SessionStage};
+pub use person::{DisplayName, NewPerson, PersonFacts, PersonStatus, Principal, Role, Roles, SessionStage};
 pub use phone::{PhoneNumber, PhoneRegion};
 pub use policy::{Breach, ContactHours, ContactPolicy, Day, RuleError};
 pub use request::{RequestStatus, Summary};

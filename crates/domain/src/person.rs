@@ -264,3 +264,31 @@ pub struct Principal {
     /// Staff id, for IT staff.
     pub staff_id: Option<StaffId>,
 }
+
+/// A person as the access policies see them: the directory's record with what sign-in knows (factors)
+/// and whether they acknowledged the contact policy in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// Their email, the entity's id.
+    pub email: String,
+    /// Their department (also a parent group).
+    pub department: String,
+    /// Their roles (also parent groups).
+    pub roles: Vec<String>,
+    /// Title.
+    pub title: String,
+    /// Location.
+    pub location: String,
+    /// Works remotely.
+    pub remote: bool,
+    /// Holds privileged access.
+    pub privileged: bool,
+    /// Whether their account is active; a suspended person is denied everything.
+    pub active: bool,
+    /// Has an authenticator app.
+    pub mfa_enrolled: bool,
+    /// Has a passkey.
+    pub passkey_enrolled: bool,
+    /// Has acknowledged the contact policy in force.
+    pub policy_acknowledged: bool,
+}

@@ -230,17 +230,19 @@ impl ContactPolicy {
         if !channel.is_face_to_face() {
             out.extend(asks.iter().filter(|a| self.face_to_face_only.contains(a)).map(|a| Breach::FaceToFace(*a)));
         }
-        if let Some((category, allowed)) = category.and_then(|c| self.categories.get_key_value(c))
-            && !allowed.contains(&channel)
-        {
-            out.push(Breach::Category { category: category.clone(), allowed: allowed.clone() });
-        }
+        out.extend(category.and_then(|c| self.category_breach(channel, c)));
         if let (Some(hours), Some(at)) = (&self.contact_hours, at)
             && !hours.contain(at)
         {
             out.push(Breach::OutsideHours);
         }
         out
+    }
+
+    /// The breach of `categories` a contact on `channel` about a request of `category` makes, if any.
+    pub fn category_breach(&self, channel: Channel, category: &str) -> Option<Breach> {
+        let (category, allowed) = self.categories.get_key_value(category)?;
+        (!allowed.contains(&channel)).then(|| Breach::Category { category: category.clone(), allowed: allowed.clone() })
     }
 
     /// The rules in everyday words, one sentence each, the built-in ones first (they hold in every

@@ -357,15 +357,7 @@ fn find_authority(
             reasons.insert(Reason::ChannelNotAllowed);
         }
         // The policy's channels for the request's category.
-        if let Some(category) = &r.category {
-            breaches.extend(
-                facts
-                    .policy
-                    .breaches(claim.channel, &BTreeSet::new(), Some(category), None)
-                    .into_iter()
-                    .filter(|b| matches!(b, Breach::Category { .. })),
-            );
-        }
+        breaches.extend(r.category.as_deref().and_then(|c| facts.policy.category_breach(claim.channel, c)));
         return Some(Authority::Request { key: r.key });
     }
     let theirs: Vec<&OutreachFacts> = facts.outreach.iter().filter(|o| o.staffer == staff.person).collect();

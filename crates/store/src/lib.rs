@@ -47,7 +47,7 @@ pub use people_query::{PeoplePage, PeopleQuery};
 pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, RemindersSent, Unacknowledged};
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
-pub use resources::{AccessPerson, AccessPolicyRecord, ResourceRecord};
+pub use resources::{AccessPolicyRecord, ResourceRecord};
 pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 

@@ -155,6 +155,13 @@ impl Store {
         rows.iter().map(record_from).collect()
     }
 
+    /// The newest version written, in force or scheduled.
+    pub async fn newest_policy(&self) -> Result<Option<PolicyRecord>, StoreError> {
+        let row =
+            sqlx::query(dynamic(format!("{SELECT} ORDER BY version DESC LIMIT 1"))).fetch_optional(&self.write).await?;
+        row.as_ref().map(record_from).transpose()
+    }
+
     /// The version in force at `at`: the newest whose time has come.
     pub async fn policy_in_force(&self, at: OffsetDateTime) -> Result<Option<PolicyRecord>, StoreError> {
         let row = sqlx::query(dynamic(format!("{SELECT} WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1")))

@@ -2,7 +2,7 @@
 
 use crate::codec::{from_millis, millis, parse_opt};
 use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique, dynamic};
-use bonafide_domain::PersonId;
+use bonafide_domain::{PersonFacts, PersonId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -163,33 +163,6 @@ impl Store {
     }
 }
 
-/// What the access policies know of a person, read from the directory and sign-in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessPerson {
-    /// Email.
-    pub email: String,
-    /// Department.
-    pub department: String,
-    /// Role names.
-    pub roles: Vec<String>,
-    /// Title.
-    pub title: String,
-    /// Location.
-    pub location: String,
-    /// Works remotely.
-    pub remote: bool,
-    /// Holds privileged access.
-    pub privileged: bool,
-    /// Active (not suspended).
-    pub active: bool,
-    /// Has an authenticator app.
-    pub mfa_enrolled: bool,
-    /// Has a passkey.
-    pub passkey_enrolled: bool,
-    /// Acknowledged the contact policy version asked about.
-    pub policy_acknowledged: bool,
-}
-
 /// The people the access policies see; `$1` is the contact policy version whose acknowledgement counts.
 const ACCESS_PEOPLE: &str = "SELECT p.email, p.department, p.roles, p.title, p.location, p.remote, p.privileged, \
        p.status, CASE WHEN c.totp_sealed IS NOT NULL THEN 1 ELSE 0 END AS mfa, \
@@ -198,11 +171,11 @@ const ACCESS_PEOPLE: &str = "SELECT p.email, p.department, p.roles, p.title, p.l
             THEN 1 ELSE 0 END AS acknowledged \
      FROM people p LEFT JOIN credentials c ON c.person_id = p.id";
 
-fn access_person_from(row: &AnyRow) -> Result<AccessPerson, StoreError> {
+fn access_person_from(row: &AnyRow) -> Result<PersonFacts, StoreError> {
     let roles = bonafide_domain::Roles::parse_list(&row.try_get::<String, _>("roles")?)
         .map_err(|e| StoreError::Corrupt(e.message))?;
     let flag = |name: &str| -> Result<bool, StoreError> { Ok(row.try_get::<i64, _>(name)? == 1) };
-    Ok(AccessPerson {
+    Ok(PersonFacts {
         email: row.try_get("email")?,
         department: row.try_get("department")?,
         roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
@@ -220,7 +193,7 @@ fn access_person_from(row: &AnyRow) -> Result<AccessPerson, StoreError> {
 impl Store {
     /// The person with `email` as the access policies see them, `policy_version` being the contact policy
     /// version whose acknowledgement counts.
-    pub async fn access_person(&self, email: &str, policy_version: u32) -> Result<Option<AccessPerson>, StoreError> {
+    pub async fn access_person(&self, email: &str, policy_version: u32) -> Result<Option<PersonFacts>, StoreError> {
         let row = sqlx::query(dynamic(format!("{ACCESS_PEOPLE} WHERE p.email = $2")))
             .bind(i64::from(policy_version))
             .bind(email)
@@ -230,7 +203,7 @@ impl Store {
     }
 
     /// Every active person as the access policies see them, by email.
-    pub async fn access_people(&self, policy_version: u32) -> Result<Vec<AccessPerson>, StoreError> {
+    pub async fn access_people(&self, policy_version: u32) -> Result<Vec<PersonFacts>, StoreError> {
         let rows = sqlx::query(dynamic(format!("{ACCESS_PEOPLE} WHERE p.status = 'active' ORDER BY p.email")))
             .bind(i64::from(policy_version))
             .fetch_all(&self.read)

@@ -104,8 +104,7 @@ pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ApiPath(n): ApiPath<String>,
 ) -> Result<Json<Acknowledged>, ApiError> {
-    let at = policy::acknowledge(&state.app, &who, &n).await?;
-    let version = n.trim().parse().map_err(|_| ApiError::NotFound)?;
+    let (version, at) = policy::acknowledge(&state.app, &who, &n).await?;
     Ok(Json(Acknowledged { version, acknowledged_at: rfc3339(at) }))
 }
 

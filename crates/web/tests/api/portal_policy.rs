@@ -80,7 +80,7 @@ async fn security_previews_publishes_compares_and_sees_who_confirmed(backend: Ba
     assert!(editor.text.contains("None yet: the built-in default is in force."));
     let csrf = editor.csrf();
     let form = |action: &'static str, channels: &'static [&'static str], zone: &'static str| {
-        let mut f: Vec<(&str, &str)> = vec![("csrf", ""), ("action", action)];
+        let mut f: Vec<(&str, &str)> = vec![("action", action)];
         f.extend(channels.iter().map(|c| ("channels", *c)));
         f.extend([
             ("face_to_face_only", "login_walkthrough"),
@@ -98,8 +98,7 @@ async fn security_previews_publishes_compares_and_sees_who_confirmed(backend: Ba
         ]);
         f
     };
-    let with_csrf = |mut f: Vec<(&'static str, &'static str)>, csrf: &str| -> Vec<(String, String)> {
-        f.remove(0);
+    let with_csrf = |f: Vec<(&'static str, &'static str)>, csrf: &str| -> Vec<(String, String)> {
         let mut out = vec![("csrf".to_owned(), csrf.to_owned())];
         out.extend(f.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
         out
