@@ -190,7 +190,7 @@ struct CaseContext {
 /// `bonafide policy test CASES.json [--policies FILE]`: every case against the access policies in force
 /// or in `policies_file`; pass or fail per case; exit 1 when any fails (3 for a bad file).
 pub async fn test(app: &App, cases_file: &Path, policies_file: Option<&Path>, json: bool) -> anyhow::Result<()> {
-    use bonafide_app::resources::{self, Ask, Case};
+    use bonafide_app::decisions::{self, Ask, Case};
     let name = cases_file.display().to_string();
     let source = std::fs::read_to_string(cases_file).with_context(|| format!("reading {name}"))?;
     let mut de = serde_json::Deserializer::from_str(&source);
@@ -225,7 +225,7 @@ pub async fn test(app: &App, cases_file: &Path, policies_file: Option<&Path>, js
         Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?),
         None => None,
     };
-    let results = match resources::test_cases(app, policies.as_deref(), &cases).await {
+    let results = match decisions::test_cases(app, policies.as_deref(), &cases).await {
         Ok(r) => r,
         Err(AppError::Invalid(errors)) => {
             let file = policies_file.map(|p| p.display().to_string()).unwrap_or_default();

@@ -34,6 +34,18 @@ fn context(mfa: bool, device_managed: bool, network: Network) -> RequestContextF
     RequestContextFacts { mfa, device_managed, network, at: datetime!(2026-12-07 10:00 UTC) }
 }
 
+/// `p`'s decision on a directory of just `who` and `what`.
+fn decide(
+    p: &AccessPolicies,
+    who: &PersonFacts,
+    action: Action,
+    what: &ResourceFacts,
+    ctx: &RequestContextFacts,
+) -> Decision {
+    let directory = Directory::build(vec![who.clone()], vec![what.clone()]).unwrap();
+    p.decide(&directory, who, action, what, ctx)
+}
+
 /// The demo's advice, as policies.
 const COMPANY: &str = r#"
 @id("own-department-with-mfa")
@@ -76,7 +88,7 @@ fn decisions_follow_the_policies_and_name_the_deciding_ones() {
         (&erin, &hr, context(true, false, Network::Internet), false, vec![]),
     ];
     for (who, what, ctx, allow, policies) in cases {
-        let d = p.decide(who, Action::Access, what, &ctx);
+        let d = decide(&p, who, Action::Access, what, &ctx);
         assert_eq!(
             (d.allow, d.policies.clone()),
             (allow, policies.iter().map(|s| (*s).to_owned()).collect()),
@@ -89,19 +101,19 @@ fn decisions_follow_the_policies_and_name_the_deciding_ones() {
     // A remote worker on the internet does not reach a database, even their own department's.
     let remote = PersonFacts { remote: true, ..erin.clone() };
     let finance_db = resource("ledger-db", ResourceKind::Database, Sensitivity::Medium, Some("Finance"));
-    let d = p.decide(&remote, Action::Access, &finance_db, &context(true, true, Network::Internet));
+    let d = decide(&p, &remote, Action::Access, &finance_db, &context(true, true, Network::Internet));
     assert_eq!((d.allow, d.policies), (false, vec!["no-databases-from-the-internet-for-remote-workers".to_owned()]));
-    assert!(p.decide(&remote, Action::Access, &finance_db, &context(true, true, Network::Vpn)).allow);
+    assert!(decide(&p, &remote, Action::Access, &finance_db, &context(true, true, Network::Vpn)).allow);
     // IT consoles: the it_staff role (a parent group) and a passkey.
     let console = ResourceFacts {
         tags: vec!["it-console".into()],
         ..resource("intune", ResourceKind::App, Sensitivity::Medium, None)
     };
     let sam = PersonFacts { passkey_enrolled: true, ..person("sam@example.com", "IT", &["employee", "it_staff"]) };
-    assert!(p.decide(&sam, Action::Admin, &console, &office).allow);
+    assert!(decide(&p, &sam, Action::Admin, &console, &office).allow);
     let no_passkey = PersonFacts { passkey_enrolled: false, ..sam.clone() };
-    assert!(!p.decide(&no_passkey, Action::Admin, &console, &office).allow);
-    assert!(!p.decide(&erin, Action::Admin, &console, &office).allow);
+    assert!(!decide(&p, &no_passkey, Action::Admin, &console, &office).allow);
+    assert!(!decide(&p, &erin, Action::Admin, &console, &office).allow);
 }
 
 #[test]
@@ -109,9 +121,9 @@ fn a_suspended_person_is_denied_whatever_the_policies_say() {
     let p = AccessPolicies::compile("permit (principal, action, resource);").unwrap();
     let r = resource("wiki", ResourceKind::App, Sensitivity::Low, None);
     let erin = person("erin@example.com", "Finance", &["employee"]);
-    assert!(p.decide(&erin, Action::Access, &r, &context(false, false, Network::Internet)).allow);
+    assert!(decide(&p, &erin, Action::Access, &r, &context(false, false, Network::Internet)).allow);
     let gone = PersonFacts { active: false, ..erin };
-    let d = p.decide(&gone, Action::Access, &r, &context(true, true, Network::Office));
+    let d = decide(&p, &gone, Action::Access, &r, &context(true, true, Network::Office));
     assert_eq!((d.allow, d.suspended, d.policies.len()), (false, true, 0));
 }
 
@@ -129,4 +141,47 @@ fn bad_policies_are_refused_with_each_error_at_its_line_and_column() {
     let dup = "@id(\"a\")\npermit (principal, action, resource);\n@id(\"a\")\nforbid (principal, action, resource);";
     assert!(AccessPolicies::compile(dup).is_err(), "two policies with one id");
     assert_eq!(place("ab\ncd", 4), (2, 2));
+}
+
+#[test]
+fn requests_and_the_directory_hold_to_the_schema() {
+    let schema = schema().unwrap();
+    let erin = person("erin@example.com", "Finance", &["employee", "security_admin"]);
+    let r = ResourceFacts {
+        tags: vec!["pii".into()],
+        ..resource("payroll-db", ResourceKind::Database, Sensitivity::High, Some("Finance"))
+    };
+    for action in Action::ALL {
+        for network in Network::ALL {
+            let c = context(true, false, network);
+            let built = request(&erin, action, &r, &c).unwrap();
+            let checked = Request::new(
+                built.principal().unwrap().clone(),
+                built.action().unwrap().clone(),
+                built.resource().unwrap().clone(),
+                request_context(&c).unwrap(),
+                Some(&schema),
+            );
+            assert!(checked.is_ok(), "{action:?} {network:?}: {checked:?}");
+        }
+    }
+    // Many people sharing departments and roles, one of them suspended, build one directory.
+    let mut people: Vec<PersonFacts> =
+        (0..50).map(|i| person(&format!("p{i}@example.com"), ["Finance", "IT"][i % 2], &["employee"])).collect();
+    people[3].active = false;
+    let d = Directory::build(people, vec![r.clone()]).unwrap();
+    assert_eq!((d.people().len(), d.resources().len()), (50, 1));
+    let p = AccessPolicies::compile("permit (principal in Department::\"IT\", action, resource);").unwrap();
+    let ctx = context(true, true, Network::Office);
+    let allowed: Vec<&str> = d
+        .people()
+        .iter()
+        .filter(|who| p.decide(&d, who, Action::Access, &r, &ctx).allow)
+        .map(|who| who.email.as_str())
+        .collect();
+    // 25 people in IT, one of them suspended.
+    assert_eq!(allowed.len(), 24, "{allowed:?}");
+    assert!(!p.decide(&d, d.person("p3@example.com").unwrap(), Action::Access, &r, &ctx).allow);
+    let prepared = Prepared::new(d.person("p1@example.com").unwrap(), Action::Access, &r, &ctx).unwrap();
+    assert!(p.is_authorized(&prepared, &d));
 }

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod checks;
 pub mod console;
+pub mod decisions;
 pub mod directory;
 mod error;
 pub mod outreach;
@@ -116,8 +117,8 @@ pub struct App {
     passkeys: Option<Arc<RelyingParty>>,
     host_lookup: Arc<dyn webhooks::HostLookup>,
     policies: Arc<policy::PolicyCache>,
-    /// The compiled access policies of the version in force, by version (a version never changes).
-    access_cache: Arc<resources::AccessCache>,
+    /// The directory as access decisions read it, and the allows they counted.
+    access_cache: Arc<decisions::AccessCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -182,8 +183,11 @@ impl App {
         self.passkeys.as_deref()
     }
 
-    /// Closes the store's connections (at shutdown).
+    /// Writes what is still counted in memory and closes the store's connections (at shutdown).
     pub async fn close(&self) {
+        if let Err(e) = decisions::flush_counts(self).await {
+            tracing::warn!(error = %e, "the access decisions counted since the last minute are lost");
+        }
         self.store.close().await;
     }
 

@@ -1,19 +1,14 @@
 //! Access policies: the resources security registers, the Cedar policies that say who may reach them
 //! (versioned, validated against the schema Bonafide generates), and decisions on them for the company's
-//! other systems. The Cedar work is `bonafide_access`'s; this module gathers the directory's facts,
-//! authorises and audits.
+//! other systems. The Cedar work is `bonafide_access`'s; the decisions are [`crate::decisions`]'.
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{Acting, App, AppError, Caller, FieldError};
-use bonafide_access::{AccessPolicies, Action, Network, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity};
+use bonafide_access::{AccessPolicies, ResourceKind, Sensitivity};
 use bonafide_auth::{ApiToken, TokenHash};
 use bonafide_store::{AccessPolicyRecord, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
-use std::sync::Arc;
 
-pub use bonafide_access::{Decision, SCHEMA};
-
-/// The compiled access policies held in memory, with their version.
-pub(crate) type AccessCache = std::sync::RwLock<Option<(u32, Arc<AccessPolicies>)>>;
+pub use bonafide_access::SCHEMA;
 
 /// The longest access policy text, in bytes.
 pub const MAX_POLICIES: usize = 200_000;
@@ -174,64 +169,7 @@ pub async fn publish(app: &App, by: Acting<'_>, text: &str) -> Result<AccessPoli
             bonafide_store::StoreError::Conflict(why) => AppError::Conflict(why),
             other => other.into(),
         })?;
-    app.keep_access_policies(record.version, compiled);
     Ok(record)
-}
-
-/// A decision asked for.
-#[derive(Debug, Clone)]
-pub struct Ask {
-    /// The person, by email.
-    pub principal: String,
-    /// `access`, `admin` or `export`.
-    pub action: String,
-    /// The resource's id.
-    pub resource: String,
-    /// Signed in with a second factor.
-    pub mfa: bool,
-    /// From a managed device.
-    pub device_managed: bool,
-    /// `office`, `vpn` or `internet`.
-    pub network: String,
-}
-
-impl App {
-    /// The compiled access policies in force (none written: an empty set, which denies everything).
-    async fn access_policies_in_force(&self) -> Result<Arc<AccessPolicies>, AppError> {
-        let Some(record) = self.store().access_policies().await? else {
-            return Ok(Arc::new(compile("")?));
-        };
-        if let Ok(held) = self.access_cache.read()
-            && let Some((version, compiled)) = held.as_ref()
-            && *version == record.version
-        {
-            return Ok(compiled.clone());
-        }
-        let compiled = compile(&record.policies).map_err(|_| {
-            AppError::Internal(bonafide_store::StoreError::Corrupt("stored access policies do not compile".into()))
-        })?;
-        Ok(self.keep_access_policies(record.version, compiled))
-    }
-
-    fn keep_access_policies(&self, version: u32, compiled: AccessPolicies) -> Arc<AccessPolicies> {
-        let compiled = Arc::new(compiled);
-        if let Ok(mut held) = self.access_cache.write() {
-            *held = Some((version, compiled.clone()));
-        }
-        compiled
-    }
-}
-
-fn resource_facts(r: &ResourceRecord) -> Result<ResourceFacts, AppError> {
-    let corrupt = |what: &str| AppError::Internal(bonafide_store::StoreError::Corrupt(format!("resource {what}")));
-    Ok(ResourceFacts {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        kind: ResourceKind::from_name(&r.kind).ok_or_else(|| corrupt("kind"))?,
-        sensitivity: Sensitivity::from_name(&r.sensitivity).ok_or_else(|| corrupt("sensitivity"))?,
-        owner_department: r.owner_department.clone(),
-        tags: r.tags.clone(),
-    })
 }
 
 /// The scopes a service token may carry.
@@ -247,7 +185,7 @@ pub struct Service {
 }
 
 impl Service {
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor { id: None, label: format!("service:{}", self.record.name), client: self.client.clone() }
     }
 }
@@ -282,201 +220,4 @@ pub async fn create_service_token(
 /// The service a presented token belongs to, if it is a service token.
 pub async fn authenticate_service(app: &App, token: &str) -> Result<Option<ServiceRecord>, AppError> {
     Ok(app.store().service_by_token(TokenHash::of(token.trim()).as_str()).await?)
-}
-
-/// Who asks for a decision: a security admin trying one, or a service with the `authorize` scope.
-#[derive(Debug, Clone, Copy)]
-pub enum Asker<'a> {
-    /// A signed-in person (security admins only).
-    Person(&'a Caller),
-    /// A machine client.
-    Service(&'a Service),
-}
-
-/// Decides `ask` by the access policies in force, for a security admin or a service with the
-/// `authorize` scope. Every deny, and every allow on a `high` resource, is audited with the deciding
-/// policies.
-pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, AppError> {
-    let (actor, via) = match by {
-        Asker::Person(who) => {
-            app.authorize(who, SECURITY_ADMINS, "authorize").await?;
-            (who.actor(), who.via.as_str())
-        }
-        Asker::Service(s) if s.record.scopes.iter().any(|x| x == "authorize") => (s.actor(), "service"),
-        Asker::Service(s) => {
-            let event = AuditEvent::new(&s.actor(), "access.denied", "authorize", Outcome::Denied)
-                .with(serde_json::json!({ "needs": "the authorize scope", "via": "service" }));
-            app.audit_refusal(event).await;
-            return Err(AppError::Forbidden("this service token does not have the authorize scope"));
-        }
-    };
-    let mut errors = Vec::new();
-    let action = Action::from_name(&ask.action);
-    if action.is_none() {
-        errors.push(FieldError::new("action", format!("one of {}", Action::NAMES.join(", "))));
-    }
-    let network = Network::from_name(&ask.network);
-    if network.is_none() {
-        errors.push(FieldError::new("context.network", format!("one of {}", Network::NAMES.join(", "))));
-    }
-    let now = app.now();
-    let contact_policy = app.policy_at(now).await?.version;
-    let email = ask.principal.trim().to_lowercase();
-    let person = app.store().access_person(&email, contact_policy).await?;
-    if person.is_none() {
-        errors.push(FieldError::new("principal", "no person in the directory has this email"));
-    }
-    let resource = app.store().resource(&ask.resource).await?;
-    if resource.is_none() {
-        errors.push(FieldError::new("resource", "no resource is registered with this id"));
-    }
-    let (Some(action), Some(network), Some(person), Some(resource)) = (action, network, person, resource) else {
-        // An ask that names nobody or nothing known is a deny too, and every deny is audited.
-        let event =
-            AuditEvent::new(&actor, "access.decided", ask.resource.clone(), Outcome::Denied).with(serde_json::json!({
-                "principal": email, "action": ask.action, "allow": false,
-                "errors": errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(), "via": via,
-            }));
-        app.store().audit(&[event], now).await?;
-        return Err(AppError::Invalid(errors));
-    };
-    let policies = app.access_policies_in_force().await?;
-    let context = RequestContextFacts { mfa: ask.mfa, device_managed: ask.device_managed, network, at: now };
-    let facts = resource_facts(&resource)?;
-    let decision = policies.decide(&person, action, &facts, &context);
-    if !decision.allow || facts.sensitivity == Sensitivity::High {
-        let outcome = if decision.allow { Outcome::Ok } else { Outcome::Denied };
-        let event = AuditEvent::new(&actor, "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
-            "principal": email, "action": action.as_str(), "allow": decision.allow, "policies": decision.policies,
-            "suspended": decision.suspended, "mfa": ask.mfa, "device_managed": ask.device_managed,
-            "network": network.as_str(), "via": via,
-        }));
-        app.store().audit(&[event], now).await?;
-    }
-    Ok(decision)
-}
-
-/// The circumstances a listing of access assumes.
-#[derive(Debug, Clone)]
-pub struct Circumstances {
-    /// Signed in with a second factor.
-    pub mfa: bool,
-    /// From a managed device.
-    pub device_managed: bool,
-    /// `office`, `vpn` or `internet`.
-    pub network: String,
-}
-
-impl Circumstances {
-    fn context(&self, at: time::OffsetDateTime) -> Result<RequestContextFacts, AppError> {
-        let network = Network::from_name(&self.network)
-            .ok_or_else(|| AppError::field("network", format!("one of {}", Network::NAMES.join(", "))))?;
-        Ok(RequestContextFacts { mfa: self.mfa, device_managed: self.device_managed, network, at })
-    }
-}
-
-/// Every active person the policies in force let `access` resource `id` in `c`, by email: security
-/// admins and auditors (who can reach it, before anyone asks).
-pub async fn who_can_access(app: &App, who: &Caller, id: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
-    app.authorize(who, SECURITY_READERS, "resources.access").await?;
-    let now = app.now();
-    let context = c.context(now)?;
-    let resource = app.store().resource(id).await?.ok_or(AppError::NotFound)?;
-    let facts = resource_facts(&resource)?;
-    let policies = app.access_policies_in_force().await?;
-    let contact_policy = app.policy_at(now).await?.version;
-    let people = app.store().access_people(contact_policy).await?;
-    Ok(people
-        .into_iter()
-        .filter(|p| policies.decide(p, Action::Access, &facts, &context).allow)
-        .map(|p| p.email)
-        .collect())
-}
-
-/// The resources the person with `email` may `access` in `c`, by id: security admins and auditors.
-pub async fn what_can_reach(app: &App, who: &Caller, email: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
-    app.authorize(who, SECURITY_READERS, "people.access").await?;
-    let now = app.now();
-    let context = c.context(now)?;
-    let contact_policy = app.policy_at(now).await?.version;
-    let person =
-        app.store().access_person(&email.trim().to_lowercase(), contact_policy).await?.ok_or(AppError::NotFound)?;
-    let policies = app.access_policies_in_force().await?;
-    let mut out = Vec::new();
-    for r in app.store().resources().await? {
-        if policies.decide(&person, Action::Access, &resource_facts(&r)?, &context).allow {
-            out.push(r.id);
-        }
-    }
-    Ok(out)
-}
-
-/// One case of `bonafide policy test`: an ask and the decision expected.
-#[derive(Debug, Clone)]
-pub struct Case {
-    /// The ask.
-    pub ask: Ask,
-    /// Whether it should be allowed.
-    pub expect_allow: bool,
-}
-
-/// What one case gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseResult {
-    /// Whether the decision was the one expected.
-    pub passed: bool,
-    /// Allowed or not (none when the case could not be decided).
-    pub allowed: Option<bool>,
-    /// The deciding policies.
-    pub policies: Vec<String>,
-    /// Why it could not be decided (an unknown person, resource, action or network).
-    pub error: Option<String>,
-}
-
-/// Runs `cases` against the access policies in force, or against `policies` (a file not applied yet),
-/// on the directory's people and resources: the operator at the command line (nothing is audited; these
-/// are tests, not decisions).
-pub async fn test_cases(app: &App, policies: Option<&str>, cases: &[Case]) -> Result<Vec<CaseResult>, AppError> {
-    let compiled = match policies {
-        Some(text) => Arc::new(compile(text)?),
-        None => app.access_policies_in_force().await?,
-    };
-    let now = app.now();
-    let contact_policy = app.policy_at(now).await?.version;
-    let mut out = Vec::with_capacity(cases.len());
-    for case in cases {
-        let ask = &case.ask;
-        let failed = |why: String| CaseResult { passed: false, allowed: None, policies: vec![], error: Some(why) };
-        let Some(action) = Action::from_name(&ask.action) else {
-            out.push(failed(format!("unknown action `{}`", ask.action)));
-            continue;
-        };
-        let context =
-            match (Circumstances { mfa: ask.mfa, device_managed: ask.device_managed, network: ask.network.clone() })
-                .context(now)
-            {
-                Ok(c) => c,
-                Err(_) => {
-                    out.push(failed(format!("unknown network `{}`", ask.network)));
-                    continue;
-                }
-            };
-        let Some(person) = app.store().access_person(&ask.principal.trim().to_lowercase(), contact_policy).await?
-        else {
-            out.push(failed(format!("no person has the email {}", ask.principal)));
-            continue;
-        };
-        let Some(resource) = app.store().resource(&ask.resource).await? else {
-            out.push(failed(format!("no resource has the id {}", ask.resource)));
-            continue;
-        };
-        let d = compiled.decide(&person, action, &resource_facts(&resource)?, &context);
-        out.push(CaseResult {
-            passed: d.allow == case.expect_allow,
-            allowed: Some(d.allow),
-            policies: d.policies,
-            error: None,
-        });
-    }
-    Ok(out)
 }

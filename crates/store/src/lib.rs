@@ -47,7 +47,7 @@ pub use people_query::{PeoplePage, PeopleQuery};
 pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, RemindersSent, Unacknowledged};
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
-pub use resources::{AccessPolicyRecord, ResourceRecord};
+pub use resources::{AccessCount, AccessPolicyRecord, ResourceRecord};
 pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 
@@ -261,6 +261,14 @@ async fn commit_audited(mut tx: Tx<'_>, events: &[&AuditEvent], now: time::Offse
     Ok(())
 }
 
+/// Raises the directory's generation in `tx`: every write that changes what the access policies see
+/// calls it before committing (a test holds the store's writes to it), so that each instance reads the
+/// directory afresh for its next decision.
+async fn directory_changed(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE directory_generation SET generation = generation + 1 WHERE id = 1").execute(&mut **tx).await?;
+    Ok(())
+}
+
 impl Store {
     /// Runs one write and, when it changed any row, records `audit` in the same transaction. Returns the
     /// rows changed; nothing is recorded for a write that changed nothing.
@@ -270,9 +278,32 @@ impl Store {
         audit: &AuditEvent,
         now: time::OffsetDateTime,
     ) -> Result<u64, StoreError> {
+        self.execute_audited_as(query, audit, now, false).await
+    }
+
+    /// [`Store::execute_audited`] for a write that changes the directory (see [`directory_changed`]).
+    async fn execute_audited_directory<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        audit: &AuditEvent,
+        now: time::OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.execute_audited_as(query, audit, now, true).await
+    }
+
+    async fn execute_audited_as<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        audit: &AuditEvent,
+        now: time::OffsetDateTime,
+        directory: bool,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.write.begin().await?;
         let changed = query.execute(&mut *tx).await?.rows_affected();
         if changed > 0 {
+            if directory {
+                directory_changed(&mut tx).await?;
+            }
             commit_audited(tx, &[audit], now).await?;
         }
         Ok(changed)

@@ -80,6 +80,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "this passkey is already registered"))?;
+        crate::directory_changed(&mut tx).await?;
         crate::commit_audited(tx, &[audit], now).await
     }
 
@@ -130,7 +131,7 @@ impl Store {
         let query = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND person_id = $2")
             .bind(id.to_owned())
             .bind(person.to_string());
-        Ok(self.execute_audited(query, audit, now).await? == 1)
+        Ok(self.execute_audited_directory(query, audit, now).await? == 1)
     }
 
     /// Keeps a ceremony's state until `expires_at`, dropping every expired one on the way.

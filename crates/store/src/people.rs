@@ -1,7 +1,9 @@
 //! The directory: people, IT staff cards, API tokens.
 
 use crate::codec::{Columns, flag, from_millis, join, millis, parse, parse_opt};
-use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, dynamic, lite};
+use crate::{
+    AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic, lite,
+};
 use bonafide_domain::{
     DisplayName, Email, NewPerson, PersonId, PersonStatus, PhoneNumber, Principal, Role, Roles, StaffId, TokenId,
 };
@@ -199,6 +201,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[&audit(created, updated)], now).await?;
         Ok((created, updated))
     }
@@ -373,7 +376,7 @@ impl Store {
             .bind(person.to_string())
             .bind(status.as_str())
             .bind(millis(now));
-        Ok(self.execute_audited(query, audit, now).await? == 1)
+        Ok(self.execute_audited_directory(query, audit, now).await? == 1)
     }
 
     /// Replaces `person`'s roles and ends their portal sessions, recording `audit` with it, all in one
@@ -397,6 +400,7 @@ impl Store {
             return Ok(false);
         }
         sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person.to_string()).execute(&mut *tx).await?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[audit], now).await?;
         Ok(true)
     }

@@ -7,7 +7,7 @@
 use crate::checks::{NewAlert, insert_alert};
 use crate::codec::{from_millis, millis, parse, parse_opt};
 use crate::events::append_event;
-use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique, dynamic};
+use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic};
 use bonafide_domain::{Email, PersonId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -129,6 +129,7 @@ impl Store {
         .map_err(|e| conflict_on_unique(e, "another policy version was published at the same time; try again"))?;
         let payload = serde_json::json!({ "version": version, "effective_at": millis(new.effective_at) });
         append_event(&mut tx, "policy.published", &payload, now).await?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[&audit(version)], now).await?;
         Ok(PolicyRecord {
             version,
@@ -199,6 +200,7 @@ impl Store {
                 .await?
                 .try_get("acknowledged_at")?;
         if inserted == 1 {
+            directory_changed(&mut tx).await?;
             commit_audited(tx, &[audit], now).await?;
         } else {
             tx.commit().await?;

@@ -1,7 +1,9 @@
 //! Resources the access policies protect, and the access policies' versions.
 
 use crate::codec::{from_millis, millis, parse_opt};
-use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique, dynamic};
+use crate::{
+    AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic, lite,
+};
 use bonafide_domain::{PersonFacts, PersonId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -76,6 +78,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "a resource with this id is already registered"))?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[audit], r.created_at).await
     }
 
@@ -93,13 +96,13 @@ impl Store {
         .bind(r.sensitivity.clone())
         .bind(r.tags.join(","))
         .bind(millis(r.updated_at));
-        Ok(self.execute_audited(query, audit, r.updated_at).await? == 1)
+        Ok(self.execute_audited_directory(query, audit, r.updated_at).await? == 1)
     }
 
     /// Removes resource `id`, with `audit`; false when there is none.
     pub async fn delete_resource(&self, id: &str, audit: &AuditEvent, now: OffsetDateTime) -> Result<bool, StoreError> {
         let query = sqlx::query("DELETE FROM resources WHERE id = $1").bind(id.to_owned());
-        Ok(self.execute_audited(query, audit, now).await? == 1)
+        Ok(self.execute_audited_directory(query, audit, now).await? == 1)
     }
 
     /// Resource `id`.
@@ -139,6 +142,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "another version of the access policies was published at the same time"))?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[&audit(version)], now).await?;
         Ok(AccessPolicyRecord { version, policies: policies.to_owned(), created_by, created_at: now })
     }
@@ -202,12 +206,90 @@ impl Store {
         row.as_ref().map(access_person_from).transpose()
     }
 
-    /// Every active person as the access policies see them, by email.
+    /// Everyone, active or not, as the access policies see them, by email.
     pub async fn access_people(&self, policy_version: u32) -> Result<Vec<PersonFacts>, StoreError> {
-        let rows = sqlx::query(dynamic(format!("{ACCESS_PEOPLE} WHERE p.status = 'active' ORDER BY p.email")))
+        let rows = sqlx::query(dynamic(format!("{ACCESS_PEOPLE} ORDER BY p.email")))
             .bind(i64::from(policy_version))
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(access_person_from).collect()
+    }
+}
+
+/// Allows counted for one day, resource and action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessCount {
+    /// The day (UTC), `YYYY-MM-DD`.
+    pub day: String,
+    /// The resource's id.
+    pub resource: String,
+    /// The action.
+    pub action: String,
+    /// How many decisions allowed it.
+    pub allows: i64,
+}
+
+impl Store {
+    /// The directory's generation, raised by every write that changes what the access policies see.
+    /// On SQLite it is remembered until any other connection commits.
+    pub async fn directory_generation(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT generation FROM directory_generation WHERE id = 1";
+        match &self.hot {
+            HotPath::Sqlite(lite) => {
+                lite.read_memo("directory_generation".to_owned(), |conn| {
+                    let mut found = 0;
+                    lite::query(conn, SQL, &[], |row| {
+                        found = row.int("generation")?.ok_or_else(|| StoreError::Corrupt("generation".into()))?;
+                        Ok(())
+                    })?;
+                    Ok(found)
+                })
+                .await
+            }
+            HotPath::Postgres(_) => Ok(sqlx::query(SQL).fetch_one(&self.write).await?.try_get("generation")?),
+        }
+    }
+
+    /// Adds `counts` to the allows counted so far (several instances add to the same rows).
+    pub async fn add_access_counts(&self, counts: &[AccessCount]) -> Result<(), StoreError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for c in counts {
+            sqlx::query(
+                "INSERT INTO access_counts (day, resource_id, action, allows) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (day, resource_id, action) DO UPDATE SET allows = access_counts.allows + excluded.allows",
+            )
+            .bind(c.day.clone())
+            .bind(c.resource.clone())
+            .bind(c.action.clone())
+            .bind(c.allows)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The allows counted on `since` (`YYYY-MM-DD`) and after, by day, resource and action.
+    pub async fn access_counts(&self, since: &str) -> Result<Vec<AccessCount>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, resource_id, action, allows FROM access_counts WHERE day >= $1 \
+             ORDER BY day, resource_id, action",
+        )
+        .bind(since.to_owned())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessCount {
+                    day: r.try_get("day")?,
+                    resource: r.try_get("resource_id")?,
+                    action: r.try_get("action")?,
+                    allows: r.try_get("allows")?,
+                })
+            })
+            .collect()
     }
 }

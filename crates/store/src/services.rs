@@ -1,8 +1,7 @@
 //! Service tokens: machine clients that call only what their scopes allow.
 
-use crate::codec::{from_millis, millis};
-use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique};
-use sqlx::Row;
+use crate::codec::{Columns, from_millis, millis};
+use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, lite};
 use time::OffsetDateTime;
 
 /// A machine client.
@@ -45,23 +44,42 @@ impl Store {
         Ok(ServiceRecord { id, name: name.to_owned(), scopes: scopes.to_vec(), created_at: now })
     }
 
-    /// The service whose unrevoked token hashes to `token_hash`.
+    /// The service whose unrevoked token hashes to `token_hash`; on SQLite remembered until any other
+    /// connection commits, like a person's token.
     pub async fn service_by_token(&self, token_hash: &str) -> Result<Option<ServiceRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, scopes, created_at FROM service_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| {
-            let scopes: String = r.try_get("scopes")?;
-            Ok(ServiceRecord {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                created_at: from_millis(r.try_get("created_at")?)?,
-            })
-        })
-        .transpose()
+        const SQL: &str =
+            "SELECT id, name, scopes, created_at FROM service_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+        match &self.hot {
+            HotPath::Sqlite(lite) => {
+                let hash = token_hash.to_owned();
+                lite.read_memo(format!("service:{hash}"), move |conn| {
+                    let mut found = None;
+                    lite::query(conn, SQL, &[&hash], |row| {
+                        found = Some(service_from(row)?);
+                        Ok(())
+                    })?;
+                    Ok(found)
+                })
+                .await
+            }
+            HotPath::Postgres(_) => sqlx::query(SQL)
+                .bind(token_hash)
+                .fetch_optional(&self.read)
+                .await?
+                .map(|r| service_from(&r))
+                .transpose(),
+        }
     }
+}
+
+fn service_from(row: &dyn Columns) -> Result<ServiceRecord, StoreError> {
+    let scopes = row.required("scopes")?;
+    Ok(ServiceRecord {
+        id: row.required("id")?,
+        name: row.required("name")?,
+        scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        created_at: from_millis(
+            row.int("created_at")?.ok_or_else(|| StoreError::Corrupt("service created_at".into()))?,
+        )?,
+    })
 }

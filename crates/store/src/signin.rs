@@ -7,7 +7,7 @@
 
 use crate::codec::{from_millis, millis};
 use crate::people::person_from;
-use crate::{AuditEvent, Principal, Store, StoreError, commit_audited};
+use crate::{AuditEvent, Principal, Store, StoreError, commit_audited, directory_changed};
 use bonafide_domain::{PersonId, PersonStatus, SessionStage};
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
@@ -155,6 +155,7 @@ impl Store {
             return Ok(false);
         }
         replace_recovery_codes(&mut tx, person, recovery).await?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[audit], now).await?;
         Ok(true)
     }
@@ -178,6 +179,7 @@ impl Store {
             .bind(person.to_string())
             .execute(&mut *tx)
             .await?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[audit], now).await
     }
 

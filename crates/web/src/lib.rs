@@ -127,12 +127,16 @@ impl Application {
             .with_state(state)
     }
 
-    /// Starts the background work a server runs besides answering requests: webhook deliveries and the
-    /// contact policy's acknowledgement reminders.
+    /// Starts the background work a server runs besides answering requests: webhook deliveries, the
+    /// contact policy's acknowledgement reminders and writing the counted access decisions.
     pub fn start_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
         let app = state.app.clone();
         tokio::spawn(async move {
-            tokio::join!(bonafide_app::webhooks::delivery_loop(app.clone()), bonafide_app::policy::reminder_loop(app));
+            tokio::join!(
+                bonafide_app::webhooks::delivery_loop(app.clone()),
+                bonafide_app::policy::reminder_loop(app.clone()),
+                bonafide_app::decisions::flush_loop(app)
+            );
         })
     }
 

@@ -54,6 +54,7 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/access-policies", get(resources::policies).post(resources::publish))
         .route("/api/v1/access-policies/schema", get(resources::schema))
         .route("/api/v1/authorize", post(resources::authorize))
+        .route("/api/v1/access/counts", get(resources::allow_counts))
         .route("/authz/{resource}", get(resources::authz))
         .route("/api/v1/alerts", get(alerts::list))
         .route(

@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bonafide_app::Acting;
 use bonafide_app::access::{SecurityAdmins, SecurityReaders};
+use bonafide_app::decisions::{self, Ask, Asker, Circumstances};
 use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
-use bonafide_app::resources::{self, Ask, Asker, Circumstances, ResourceInput, Service};
+use bonafide_app::resources::{self, ResourceInput, Service};
 use bonafide_app::{Caller, access::Everyone};
 use serde::{Deserialize, Serialize};
 
@@ -244,7 +245,7 @@ pub(crate) async fn authorize(
         device_managed: body.context.device_managed,
         network: body.context.network.unwrap_or_else(|| "internet".to_owned()),
     };
-    let d = resources::authorize(&state.app, asking.asker(), ask).await?;
+    let d = decisions::authorize(&state.app, asking.asker(), ask).await?;
     let mut errors = d.errors;
     if d.suspended {
         errors.push("the person is suspended: denied before any policy".to_owned());
@@ -288,7 +289,7 @@ pub(crate) async fn authz(
         device_managed: yes(&header_text(&headers, "x-bonafide-device")),
         network,
     };
-    let (status, policies, error) = match resources::authorize(&state.app, asking.asker(), ask).await {
+    let (status, policies, error) = match decisions::authorize(&state.app, asking.asker(), ask).await {
         Ok(d) if d.allow => (StatusCode::NO_CONTENT, d.policies, None),
         Ok(d) => (StatusCode::FORBIDDEN, d.policies, d.suspended.then(|| "suspended".to_owned())),
         // A request nginx cannot be told about in any other way is a deny, with its reason.
@@ -347,7 +348,7 @@ pub(crate) async fn who_can_access(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<AccessQuery>,
 ) -> Result<Json<WhoView>, ApiError> {
-    let people = resources::who_can_access(&state.app, &who, &id, &q.circumstances()).await?;
+    let people = decisions::who_can_access(&state.app, &who, &id, &q.circumstances()).await?;
     Ok(Json(WhoView { resource: id, people }))
 }
 
@@ -364,6 +365,36 @@ pub(crate) async fn what_can_reach(
     ApiPath(email): ApiPath<String>,
     ApiQuery(q): ApiQuery<AccessQuery>,
 ) -> Result<Json<ReachView>, ApiError> {
-    let resources = resources::what_can_reach(&state.app, &who, &email, &q.circumstances()).await?;
+    let resources = decisions::what_can_reach(&state.app, &who, &email, &q.circumstances()).await?;
     Ok(Json(ReachView { email: email.trim().to_lowercase(), resources }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CountsQuery {
+    days: Option<u16>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct CountView {
+    day: String,
+    resource: String,
+    action: String,
+    allows: i64,
+}
+
+/// `GET /api/v1/access/counts[?days=30]`: the allows counted (not audited one by one) per day, resource
+/// and action, over the last `days` days.
+pub(crate) async fn allow_counts(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CountsQuery>,
+) -> Result<Json<Vec<CountView>>, ApiError> {
+    let counts = decisions::allow_counts(&state.app, &who, q.days.unwrap_or(30)).await?;
+    Ok(Json(
+        counts
+            .into_iter()
+            .map(|c| CountView { day: c.day, resource: c.resource, action: c.action, allows: c.allows })
+            .collect(),
+    ))
 }

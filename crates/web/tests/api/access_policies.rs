@@ -12,6 +12,8 @@ on_both!(
     policies_are_validated_against_the_schema_and_versioned,
     decisions_follow_the_directory_and_the_policies,
     services_ask_with_their_own_tokens_and_nginx_gets_204_or_403,
+    a_change_on_one_instance_decides_the_next_decision_on_another,
+    allows_on_resources_not_high_are_counted,
 );
 
 fn payroll() -> Value {
@@ -162,6 +164,90 @@ async fn decisions_follow_the_directory_and_the_policies(backend: Backend) {
     assert!(d["errors"][0].as_str().unwrap().contains("suspended"), "{d}");
     let who = app.get("/api/v1/resources/payroll-db/access", &t.auditor).await;
     assert_eq!(who.body["people"], json!([]), "a suspended person reaches nothing");
+    app.drop_db().await;
+}
+
+async fn a_change_on_one_instance_decides_the_next_decision_on_another(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let b = app.spawn_instance().await;
+    let wiki = json!({ "id": "wiki", "kind": "app", "name": "Wiki", "sensitivity": "low" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, wiki).await.status, 201);
+    let everyone = "@id(\"everyone\")\npermit (principal, action == Action::\"access\", resource);";
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": everyone })).await.status, 201);
+    let ask = json!({ "principal": "finn@example.com", "action": "access", "resource": "wiki" });
+    let on_b = |body: Value| async { b.post("/api/v1/authorize", &t.admin, body).await };
+    assert_eq!(on_b(ask.clone()).await.str("decision"), "allow", "B has read the directory");
+    // Instance A narrows the policies: B's very next decision follows them.
+    let sales_only =
+        format!("{everyone}\n@id(\"no-sales\")\nforbid (principal in Department::\"Sales\", action, resource);");
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": sales_only })).await.status, 201);
+    let d = on_b(ask.clone()).await;
+    assert_eq!((d.str("decision"), d.body["policies"].clone()), ("deny", json!(["no-sales"])), "{}", d.text);
+    // A registers a resource; B decides on it at once.
+    let crm = json!({ "id": "crm", "kind": "app", "name": "CRM", "sensitivity": "medium" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, crm).await.status, 201);
+    let erin_crm = json!({ "principal": "erin@example.com", "action": "access", "resource": "crm" });
+    assert_eq!(on_b(erin_crm).await.str("decision"), "allow");
+    // A person suspended through another instance is denied by B's next decision.
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    let other = bonafide_store::Store::connect(&app.db_url()).await.unwrap();
+    other
+        .set_person_status(erin.id, PersonStatus::Suspended, app.clock_now(), &seeded("person.suspended"))
+        .await
+        .unwrap();
+    other.close().await;
+    let erin_wiki = json!({ "principal": "erin@example.com", "action": "access", "resource": "wiki" });
+    let d = on_b(erin_wiki).await;
+    assert_eq!(d.str("decision"), "deny", "{}", d.text);
+    assert!(d.body["errors"][0].as_str().unwrap().contains("suspended"), "{}", d.text);
+    app.drop_db().await;
+}
+
+async fn allows_on_resources_not_high_are_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    assert_eq!(app.post("/api/v1/resources", &t.admin, payroll()).await.status, 201);
+    let wiki = json!({ "id": "wiki", "kind": "app", "name": "Wiki", "sensitivity": "low" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, wiki).await.status, 201);
+    let everyone = "@id(\"everyone\")\npermit (principal, action, resource);";
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": everyone })).await.status, 201);
+    let office = json!({ "mfa": true, "device_managed": true, "network": "office" });
+    for (who, resource, action) in [
+        ("erin@example.com", "wiki", "access"),
+        ("finn@example.com", "wiki", "access"),
+        ("erin@example.com", "wiki", "export"),
+        ("erin@example.com", "payroll-db", "access"),
+    ] {
+        let body = json!({ "principal": who, "action": action, "resource": resource, "context": office });
+        assert_eq!(app.post("/api/v1/authorize", &t.admin, body).await.str("decision"), "allow");
+    }
+    // The allow on the high resource is audited; the three on the wiki are counted.
+    let audited = crate::portal::audited(&app, "access.decided").await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let counts = app.get("/api/v1/access/counts", &t.auditor).await;
+    assert_eq!(counts.status, 200, "{}", counts.text);
+    let rows: Vec<(String, String, i64)> = counts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["resource"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+                c["allows"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![("wiki".into(), "access".into(), 2), ("wiki".into(), "export".into(), 1)]);
+    // Counted once: reading them again adds nothing.
+    let again = app.get("/api/v1/access/counts?days=1", &t.admin).await;
+    assert_eq!(again.body.as_array().unwrap().len(), 2, "{}", again.text);
+    assert_eq!(app.get("/api/v1/access/counts?days=0", &t.admin).await.fields(), ["days"]);
+    for (token, who) in [(&t.erin, "an employee"), (&t.sam, "IT staff")] {
+        assert_eq!(app.get("/api/v1/access/counts", token).await.status, 403, "{who}");
+    }
     app.drop_db().await;
 }
 

@@ -226,6 +226,11 @@ impl TestApp {
         &self.api.base
     }
 
+    /// The test database's URL, for a store of its own (another instance's).
+    pub fn db_url(&self) -> &str {
+        &self.db.url
+    }
+
     /// What the clock reads now.
     pub fn clock_now(&self) -> OffsetDateTime {
         bonafide_domain::Clock::now(&*self.clock)

@@ -1,0 +1,424 @@
+//! Access decisions: the ask of another system (or of a security admin trying one), decided by the
+//! access policies in force on the directory's facts, and the listings that show who can reach what
+//! before anyone asks.
+
+use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
+use crate::resources::{Service, compile};
+use crate::{App, AppError, Caller, FieldError};
+use bonafide_access::{
+    AccessPolicies, Action, Directory, Network, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity,
+};
+use bonafide_store::{AccessCount, AuditEvent, Outcome, ResourceRecord};
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub use bonafide_access::Decision;
+
+/// A decision asked for.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// The person, by email.
+    pub principal: String,
+    /// `access`, `admin` or `export`.
+    pub action: String,
+    /// The resource's id.
+    pub resource: String,
+    /// Signed in with a second factor.
+    pub mfa: bool,
+    /// From a managed device.
+    pub device_managed: bool,
+    /// `office`, `vpn` or `internet`.
+    pub network: String,
+}
+
+/// What decisions read, as of one generation of the directory: the people and resources as Cedar
+/// entities, the compiled policies in force and the contact policy version whose acknowledgement counts.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    generation: i64,
+    /// When a scheduled contact policy version comes into force (acknowledgements then count anew).
+    until: Option<OffsetDateTime>,
+    policies_version: u32,
+    policies: Arc<AccessPolicies>,
+    directory: Directory,
+}
+
+/// The snapshot in force and the allows counted since the last flush.
+#[derive(Debug, Default)]
+pub(crate) struct AccessCache {
+    snapshot: std::sync::RwLock<Option<Arc<Snapshot>>>,
+    /// One rebuild at a time; the others wait for it.
+    building: tokio::sync::Mutex<()>,
+    counts: std::sync::Mutex<HashMap<(String, String, Action), i64>>,
+}
+
+impl App {
+    /// The snapshot of the directory's current generation, read afresh when the directory has changed on
+    /// any instance (or a scheduled contact policy version has come into force).
+    async fn access_snapshot(&self) -> Result<Arc<Snapshot>, AppError> {
+        let generation = self.store().directory_generation().await?;
+        let fresh = |now: OffsetDateTime| {
+            let held = self.access_cache.snapshot.read().ok()?.clone()?;
+            (held.generation == generation && held.until.is_none_or(|u| now < u)).then_some(held)
+        };
+        if let Some(s) = fresh(self.now()) {
+            return Ok(s);
+        }
+        let _one = self.access_cache.building.lock().await;
+        if let Some(s) = fresh(self.now()) {
+            return Ok(s);
+        }
+        let now = self.now();
+        let contact = self.policy_at(now).await?.version;
+        let until =
+            self.store().policy_versions().await?.into_iter().map(|v| v.effective_at).filter(|at| *at > now).min();
+        let record = self.store().access_policies().await?;
+        let previous = self.access_cache.snapshot.read().ok().and_then(|s| s.clone());
+        let policies_version = record.as_ref().map_or(0, |r| r.version);
+        let policies = match (previous, record) {
+            (Some(p), _) if p.policies_version == policies_version => p.policies.clone(),
+            (_, None) => Arc::new(compile("")?),
+            (_, Some(r)) => Arc::new(compile(&r.policies).map_err(|_| {
+                AppError::Internal(bonafide_store::StoreError::Corrupt("stored access policies do not compile".into()))
+            })?),
+        };
+        let people = self.store().access_people(contact).await?;
+        let resources = self.store().resources().await?.iter().map(resource_facts).collect::<Result<Vec<_>, _>>()?;
+        let directory = tokio::task::spawn_blocking(move || Directory::build(people, resources))
+            .await
+            .map_err(|e| {
+                AppError::Internal(bonafide_store::StoreError::Corrupt(format!("building the directory: {e}")))
+            })?
+            .map_err(|e| {
+                AppError::Internal(bonafide_store::StoreError::Corrupt(format!("the directory's entities: {e}")))
+            })?;
+        let snapshot = Arc::new(Snapshot { generation, until, policies_version, policies, directory });
+        if let Ok(mut held) = self.access_cache.snapshot.write() {
+            *held = Some(snapshot.clone());
+        }
+        Ok(snapshot)
+    }
+
+    /// Counts an allow that is not audited one by one.
+    fn count_allow(&self, day: String, resource: &str, action: Action) {
+        if let Ok(mut counts) = self.access_cache.counts.lock() {
+            *counts.entry((day, resource.to_owned(), action)).or_default() += 1;
+        }
+    }
+
+    /// The allows counted since the last flush, taken out.
+    fn take_counts(&self) -> Vec<AccessCount> {
+        let taken = self.access_cache.counts.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+        taken
+            .into_iter()
+            .map(|((day, resource, action), allows)| AccessCount {
+                day,
+                resource,
+                action: action.as_str().to_owned(),
+                allows,
+            })
+            .collect()
+    }
+}
+
+fn resource_facts(r: &ResourceRecord) -> Result<ResourceFacts, AppError> {
+    let corrupt = |what: &str| AppError::Internal(bonafide_store::StoreError::Corrupt(format!("resource {what}")));
+    Ok(ResourceFacts {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        kind: ResourceKind::from_name(&r.kind).ok_or_else(|| corrupt("kind"))?,
+        sensitivity: Sensitivity::from_name(&r.sensitivity).ok_or_else(|| corrupt("sensitivity"))?,
+        owner_department: r.owner_department.clone(),
+        tags: r.tags.clone(),
+    })
+}
+
+/// The day (UTC) of `at`, as counts are kept.
+fn day_of(at: OffsetDateTime) -> String {
+    let d = at.to_offset(time::UtcOffset::UTC).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Writes the allows counted in memory to the store (every instance adds its own).
+pub async fn flush_counts(app: &App) -> Result<(), AppError> {
+    let counts = app.take_counts();
+    if let Err(e) = app.store().add_access_counts(&counts).await {
+        // Put them back: they are written with the next flush.
+        if let Ok(mut held) = app.access_cache.counts.lock() {
+            for c in counts {
+                if let Some(action) = Action::from_name(&c.action) {
+                    *held.entry((c.day, c.resource, action)).or_default() += c.allows;
+                }
+            }
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// How often counted allows are written to the store.
+pub const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs [`flush_counts`] every [`FLUSH_INTERVAL`] until the task is dropped.
+pub async fn flush_loop(app: App) {
+    let mut tick = tokio::time::interval(FLUSH_INTERVAL);
+    loop {
+        tick.tick().await;
+        if let Err(e) = flush_counts(&app).await {
+            tracing::warn!(error = %e, "writing the counted access decisions failed; retrying later");
+        }
+    }
+}
+
+/// The allows counted over the last `days` days (today included), by day, resource and action: security
+/// admins and auditors. What this instance has not written yet is included.
+pub async fn allow_counts(app: &App, who: &Caller, days: u16) -> Result<Vec<AccessCount>, AppError> {
+    app.authorize(who, SECURITY_READERS, "access.counts").await?;
+    if !(1..=366).contains(&days) {
+        return Err(AppError::field("days", "1 to 366"));
+    }
+    flush_counts(app).await?;
+    let since = day_of(app.now() - time::Duration::days(i64::from(days) - 1));
+    Ok(app.store().access_counts(&since).await?)
+}
+
+/// Who asks for a decision: a security admin trying one, or a service with the `authorize` scope.
+#[derive(Debug, Clone, Copy)]
+pub enum Asker<'a> {
+    /// A signed-in person (security admins only).
+    Person(&'a Caller),
+    /// A machine client.
+    Service(&'a Service),
+}
+
+/// Decides `ask` by the access policies in force, for a security admin or a service with the
+/// `authorize` scope. Every deny, and every allow on a `high` resource, is audited with the deciding
+/// policies.
+pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, AppError> {
+    let (actor, via) = match by {
+        Asker::Person(who) => {
+            app.authorize(who, SECURITY_ADMINS, "authorize").await?;
+            (who.actor(), who.via.as_str())
+        }
+        Asker::Service(s) if s.record.scopes.iter().any(|x| x == "authorize") => (s.actor(), "service"),
+        Asker::Service(s) => {
+            let event = AuditEvent::new(&s.actor(), "access.denied", "authorize", Outcome::Denied)
+                .with(serde_json::json!({ "needs": "the authorize scope", "via": "service" }));
+            app.audit_refusal(event).await;
+            return Err(AppError::Forbidden("this service token does not have the authorize scope"));
+        }
+    };
+    let mut errors = Vec::new();
+    let action = Action::from_name(&ask.action);
+    if action.is_none() {
+        errors.push(FieldError::new("action", format!("one of {}", Action::NAMES.join(", "))));
+    }
+    let network = Network::from_name(&ask.network);
+    if network.is_none() {
+        errors.push(FieldError::new("context.network", format!("one of {}", Network::NAMES.join(", "))));
+    }
+    let now = app.now();
+    let snapshot = app.access_snapshot().await?;
+    let email = ask.principal.trim().to_lowercase();
+    let person = snapshot.directory.person(&email);
+    if person.is_none() {
+        errors.push(FieldError::new("principal", "no person in the directory has this email"));
+    }
+    let resource = snapshot.directory.resource(&ask.resource);
+    if resource.is_none() {
+        errors.push(FieldError::new("resource", "no resource is registered with this id"));
+    }
+    let (Some(action), Some(network), Some(person), Some(resource)) = (action, network, person, resource) else {
+        // An ask that names nobody or nothing known is a deny too, and every deny is audited.
+        let event =
+            AuditEvent::new(&actor, "access.decided", ask.resource.clone(), Outcome::Denied).with(serde_json::json!({
+                "principal": email, "action": ask.action, "allow": false,
+                "errors": errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(), "via": via,
+            }));
+        app.store().audit(&[event], now).await?;
+        return Err(AppError::Invalid(errors));
+    };
+    let context = RequestContextFacts { mfa: ask.mfa, device_managed: ask.device_managed, network, at: now };
+    let decision = snapshot.policies.decide(&snapshot.directory, person, action, resource, &context);
+    if !decision.allow || resource.sensitivity == Sensitivity::High {
+        let outcome = if decision.allow { Outcome::Ok } else { Outcome::Denied };
+        let event = AuditEvent::new(&actor, "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
+            "principal": email, "action": action.as_str(), "allow": decision.allow, "policies": decision.policies,
+            "suspended": decision.suspended, "mfa": ask.mfa, "device_managed": ask.device_managed,
+            "network": network.as_str(), "via": via,
+        }));
+        app.store().audit(&[event], now).await?;
+    } else {
+        app.count_allow(day_of(now), &resource.id, action);
+    }
+    Ok(decision)
+}
+
+/// The circumstances a listing of access assumes.
+#[derive(Debug, Clone)]
+pub struct Circumstances {
+    /// Signed in with a second factor.
+    pub mfa: bool,
+    /// From a managed device.
+    pub device_managed: bool,
+    /// `office`, `vpn` or `internet`.
+    pub network: String,
+}
+
+impl Circumstances {
+    fn context(&self, at: time::OffsetDateTime) -> Result<RequestContextFacts, AppError> {
+        let network = Network::from_name(&self.network)
+            .ok_or_else(|| AppError::field("network", format!("one of {}", Network::NAMES.join(", "))))?;
+        Ok(RequestContextFacts { mfa: self.mfa, device_managed: self.device_managed, network, at })
+    }
+}
+
+/// Every active person the policies in force let `access` resource `id` in `c`, by email: security
+/// admins and auditors (who can reach it, before anyone asks).
+pub async fn who_can_access(app: &App, who: &Caller, id: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
+    app.authorize(who, SECURITY_READERS, "resources.access").await?;
+    let context = c.context(app.now())?;
+    let s = app.access_snapshot().await?;
+    let resource = s.directory.resource(id).ok_or(AppError::NotFound)?;
+    Ok(s.directory
+        .people()
+        .iter()
+        .filter(|p| p.active && s.policies.decide(&s.directory, p, Action::Access, resource, &context).allow)
+        .map(|p| p.email.clone())
+        .collect())
+}
+
+/// The resources the person with `email` may `access` in `c`, by id: security admins and auditors.
+pub async fn what_can_reach(app: &App, who: &Caller, email: &str, c: &Circumstances) -> Result<Vec<String>, AppError> {
+    app.authorize(who, SECURITY_READERS, "people.access").await?;
+    let context = c.context(app.now())?;
+    let s = app.access_snapshot().await?;
+    let person = s.directory.person(&email.trim().to_lowercase()).ok_or(AppError::NotFound)?;
+    Ok(s.directory
+        .resources()
+        .iter()
+        .filter(|r| s.policies.decide(&s.directory, person, Action::Access, r, &context).allow)
+        .map(|r| r.id.clone())
+        .collect())
+}
+
+/// Who may `access` what, for a page of the active people (of `department`, when named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix {
+    /// The resources' ids: the columns.
+    pub resources: Vec<String>,
+    /// The page's people: the rows.
+    pub rows: Vec<MatrixRow>,
+    /// Active people matching, on every page.
+    pub total: usize,
+}
+
+/// One person's row of a [`Matrix`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixRow {
+    /// Their email.
+    pub email: String,
+    /// Their department.
+    pub department: String,
+    /// Allowed or not, per resource, in the matrix's column order.
+    pub allowed: Vec<bool>,
+}
+
+/// The people × resources matrix for `c`: security admins and auditors. At most `limit` (1 to 500)
+/// people from `offset`, by email.
+pub async fn matrix(
+    app: &App,
+    who: &Caller,
+    c: &Circumstances,
+    department: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> Result<Matrix, AppError> {
+    app.authorize(who, SECURITY_READERS, "access.matrix").await?;
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::field("limit", "1 to 500"));
+    }
+    let context = c.context(app.now())?;
+    let s = app.access_snapshot().await?;
+    let department = department.map(str::trim).filter(|d| !d.is_empty());
+    let matching = || s.directory.people().iter().filter(|p| p.active && department.is_none_or(|d| p.department == d));
+    let resources = s.directory.resources();
+    let rows = matching()
+        .skip(offset)
+        .take(limit)
+        .map(|p| MatrixRow {
+            email: p.email.clone(),
+            department: p.department.clone(),
+            allowed: resources
+                .iter()
+                .map(|r| s.policies.decide(&s.directory, p, Action::Access, r, &context).allow)
+                .collect(),
+        })
+        .collect();
+    Ok(Matrix { resources: resources.iter().map(|r| r.id.clone()).collect(), rows, total: matching().count() })
+}
+
+/// One case of `bonafide policy test`: an ask and the decision expected.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The ask.
+    pub ask: Ask,
+    /// Whether it should be allowed.
+    pub expect_allow: bool,
+}
+
+/// What one case gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseResult {
+    /// Whether the decision was the one expected.
+    pub passed: bool,
+    /// Allowed or not (none when the case could not be decided).
+    pub allowed: Option<bool>,
+    /// The deciding policies.
+    pub policies: Vec<String>,
+    /// Why it could not be decided (an unknown person, resource, action or network).
+    pub error: Option<String>,
+}
+
+/// Runs `cases` against the access policies in force, or against `policies` (a file not applied yet),
+/// on the directory's people and resources: the operator at the command line (nothing is audited; these
+/// are tests, not decisions).
+pub async fn test_cases(app: &App, policies: Option<&str>, cases: &[Case]) -> Result<Vec<CaseResult>, AppError> {
+    let s = app.access_snapshot().await?;
+    let compiled = match policies {
+        Some(text) => Arc::new(compile(text)?),
+        None => s.policies.clone(),
+    };
+    let now = app.now();
+    let mut out = Vec::with_capacity(cases.len());
+    for case in cases {
+        let ask = &case.ask;
+        let failed = |why: String| CaseResult { passed: false, allowed: None, policies: vec![], error: Some(why) };
+        let Some(action) = Action::from_name(&ask.action) else {
+            out.push(failed(format!("unknown action `{}`", ask.action)));
+            continue;
+        };
+        let Some(network) = Network::from_name(&ask.network) else {
+            out.push(failed(format!("unknown network `{}`", ask.network)));
+            continue;
+        };
+        let context = RequestContextFacts { mfa: ask.mfa, device_managed: ask.device_managed, network, at: now };
+        let Some(person) = s.directory.person(&ask.principal.trim().to_lowercase()) else {
+            out.push(failed(format!("no person has the email {}", ask.principal)));
+            continue;
+        };
+        let Some(resource) = s.directory.resource(&ask.resource) else {
+            out.push(failed(format!("no resource has the id {}", ask.resource)));
+            continue;
+        };
+        let d = compiled.decide(&s.directory, person, action, resource, &context);
+        out.push(CaseResult {
+            passed: d.allow == case.expect_allow,
+            allowed: Some(d.allow),
+            policies: d.policies,
+            error: None,
+        });
+    }
+    Ok(out)
+}
