@@ -1,6 +1,7 @@
 -- Access decisions read the directory from memory. The generation below is raised in the same
 -- transaction as every write that changes what the access policies see (people, their factors and
--- acknowledgements, resources, policy versions), so every instance knows when to read it afresh.
+-- acknowledgements, resources, policy versions, service tokens), so every instance knows when to read
+-- it afresh.
 CREATE TABLE directory_generation (
     id         INTEGER PRIMARY KEY,
     generation BIGINT NOT NULL

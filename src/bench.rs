@@ -64,14 +64,15 @@ impl Endpoint {
     }
 }
 
+/// What one endpoint did over the measured rounds.
 #[derive(Debug, Serialize)]
-struct Phase {
-    endpoint: &'static str,
-    requests: usize,
-    errors: usize,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Phase {
+    pub(crate) endpoint: &'static str,
+    pub(crate) requests: usize,
+    pub(crate) errors: usize,
+    pub(crate) per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -84,10 +85,11 @@ struct Report {
     ratio: f64,
 }
 
-struct Caller {
-    token: String,
+/// One client identity: its `Authorization` header and the bodies it sends in turn.
+pub(crate) struct Caller {
+    pub(crate) token: String,
     /// Serialised once: the client's work per request should be the same for both endpoints.
-    bodies: Vec<Vec<u8>>,
+    pub(crate) bodies: Vec<Vec<u8>>,
 }
 
 /// Runs the benchmark.
@@ -103,14 +105,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let settings = bonafide_app::Settings { checks_per_minute: 600, ..bonafide_app::Settings::default() };
     let (secret, _) = ChallengeSecret::generate();
     let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
-    let web = WebConfig::default();
-    let state = AppState::new(app, web.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Application::serve(listener, Application::build(state), &web, async {
-        let _ = stopped.await;
-    }));
+    let (base, stop, server) = serve(app).await?;
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let driver = Driver {
@@ -165,6 +160,21 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
         anyhow::bail!("some requests failed");
     }
     Ok(())
+}
+
+/// A server for `app` on a free loopback port: its base URL, the sender that stops it and its task.
+pub(crate) async fn serve(
+    app: bonafide_app::App,
+) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let web = WebConfig::default();
+    let state = AppState::new(app, web.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(Application::serve(listener, Application::build(state), &web, async {
+        let _ = stopped.await;
+    }));
+    Ok((base, stop, server))
 }
 
 /// The audit entry of the benchmark's own seeding.
@@ -243,33 +253,34 @@ async fn callers(store: &Store, now: time::OffsetDateTime, endpoint: Endpoint) -
 }
 
 /// The load generator: closed-loop clients over one shared connection pool.
-struct Driver {
-    client: reqwest::Client,
-    healthz: reqwest::Url,
-    checks: reqwest::Url,
-    callers: Arc<Vec<Caller>>,
+pub(crate) struct Driver {
+    pub(crate) client: reqwest::Client,
+    pub(crate) healthz: reqwest::Url,
+    /// The endpoint measured (POSTed with each caller's bodies).
+    pub(crate) checks: reqwest::Url,
+    pub(crate) callers: Arc<Vec<Caller>>,
     /// One round-robin over all callers, continued across rounds, so every caller's own check rate
     /// stays even (their recent checks are counted on every check).
-    turn: Arc<AtomicUsize>,
-    clients: usize,
+    pub(crate) turn: Arc<AtomicUsize>,
+    pub(crate) clients: usize,
 }
 
 /// Requests measured for one endpoint, over one or more rounds.
 #[derive(Default)]
-struct Load {
+pub(crate) struct Load {
     latencies: Vec<Duration>,
     errors: usize,
     elapsed: Duration,
 }
 
 impl Load {
-    fn add(&mut self, other: Load) {
+    pub(crate) fn add(&mut self, other: Load) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.elapsed += other.elapsed;
     }
 
-    fn phase(mut self, endpoint: &'static str) -> Phase {
+    pub(crate) fn phase(mut self, endpoint: &'static str) -> Phase {
         self.latencies.sort_unstable();
         let pct = |p: f64| {
             let idx = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
@@ -289,7 +300,7 @@ impl Load {
 
 impl Driver {
     /// Runs the clients against one endpoint: `warmup` unmeasured, then `measured`.
-    async fn run(&self, checks: bool, warmup: Duration, measured: Duration) -> anyhow::Result<Load> {
+    pub(crate) async fn run(&self, checks: bool, warmup: Duration, measured: Duration) -> anyhow::Result<Load> {
         let spawn = |duration: Duration| {
             let deadline = Instant::now() + duration;
             (0..self.clients)

@@ -2,8 +2,8 @@
 
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, bench, bench_analyze, bench_correlate, bench_portal, demo, import, policy, scan,
-    serve,
+    InvalidInputError, TamperedError, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal, demo,
+    import, policy, scan, serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;
@@ -231,6 +231,9 @@ enum BenchCommand {
     Correlate(bench_correlate::CorrelateBenchArgs),
     /// The analyzer against the scikit-learn baseline on the same messages.
     Analyze(bench_analyze::AnalyzeBenchArgs),
+    /// Access decisions over HTTP against `GET /healthz`, in process against Cedar alone, and "who can
+    /// reach payroll-db", on 10,000 synthetic people and 50 policies.
+    Authorize(bench_authorize::AuthorizeBenchArgs),
 }
 
 /// Runs one command.
@@ -325,6 +328,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Portal(a)) => bench_portal::run_portal(a).await,
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,
         Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
+        Command::Bench(BenchCommand::Authorize(a)) => bench_authorize::run_authorize(a).await,
     }
 }
 

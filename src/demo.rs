@@ -82,7 +82,7 @@ pub fn people() -> anyhow::Result<Vec<NewPerson>> {
 }
 
 /// The demo person `name`, acting through the command line.
-async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
+pub(crate) async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
     let person = bonafide_app::directory::principal_by_email(app, email_of(name)?.as_str()).await?;
     Ok(Caller::new(person, "demo", Via::Cli))
 }
@@ -224,7 +224,7 @@ async fn seed_policy(
 }
 
 /// The demo company's access policies, as the seed's advice has them.
-const ACCESS_POLICIES: &str = r#"@id("own-department-with-mfa")
+pub(crate) const ACCESS_POLICIES: &str = r#"@id("own-department-with-mfa")
 permit (principal, action == Action::"access", resource)
 when { resource has owner_department && principal.department == resource.owner_department && context.mfa };
 

@@ -16,6 +16,7 @@ macro_rules! outln {
 
 mod bench;
 mod bench_analyze;
+mod bench_authorize;
 mod bench_correlate;
 mod bench_portal;
 mod cli;

@@ -14,6 +14,7 @@ use cedar_policy::{
     PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -195,7 +196,10 @@ fn schema() -> Result<Arc<Schema>, String> {
 #[derive(Debug, Clone)]
 pub struct AccessPolicies {
     set: PolicySet,
+    index: Arc<index::PolicyIndex>,
     count: usize,
+    /// Whether a policy may read the time to the second (`context.time.unix`).
+    to_the_second: bool,
 }
 
 impl AccessPolicies {
@@ -219,7 +223,17 @@ impl AccessPolicies {
             return Err(errors);
         }
         let count = set.policies().count();
-        Ok(AccessPolicies { set, count })
+        // Conservative: any mention of `unix`, even in a comment or an id, counts.
+        let to_the_second = set.policies().any(|p| p.to_string().contains("unix"));
+        Ok(AccessPolicies { index: Arc::new(index::PolicyIndex::new(&set)), set, count, to_the_second })
+    }
+
+    /// How long a decision stays the same for the same person, action, resource and circumstances
+    /// while the directory does not change: the policies read the time to the minute at most (hour,
+    /// minute, weekday), unless one reads `context.time.unix`. The moment's slot: the same slot, the
+    /// same decision.
+    pub fn time_slot(&self, at: OffsetDateTime) -> i64 {
+        if self.to_the_second { at.unix_timestamp() } else { at.unix_timestamp().div_euclid(60) }
     }
 
     /// How many policies.
@@ -245,11 +259,26 @@ impl AccessPolicies {
         if !person.active {
             return Decision { allow: false, policies: vec![], errors: vec![], suspended: true };
         }
-        let request = match request(person, action, resource, context) {
-            Ok(r) => r,
-            Err(e) => return Decision { allow: false, policies: vec![], errors: vec![e], suspended: false },
+        let failed = |e: String| Decision { allow: false, policies: vec![], errors: vec![e], suspended: false };
+        let (principal, groups) = match directory.person_uids(person) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
         };
-        let answer = Authorizer::new().is_authorized(&request, &self.set, &directory.entities);
+        let (action, resource) = match (action_uid(action), directory.resource_uid(resource)) {
+            (Ok(a), Ok(r)) => (a, r),
+            (Err(e), _) | (_, Err(e)) => return failed(e),
+        };
+        let slice = match self.index.slice(&principal, &groups, &action, &resource) {
+            Ok(s) => s,
+            Err(e) => return failed(e),
+        };
+        let request = match request_context(context).and_then(|c| {
+            Request::new(principal.into_owned(), action, resource.into_owned(), c, None).map_err(|e| e.to_string())
+        }) {
+            Ok(r) => r,
+            Err(e) => return failed(e),
+        };
+        let answer = Authorizer::new().is_authorized(&request, &slice, &directory.entities);
         let diagnostics = answer.diagnostics();
         Decision {
             allow: answer.decision() == CedarDecision::Allow,
@@ -259,26 +288,44 @@ impl AccessPolicies {
         }
     }
 
-    /// Cedar's own evaluation of a request built beforehand: the limit [`AccessPolicies::decide`] is
-    /// measured against (`bench authorize`), with nothing looked up or built.
+    /// Cedar's own evaluation, on the whole set, of a request built beforehand: the limit
+    /// [`AccessPolicies::decide`] is measured against (`bench authorize`), nothing looked up or built.
     pub fn is_authorized(&self, request: &Prepared, directory: &Directory) -> bool {
-        Authorizer::new().is_authorized(&request.0, &self.set, &directory.entities).decision() == CedarDecision::Allow
+        Authorizer::new().is_authorized(&request.request, &self.set, &directory.entities).decision()
+            == CedarDecision::Allow
+    }
+
+    /// [`AccessPolicies::is_authorized`] on the request's slice of the policies (built beforehand too).
+    pub fn is_authorized_on_slice(&self, request: &Prepared, directory: &Directory) -> bool {
+        Authorizer::new().is_authorized(&request.request, &request.slice, &directory.entities).decision()
+            == CedarDecision::Allow
     }
 }
 
-/// A Cedar request built ahead, for [`AccessPolicies::is_authorized`].
+/// A Cedar request built ahead, with its slice of the policies, for [`AccessPolicies::is_authorized`].
 #[derive(Debug, Clone)]
-pub struct Prepared(Request);
+pub struct Prepared {
+    request: Request,
+    slice: Arc<PolicySet>,
+}
 
 impl Prepared {
-    /// The request of `person` doing `action` on `resource` in `context`.
+    /// The request of `person` doing `action` on `resource` in `context`, and its slice of `policies`.
     pub fn new(
+        policies: &AccessPolicies,
+        directory: &Directory,
         person: &PersonFacts,
         action: Action,
         resource: &ResourceFacts,
         context: &RequestContextFacts,
     ) -> Result<Self, String> {
-        request(person, action, resource, context).map(Prepared)
+        let (principal, groups) = directory.person_uids(person)?;
+        let (action, resource) = (action_uid(action)?, directory.resource_uid(resource)?);
+        let slice = policies.index.slice(&principal, &groups, &action, &resource)?;
+        let request =
+            Request::new(principal.into_owned(), action, resource.into_owned(), request_context(context)?, None)
+                .map_err(|e| e.to_string())?;
+        Ok(Prepared { request, slice })
     }
 }
 
@@ -290,9 +337,12 @@ pub struct Directory {
     entities: Entities,
     /// By email.
     people: Vec<PersonFacts>,
+    /// Each person's entity id and groups, in the order of `people`.
+    people_uids: Vec<(EntityUid, Vec<EntityUid>)>,
     people_index: HashMap<String, usize>,
     /// By id.
     resources: Vec<ResourceFacts>,
+    resources_uids: Vec<EntityUid>,
     resources_index: HashMap<String, usize>,
 }
 
@@ -318,7 +368,29 @@ impl Directory {
         let entities = Entities::from_entities(all, Some(&schema)).map_err(|e| e.to_string())?;
         let people_index = people.iter().enumerate().map(|(i, p)| (p.email.clone(), i)).collect();
         let resources_index = resources.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-        Ok(Directory { entities, people, people_index, resources, resources_index })
+        let people_uids = people.iter().map(person_uids).collect::<Result<_, _>>()?;
+        let resources_uids = resources.iter().map(|r| uid(RESOURCE, &r.id)).collect::<Result<_, _>>()?;
+        Ok(Directory { entities, people, people_uids, people_index, resources, resources_uids, resources_index })
+    }
+
+    /// `person`'s entity id and groups: kept when they are this directory's, else made.
+    fn person_uids(&self, person: &PersonFacts) -> Result<(Cow<'_, EntityUid>, Cow<'_, [EntityUid]>), String> {
+        let kept = self.people_index.get(&person.email).and_then(|&i| {
+            let same = self.people.get(i).is_some_and(|p| std::ptr::eq(p, person) || p == person);
+            same.then(|| self.people_uids.get(i)).flatten()
+        });
+        match kept {
+            Some((u, groups)) => Ok((Cow::Borrowed(u), Cow::Borrowed(groups.as_slice()))),
+            None => person_uids(person).map(|(u, g)| (Cow::Owned(u), Cow::Owned(g))),
+        }
+    }
+
+    /// `resource`'s entity id.
+    fn resource_uid(&self, resource: &ResourceFacts) -> Result<Cow<'_, EntityUid>, String> {
+        match self.resources_index.get(&resource.id).and_then(|&i| self.resources_uids.get(i)) {
+            Some(u) => Ok(Cow::Borrowed(u)),
+            None => uid(RESOURCE, &resource.id).map(Cow::Owned),
+        }
     }
 
     /// The person with `email`.
@@ -342,35 +414,40 @@ impl Directory {
     }
 }
 
-fn request(
-    person: &PersonFacts,
-    action: Action,
-    resource: &ResourceFacts,
-    context: &RequestContextFacts,
-) -> Result<Request, String> {
-    // Built without the schema: every part is made here from typed facts, and a test holds the
-    // requests to the schema.
-    Request::new(
-        uid("Person", &person.email)?,
-        action_uid(action)?,
-        uid("Resource", &resource.id)?,
-        request_context(context)?,
-        None,
-    )
-    .map_err(|e| e.to_string())
-}
-
 fn action_uid(action: Action) -> Result<EntityUid, String> {
     static ACTIONS: std::sync::OnceLock<Result<Vec<EntityUid>, String>> = std::sync::OnceLock::new();
-    let all = ACTIONS.get_or_init(|| Action::ALL.iter().map(|a| uid("Action", a.as_str())).collect());
+    let all = ACTIONS.get_or_init(|| Action::ALL.iter().map(|a| uid(ACTION, a.as_str())).collect());
     let all = all.as_ref().map_err(Clone::clone)?;
     let i = Action::ALL.iter().position(|a| *a == action).unwrap_or(0);
     all.get(i).cloned().ok_or_else(|| "unknown action".to_owned())
 }
 
-fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
-    let kind = EntityTypeName::from_str(kind).map_err(|e| e.to_string())?;
+const PERSON: usize = 0;
+const DEPARTMENT: usize = 1;
+const ROLE: usize = 2;
+const RESOURCE: usize = 3;
+const ACTION: usize = 4;
+
+/// The entity id of `id` of type `kind` (one of the constants above); the types are parsed once.
+fn uid(kind: usize, id: &str) -> Result<EntityUid, String> {
+    static TYPES: std::sync::OnceLock<Result<Vec<EntityTypeName>, String>> = std::sync::OnceLock::new();
+    let types = TYPES.get_or_init(|| {
+        ["Person", "Department", "Role", "Resource", "Action"]
+            .iter()
+            .map(|t| EntityTypeName::from_str(t).map_err(|e| e.to_string()))
+            .collect()
+    });
+    let kind = types.as_ref().map_err(Clone::clone)?.get(kind).cloned().ok_or_else(|| "no such type".to_owned())?;
     Ok(EntityUid::from_type_name_and_id(kind, EntityId::new(id)))
+}
+
+/// A person's entity id and their groups (department and roles).
+fn person_uids(person: &PersonFacts) -> Result<(EntityUid, Vec<EntityUid>), String> {
+    let mut groups = vec![uid(DEPARTMENT, &person.department)?];
+    for role in &person.roles {
+        groups.push(uid(ROLE, role)?);
+    }
+    Ok((uid(PERSON, &person.email)?, groups))
 }
 
 fn text(s: &str) -> RestrictedExpression {
@@ -383,10 +460,8 @@ fn texts(items: &[String]) -> RestrictedExpression {
 
 /// The person's entity and its parents (their department and role groups).
 fn person_entity(person: &PersonFacts) -> Result<(Entity, HashSet<EntityUid>), String> {
-    let mut parents: HashSet<EntityUid> = HashSet::from([uid("Department", &person.department)?]);
-    for role in &person.roles {
-        parents.insert(uid("Role", role)?);
-    }
+    let (who, groups) = person_uids(person)?;
+    let parents: HashSet<EntityUid> = groups.into_iter().collect();
     let attrs: HashMap<String, RestrictedExpression> = HashMap::from([
         ("email".to_owned(), text(&person.email)),
         ("department".to_owned(), text(&person.department)),
@@ -400,7 +475,7 @@ fn person_entity(person: &PersonFacts) -> Result<(Entity, HashSet<EntityUid>), S
         ("passkey_enrolled".to_owned(), RestrictedExpression::new_bool(person.passkey_enrolled)),
         ("policy_acknowledged".to_owned(), RestrictedExpression::new_bool(person.policy_acknowledged)),
     ]);
-    let who = Entity::new(uid("Person", &person.email)?, attrs, parents.clone()).map_err(|e| e.to_string())?;
+    let who = Entity::new(who, attrs, parents.clone()).map_err(|e| e.to_string())?;
     Ok((who, parents))
 }
 
@@ -414,7 +489,7 @@ fn resource_entity(resource: &ResourceFacts) -> Result<Entity, String> {
     if let Some(d) = &resource.owner_department {
         attrs.insert("owner_department".to_owned(), text(d));
     }
-    Entity::new(uid("Resource", &resource.id)?, attrs, HashSet::new()).map_err(|e| e.to_string())
+    Entity::new(uid(RESOURCE, &resource.id)?, attrs, HashSet::new()).map_err(|e| e.to_string())
 }
 
 fn request_context(c: &RequestContextFacts) -> Result<Context, String> {
@@ -438,5 +513,6 @@ fn request_context(c: &RequestContextFacts) -> Result<Context, String> {
     Context::from_pairs(pairs).map_err(|e| e.to_string())
 }
 
+mod index;
 #[cfg(test)]
 mod tests;

@@ -154,11 +154,10 @@ fn requests_and_the_directory_hold_to_the_schema() {
     for action in Action::ALL {
         for network in Network::ALL {
             let c = context(true, false, network);
-            let built = request(&erin, action, &r, &c).unwrap();
             let checked = Request::new(
-                built.principal().unwrap().clone(),
-                built.action().unwrap().clone(),
-                built.resource().unwrap().clone(),
+                uid(PERSON, &erin.email).unwrap(),
+                action_uid(action).unwrap(),
+                uid(RESOURCE, &r.id).unwrap(),
                 request_context(&c).unwrap(),
                 Some(&schema),
             );
@@ -182,6 +181,110 @@ fn requests_and_the_directory_hold_to_the_schema() {
     // 25 people in IT, one of them suspended.
     assert_eq!(allowed.len(), 24, "{allowed:?}");
     assert!(!p.decide(&d, d.person("p3@example.com").unwrap(), Action::Access, &r, &ctx).allow);
-    let prepared = Prepared::new(d.person("p1@example.com").unwrap(), Action::Access, &r, &ctx).unwrap();
-    assert!(p.is_authorized(&prepared, &d));
+    let prepared = Prepared::new(&p, &d, d.person("p1@example.com").unwrap(), Action::Access, &r, &ctx).unwrap();
+    assert!(p.is_authorized(&prepared, &d) && p.is_authorized_on_slice(&prepared, &d));
+}
+
+/// The whole set's decision, without the index.
+fn unindexed(
+    p: &AccessPolicies,
+    d: &Directory,
+    who: &PersonFacts,
+    action: Action,
+    what: &ResourceFacts,
+    c: &RequestContextFacts,
+) -> Decision {
+    let request = Request::new(
+        uid(PERSON, &who.email).unwrap(),
+        action_uid(action).unwrap(),
+        uid(RESOURCE, &what.id).unwrap(),
+        request_context(c).unwrap(),
+        None,
+    )
+    .unwrap();
+    let answer = Authorizer::new().is_authorized(&request, &p.set, &d.entities);
+    let mut policies: Vec<String> = answer.diagnostics().reason().map(ToString::to_string).collect();
+    policies.sort();
+    Decision {
+        allow: answer.decision() == CedarDecision::Allow,
+        policies,
+        errors: answer.diagnostics().errors().map(ToString::to_string).collect(),
+        suspended: false,
+    }
+}
+
+#[test]
+fn deciding_on_the_slice_of_the_policies_is_deciding_on_them_all() {
+    // Scopes of every kind: a person, a department, a role, `is`, `is … in`, an action, a list of
+    // actions, a resource; and a condition that errs (an overflow).
+    let text = format!(
+        "{COMPANY}\n{}",
+        r#"
+@id("erin-exports") permit (principal == Person::"erin@example.com", action == Action::"export", resource);
+@id("finance") permit (principal in Department::"Finance", action in [Action::"access", Action::"export"], resource);
+@id("people-is") permit (principal is Person, action == Action::"admin", resource == Resource::"hr-portal");
+@id("it-is-in") forbid (principal is Person in Role::"it_staff", action == Action::"export", resource);
+@id("wiki-only") permit (principal, action, resource == Resource::"wiki") when { context.network != "internet" };
+@id("errs") forbid (principal, action, resource == Resource::"intune") when { context.time.unix * 10000000000 > 0 };
+"#
+    );
+    let p = AccessPolicies::compile(&text).unwrap();
+    let people = vec![
+        person("erin@example.com", "Finance", &["employee"]),
+        person("sam@example.com", "IT", &["employee", "it_staff"]),
+        PersonFacts { passkey_enrolled: true, ..person("kim@example.com", "IT", &["it_staff"]) },
+        person("pat@example.com", "People", &["employee", "security_admin"]),
+    ];
+    let resources = vec![
+        resource("payroll-db", ResourceKind::Database, Sensitivity::High, Some("Finance")),
+        resource("hr-portal", ResourceKind::Portal, Sensitivity::Medium, Some("People")),
+        resource("wiki", ResourceKind::App, Sensitivity::Low, None),
+        ResourceFacts {
+            tags: vec!["it-console".into()],
+            ..resource("intune", ResourceKind::App, Sensitivity::High, Some("IT"))
+        },
+    ];
+    let d = Directory::build(people.clone(), resources.clone()).unwrap();
+    let (mut compared, mut erred) = (0, 0);
+    for who in d.people() {
+        for what in d.resources() {
+            for action in Action::ALL {
+                for network in Network::ALL {
+                    for (mfa, managed) in [(true, true), (true, false), (false, false)] {
+                        let c = context(mfa, managed, network);
+                        let mut sliced = p.decide(&d, who, action, what, &c);
+                        sliced.policies.sort();
+                        let whole = unindexed(&p, &d, who, action, what, &c);
+                        assert_eq!(sliced, whole, "{} {action:?} {} {c:?}", who.email, what.id);
+                        compared += 1;
+                        erred += usize::from(!whole.errors.is_empty());
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 4 * 4 * 3 * 3 * 3);
+    assert_eq!(erred, 4 * 3 * 3 * 3, "the overflowing policy errs on intune, for everyone");
+    // The index leaves policies out: Finn's slice for the wiki holds neither Erin's nor Finance's.
+    let (finn, wiki) = (person("finn@example.com", "Sales", &["employee"]), &resources[2]);
+    let d = Directory::build(vec![finn.clone()], resources.clone()).unwrap();
+    let prepared = Prepared::new(&p, &d, &finn, Action::Access, wiki, &context(true, true, Network::Office)).unwrap();
+    let ids: Vec<String> = prepared.slice.policies().map(|p| p.id().to_string()).collect();
+    assert!(
+        ids.contains(&"wiki-only".to_owned()) && !ids.iter().any(|i| i == "erin-exports" || i == "finance"),
+        "{ids:?}"
+    );
+    assert!(ids.len() < p.len(), "{ids:?}");
+}
+
+#[test]
+fn a_decision_holds_for_a_minute_unless_a_policy_reads_the_second() {
+    let by_minute =
+        AccessPolicies::compile("permit (principal, action, resource) when { context.time.hour < 18 };").unwrap();
+    let by_second =
+        AccessPolicies::compile("permit (principal, action, resource) when { context.time.unix % 2 == 0 };").unwrap();
+    let (a, b) = (datetime!(2026-12-07 10:00:00 UTC), datetime!(2026-12-07 10:00:59 UTC));
+    assert_eq!(by_minute.time_slot(a), by_minute.time_slot(b));
+    assert_ne!(by_minute.time_slot(b), by_minute.time_slot(datetime!(2026-12-07 10:01:00 UTC)));
+    assert_ne!(by_second.time_slot(a), by_second.time_slot(a + time::Duration::seconds(1)));
 }

@@ -6,9 +6,10 @@ use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::resources::{Service, compile};
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_access::{
-    AccessPolicies, Action, Directory, Network, RequestContextFacts, ResourceFacts, ResourceKind, Sensitivity,
+    AccessPolicies, Action, Directory, Network, PersonFacts, RequestContextFacts, ResourceFacts, ResourceKind,
+    Sensitivity,
 };
-use bonafide_store::{AccessCount, AuditEvent, Outcome, ResourceRecord};
+use bonafide_store::{AccessCount, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -35,13 +36,86 @@ pub struct Ask {
 /// What decisions read, as of one generation of the directory: the people and resources as Cedar
 /// entities, the compiled policies in force and the contact policy version whose acknowledgement counts.
 #[derive(Debug)]
-pub(crate) struct Snapshot {
+pub struct Snapshot {
     generation: i64,
     /// When a scheduled contact policy version comes into force (acknowledgements then count anew).
     until: Option<OffsetDateTime>,
     policies_version: u32,
     policies: Arc<AccessPolicies>,
     directory: Directory,
+    /// The unrevoked service tokens, by hash.
+    services: HashMap<String, ServiceRecord>,
+    /// Decisions made on this snapshot, by what decides them (see [`AccessPolicies::time_slot`]).
+    decided: std::sync::RwLock<HashMap<Asked, Decision>>,
+}
+
+/// What a decision depends on besides the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Asked {
+    principal: String,
+    action: Action,
+    resource: String,
+    mfa: bool,
+    device_managed: bool,
+    network: Network,
+    slot: i64,
+}
+
+/// Most decisions a snapshot keeps before it starts afresh.
+const MAX_DECIDED: usize = 100_000;
+
+impl Snapshot {
+    /// The policies' decision, made once per snapshot and time slot: the same person asking for the
+    /// same resource in the same circumstances (every page a proxy serves them) is not decided again.
+    fn decide(
+        &self,
+        person: &PersonFacts,
+        action: Action,
+        resource: &ResourceFacts,
+        context: &RequestContextFacts,
+    ) -> Decision {
+        let asked = Asked {
+            principal: person.email.clone(),
+            action,
+            resource: resource.id.clone(),
+            mfa: context.mfa,
+            device_managed: context.device_managed,
+            network: context.network,
+            slot: self.policies.time_slot(context.at),
+        };
+        if let Some(d) = self.decided.read().ok().and_then(|d| d.get(&asked).cloned()) {
+            return d;
+        }
+        let d = self.policies.decide(&self.directory, person, action, resource, context);
+        if let Ok(mut decided) = self.decided.write() {
+            if decided.len() >= MAX_DECIDED {
+                decided.clear();
+            }
+            decided.insert(asked, d.clone());
+        }
+        d
+    }
+
+    /// The people and resources as Cedar entities.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The compiled policies in force.
+    pub fn policies(&self) -> &AccessPolicies {
+        &self.policies
+    }
+}
+
+/// The directory and the policies as decisions read them now, for the operator's own tools at the
+/// command line (`bench authorize` measures Cedar alone on them).
+pub async fn snapshot(app: &App) -> Result<Arc<Snapshot>, AppError> {
+    app.access_snapshot().await
+}
+
+/// The service whose token hashes to `hash`, from the snapshot (a new or revoked token changes it).
+pub(crate) async fn service_by_hash(app: &App, hash: &str) -> Result<Option<ServiceRecord>, AppError> {
+    Ok(app.access_snapshot().await?.services.get(hash).cloned())
 }
 
 /// The snapshot in force and the allows counted since the last flush.
@@ -51,6 +125,10 @@ pub(crate) struct AccessCache {
     /// One rebuild at a time; the others wait for it.
     building: tokio::sync::Mutex<()>,
     counts: std::sync::Mutex<HashMap<(String, String, Action), i64>>,
+    /// Decisions' audit entries waiting to be written, each with whom to tell once it is.
+    audits: std::sync::Mutex<Vec<(AuditEvent, tokio::sync::oneshot::Sender<Result<(), String>>)>>,
+    /// One writer of those at a time.
+    auditing: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -85,6 +163,7 @@ impl App {
         };
         let people = self.store().access_people(contact).await?;
         let resources = self.store().resources().await?.iter().map(resource_facts).collect::<Result<Vec<_>, _>>()?;
+        let services = self.store().services().await?.into_iter().collect();
         let directory = tokio::task::spawn_blocking(move || Directory::build(people, resources))
             .await
             .map_err(|e| {
@@ -93,11 +172,41 @@ impl App {
             .map_err(|e| {
                 AppError::Internal(bonafide_store::StoreError::Corrupt(format!("the directory's entities: {e}")))
             })?;
-        let snapshot = Arc::new(Snapshot { generation, until, policies_version, policies, directory });
+        let decided = std::sync::RwLock::default();
+        let snapshot =
+            Arc::new(Snapshot { generation, until, policies_version, policies, directory, services, decided });
         if let Ok(mut held) = self.access_cache.snapshot.write() {
             *held = Some(snapshot.clone());
         }
         Ok(snapshot)
+    }
+
+    /// Records a decision's audit entry before it is answered. Entries of concurrent decisions are
+    /// written together in one transaction (group commit): each waits for the writer ahead of it, and
+    /// the next writer takes every entry queued meanwhile.
+    async fn audit_decision(&self, event: AuditEvent) -> Result<(), AppError> {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if let Ok(mut queued) = self.access_cache.audits.lock() {
+            queued.push((event, done));
+        }
+        // A task of its own, so that a caller who goes away does not take its neighbours' entries along.
+        let app = self.clone();
+        tokio::spawn(async move {
+            let _writer = app.access_cache.auditing.lock().await;
+            let batch = app.access_cache.audits.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
+            if !batch.is_empty() {
+                let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
+                let result = app.store().audit(&events, app.now()).await.map_err(|e| e.to_string());
+                for w in waiting {
+                    let _ = w.send(result.clone());
+                }
+            }
+        });
+        match written.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppError::Internal(bonafide_store::StoreError::Write(e))),
+            Err(_) => Err(AppError::Internal(bonafide_store::StoreError::Write("the audit writer stopped".into()))),
+        }
     }
 
     /// Counts an allow that is not audited one by one.
@@ -236,11 +345,11 @@ pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, A
                 "principal": email, "action": ask.action, "allow": false,
                 "errors": errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(), "via": via,
             }));
-        app.store().audit(&[event], now).await?;
+        app.audit_decision(event).await?;
         return Err(AppError::Invalid(errors));
     };
     let context = RequestContextFacts { mfa: ask.mfa, device_managed: ask.device_managed, network, at: now };
-    let decision = snapshot.policies.decide(&snapshot.directory, person, action, resource, &context);
+    let decision = snapshot.decide(person, action, resource, &context);
     if !decision.allow || resource.sensitivity == Sensitivity::High {
         let outcome = if decision.allow { Outcome::Ok } else { Outcome::Denied };
         let event = AuditEvent::new(&actor, "access.decided", resource.id.clone(), outcome).with(serde_json::json!({
@@ -248,7 +357,7 @@ pub async fn authorize(app: &App, by: Asker<'_>, ask: Ask) -> Result<Decision, A
             "suspended": decision.suspended, "mfa": ask.mfa, "device_managed": ask.device_managed,
             "network": network.as_str(), "via": via,
         }));
-        app.store().audit(&[event], now).await?;
+        app.audit_decision(event).await?;
     } else {
         app.count_allow(day_of(now), &resource.id, action);
     }

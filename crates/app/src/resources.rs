@@ -219,5 +219,5 @@ pub async fn create_service_token(
 
 /// The service a presented token belongs to, if it is a service token.
 pub async fn authenticate_service(app: &App, token: &str) -> Result<Option<ServiceRecord>, AppError> {
-    Ok(app.store().service_by_token(TokenHash::of(token.trim()).as_str()).await?)
+    crate::decisions::service_by_hash(app, TokenHash::of(token.trim()).as_str()).await
 }

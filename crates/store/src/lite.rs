@@ -54,12 +54,27 @@ enum Job {
     Insert(Box<CheckRow>, Reply),
 }
 
+/// A read-only connection of its own that answers "what is this small value now?" in the caller's
+/// thread, with no trip to the worker: it remembers each value until another connection commits.
+struct Probe {
+    conn: Connection,
+    data_version: i64,
+    values: HashMap<&'static str, i64>,
+}
+
 /// The handle to the worker thread; cheap to clone. The thread ends when every clone is dropped.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Lite {
     tx: mpsc::Sender<Job>,
+    probe: std::sync::Arc<std::sync::Mutex<Probe>>,
     /// Dropped with the last handle, which stops the checkpointer.
     _checkpoints: std::sync::mpsc::Sender<()>,
+}
+
+impl std::fmt::Debug for Lite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lite").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -89,6 +104,11 @@ impl Lite {
         // Copying the WAL back into the database takes milliseconds; done by this thread it would hold
         // up every check queued behind it. The checkpointer does it instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let probe =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        probe.busy_timeout(Duration::from_secs(10))?;
+        let probe =
+            std::sync::Arc::new(std::sync::Mutex::new(Probe { conn: probe, data_version: -1, values: HashMap::new() }));
         let checkpointer = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         checkpointer.busy_timeout(Duration::from_secs(10))?;
         let (tx, rx) = mpsc::channel(4096);
@@ -101,7 +121,7 @@ impl Lite {
         };
         spawn("bonafide-sqlite", Box::new(move || work(&conn, rx)))?;
         spawn("bonafide-checkpoint", Box::new(move || checkpoint(&checkpointer, &stop)))?;
-        Ok(Self { tx, _checkpoints: checkpoints })
+        Ok(Self { tx, probe, _checkpoints: checkpoints })
     }
 
     /// Runs `read` on the worker's connection, inside a read transaction, and returns its result.
@@ -142,6 +162,24 @@ impl Lite {
         }));
         self.tx.send(job).await.map_err(|_| StoreError::Write(STOPPED.into()))?;
         answer.await.map_err(|_| StoreError::Write(STOPPED.into()))?
+    }
+
+    /// The integer `sql` reads (one row, its first column), remembered under `key` until another
+    /// connection commits (SQLite's `data_version`). Read in the caller's thread on the probe's own
+    /// connection: microseconds, under a lock held only for them.
+    pub(crate) fn probe_int(&self, key: &'static str, sql: &str) -> Result<i64, StoreError> {
+        let mut probe = self.probe.lock().map_err(|_| StoreError::Write("the SQLite probe failed".into()))?;
+        let version: i64 = probe.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+        if version != probe.data_version {
+            probe.values.clear();
+            probe.data_version = version;
+        }
+        if let Some(v) = probe.values.get(key) {
+            return Ok(*v);
+        }
+        let value: i64 = prepare(&probe.conn, sql)?.query_row([], |r| r.get(0))?;
+        probe.values.insert(key, value);
+        Ok(value)
     }
 
     /// Queues `row` and waits until it is committed.

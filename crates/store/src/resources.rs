@@ -1,9 +1,7 @@
 //! Resources the access policies protect, and the access policies' versions.
 
 use crate::codec::{from_millis, millis, parse_opt};
-use crate::{
-    AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic, lite,
-};
+use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic};
 use bonafide_domain::{PersonFacts, PersonId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -231,21 +229,12 @@ pub struct AccessCount {
 
 impl Store {
     /// The directory's generation, raised by every write that changes what the access policies see.
-    /// On SQLite it is remembered until any other connection commits.
+    /// On SQLite it is remembered until any other connection commits, and read without a trip to the
+    /// worker.
     pub async fn directory_generation(&self) -> Result<i64, StoreError> {
         const SQL: &str = "SELECT generation FROM directory_generation WHERE id = 1";
         match &self.hot {
-            HotPath::Sqlite(lite) => {
-                lite.read_memo("directory_generation".to_owned(), |conn| {
-                    let mut found = 0;
-                    lite::query(conn, SQL, &[], |row| {
-                        found = row.int("generation")?.ok_or_else(|| StoreError::Corrupt("generation".into()))?;
-                        Ok(())
-                    })?;
-                    Ok(found)
-                })
-                .await
-            }
+            HotPath::Sqlite(lite) => lite.probe_int("directory_generation", SQL),
             HotPath::Postgres(_) => Ok(sqlx::query(SQL).fetch_one(&self.write).await?.try_get("generation")?),
         }
     }

@@ -1,7 +1,7 @@
 //! Service tokens: machine clients that call only what their scopes allow.
 
 use crate::codec::{Columns, from_millis, millis};
-use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, lite};
+use crate::{AuditEvent, Store, StoreError, commit_audited, conflict_on_unique, directory_changed};
 use time::OffsetDateTime;
 
 /// A machine client.
@@ -40,35 +40,19 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "this token already exists"))?;
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &[audit], now).await?;
         Ok(ServiceRecord { id, name: name.to_owned(), scopes: scopes.to_vec(), created_at: now })
     }
 
-    /// The service whose unrevoked token hashes to `token_hash`; on SQLite remembered until any other
-    /// connection commits, like a person's token.
-    pub async fn service_by_token(&self, token_hash: &str) -> Result<Option<ServiceRecord>, StoreError> {
-        const SQL: &str =
-            "SELECT id, name, scopes, created_at FROM service_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
-        match &self.hot {
-            HotPath::Sqlite(lite) => {
-                let hash = token_hash.to_owned();
-                lite.read_memo(format!("service:{hash}"), move |conn| {
-                    let mut found = None;
-                    lite::query(conn, SQL, &[&hash], |row| {
-                        found = Some(service_from(row)?);
-                        Ok(())
-                    })?;
-                    Ok(found)
-                })
-                .await
-            }
-            HotPath::Postgres(_) => sqlx::query(SQL)
-                .bind(token_hash)
-                .fetch_optional(&self.read)
-                .await?
-                .map(|r| service_from(&r))
-                .transpose(),
-        }
+    /// Every unrevoked service token, by the hash of its token (decisions hold them in memory with the
+    /// directory: a new or revoked token raises its generation).
+    pub async fn services(&self) -> Result<Vec<(String, ServiceRecord)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, name, scopes, created_at, token_hash FROM service_tokens WHERE revoked_at IS NULL")
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter().map(|r| Ok((r.required("token_hash")?, service_from(r)?))).collect()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Every write the access policies can see raises the directory's generation in its transaction, or
+//! Every write the access policies can see (or the service tokens that ask for decisions) raises the directory's generation in its transaction, or
 //! an instance would decide on a directory it no longer has. This reads the store's own source: a new
 //! write to one of these tables without `directory_changed` fails here.
 

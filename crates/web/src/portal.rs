@@ -4,6 +4,7 @@
 // A page handler's error is the page to show: a `Response`, which is larger than clippy's threshold.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod account;
 mod campaigns;
 mod checks;
@@ -58,6 +59,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(campaigns::router())
         .merge(webhooks::router())
         .merge(policy::router())
+        .merge(access::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

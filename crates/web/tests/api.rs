@@ -86,6 +86,8 @@ mod passkeys;
 mod policy;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/portal_access.rs"]
+mod portal_access;
 #[path = "api/portal_import.rs"]
 mod portal_import;
 #[path = "api/portal_policy.rs"]

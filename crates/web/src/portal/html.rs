@@ -36,6 +36,7 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup
                                 @if v.me.roles.has(Role::SecurityAdmin) || v.me.roles.has(Role::Auditor) {
                                     li { a href="/security/campaigns" { "Campaigns" } }
                                     li { a href="/security/audit" { "Audit log" } }
+                                    li { a href="/security/access" { "Access" } }
                                 }
                                 li { a href="/account" { "My account" } }
                             }

@@ -14,6 +14,7 @@ on_both!(
     services_ask_with_their_own_tokens_and_nginx_gets_204_or_403,
     a_change_on_one_instance_decides_the_next_decision_on_another,
     allows_on_resources_not_high_are_counted,
+    a_decision_made_again_follows_the_clock,
 );
 
 fn payroll() -> Value {
@@ -191,7 +192,7 @@ async fn a_change_on_one_instance_decides_the_next_decision_on_another(backend: 
     assert_eq!(on_b(erin_crm).await.str("decision"), "allow");
     // A person suspended through another instance is denied by B's next decision.
     let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
-    let other = bonafide_store::Store::connect(&app.db_url()).await.unwrap();
+    let other = bonafide_store::Store::connect(app.db_url()).await.unwrap();
     other
         .set_person_status(erin.id, PersonStatus::Suspended, app.clock_now(), &seeded("person.suspended"))
         .await
@@ -201,6 +202,30 @@ async fn a_change_on_one_instance_decides_the_next_decision_on_another(backend: 
     let d = on_b(erin_wiki).await;
     assert_eq!(d.str("decision"), "deny", "{}", d.text);
     assert!(d.body["errors"][0].as_str().unwrap().contains("suspended"), "{}", d.text);
+    app.drop_db().await;
+}
+
+async fn a_decision_made_again_follows_the_clock(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let wiki = json!({ "id": "wiki", "kind": "app", "name": "Wiki", "sensitivity": "low" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, wiki).await.status, 201);
+    // Closed during the next minute (UTC) only.
+    let next = (app.clock_now() + time::Duration::minutes(1)).minute();
+    let policies = format!(
+        "@id(\"open\") permit (principal, action, resource);\n\
+         @id(\"closed\") forbid (principal, action, resource) when {{ context.time.minute == {next} }};"
+    );
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": policies })).await.status, 201);
+    let ask = json!({ "principal": "erin@example.com", "action": "access", "resource": "wiki" });
+    for _ in 0..3 {
+        assert_eq!(app.post("/api/v1/authorize", &t.admin, ask.clone()).await.str("decision"), "allow");
+    }
+    app.advance(60);
+    let d = app.post("/api/v1/authorize", &t.admin, ask.clone()).await;
+    assert_eq!((d.str("decision"), d.body["policies"].clone()), ("deny", json!(["closed"])), "{}", d.text);
+    app.advance(60);
+    assert_eq!(app.post("/api/v1/authorize", &t.admin, ask).await.str("decision"), "allow");
     app.drop_db().await;
 }
 
