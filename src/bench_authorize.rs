@@ -291,7 +291,9 @@ async fn add_people(store: &Store, n: usize, now: time::OffsetDateTime, json: bo
 async fn add_resources(store: &Store, now: time::OffsetDateTime) -> anyhow::Result<Vec<ResourceRecord>> {
     for (i, d) in DEPARTMENTS.iter().enumerate() {
         let tag = d.to_lowercase();
-        for (kind, sensitivity, suffix) in [("app", "medium", "wiki"), ("database", ["low", "high"][i % 2], "db")] {
+        for (kind, sensitivity, suffix) in
+            [("app", "medium", "wiki"), ("database", if i % 2 == 0 { "low" } else { "high" }, "db")]
+        {
             let r = ResourceRecord {
                 id: format!("{tag}-{suffix}"),
                 kind: kind.to_owned(),

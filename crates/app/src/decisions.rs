@@ -61,6 +61,9 @@ struct Asked {
     slot: i64,
 }
 
+/// Whom to tell once a decision's audit entry is written.
+type Written = tokio::sync::oneshot::Sender<Result<(), String>>;
+
 /// Most decisions a snapshot keeps before it starts afresh.
 const MAX_DECIDED: usize = 100_000;
 
@@ -126,7 +129,7 @@ pub(crate) struct AccessCache {
     building: tokio::sync::Mutex<()>,
     counts: std::sync::Mutex<HashMap<(String, String, Action), i64>>,
     /// Decisions' audit entries waiting to be written, each with whom to tell once it is.
-    audits: std::sync::Mutex<Vec<(AuditEvent, tokio::sync::oneshot::Sender<Result<(), String>>)>>,
+    audits: std::sync::Mutex<Vec<(AuditEvent, Written)>>,
     /// One writer of those at a time.
     auditing: tokio::sync::Mutex<()>,
 }
