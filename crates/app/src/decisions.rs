@@ -3,13 +3,14 @@
 //! before anyone asks.
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
-use crate::resources::{Service, compile};
+use crate::resources::compile;
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_access::{
     AccessPolicies, Action, Directory, Network, PersonFacts, RequestContextFacts, ResourceFacts, ResourceKind,
     Sensitivity,
 };
-use bonafide_store::{AccessCount, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
+use bonafide_auth::TokenHash;
+use bonafide_store::{AccessCount, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -116,8 +117,28 @@ pub async fn snapshot(app: &App) -> Result<Arc<Snapshot>, AppError> {
     app.access_snapshot().await
 }
 
+/// A machine client, as its token authenticated it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The client and its scopes.
+    pub record: ServiceRecord,
+    /// Its address as the adapter saw it.
+    pub client: String,
+}
+
+impl Service {
+    pub(crate) fn actor(&self) -> Actor {
+        Actor { id: None, label: format!("service:{}", self.record.name), client: self.client.clone() }
+    }
+}
+
+/// The service a presented token belongs to, if it is a service token.
+pub async fn authenticate_service(app: &App, token: &str) -> Result<Option<ServiceRecord>, AppError> {
+    service_by_hash(app, TokenHash::of(token.trim()).as_str()).await
+}
+
 /// The service whose token hashes to `hash`, from the snapshot (a new or revoked token changes it).
-pub(crate) async fn service_by_hash(app: &App, hash: &str) -> Result<Option<ServiceRecord>, AppError> {
+async fn service_by_hash(app: &App, hash: &str) -> Result<Option<ServiceRecord>, AppError> {
     Ok(app.access_snapshot().await?.services.get(hash).cloned())
 }
 

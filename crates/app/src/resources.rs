@@ -5,7 +5,7 @@
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{Acting, App, AppError, Caller, FieldError};
 use bonafide_access::{AccessPolicies, ResourceKind, Sensitivity};
-use bonafide_auth::{ApiToken, TokenHash};
+use bonafide_auth::ApiToken;
 use bonafide_store::{AccessPolicyRecord, Actor, AuditEvent, Outcome, ResourceRecord, ServiceRecord};
 
 pub use bonafide_access::SCHEMA;
@@ -175,21 +175,6 @@ pub async fn publish(app: &App, by: Acting<'_>, text: &str) -> Result<AccessPoli
 /// The scopes a service token may carry.
 pub const SERVICE_SCOPES: [&str; 1] = ["authorize"];
 
-/// A machine client, as its token authenticated it.
-#[derive(Debug, Clone)]
-pub struct Service {
-    /// The client and its scopes.
-    pub record: ServiceRecord,
-    /// Its address as the adapter saw it.
-    pub client: String,
-}
-
-impl Service {
-    pub(crate) fn actor(&self) -> Actor {
-        Actor { id: None, label: format!("service:{}", self.record.name), client: self.client.clone() }
-    }
-}
-
 /// Makes a token for the machine client `name` with `scopes` (the operator, at the command line: a
 /// service is not a person and is made by whoever runs the server). Shown once; stored as SHA-256.
 pub async fn create_service_token(
@@ -215,9 +200,4 @@ pub async fn create_service_token(
         .with(serde_json::json!({ "scopes": scopes, "via": "cli" }));
     let record = app.store().create_service_token(name, scopes, token.hash().as_str(), app.now(), &audit).await?;
     Ok((record, token))
-}
-
-/// The service a presented token belongs to, if it is a service token.
-pub async fn authenticate_service(app: &App, token: &str) -> Result<Option<ServiceRecord>, AppError> {
-    crate::decisions::service_by_hash(app, TokenHash::of(token.trim()).as_str()).await
 }

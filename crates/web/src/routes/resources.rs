@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bonafide_app::Acting;
 use bonafide_app::access::{SecurityAdmins, SecurityReaders};
-use bonafide_app::decisions::{self, Ask, Asker, Circumstances};
+use bonafide_app::decisions::{self, Ask, Asker, Circumstances, Service};
 use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
-use bonafide_app::resources::{self, ResourceInput, Service};
+use bonafide_app::resources::{self, ResourceInput};
 use bonafide_app::{Caller, access::Everyone};
 use serde::{Deserialize, Serialize};
 
@@ -215,7 +215,7 @@ impl FromRequestParts<AppState> for Asking {
             .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() && t.len() <= 256)
             .map(|(_, t)| t.to_owned())
             .ok_or(ApiError::Unauthorized)?;
-        if let Some(record) = resources::authenticate_service(&state.app, &token).await? {
+        if let Some(record) = decisions::authenticate_service(&state.app, &token).await? {
             let client = client_addr(&parts.extensions, &parts.headers, state).0;
             return Ok(Asking::Service(Service { record, client }));
         }
