@@ -16,6 +16,7 @@ pub mod person;
 pub mod phone;
 pub mod policy;
 pub mod request;
+pub mod risk;
 pub mod text;
 pub mod verification;
 
