@@ -23,6 +23,7 @@ pub mod policy;
 pub mod reports;
 pub mod requests;
 pub mod resources;
+pub mod risk;
 pub mod security;
 pub mod signin;
 pub mod webhooks;

@@ -60,6 +60,18 @@ impl Factor {
         )
     }
 
+    /// The step that brings this factor on, for advice (only the factors that lower the risk).
+    pub fn step(self) -> Option<&'static str> {
+        match self {
+            Factor::Authenticator => Some("enrol an authenticator app"),
+            Factor::Passkey => Some("add a passkey"),
+            Factor::PolicyAcknowledged => Some("read and confirm the contact policy"),
+            Factor::ChecksRun => Some("check the next IT contact in Bonafide before acting on it"),
+            Factor::ReportsFiled => Some("report a suspicious contact"),
+            _ => None,
+        }
+    }
+
     /// The factor in everyday words.
     pub fn in_words(self) -> &'static str {
         match self {

@@ -25,6 +25,7 @@ mod policy;
 mod reports;
 mod requests;
 mod resources;
+mod risk;
 mod services;
 mod signin;
 #[cfg(feature = "testing")]
@@ -48,6 +49,7 @@ pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, Rem
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use resources::{AccessCount, AccessPolicyRecord, ResourceRecord};
+pub use risk::RiskPerson;
 pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 

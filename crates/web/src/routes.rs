@@ -11,6 +11,7 @@ mod policy;
 mod reports;
 mod requests;
 mod resources;
+mod risk;
 mod staff;
 pub(crate) use staff::svg_response;
 pub(crate) mod stix;
@@ -55,6 +56,9 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/access-policies/schema", get(resources::schema))
         .route("/api/v1/authorize", post(resources::authorize))
         .route("/api/v1/access/counts", get(resources::allow_counts))
+        .route("/api/v1/risk/me", get(risk::me))
+        .route("/api/v1/risk/people", get(risk::people))
+        .route("/api/v1/risk/departments", get(risk::departments))
         .route("/authz/{resource}", get(resources::authz))
         .route("/api/v1/alerts", get(alerts::list))
         .route(

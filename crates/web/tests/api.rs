@@ -100,6 +100,8 @@ mod refusal_pages;
 mod reports;
 #[path = "api/requests.rs"]
 mod requests;
+#[path = "api/risk.rs"]
+mod risk;
 #[path = "api/slow_clients.rs"]
 mod slow_clients;
 #[path = "api/softkey.rs"]
