@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+mod settings;
 mod tolerance;
 
+pub use settings::RiskSettings;
 pub use tolerance::{Profile, Tolerance, ToleranceBreach, Transition, transitions};
 
 crate::named_enum! {

@@ -30,6 +30,7 @@ mod services;
 mod signin;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod versions;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
 pub use bonafide_domain::CampaignStatus;
@@ -49,7 +50,7 @@ pub use policy::{DepartmentAcknowledgements, NewPolicyVersion, PolicyRecord, Rem
 pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use resources::{AccessCount, AccessPolicyRecord, ResourceRecord};
-pub use risk::RiskPerson;
+pub use risk::{BreachChanges, BreachKey, GroupSnapshot, PersonSnapshot, RiskPerson, RiskSettingsRecord};
 pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 

@@ -1,6 +1,7 @@
 //! Resources the access policies protect, and the access policies' versions.
 
-use crate::codec::{from_millis, millis, parse_opt};
+use crate::codec::{from_millis, millis};
+use crate::versions::Versioned;
 use crate::{AuditEvent, HotPath, Store, StoreError, commit_audited, conflict_on_unique, directory_changed, dynamic};
 use bonafide_domain::{PersonFacts, PersonId};
 use sqlx::Row;
@@ -123,47 +124,28 @@ impl Store {
         now: OffsetDateTime,
         audit: impl FnOnce(u32) -> AuditEvent + Send,
     ) -> Result<AccessPolicyRecord, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let last: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM access_policy_versions")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("v")?;
-        let version =
-            u32::try_from(last.unwrap_or(0) + 1).map_err(|_| StoreError::Corrupt("access policy version".into()))?;
-        sqlx::query(
-            "INSERT INTO access_policy_versions (version, policies, created_by, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(i64::from(version))
-        .bind(policies)
-        .bind(created_by.map(|p| p.to_string()))
-        .bind(millis(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict_on_unique(e, "another version of the access policies was published at the same time"))?;
-        directory_changed(&mut tx).await?;
-        commit_audited(tx, &[&audit(version)], now).await?;
-        Ok(AccessPolicyRecord { version, policies: policies.to_owned(), created_by, created_at: now })
+        let v = self.publish_version(ACCESS_POLICIES, policies, created_by, now, audit, true).await?;
+        Ok(AccessPolicyRecord {
+            version: v.version,
+            policies: v.text,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        })
     }
 
     /// The newest version of the access policies (the one in force).
     pub async fn access_policies(&self) -> Result<Option<AccessPolicyRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT version, policies, created_by, created_at FROM access_policy_versions ORDER BY version DESC LIMIT 1",
-        )
-        .fetch_optional(&self.write)
-        .await?;
-        row.map(|r| {
-            Ok(AccessPolicyRecord {
-                version: u32::try_from(r.try_get::<i64, _>("version")?)
-                    .map_err(|_| StoreError::Corrupt("access policy version".into()))?,
-                policies: r.try_get("policies")?,
-                created_by: parse_opt("person id", r.try_get("created_by")?)?,
-                created_at: from_millis(r.try_get("created_at")?)?,
-            })
-        })
-        .transpose()
+        Ok(self.newest_version(ACCESS_POLICIES).await?.map(|v| AccessPolicyRecord {
+            version: v.version,
+            policies: v.text,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        }))
     }
 }
+
+const ACCESS_POLICIES: Versioned =
+    Versioned { table: "access_policy_versions", text: "policies", what: "access policies" };
 
 /// The people the access policies see; `$1` is the contact policy version whose acknowledgement counts.
 const ACCESS_PEOPLE: &str = "SELECT p.email, p.department, p.roles, p.title, p.location, p.remote, p.privileged, \

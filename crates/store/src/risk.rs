@@ -2,10 +2,12 @@
 //! everyone (or one person) in a few statements.
 
 use crate::codec::{from_millis, millis, parse};
-use crate::{Store, StoreError};
+use crate::versions::Versioned;
+use crate::{AuditEvent, Store, StoreError, commit_audited, dynamic};
 use bonafide_domain::PersonId;
 use bonafide_domain::risk::{Factor, RiskFacts};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -169,5 +171,246 @@ impl Store {
             )?;
         }
         Ok(people)
+    }
+}
+
+/// A version of the risk settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskSettingsRecord {
+    /// 1, 2, …
+    pub version: u32,
+    /// Their JSON form.
+    pub settings: String,
+    /// Who wrote them.
+    pub created_by: Option<PersonId>,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+const RISK_SETTINGS: Versioned = Versioned { table: "risk_settings_versions", text: "settings", what: "risk settings" };
+
+/// A group's profile on one day (`department` none: the company).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSnapshot {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    /// The department; none for the company.
+    pub department: Option<String>,
+    /// People scored.
+    pub people: i64,
+    /// The mean score.
+    pub mean: f64,
+    /// How many at low, medium, high, critical.
+    pub by_level: [i64; 4],
+    /// The share at high or critical.
+    pub high_or_above: f64,
+}
+
+/// One person's score on the day of a snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonSnapshot {
+    /// Who.
+    pub person: PersonId,
+    /// Their department that day.
+    pub department: String,
+    /// The score.
+    pub score: f64,
+    /// Its level's name.
+    pub level: &'static str,
+}
+
+/// A tolerance breach: a department's (none: the company's) and its kind's name.
+pub type BreachKey = (Option<String>, String);
+
+/// Breaches that started and ended with a snapshot, each with its audit entry (and an alert for those
+/// that started).
+#[derive(Debug, Clone, Default)]
+pub struct BreachChanges {
+    /// Breaches that started: the alert's message for each.
+    pub started: Vec<(BreachKey, String)>,
+    /// Breaches that ended.
+    pub ended: Vec<BreachKey>,
+    /// Their audit entries.
+    pub audit: Vec<AuditEvent>,
+}
+
+fn group_from(r: &AnyRow) -> Result<GroupSnapshot, StoreError> {
+    let department: String = r.try_get("department")?;
+    Ok(GroupSnapshot {
+        day: r.try_get("day")?,
+        department: Some(department).filter(|d| !d.is_empty()),
+        people: r.try_get("people")?,
+        mean: r.try_get("mean")?,
+        by_level: [r.try_get("low")?, r.try_get("medium")?, r.try_get("high")?, r.try_get("critical")?],
+        high_or_above: r.try_get("high_or_above")?,
+    })
+}
+
+impl Store {
+    /// Publishes `settings` (their JSON form) as the next version of the risk settings, with
+    /// `audit(version)`.
+    pub async fn publish_risk_settings(
+        &self,
+        settings: &str,
+        created_by: Option<PersonId>,
+        now: OffsetDateTime,
+        audit: impl FnOnce(u32) -> AuditEvent + Send,
+    ) -> Result<RiskSettingsRecord, StoreError> {
+        let v = self.publish_version(RISK_SETTINGS, settings, created_by, now, audit, false).await?;
+        Ok(RiskSettingsRecord {
+            version: v.version,
+            settings: v.text,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        })
+    }
+
+    /// The risk settings in force (none written: the defaults).
+    pub async fn risk_settings(&self) -> Result<Option<RiskSettingsRecord>, StoreError> {
+        Ok(self.newest_version(RISK_SETTINGS).await?.map(|v| RiskSettingsRecord {
+            version: v.version,
+            settings: v.text,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        }))
+    }
+
+    /// Claims `day`'s snapshot for this instance: true for the one instance that claims it first.
+    pub async fn claim_risk_day(&self, day: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "INSERT INTO risk_snapshot_days (day, claimed_at) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+        )
+        .bind(day.to_owned())
+        .bind(millis(now))
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    /// Writes `day`'s snapshot (again, it replaces that day's rows: idempotent), the breaches that
+    /// started (each with one alert) and ended, and their audit entries, in one transaction.
+    pub async fn write_risk_snapshot(
+        &self,
+        day: &str,
+        people: &[PersonSnapshot],
+        groups: &[GroupSnapshot],
+        breaches: &BreachChanges,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        for table in ["risk_person_snapshots", "risk_group_snapshots"] {
+            sqlx::query(dynamic(format!("DELETE FROM {table} WHERE day = $1")))
+                .bind(day.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for p in people {
+            sqlx::query(
+                "INSERT INTO risk_person_snapshots (day, person_id, department, score, level) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(day.to_owned())
+            .bind(p.person.to_string())
+            .bind(p.department.clone())
+            .bind(p.score)
+            .bind(p.level)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for g in groups {
+            let [low, medium, high, critical] = g.by_level;
+            sqlx::query(
+                "INSERT INTO risk_group_snapshots (day, department, people, mean, low, medium, high, critical, high_or_above) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(day.to_owned())
+            .bind(g.department.clone().unwrap_or_default())
+            .bind(g.people)
+            .bind(g.mean)
+            .bind(low)
+            .bind(medium)
+            .bind(high)
+            .bind(critical)
+            .bind(g.high_or_above)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ((department, breach), message) in &breaches.started {
+            let opened = sqlx::query(
+                "INSERT INTO risk_breaches (department, breach, started_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (department, breach) DO NOTHING",
+            )
+            .bind(department.clone().unwrap_or_default())
+            .bind(breach.clone())
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if opened == 1 {
+                let alert =
+                    crate::checks::NewAlert { kind: "risk_tolerance", severity: "high", person: None, check: None };
+                crate::checks::insert_alert(&mut tx, alert, message, now).await?;
+            }
+        }
+        for (department, breach) in &breaches.ended {
+            let closed = sqlx::query("DELETE FROM risk_breaches WHERE department = $1 AND breach = $2")
+                .bind(department.clone().unwrap_or_default())
+                .bind(breach.clone())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if closed == 1 {
+                let payload = serde_json::json!({ "department": department, "breach": breach });
+                crate::events::append_event(&mut tx, "risk.tolerance_restored", &payload, now).await?;
+            }
+        }
+        commit_audited(tx, &breaches.audit.iter().collect::<Vec<_>>(), now).await
+    }
+
+    /// The breaches open now.
+    pub async fn open_risk_breaches(&self) -> Result<Vec<BreachKey>, StoreError> {
+        let rows = sqlx::query("SELECT department, breach FROM risk_breaches ORDER BY department, breach")
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let d: String = r.try_get("department")?;
+                Ok((Some(d).filter(|d| !d.is_empty()), r.try_get("breach")?))
+            })
+            .collect()
+    }
+
+    /// The profiles of `department` (none: the company) on `since` (`YYYY-MM-DD`) and after, by day.
+    pub async fn risk_trend(&self, department: Option<&str>, since: &str) -> Result<Vec<GroupSnapshot>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, department, people, mean, low, medium, high, critical, high_or_above FROM risk_group_snapshots \
+             WHERE department = $1 AND day >= $2 ORDER BY day",
+        )
+        .bind(department.unwrap_or_default().to_owned())
+        .bind(since.to_owned())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(group_from).collect()
+    }
+
+    /// Each person's score on `day`, by person id.
+    pub async fn risk_day(&self, day: &str) -> Result<Vec<PersonSnapshot>, StoreError> {
+        let rows = sqlx::query("SELECT person_id, department, score, level FROM risk_person_snapshots WHERE day = $1")
+            .bind(day.to_owned())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let level: String = r.try_get("level")?;
+                Ok(PersonSnapshot {
+                    person: parse("person id", &r.try_get::<String, _>("person_id")?)?,
+                    department: r.try_get("department")?,
+                    score: r.try_get("score")?,
+                    level: bonafide_domain::risk::Level::from_name(&level)
+                        .ok_or_else(|| StoreError::Corrupt("risk level".into()))?
+                        .as_str(),
+                })
+            })
+            .collect()
     }
 }

@@ -128,14 +128,16 @@ impl Application {
     }
 
     /// Starts the background work a server runs besides answering requests: webhook deliveries, the
-    /// contact policy's acknowledgement reminders and writing the counted access decisions.
+    /// contact policy's acknowledgement reminders, writing the counted access decisions and the daily risk
+    /// snapshot.
     pub fn start_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
         let app = state.app.clone();
         tokio::spawn(async move {
             tokio::join!(
                 bonafide_app::webhooks::delivery_loop(app.clone()),
                 bonafide_app::policy::reminder_loop(app.clone()),
-                bonafide_app::decisions::flush_loop(app)
+                bonafide_app::decisions::flush_loop(app.clone()),
+                bonafide_app::risk::snapshot_loop(app)
             );
         })
     }

@@ -59,6 +59,9 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/risk/me", get(risk::me))
         .route("/api/v1/risk/people", get(risk::people))
         .route("/api/v1/risk/departments", get(risk::departments))
+        .route("/api/v1/risk/trend", get(risk::trend))
+        .route("/api/v1/risk/settings", get(risk::settings).put(risk::put_settings))
+        .route("/api/v1/risk/settings/preview", post(risk::preview))
         .route("/authz/{resource}", get(resources::authz))
         .route("/api/v1/alerts", get(alerts::list))
         .route(

@@ -113,3 +113,43 @@ fn a_profile_over_its_tolerance_starts_one_breach_and_ends_it() {
     let lax = Tolerance { max_high_share: None, no_privileged_critical: false };
     assert!(lax.breaches(&over).is_empty());
 }
+
+#[test]
+fn settings_read_back_what_they_write_and_name_each_bad_field() {
+    let d = RiskSettings::default();
+    assert_eq!(RiskSettings::from_json(&d.to_json()).unwrap(), d);
+    let v = serde_json::json!({
+        "weights": { "passkey": -15, "remote": 12 },
+        "decay_days": { "reports_filed": 60 },
+        "tolerance": { "company": { "max_high_share": 0.2 }, "departments": { "Sales": { "max_high_share": 0.3, "no_privileged_critical": false } } },
+        "min_group": 8,
+    });
+    let s = RiskSettings::from_json(&v).unwrap();
+    assert_eq!(s.weights.factors[&Factor::Passkey].points, -15.0);
+    assert_eq!(s.weights.factors[&Factor::ReportsFiled].full_days, 60);
+    assert_eq!(s.tolerance_for(Some("Sales")).max_high_share, Some(0.3));
+    assert_eq!(s.tolerance_for(Some("IT")).max_high_share, Some(0.2));
+    assert_eq!(s.min_group, 8);
+    let bad = serde_json::json!({
+        "weights": { "passkey": "ten", "luck": 3 },
+        "decay_days": { "remote": 10, "checks_run": 0.5 },
+        "tolerance": { "company": { "max_high_share": 2 }, "teams": {} },
+        "min_group": 0,
+        "colour": "red",
+    });
+    let mut fields: Vec<String> = RiskSettings::from_json(&bad).unwrap_err().into_iter().map(|e| e.field).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "colour",
+            "decay_days.checks_run",
+            "decay_days.remote",
+            "min_group",
+            "tolerance.company.max_high_share",
+            "tolerance.teams",
+            "weights.luck",
+            "weights.passkey",
+        ]
+    );
+}

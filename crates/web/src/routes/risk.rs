@@ -1,12 +1,16 @@
 //! QPQ risk ([`bonafide_app::risk`]): `GET /api/v1/risk/me` (everyone: their own score, its explanation
 //! and advice), `GET /api/v1/risk/people` (security admins: named people) and
-//! `GET /api/v1/risk/departments` (security admins and auditors: aggregates only).
+//! `GET /api/v1/risk/departments` and `/risk/trend` (security admins and auditors: aggregates only), and
+//! `/api/v1/risk/settings` (security admins: versioned, previewed before saving).
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Api, ApiQuery};
+use crate::extract::{Api, ApiJson, ApiQuery};
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bonafide_app::AppError;
 use bonafide_app::access::{Everyone, SecurityAdmins, SecurityReaders};
 use bonafide_app::risk::{self, GroupRisk, PersonRisk};
 use serde::{Deserialize, Serialize};
@@ -80,16 +84,69 @@ pub(crate) async fn me(
 pub(crate) struct PeopleQuery {
     department: Option<String>,
     level: Option<String>,
+    format: Option<String>,
 }
 
-/// `GET /api/v1/risk/people[?department=&level=]`: named people, highest score first.
+/// Whether `format` asks for CSV (else JSON); anything else is a 422.
+fn csv_wanted(format: Option<&str>) -> Result<bool, ApiError> {
+    match format.map(str::trim) {
+        None | Some("") | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(AppError::field("format", "json or csv").into()),
+    }
+}
+
+/// A CSV answer (RFC 4180: fields with a comma, quote or line break quoted; a leading `=`, `+`, `-` or
+/// `@` prefixed with `'`, so that a spreadsheet does not run it).
+fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
+    let field = |f: &str| {
+        let f = if f.starts_with(['=', '+', '-', '@']) && f.parse::<f64>().is_err() {
+            format!("'{f}")
+        } else {
+            f.to_owned()
+        };
+        if f.contains([',', '"', '\n', '\r']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f }
+    };
+    let mut out = header.join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    let mut r = (StatusCode::OK, out).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// `GET /api/v1/risk/people[?department=&level=&format=csv]`: named people, highest score first.
 pub(crate) async fn people(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PeopleQuery>,
-) -> Result<Json<Vec<PersonView>>, ApiError> {
+) -> Result<Response, ApiError> {
+    let as_csv = csv_wanted(q.format.as_deref())?;
     let people = risk::people(&state.app, &who, q.department.as_deref(), q.level.as_deref()).await?;
-    Ok(Json(people.into_iter().map(Into::into).collect()))
+    if as_csv {
+        let rows = people
+            .iter()
+            .map(|p| {
+                let top = p.score.contributions.iter().take(2).map(|c| c.factor.as_str()).collect::<Vec<_>>().join(" ");
+                vec![
+                    p.email.clone(),
+                    p.display_name.clone(),
+                    p.department.clone(),
+                    p.score.score.to_string(),
+                    p.score.level.as_str().to_owned(),
+                    top,
+                ]
+            })
+            .collect();
+        return Ok(csv("risk-people", &["email", "name", "department", "score", "level", "top_factors"], rows));
+    }
+    Ok(Json(people.into_iter().map(PersonView::from).collect::<Vec<_>>()).into_response())
 }
 
 #[derive(Serialize)]
@@ -127,10 +184,127 @@ impl From<GroupRisk> for GroupView {
     }
 }
 
-/// `GET /api/v1/risk/departments`: the company, then each department.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FormatQuery {
+    format: Option<String>,
+}
+
+fn group_rows(groups: Vec<GroupRisk>) -> Vec<Vec<String>> {
+    groups
+        .into_iter()
+        .map(|g| {
+            let v = GroupView::from(g);
+            let level = |name: &str| v.by_level.as_ref().map(|b| b[name].to_string()).unwrap_or_default();
+            vec![
+                v.department.clone().unwrap_or_else(|| "(company)".to_owned()),
+                if v.hidden { "fewer than the minimum".to_owned() } else { v.people.to_string() },
+                v.mean.map(|m| m.to_string()).unwrap_or_default(),
+                level("low"),
+                level("medium"),
+                level("high"),
+                level("critical"),
+                v.high_or_above.map(|h| h.to_string()).unwrap_or_default(),
+                v.breaches.join(" "),
+            ]
+        })
+        .collect()
+}
+
+/// `GET /api/v1/risk/departments[?format=csv]`: the company, then each department.
 pub(crate) async fn departments(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let as_csv = csv_wanted(q.format.as_deref())?;
+    let groups = risk::departments(&state.app, &who).await?;
+    if as_csv {
+        let header = ["department", "people", "mean", "low", "medium", "high", "critical", "high_or_above", "breaches"];
+        return Ok(csv("risk-departments", &header, group_rows(groups)));
+    }
+    Ok(Json(groups.into_iter().map(GroupView::from).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Serialize)]
+pub(crate) struct SettingsView {
+    version: u32,
+    settings: serde_json::Value,
+}
+
+/// `GET /api/v1/risk/settings`: the settings in force (version 0: the defaults).
+pub(crate) async fn settings(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+) -> Result<Json<SettingsView>, ApiError> {
+    let (version, settings) = risk::settings(&state.app, &who).await?;
+    Ok(Json(SettingsView { version, settings }))
+}
+
+/// `PUT /api/v1/risk/settings` `{base?, weights?, caps?, decay_days?, tolerance?, min_group?}`: the next
+/// version (a 422 names each bad field; the version in force stays).
+pub(crate) async fn put_settings(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<SettingsView>, ApiError> {
+    risk::put_settings(&state.app, &who, &body).await?;
+    let (version, settings) = risk::settings(&state.app, &who).await?;
+    Ok(Json(SettingsView { version, settings }))
+}
+
+/// `POST /api/v1/risk/settings/preview` (settings as for `PUT`): the groups as they would be.
+pub(crate) async fn preview(
+    Api(who, ..): Api<SecurityAdmins>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<Vec<GroupView>>, ApiError> {
-    Ok(Json(risk::departments(&state.app, &who).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(risk::preview(&state.app, &who, &body).await?.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TrendQuery {
+    department: Option<String>,
+    days: Option<u16>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct TrendPoint {
+    day: String,
+    people: i64,
+    mean: f64,
+    low: i64,
+    medium: i64,
+    high: i64,
+    critical: i64,
+    high_or_above: f64,
+}
+
+/// `GET /api/v1/risk/trend[?department=&days=90]`: the daily profiles (the company's without a
+/// department).
+pub(crate) async fn trend(
+    Api(who, ..): Api<SecurityReaders>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TrendQuery>,
+) -> Result<Json<Vec<TrendPoint>>, ApiError> {
+    let points = risk::trend(&state.app, &who, q.department.as_deref(), q.days.unwrap_or(90)).await?;
+    Ok(Json(
+        points
+            .into_iter()
+            .map(|g| {
+                let [low, medium, high, critical] = g.by_level;
+                TrendPoint {
+                    day: g.day,
+                    people: g.people,
+                    mean: g.mean,
+                    low,
+                    medium,
+                    high,
+                    critical,
+                    high_or_above: g.high_or_above,
+                }
+            })
+            .collect(),
+    ))
 }

@@ -5,7 +5,18 @@ use crate::helpers::{seeded, spawn_app};
 use bonafide_store::Backend;
 use serde_json::{Value, json};
 
-on_both!(a_score_is_explained_and_follows_the_facts, who_sees_what_of_risk);
+on_both!(
+    a_score_is_explained_and_follows_the_facts,
+    who_sees_what_of_risk,
+    settings_are_versioned_checked_and_previewed,
+    one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance,
+);
+
+/// An application over the test's store, as another instance (or the background job) runs it.
+fn instance(app: &crate::helpers::TestApp) -> bonafide_app::App {
+    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+    bonafide_app::App::new(app.store.clone(), app.clock.clone(), std::sync::Arc::new(secret), app.config_app().clone())
+}
 
 fn points(v: &Value) -> f64 {
     v["factors"].as_array().unwrap().iter().map(|f| f["points"].as_f64().unwrap()).sum()
@@ -90,5 +101,99 @@ async fn who_sees_what_of_risk(backend: Backend) {
         }
     }
     assert!(all.iter().any(|g| g["hidden"] == json!(true)), "the test company has small departments: {}", groups.text);
+    app.drop_db().await;
+}
+
+async fn settings_are_versioned_checked_and_previewed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    for (token, who) in [(&t.erin, "an employee"), (&t.sam, "IT staff"), (&t.auditor, "an auditor")] {
+        assert_eq!(app.get("/api/v1/risk/settings", token).await.status, 403, "{who}");
+        assert_eq!(app.put("/api/v1/risk/settings", token, json!({})).await.status, 403, "{who}");
+        assert_eq!(app.post("/api/v1/risk/settings/preview", token, json!({})).await.status, 403, "{who}");
+    }
+    let defaults = app.get("/api/v1/risk/settings", &t.admin).await;
+    assert_eq!((defaults.status, defaults.body["version"].clone()), (200, json!(0)), "{}", defaults.text);
+    assert_eq!(defaults.body["settings"]["weights"]["passkey"], json!(-10.0));
+    let bad = json!({ "weights": { "passkey": "lots" }, "tolerance": { "company": { "max_high_share": 3 } } });
+    let r = app.put("/api/v1/risk/settings", &t.admin, bad).await;
+    let mut fields = r.fields();
+    fields.sort_unstable();
+    assert_eq!((r.status, fields), (422, vec!["tolerance.company.max_high_share", "weights.passkey"]), "{}", r.text);
+    assert_eq!(app.get("/api/v1/risk/settings", &t.admin).await.body["version"], json!(0), "nothing written");
+    // A preview changes nothing; a strict tolerance breaches.
+    let strict = json!({ "tolerance": { "company": { "max_high_share": 0 } }, "base": 60 });
+    let preview = app.post("/api/v1/risk/settings/preview", &t.admin, strict.clone()).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(preview.body[0]["breaches"], json!(["high_share"]), "{}", preview.text);
+    assert_eq!(app.get("/api/v1/risk/settings", &t.admin).await.body["version"], json!(0));
+    let saved = app.put("/api/v1/risk/settings", &t.admin, json!({ "weights": { "passkey": -15 } })).await;
+    assert_eq!((saved.status, saved.body["version"].clone()), (200, json!(1)), "{}", saved.text);
+    let me = app.get("/api/v1/risk/me", &t.erin).await;
+    let passkey = me.body["advice"].as_array().unwrap().iter().find(|a| a["factor"] == "passkey").cloned();
+    assert_eq!(passkey.map(|a| a["points"].clone()), Some(json!(-15.0)), "{}", me.text);
+    assert_eq!(crate::portal::audited(&app, "risk.settings_published").await.len(), 1);
+    app.drop_db().await;
+}
+
+async fn one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let (a, b) = (instance(&app), instance(&app));
+    // The server's own job takes the day as it starts; no other instance takes it again.
+    let day = bonafide_app::risk::day_of(app.clock_now());
+    let mut snapshot = Vec::new();
+    for _ in 0..100 {
+        snapshot = app.store.risk_day(&day).await.unwrap();
+        if !snapshot.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!snapshot.is_empty(), "the server took today's snapshot");
+    assert!(!bonafide_app::risk::snapshot(&a).await.unwrap() && !bonafide_app::risk::snapshot(&b).await.unwrap());
+    // The snapshot and the live score agree on the day.
+    let live = app.get("/api/v1/risk/people", &t.admin).await;
+    assert_eq!(snapshot.len(), live.body.as_array().unwrap().len());
+    for p in live.body.as_array().unwrap() {
+        let person = app.store.person_by_email(&p["email"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
+        let row = snapshot.iter().find(|s| s.person == person.id).unwrap();
+        assert_eq!((row.score, row.level), (p["score"].as_f64().unwrap(), p["level"].as_str().unwrap()), "{p}");
+    }
+    let trend = app.get("/api/v1/risk/trend?days=90", &t.auditor).await;
+    assert_eq!((trend.status, trend.body.as_array().unwrap().len()), (200, 1), "{}", trend.text);
+    assert_eq!(trend.body[0]["day"], json!(day));
+    assert_eq!(app.get("/api/v1/risk/trend", &t.erin).await.status, 403);
+    assert_eq!(app.get("/api/v1/risk/trend?days=0", &t.admin).await.fields(), ["days"]);
+    // Nobody tolerated at high: tomorrow's snapshot opens one breach and one alert.
+    let strict = json!({ "base": 60, "tolerance": { "company": { "max_high_share": 0 } } });
+    assert_eq!(app.put("/api/v1/risk/settings", &t.admin, strict).await.status, 200);
+    app.advance(86_400);
+    assert!(bonafide_app::risk::snapshot(&a).await.unwrap());
+    let alerts =
+        |r: &crate::helpers::Reply| r.body.as_array().unwrap().iter().filter(|x| x["kind"] == "risk_tolerance").count();
+    let listed = app.get("/api/v1/alerts", &t.admin).await;
+    assert_eq!(alerts(&listed), 1, "{}", listed.text);
+    app.advance(86_400);
+    assert!(bonafide_app::risk::snapshot(&b).await.unwrap());
+    assert_eq!(alerts(&app.get("/api/v1/alerts", &t.admin).await), 1, "one alert while it lasts");
+    // Everything tolerated: the breach ends with an event.
+    let lax =
+        json!({ "base": 60, "tolerance": { "company": { "max_high_share": 1, "no_privileged_critical": false } } });
+    assert_eq!(app.put("/api/v1/risk/settings", &t.admin, lax).await.status, 200);
+    app.advance(86_400);
+    assert!(bonafide_app::risk::snapshot(&a).await.unwrap());
+    let events = app.get("/api/v1/events", &t.admin).await;
+    assert!(events.text.contains("risk.tolerance_restored"), "{}", events.text);
+    assert_eq!(app.get("/api/v1/risk/trend", &t.admin).await.body.as_array().unwrap().len(), 4);
+    // CSV exports.
+    let csv = app.get("/api/v1/risk/departments?format=csv", &t.auditor).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.text.starts_with("department,people,mean,"), "{}", csv.text);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let people = app.get("/api/v1/risk/people?format=csv", &t.admin).await;
+    assert!(people.text.contains("erin@example.com"), "{}", people.text);
+    assert_eq!(app.get("/api/v1/risk/people?format=csv", &t.auditor).await.status, 403);
+    assert_eq!(app.get("/api/v1/risk/departments?format=xml", &t.admin).await.fields(), ["format"]);
     app.drop_db().await;
 }
