@@ -475,6 +475,10 @@ fn person_entity(person: &PersonFacts) -> Result<(Entity, HashSet<EntityUid>), S
         ("passkey_enrolled".to_owned(), RestrictedExpression::new_bool(person.passkey_enrolled)),
         ("policy_acknowledged".to_owned(), RestrictedExpression::new_bool(person.policy_acknowledged)),
     ]);
+    let mut attrs = attrs;
+    if let Some(level) = &person.risk_level {
+        attrs.insert("risk_level".to_owned(), text(level));
+    }
     let who = Entity::new(who, attrs, parents.clone()).map_err(|e| e.to_string())?;
     Ok((who, parents))
 }

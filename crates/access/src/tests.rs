@@ -16,6 +16,7 @@ fn person(email: &str, department: &str, roles: &[&str]) -> PersonFacts {
         mfa_enrolled: true,
         passkey_enrolled: false,
         policy_acknowledged: true,
+        risk_level: None,
     }
 }
 

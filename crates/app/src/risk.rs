@@ -27,7 +27,7 @@ pub struct PersonRisk {
     pub advice: Vec<(Factor, f64)>,
 }
 
-/// A group's profile, or nothing when it is smaller than [`MIN_GROUP`].
+/// A group's profile, or nothing when it is smaller than the settings' `min_group`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupRisk {
     /// The department (none: the company).

@@ -291,4 +291,6 @@ pub struct PersonFacts {
     pub passkey_enrolled: bool,
     /// Has acknowledged the contact policy in force.
     pub policy_acknowledged: bool,
+    /// Their QPQ risk level (`low` … `critical`) in the latest daily snapshot; none before one.
+    pub risk_level: Option<String>,
 }

@@ -152,7 +152,9 @@ const ACCESS_PEOPLE: &str = "SELECT p.email, p.department, p.roles, p.title, p.l
        p.status, CASE WHEN c.totp_sealed IS NOT NULL THEN 1 ELSE 0 END AS mfa, \
        CASE WHEN EXISTS (SELECT 1 FROM passkeys k WHERE k.person_id = p.id) THEN 1 ELSE 0 END AS passkey, \
        CASE WHEN EXISTS (SELECT 1 FROM policy_acknowledgements a WHERE a.person_id = p.id AND a.version = $1) \
-            THEN 1 ELSE 0 END AS acknowledged \
+            THEN 1 ELSE 0 END AS acknowledged, \
+       (SELECT s.level FROM risk_person_snapshots s WHERE s.person_id = p.id ORDER BY s.day DESC LIMIT 1) \
+            AS risk_level \
      FROM people p LEFT JOIN credentials c ON c.person_id = p.id";
 
 fn access_person_from(row: &AnyRow) -> Result<PersonFacts, StoreError> {
@@ -171,6 +173,7 @@ fn access_person_from(row: &AnyRow) -> Result<PersonFacts, StoreError> {
         mfa_enrolled: flag("mfa")?,
         passkey_enrolled: flag("passkey")?,
         policy_acknowledged: flag("acknowledged")?,
+        risk_level: row.try_get("risk_level")?,
     })
 }
 

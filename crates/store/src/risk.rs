@@ -3,7 +3,7 @@
 
 use crate::codec::{from_millis, millis, parse};
 use crate::versions::Versioned;
-use crate::{AuditEvent, Store, StoreError, commit_audited, dynamic};
+use crate::{AuditEvent, Store, StoreError, commit_audited, directory_changed, dynamic};
 use bonafide_domain::PersonId;
 use bonafide_domain::risk::{Factor, RiskFacts};
 use sqlx::Row;
@@ -364,6 +364,8 @@ impl Store {
                 crate::events::append_event(&mut tx, "risk.tolerance_restored", &payload, now).await?;
             }
         }
+        // The access policies see each person's level in the latest snapshot.
+        directory_changed(&mut tx).await?;
         commit_audited(tx, &breaches.audit.iter().collect::<Vec<_>>(), now).await
     }
 

@@ -1,11 +1,12 @@
-//! Every write the access policies can see (or the service tokens that ask for decisions) raises the directory's generation in its transaction, or
-//! an instance would decide on a directory it no longer has. This reads the store's own source: a new
-//! write to one of these tables without `directory_changed` fails here.
+//! Every write the access policies can see (or the service tokens that ask for decisions) raises the
+//! directory's generation in its transaction, or an instance would decide on a directory it no longer
+//! has. This reads the store's own source: a new write to one of these tables without
+//! `directory_changed` fails here.
 
 use std::path::Path;
 
 /// What the access policies see.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 9] = [
     "people",
     "credentials",
     "passkeys",
@@ -13,6 +14,8 @@ const TABLES: [&str; 7] = [
     "resources",
     "access_policy_versions",
     "policy_versions",
+    "service_tokens",
+    "risk_person_snapshots",
 ];
 
 /// Writes to those tables that change nothing the policies see: the last TOTP step and passkey use,

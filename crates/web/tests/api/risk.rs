@@ -10,6 +10,7 @@ on_both!(
     who_sees_what_of_risk,
     settings_are_versioned_checked_and_previewed,
     one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance,
+    access_policies_see_the_risk_level_of_the_latest_snapshot,
 );
 
 /// An application over the test's store, as another instance (or the background job) runs it.
@@ -195,5 +196,35 @@ async fn one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance(backend: Bac
     assert!(people.text.contains("erin@example.com"), "{}", people.text);
     assert_eq!(app.get("/api/v1/risk/people?format=csv", &t.auditor).await.status, 403);
     assert_eq!(app.get("/api/v1/risk/departments?format=xml", &t.admin).await.fields(), ["format"]);
+    app.drop_db().await;
+}
+
+async fn access_policies_see_the_risk_level_of_the_latest_snapshot(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let wiki = json!({ "id": "wiki", "kind": "app", "name": "Wiki", "sensitivity": "low" });
+    assert_eq!(app.post("/api/v1/resources", &t.admin, wiki).await.status, 201);
+    let level = app.get("/api/v1/risk/me", &t.erin).await.body["level"].as_str().unwrap().to_owned();
+    let policies = format!(
+        "@id(\"at-her-level\") permit (principal, action, resource) when {{ principal has risk_level && principal.risk_level == \"{level}\" }};"
+    );
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": policies })).await.status, 201);
+    let ask = json!({ "principal": "erin@example.com", "action": "access", "resource": "wiki" });
+    // The server takes today's snapshot as it starts; until then nobody has a level.
+    let mut decision = String::new();
+    for _ in 0..100 {
+        decision = app.post("/api/v1/authorize", &t.admin, ask.clone()).await.str("decision").to_owned();
+        if decision == "allow" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(decision, "allow", "erin's level ({level}) is in the snapshot the policies read");
+    let other = if level == "critical" { "low" } else { "critical" };
+    let policies = format!(
+        "permit (principal, action, resource) when {{ principal has risk_level && principal.risk_level == \"{other}\" }};"
+    );
+    assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": policies })).await.status, 201);
+    assert_eq!(app.post("/api/v1/authorize", &t.admin, ask).await.str("decision"), "deny");
     app.drop_db().await;
 }
