@@ -273,9 +273,11 @@ pub(crate) async fn write_snapshot(app: &App, day: &str) -> Result<(), AppError>
 /// How often the server looks whether today's snapshot is taken.
 pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Runs [`snapshot`] every [`SNAPSHOT_INTERVAL`] until the task is dropped.
+/// Runs [`snapshot`] every [`SNAPSHOT_INTERVAL`], the first one interval after the start, until the task
+/// is dropped.
 pub async fn snapshot_loop(app: App) {
-    let mut tick = tokio::time::interval(SNAPSHOT_INTERVAL);
+    let first = tokio::time::Instant::now() + SNAPSHOT_INTERVAL;
+    let mut tick = tokio::time::interval_at(first, SNAPSHOT_INTERVAL);
     loop {
         tick.tick().await;
         match snapshot(&app).await {
