@@ -1,5 +1,5 @@
-//! The home page: the warnings of active campaigns, the way to check a contact, one's requests and the
-//! outreach announced to one.
+//! The home page: the warnings of active campaigns, the way to check a contact, one's QPQ risk with
+//! what lowers it, one's requests and the outreach announced to one.
 
 use crate::AppState;
 use crate::portal::forms::failed;
@@ -11,7 +11,32 @@ use axum::response::Response;
 use bonafide_app::access::Everyone;
 use bonafide_app::outreach;
 use bonafide_app::requests::{self, View};
-use maud::html;
+use maud::{Markup, html};
+
+/// Points as people read them: "+10", "−5".
+fn signed(points: f64) -> String {
+    if points < 0.0 { format!("\u{2212}{}", -points) } else { format!("+{points}") }
+}
+
+/// One's own risk: the level, the two factors that weigh most and the steps that lower it.
+fn risk_section(r: &bonafide_app::risk::PersonRisk) -> Markup {
+    let level = r.score.level.as_str();
+    html! {
+        section.risk aria-labelledby="risk-title" {
+            h2 #risk-title { "Your QPQ risk" }
+            p { span class=(format!("badge risk-{level}")) { (level) } " · " (r.score.score) " out of 100" }
+            @let top: Vec<_> = r.score.contributions.iter().take(2).collect();
+            @if !top.is_empty() {
+                ul.plain { @for c in top { li { (c.factor.in_words()) ": " (signed(c.points)) } } }
+            }
+            @let steps: Vec<_> = r.advice.iter().filter_map(|(f, p)| f.step().map(|s| (s, *p))).take(3).collect();
+            @if !steps.is_empty() {
+                p { "What lowers it:" }
+                ul { @for (step, points) in steps { li { (step) ": " (signed(points)) } } }
+            }
+        }
+    }
+}
 
 pub(super) async fn home(p: Page<Everyone>, State(state): State<AppState>) -> Response {
     let me = &p.viewer.me;
@@ -22,12 +47,15 @@ pub(super) async fn home(p: Page<Everyone>, State(state): State<AppState>) -> Re
     };
     let outreach = outreach::list(&state.app, who, outreach::View::Mine, 10).await.unwrap_or_default();
     let warnings = super::campaigns::warnings(&state, who).await;
+    // The home page still shows when the risk cannot be read.
+    let risk = bonafide_app::risk::me(&state.app, who).await.ok();
     let body = html! {
         (warnings)
         h1 { "Hello, " (me.display_name) }
         a.button.big href="/contact" { "Someone is contacting me" }
         p.muted { "Got a call, message or visit from someone who says they are IT? Check them here before you do anything they ask." }
         p { a.button.secondary href="/report" { "Report a suspicious contact" } }
+        @if let Some(r) = &risk { (risk_section(r)) }
         h2 { "My support requests" }
         @if requests.is_empty() {
             p { "You have no requests. IT only contacts you about a request you opened." }

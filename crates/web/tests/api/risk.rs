@@ -11,6 +11,7 @@ on_both!(
     settings_are_versioned_checked_and_previewed,
     one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance,
     access_policies_see_the_risk_level_of_the_latest_snapshot,
+    the_home_page_shows_ones_risk_and_what_lowers_it,
 );
 
 /// An application over the test's store, as another instance (or the background job) runs it.
@@ -213,5 +214,19 @@ async fn access_policies_see_the_risk_level_of_the_latest_snapshot(backend: Back
     );
     assert_eq!(app.post("/api/v1/access-policies", &t.admin, json!({ "policies": policies })).await.status, 201);
     assert_eq!(app.post("/api/v1/authorize", &t.admin, ask).await.str("decision"), "deny");
+    app.drop_db().await;
+}
+
+async fn the_home_page_shows_ones_risk_and_what_lowers_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    crate::portal::set_password(&app, "erin@example.com").await;
+    let mut b = crate::portal::signed_in(&app, "erin@example.com", None).await;
+    let me = app.get("/api/v1/risk/me", &app.tokens.erin).await;
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200, "{}", home.text);
+    assert!(home.text.contains("Your QPQ risk"), "{}", home.text);
+    let level = me.body["level"].as_str().unwrap();
+    assert!(home.text.contains(&format!("badge risk-{level}")), "{}", home.text);
+    assert!(home.text.contains("enrol an authenticator app: \u{2212}10"), "{}", home.text);
     app.drop_db().await;
 }
