@@ -224,8 +224,12 @@ impl RiskWeights {
                 if facts.flags.contains(&factor) { 1.0 } else { 0.0 }
             } else {
                 let events = facts.events.get(&factor).map(Vec::as_slice).unwrap_or_default();
-                let count: f64 =
-                    events.iter().map(|at| decayed((now - *at).as_seconds_f64() / 86_400.0, w.full_days)).sum();
+                // An event after `now` has not happened yet (a score as of a past day).
+                let count: f64 = events
+                    .iter()
+                    .filter(|at| **at <= now)
+                    .map(|at| decayed((now - *at).as_seconds_f64() / 86_400.0, w.full_days))
+                    .sum();
                 count.min(w.cap)
             };
             if value > 0.0 && w.points != 0.0 {

@@ -61,6 +61,10 @@ fn events_count_fully_then_fade() {
     // A campaign 45 days ago (counts fully for 30) weighs half: 40 + 7.5.
     assert_eq!(w.score(&facts(&[], &[(Factor::TargetedByCampaign, 45)]), NOW).score, 47.5);
     assert_eq!(w.score(&facts(&[], &[(Factor::TargetedByCampaign, 61)]), NOW).score, 40.0);
+    // Scored as of a day before the event, the event has not happened.
+    let reported = facts(&[], &[(Factor::ReportsFiled, 0)]);
+    assert_eq!(w.score(&reported, NOW - Duration::days(1)).score, 40.0);
+    assert_eq!(w.score(&reported, NOW).score, 36.0);
 }
 
 #[test]
