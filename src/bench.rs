@@ -19,22 +19,29 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Options of `bonafide bench api`.
+/// The load an HTTP benchmark puts on the server, measured against `GET /healthz`.
 #[derive(Debug, Args)]
-pub struct ApiBenchArgs {
+pub(crate) struct LoadArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
-    clients: usize,
-    /// Measured seconds per endpoint.
+    pub(crate) clients: usize,
+    /// Measured seconds per endpoint (and per measure).
     #[arg(long, default_value_t = 10)]
-    seconds: u64,
+    pub(crate) seconds: u64,
     /// The measured seconds are split into this many rounds, alternating the endpoints, so that a
     /// slowdown of the machine during the run weighs on both alike.
     #[arg(long, default_value_t = 5)]
-    rounds: u32,
+    pub(crate) rounds: u32,
     /// Unmeasured warm-up seconds per endpoint.
     #[arg(long, default_value_t = 2)]
-    warmup: u64,
+    pub(crate) warmup: u64,
+}
+
+/// Options of `bonafide bench api`.
+#[derive(Debug, Args)]
+pub struct ApiBenchArgs {
+    #[command(flatten)]
+    load: LoadArgs,
     /// Employees the clients act as (besides the demo company's); each has an assigned request or not.
     #[arg(long, default_value_t = 2000)]
     employees: usize,
@@ -107,24 +114,16 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let app = bonafide_app::App::new(store.clone(), Arc::new(SystemClock), Arc::new(secret), settings);
     let (base, stop, server) = serve(app).await?;
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.load.clients).build()?;
     let driver = Driver {
         client,
         healthz: format!("{base}/healthz").parse()?,
         checks: format!("{base}{}", args.endpoint.path()).parse()?,
         callers: Arc::new(callers),
         turn: Arc::new(AtomicUsize::new(0)),
-        clients: args.clients,
+        clients: args.load.clients,
     };
-    let (mut healthz, mut checks) = (Load::default(), Load::default());
-    let rounds = args.rounds.max(1);
-    let slice = Duration::from_secs(args.seconds) / rounds;
-    let warmup = Duration::from_secs(args.warmup);
-    for round in 0..rounds {
-        let warmup = if round == 0 { warmup } else { warmup / 4 };
-        healthz.add(driver.run(false, warmup, slice).await?);
-        checks.add(driver.run(true, warmup, slice).await?);
-    }
+    let (healthz, checks) = driver.alternate(&args.load).await?;
     let measured = match args.endpoint {
         Endpoint::Checks => "POST /api/v1/checks",
         Endpoint::Reports => "POST /api/v1/reports",
@@ -133,7 +132,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let _ = stop.send(());
     let _ = server.await;
     let ratio = if healthz.per_second > 0.0 { checks.per_second / healthz.per_second } else { 0.0 };
-    let report = Report { clients: args.clients, seconds: args.seconds, healthz, checks, ratio };
+    let report = Report { clients: args.load.clients, seconds: args.load.seconds, healthz, checks, ratio };
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -141,7 +140,7 @@ pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
             "{} clients, {} s per endpoint in {} alternating rounds, SQLite, loopback HTTP",
             report.clients,
             report.seconds,
-            args.rounds
+            args.load.rounds
         );
         for p in [&report.healthz, &report.checks] {
             outln!(
@@ -299,6 +298,21 @@ impl Load {
 }
 
 impl Driver {
+    /// `/healthz` and the measured endpoint in `load.rounds` alternating rounds (the first with the
+    /// whole warm-up, the others with a quarter of it): the loads of each.
+    pub(crate) async fn alternate(&self, load: &LoadArgs) -> anyhow::Result<(Load, Load)> {
+        let (mut healthz, mut measured) = (Load::default(), Load::default());
+        let rounds = load.rounds.max(1);
+        let slice = Duration::from_secs(load.seconds) / rounds;
+        let warmup = Duration::from_secs(load.warmup);
+        for round in 0..rounds {
+            let warmup = if round == 0 { warmup } else { warmup / 4 };
+            healthz.add(self.run(false, warmup, slice).await?);
+            measured.add(self.run(true, warmup, slice).await?);
+        }
+        Ok((healthz, measured))
+    }
+
     /// Runs the clients against one endpoint: `warmup` unmeasured, then `measured`.
     pub(crate) async fn run(&self, checks: bool, warmup: Duration, measured: Duration) -> anyhow::Result<Load> {
         let spawn = |duration: Duration| {

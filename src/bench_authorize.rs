@@ -11,7 +11,7 @@
 //!
 //! The ratios are what to compare between machines and runs.
 
-use crate::bench::{Caller, Driver, Load, Phase, seeded, serve};
+use crate::bench::{Caller, Driver, LoadArgs, Phase, seeded, serve};
 use crate::demo;
 use anyhow::Context;
 use bonafide_access::{Action, Network, Prepared, RequestContextFacts, Sensitivity};
@@ -29,18 +29,8 @@ use std::time::{Duration, Instant};
 /// Options of `bonafide bench authorize`.
 #[derive(Debug, Args)]
 pub struct AuthorizeBenchArgs {
-    /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 64)]
-    clients: usize,
-    /// Measured seconds per endpoint, and per in-process measure.
-    #[arg(long, default_value_t = 10)]
-    seconds: u64,
-    /// The measured seconds are split into this many alternating rounds.
-    #[arg(long, default_value_t = 5)]
-    rounds: u32,
-    /// Unmeasured warm-up seconds per endpoint.
-    #[arg(long, default_value_t = 2)]
-    warmup: u64,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Synthetic people in the directory (besides the demo company's).
     #[arg(long, default_value_t = 10_000)]
     people: usize,
@@ -160,21 +150,14 @@ pub async fn run_authorize(args: AuthorizeBenchArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let driver = Driver {
-        client: reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?,
+        client: reqwest::Client::builder().pool_max_idle_per_host(args.load.clients).build()?,
         healthz: format!("{base}/healthz").parse()?,
         checks: format!("{base}/api/v1/authorize").parse()?,
         callers: Arc::new(callers),
         turn: Arc::new(AtomicUsize::new(0)),
-        clients: args.clients,
+        clients: args.load.clients,
     };
-    let (mut healthz, mut authorize) = (Load::default(), Load::default());
-    let rounds = args.rounds.max(1);
-    let slice = Duration::from_secs(args.seconds) / rounds;
-    for round in 0..rounds {
-        let warmup = if round == 0 { Duration::from_secs(args.warmup) } else { Duration::from_secs(args.warmup) / 4 };
-        healthz.add(driver.run(false, warmup, slice).await?);
-        authorize.add(driver.run(true, warmup, slice).await?);
-    }
+    let (healthz, authorize) = driver.alternate(&args.load).await?;
     let (healthz, authorize) = (healthz.phase("GET /healthz"), authorize.phase("POST /api/v1/authorize"));
     let _ = stop.send(());
     let _ = server.await;
@@ -185,8 +168,8 @@ pub async fn run_authorize(args: AuthorizeBenchArgs) -> anyhow::Result<()> {
         resources: snapshot.directory().resources().len(),
         policies: snapshot.policies().len(),
         directory_build_ms,
-        clients: args.clients,
-        seconds: args.seconds,
+        clients: args.load.clients,
+        seconds: args.load.seconds,
         healthz,
         authorize,
         ratio,
@@ -393,11 +376,11 @@ async fn in_process(
         prepared.push(Prepared::new(s.policies(), s.directory(), p, action, r, &context).map_err(anyhow::Error::msg)?);
     }
     let typed_asks = counted.iter().map(|c| typed(&c.ask).map(|t| (&c.ask, t))).collect::<anyhow::Result<Vec<_>>>()?;
-    let slice = Duration::from_secs(args.seconds) / args.rounds.max(1);
+    let slice = Duration::from_secs(args.load.seconds) / args.load.rounds.max(1);
     let zero = (0u64, Duration::ZERO);
     let (mut cedar, mut sliced, mut decide, mut use_case) = (zero, zero, zero, zero);
     let mut allowed = 0usize;
-    for _ in 0..args.rounds.max(1) {
+    for _ in 0..args.load.rounds.max(1) {
         let start = Instant::now();
         while start.elapsed() < slice {
             for p in &prepared {

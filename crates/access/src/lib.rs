@@ -259,26 +259,11 @@ impl AccessPolicies {
         if !person.active {
             return Decision { allow: false, policies: vec![], errors: vec![], suspended: true };
         }
-        let failed = |e: String| Decision { allow: false, policies: vec![], errors: vec![e], suspended: false };
-        let (principal, groups) = match directory.person_uids(person) {
+        let prepared = match Prepared::new(self, directory, person, action, resource, context) {
             Ok(p) => p,
-            Err(e) => return failed(e),
+            Err(e) => return Decision { allow: false, policies: vec![], errors: vec![e], suspended: false },
         };
-        let (action, resource) = match (action_uid(action), directory.resource_uid(resource)) {
-            (Ok(a), Ok(r)) => (a, r),
-            (Err(e), _) | (_, Err(e)) => return failed(e),
-        };
-        let slice = match self.index.slice(&principal, &groups, &action, &resource) {
-            Ok(s) => s,
-            Err(e) => return failed(e),
-        };
-        let request = match request_context(context).and_then(|c| {
-            Request::new(principal.into_owned(), action, resource.into_owned(), c, None).map_err(|e| e.to_string())
-        }) {
-            Ok(r) => r,
-            Err(e) => return failed(e),
-        };
-        let answer = Authorizer::new().is_authorized(&request, &slice, &directory.entities);
+        let answer = Authorizer::new().is_authorized(&prepared.request, &prepared.slice, &directory.entities);
         let diagnostics = answer.diagnostics();
         Decision {
             allow: answer.decision() == CedarDecision::Allow,

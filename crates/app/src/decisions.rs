@@ -4,6 +4,7 @@
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::resources::compile;
+use crate::risk::day_of;
 use crate::{App, AppError, Caller, FieldError};
 use bonafide_access::{
     AccessPolicies, Action, Directory, Network, PersonFacts, RequestContextFacts, ResourceFacts, ResourceKind,
@@ -265,12 +266,6 @@ fn resource_facts(r: &ResourceRecord) -> Result<ResourceFacts, AppError> {
         owner_department: r.owner_department.clone(),
         tags: r.tags.clone(),
     })
-}
-
-/// The day (UTC) of `at`, as counts are kept.
-fn day_of(at: OffsetDateTime) -> String {
-    let d = at.to_offset(time::UtcOffset::UTC).date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Writes the allows counted in memory to the store (every instance adds its own).

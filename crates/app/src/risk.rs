@@ -186,7 +186,7 @@ pub async fn preview(app: &App, who: &Caller, value: &serde_json::Value) -> Resu
     Ok(groups(&s, &scored))
 }
 
-/// The day (UTC) of `at`, as snapshots are kept.
+/// The day (UTC) of `at`, `YYYY-MM-DD`, as snapshots and decision counts are kept.
 pub fn day_of(at: OffsetDateTime) -> String {
     let d = at.to_offset(time::UtcOffset::UTC).date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
