@@ -1,6 +1,7 @@
 //! `bonafide demo`: an example company on the embedded SQLite default, served at once.
 
 use crate::cli::open_store;
+use crate::demo_history;
 use crate::serve;
 use anyhow::Context;
 use bonafide_app::records::NewPerson;
@@ -17,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
-const DEPARTMENTS: [&str; 5] = ["Finance", "Sales", "Engineering", "Operations", "People"];
+/// The departments of the example company's 40 employees, with their sizes: uneven, as in a real company,
+/// and People small enough that its risk profile is hidden (fewer than 5 people).
+const DEPARTMENTS: [(&str, usize); 5] =
+    [("Finance", 10), ("Sales", 12), ("Engineering", 8), ("Operations", 6), ("People", 4)];
 const FIRST: [&str; 20] = [
     "Ana", "Ben", "Chloe", "Dev", "Erin", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Noah",
     "Olga", "Priya", "Quinn", "Rosa", "Sami", "Tara",
@@ -49,8 +53,21 @@ fn base(name: &str, department: &str, roles: Roles) -> anyhow::Result<NewPerson>
     Ok(p)
 }
 
+/// The department of each of the 40 employees in turn: round the departments, skipping those full.
+fn departments() -> Vec<&'static str> {
+    let mut left: Vec<(&str, usize)> = DEPARTMENTS.to_vec();
+    let mut out = Vec::new();
+    while left.iter().any(|(_, n)| *n > 0) {
+        for (name, n) in left.iter_mut().filter(|(_, n)| *n > 0) {
+            *n -= 1;
+            out.push(*name);
+        }
+    }
+    out
+}
+
 /// The people of the example company: 40 employees in 5 departments, 6 IT staff, a security admin
-/// and an auditor.
+/// and an auditor. The whole sales team works remotely; elsewhere one in four does.
 pub fn people() -> anyhow::Result<Vec<NewPerson>> {
     let mut out = Vec::new();
     for (i, (staff_id, name, team)) in IT_STAFF.iter().enumerate() {
@@ -68,12 +85,14 @@ pub fn people() -> anyhow::Result<Vec<NewPerson>> {
     admin.title = "Security lead".into();
     out.push(admin);
     out.push(base("Audra Mills", "Internal Audit", Roles::new([Role::Auditor]))?);
-    for i in 0..40u32 {
+    let mut in_department: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (i, department) in (0u32..).zip(departments()) {
         let first = FIRST.get(usize::try_from(i % 20)?).copied().unwrap_or("Alex");
         let last = LAST.get(usize::try_from((i * 7 + i / 20) % 10)?).copied().unwrap_or("Smith");
-        let department = DEPARTMENTS.get(usize::try_from(i % 5)?).copied().unwrap_or("Finance");
         let mut p = base(&format!("{first} {last}"), department, Roles::new([]))?;
-        p.remote = i % 3 == 0;
+        let nth = in_department.entry(department).or_default();
+        p.remote = department == "Sales" || (*nth).is_multiple_of(4);
+        *nth += 1;
         p.phones = vec![phone(60 + i)?];
         p.title = format!("{department} associate");
         out.push(p);
@@ -89,10 +108,12 @@ pub(crate) async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
 
 /// Seeds the example company into an empty store, through the same use cases as the portal and the API
 /// (each step by the person who would take it, at a moment of its own): people, a few open and assigned
-/// requests, one approved outreach and a campaign under way.
+/// requests, one approved outreach, a campaign under way against the sales team, and 90 days of history
+/// (the contact policy, checks, a complied contact and a risk snapshot each day: `demo_history`).
 pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     use bonafide_app::{directory, outreach, reports, requests, security};
-    let clock = Arc::new(ManualClock::new(now));
+    // The company was set up when its history starts.
+    let clock = Arc::new(ManualClock::new(now - Duration::days(demo_history::DAYS)));
     // Seeding derives no challenge codes: any key will do.
     let (secret, _) = ChallengeSecret::generate();
     let settings = AppSettings { company_domains: vec!["example.com".to_owned()], ..AppSettings::default() };
@@ -102,8 +123,8 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     // What the red "not verified" page tells people to call.
     let admin = caller(&app, "Rhea Grant").await?;
     security::set_company(&app, &admin, false).await.context("seeding settings")?;
-    seed_policy(&app, &clock, &admin, &people, now).await.context("seeding the contact policy")?;
     seed_access(&app, &admin).await.context("seeding the access policies")?;
+    demo_history::seed(&app, &clock, &admin, &people, now).await.context("seeding the last 90 days")?;
     let sam = caller(&app, "Sam Carter").await?;
     let kim = caller(&app, "Kim Novak").await?;
     let staff = [sam.clone(), kim.clone(), caller(&app, "Luis Ortega").await?];
@@ -145,11 +166,10 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
     let o = outreach::propose(&app, &kim, proposal).await?;
     outreach::approve(&app, &sam, &o.id.to_string()).await?;
 
-    // A campaign under way: three people in three departments reported the same caller this morning, the
-    // number written three ways. Every employee sees its warning on the home page.
-    for (i, (p, number)) in
-        employees.iter().skip(5).zip(["(555) 010-9999", "+1 555 010 9999", "555.010.9999"]).enumerate()
-    {
+    // A campaign under way against the remote sales team: three salespeople reported the same caller this
+    // morning, the number written three ways. Every employee sees its warning on the home page.
+    let sales = employees.iter().filter(|p| p.department == "Sales").skip(1);
+    for (i, (p, number)) in sales.zip(["(555) 010-9999", "+1 555 010 9999", "555.010.9999"]).enumerate() {
         let reporter = caller(&app, p.display_name.as_str()).await?;
         let report = reports::Report {
             channel: Some(Channel::Phone),
@@ -161,65 +181,8 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
         };
         reports::file(&app, &reporter, report, None).await?;
     }
-    Ok(())
-}
-
-/// The demo company's contact policy, in its own words.
-const POLICY_TEXT: &str = "IT will never ask you for your password, a code from your phone or remote access to \
-your computer. Anyone who does is not IT, whatever their caller id says.
-
-IT contacts you about a request **you** opened, or in outreach that security announced. Before you act on \
-what a caller asks, check them in Bonafide: choose **Someone is contacting me**.
-
-- Password resets happen only on video or in person, where you can see who you are talking to.
-- IT does not contact you by text message.
-- IT calls during working hours: Monday to Friday, 08:00 to 18:00 Boston time.
-
-When something feels wrong, hang up and call the service desk on the number in the staff directory, then \
-report the contact.";
-
-/// Version 1 of the contact policy, published 20 days ago by the security admin (so acknowledgements are
-/// due), and acknowledged by a share of each department that differs: all of Finance, three in four of
-/// Sales, half of Engineering, one in four of Operations, nobody in People; IT and security all did.
-async fn seed_policy(
-    app: &App,
-    clock: &ManualClock,
-    admin: &Caller,
-    people: &[NewPerson],
-    now: OffsetDateTime,
-) -> anyhow::Result<()> {
-    use bonafide_app::policy;
-    let published = now - Duration::days(20);
-    clock.set(published);
-    let rules = serde_json::json!({
-        "channels": ["phone", "video", "chat", "email", "in_person"],
-        "categories": {"password_reset": ["video", "in_person"]},
-        "contact_hours": {
-            "zone": "America/New_York", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "18:00",
-        },
-        "service_desk_number": "+12015550100",
-        "ack_due_days": 14,
-    });
-    let draft = policy::Draft { rules, text: POLICY_TEXT.to_owned(), effective_at: None };
-    policy::publish(app, Acting::Person(admin), draft).await?;
-    let mut in_department: std::collections::BTreeMap<&str, usize> = Default::default();
-    for (i, p) in people.iter().enumerate() {
-        let seen = in_department.entry(p.department.as_str()).or_default();
-        let share = match p.department.as_str() {
-            "Finance" | "IT" | "Security" | "Internal Audit" => 4,
-            "Sales" => 3,
-            "Engineering" => 2,
-            "Operations" => 1,
-            _ => 0,
-        };
-        let acknowledges = *seen % 4 < share;
-        *seen += 1;
-        if acknowledges {
-            clock.set(published + Duration::hours(2 + i64::try_from(i)? * 3));
-            policy::acknowledge(app, &caller(app, p.display_name.as_str()).await?, "1").await?;
-        }
-    }
-    clock.set(now);
+    // Today's risk snapshot, after the 89 days before it.
+    bonafide_app::risk::snapshot(&app).await.context("taking today's risk snapshot")?;
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod bench_correlate;
 mod bench_portal;
 mod cli;
 mod demo;
+mod demo_history;
 mod embed;
 mod import;
 mod policy;

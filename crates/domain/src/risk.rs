@@ -127,7 +127,7 @@ impl Default for RiskWeights {
             (Factor::Authenticator, flag(-10.0)),
             (Factor::Passkey, flag(-10.0)),
             (Factor::PolicyAcknowledged, flag(-5.0)),
-            (Factor::ChecksRun, events(-3.0, 3.0, 90)),
+            (Factor::ChecksRun, events(-4.0, 3.0, 90)),
             (Factor::ReportsFiled, events(-4.0, 3.0, 90)),
             (Factor::Complied, events(25.0, 2.0, 90)),
             (Factor::IgnoredLockedCheck, events(15.0, 2.0, 90)),

@@ -27,7 +27,7 @@ fn a_remote_salesperson_targeted_by_a_campaign_scores_by_hand() {
     assert_eq!(parts, vec![(Factor::TargetedByCampaign, 15.0), (Factor::Remote, 10.0), (Factor::Authenticator, -10.0)]);
     // The same facts, the same score.
     assert_eq!(w.score(&f, NOW), s);
-    // Well protected and reporting: 40 − 10 − 10 − 5 − 4×3 (capped at three reports) − 3 = 0.
+    // Well protected and reporting: 40 − 10 − 10 − 5 − 4×3 (capped at three reports) − 4 = −1, clamped to 0.
     let careful = facts(
         &[Factor::Authenticator, Factor::Passkey, Factor::PolicyAcknowledged],
         &[
@@ -77,8 +77,8 @@ fn advice_names_the_steps_that_lower_the_score() {
         vec![
             (Factor::Passkey, -10.0),
             (Factor::PolicyAcknowledged, -5.0),
+            (Factor::ChecksRun, -4.0),
             (Factor::ReportsFiled, -4.0),
-            (Factor::ChecksRun, -3.0),
         ]
     );
     // At 0 nothing lowers it further.
