@@ -45,6 +45,10 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a backup of the database to one portable file, online (the server may run).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup into an empty database (SQLite or PostgreSQL); all or nothing.
+    Restore(crate::backup::RestoreArgs),
     /// The company's contact policy (show the version in force, or publish one from files), and tests of
     /// the access policies.
     #[command(subcommand)]
@@ -125,7 +129,7 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// The settings with `--db` over the environment and the file, for commands with no other flags.
-    fn settings(self) -> anyhow::Result<Settings> {
+    pub(crate) fn settings(self) -> anyhow::Result<Settings> {
         self.settings_with(Overrides::default())
     }
 
@@ -293,6 +297,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scan(a) => scan::run_scan(a),
         Command::Eval(a) => scan::run_eval(a),
         Command::Train(a) => crate::train::run(a),
+        Command::Backup(a) => crate::backup::run_backup(a).await,
+        Command::Restore(a) => crate::backup::run_restore(a).await,
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let app = cli_app(&common.settings()?).await?;
             let bar = crate::progress::bar(None, "entries", json);

@@ -14,6 +14,7 @@ macro_rules! outln {
     }};
 }
 
+mod backup;
 mod bench;
 mod bench_analyze;
 mod bench_authorize;

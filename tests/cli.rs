@@ -684,3 +684,35 @@ async fn access_policy_cases_pass_or_fail_against_the_policies_in_force_or_a_fil
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("no person has the email nobody@example.com"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn backup_then_restore_moves_a_company_and_a_broken_file_exits_3_restoring_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.csv"), GOOD).unwrap();
+    let out = bonafide(dir.path(), &["import", "--db", "sqlite://a.db", "people.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = bonafide(dir.path(), &["backup", "--db", "sqlite://a.db", "--out", "a.backup", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(written["tables"]["people"], 2);
+    // A backup cut short, or with one byte changed, is refused with exit code 3; nothing is restored.
+    let whole = std::fs::read_to_string(dir.path().join("a.backup")).unwrap();
+    let cut = &whole.as_bytes()[..whole.len() / 2];
+    let changed = whole.replacen("Erin Walsh", "Erin Wolsh", 1);
+    for (name, content) in [("cut.backup", cut), ("changed.backup", changed.as_bytes())] {
+        std::fs::write(dir.path().join(name), content).unwrap();
+        let out = bonafide(dir.path(), &["restore", name, "--db", "sqlite://b.db"]);
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("cannot restore this backup"), "{}", text(&out.stderr));
+    }
+    let out = bonafide(dir.path(), &["restore", "a.backup", "--db", "sqlite://b.db", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let restored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(restored["tables"], written["tables"]);
+    let out = bonafide(dir.path(), &["audit", "verify", "--db", "sqlite://b.db"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Into a database that holds a company already: refused, exit code 3.
+    let out = bonafide(dir.path(), &["restore", "a.backup", "--db", "sqlite://b.db"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
+}

@@ -12,6 +12,7 @@ pub mod access;
 pub mod account;
 pub mod analyze;
 pub mod audit;
+pub mod backup;
 pub mod campaigns;
 pub mod checks;
 pub mod console;
@@ -35,10 +36,10 @@ pub use error::{AppError, FieldError};
 /// reach the store through them.
 pub mod records {
     pub use bonafide_store::{
-        AccessPolicyRecord, Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials,
-        Delivery, Event, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal, ReportRecord,
-        ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups, StoredPasskey,
-        SupportRequest, TokenInfo, Webhook,
+        AccessPolicyRecord, Alert, AuditEntry, BackupSummary, Campaign, CampaignStatus, CheckFacts, CheckRecord,
+        Credentials, Delivery, Event, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal,
+        ReportRecord, ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups,
+        StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
 

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod backup;
 mod batch;
 mod campaigns;
 mod checks;
@@ -33,6 +34,7 @@ pub mod testing;
 mod versions;
 
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditVerification, BrokenLink, GENESIS, Outcome};
+pub use backup::BackupSummary;
 pub use bonafide_domain::CampaignStatus;
 pub use bonafide_domain::SessionStage;
 pub use bonafide_domain::{NewPerson, Principal};
@@ -89,6 +91,13 @@ pub enum StoreError {
     /// The connection carrying a queued write was lost before it committed, so nothing was written.
     #[error("database connection lost: {0}")]
     Lost(String),
+    /// A backup file is not whole (truncated, altered) or not one this database can take; nothing was
+    /// restored.
+    #[error("cannot restore this backup: {0}")]
+    BadBackup(String),
+    /// A restore was asked into a database that already holds data; nothing was restored.
+    #[error("the database to restore into is not empty ({0}); restore only into an empty database")]
+    NotEmpty(String),
 }
 
 impl StoreError {
@@ -164,6 +173,8 @@ pub struct Store {
     // pool as `read`.
     write: AnyPool,
     hot: HotPath,
+    /// The database file, on SQLite (for its online backup).
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// Where the statements that every check runs (principal, facts, the check's row) go.
@@ -207,12 +218,12 @@ impl Store {
                 return Err(StoreError::UnsupportedUrl("SQLite in memory; name a file".into()));
             }
             let hot = HotPath::Sqlite(lite::Lite::open(file)?);
-            Ok(Self { read, write, hot })
+            Ok(Self { read, write, hot, sqlite_file: Some(file.to_owned()) })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool =
                 AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             let hot = HotPath::Postgres(batch::CheckBatcher::spawn(pool.clone()));
-            Ok(Self { read: pool.clone(), write: pool, hot })
+            Ok(Self { read: pool.clone(), write: pool, hot, sqlite_file: None })
         } else {
             Err(StoreError::UnsupportedUrl(url.chars().take(40).collect()))
         }

@@ -68,6 +68,8 @@ mod analyze;
 mod audit_trail;
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/backup.rs"]
+mod backup;
 #[path = "api/checks.rs"]
 mod checks;
 #[path = "api/errors.rs"]

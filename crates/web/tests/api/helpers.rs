@@ -85,7 +85,8 @@ pub enum Body {
 /// A client for one running server instance. Clones talk to the same instance.
 #[derive(Clone)]
 pub struct Api {
-    base: String,
+    /// The instance's base URL.
+    pub base: String,
     client: reqwest::Client,
     // Dropping the last clone of the sender resolves the server's shutdown future.
     _shutdown: Arc<oneshot::Sender<()>>,
@@ -256,6 +257,13 @@ impl TestApp {
     pub async fn spawn_instance(&self) -> Api {
         let store = Store::connect(&self.db.url).await.expect("second instance connects");
         self.other_stores.lock().unwrap().push(store.clone());
+        let app = self.config.app(store, self.clock.clone(), self.secret.clone());
+        serve(AppState::new(app, self.config.web.clone())).await
+    }
+
+    /// Starts another server instance on `store` (another database), with the same secret, clock and
+    /// settings.
+    pub async fn spawn_on(&self, store: Store) -> Api {
         let app = self.config.app(store, self.clock.clone(), self.secret.clone());
         serve(AppState::new(app, self.config.web.clone())).await
     }
