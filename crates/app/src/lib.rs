@@ -36,9 +36,9 @@ pub use error::{AppError, FieldError};
 pub mod records {
     pub use bonafide_store::{
         AccessPolicyRecord, Alert, AuditEntry, Campaign, CampaignStatus, CheckFacts, CheckRecord, Credentials,
-        Delivery, Event, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal, ReportRecord,
-        ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups, StoredPasskey,
-        SupportRequest, TokenInfo, Webhook,
+        Delivery, Event, GroupSnapshot, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal,
+        ReportRecord, ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups,
+        StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
 
