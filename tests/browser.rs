@@ -10,67 +10,14 @@
 //! Under `CI=true` a missing browser fails the test; elsewhere it is reported and skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+#[path = "common/browser.rs"]
+mod chrome;
 mod common;
 
-use bonafide_auth::totp::{TotpSeed, code_at};
-use common::Kill;
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::process::{Command, Stdio};
+use chrome::{Step, click, enrol_totp, expect_text, fail, fill, sign_in, totp_ahead};
+use fantoccini::{Client, Locator};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn tool(name: &str) -> Option<String> {
-    let found = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().ok()?;
-    let path = String::from_utf8(found.stdout).ok()?.trim().to_owned();
-    (!path.is_empty()).then_some(path)
-}
-
-type Step = Result<(), String>;
-
-/// Says on the terminal that a test was skipped, and how to install what it needs. Written to the process's
-/// standard error itself, not through `eprintln!`, which the test harness captures and shows only on failure.
-fn skipped(why: &str, install: &str) {
-    use std::io::Write as _;
-    let line = format!("SKIPPED the browser test: {why}; install them with `{install}` (under CI=true this fails)\n");
-    let _ = std::io::stderr().write_all(line.as_bytes());
-}
-
-fn fail(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what}: {e}")
-}
-
-async fn fill(c: &Client, css: &str, text: &str) -> Step {
-    let field = c.find(Locator::Css(css)).await.map_err(|e| fail(css, e))?;
-    field.clear().await.map_err(|e| fail(css, e))?;
-    field.send_keys(text).await.map_err(|e| fail(css, e))
-}
-
-async fn click(c: &Client, css: &str) -> Step {
-    c.find(Locator::Css(css)).await.map_err(|e| fail(css, e))?.click().await.map_err(|e| fail(css, e))
-}
-
-async fn text_of(c: &Client, css: &str) -> Result<String, String> {
-    c.find(Locator::Css(css)).await.map_err(|e| fail(css, e))?.text().await.map_err(|e| fail(css, e))
-}
-
-/// Waits (up to 10 s: a form's answer may still be loading) for `needle` to be on the page.
-async fn expect_text(c: &Client, needle: &str) -> Step {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let html = c.source().await.map_err(|e| fail("page source", e))?;
-        if html.contains(needle) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-            return Err(format!("expected {needle:?} on {url}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Waits (up to 10 s) for an element: after a click the next page may still be loading, and the page
 /// before it may look alike.
@@ -98,13 +45,6 @@ async fn wait_path(c: &Client, path: &str) -> Step {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// The next TOTP code that the server has not accepted yet: one step ahead (accepted as clock drift),
-/// so signing in right after enrolling does not wait for the next 30 seconds.
-fn totp_ahead(seed: &TotpSeed, steps: i64) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    code_at(seed, now + 30 * steps)
 }
 
 /// At a window `width` px wide, the code at `xpath` is rendered on one line (its height is one line's,
@@ -142,41 +82,6 @@ async fn no_words_broken(c: &Client, css: &str) -> Step {
         Some(list) if list.is_empty() => Ok(()),
         _ => Err(format!("these wrap across lines: {broken}")),
     }
-}
-
-async fn sign_in(c: &Client, base: &str, email: &str, password: &str) -> Step {
-    c.goto(&format!("{base}/signin")).await.map_err(|e| fail("open /signin", e))?;
-    fill(c, "#email", email).await?;
-    fill(c, "#password", password).await?;
-    click(c, "button[type=submit]").await
-}
-
-/// On the enrolment page: shows the QR code, reads the key, confirms with a code; returns the seed.
-async fn enrol_totp(c: &Client) -> Result<TotpSeed, String> {
-    click(c, "form[action='/account/totp/start'] button").await?;
-    expect_text(c, "Scan this code").await?;
-    let svg = c.find(Locator::Css(".qr svg")).await.map_err(|e| fail("QR code", e))?;
-    svg.attr("viewBox").await.map_err(|e| fail("QR code", e))?.ok_or("the QR code has no viewBox")?;
-    let key = text_of(c, "main code").await?;
-    let seed = TotpSeed::from_bytes(base32_decode(&key).ok_or("the key is not base32")?).map_err(|e| fail("key", e))?;
-    fill(c, "#code", &totp_ahead(&seed, 0)).await?;
-    click(c, "form[action='/account/totp/confirm'] button").await?;
-    expect_text(c, "Keep these recovery codes").await?;
-    Ok(seed)
-}
-
-fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for ch in text.trim().chars() {
-        buffer = (buffer << 5) | u32::try_from(ALPHABET.find(ch)?).ok()?;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
-        }
-    }
-    Some(out)
 }
 
 async fn second_factor(c: &Client, code: &str) -> Step {
@@ -353,57 +258,16 @@ async fn story(employee: &Client, staffer: &Client, base: &str, p: &People) -> S
     passkeys(employee, base, p).await
 }
 
-async fn browser(driver: &str, profile: &std::path::Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    let args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=360,800",
-    ];
-    let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", profile.display()));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": tool("chromium").unwrap_or_else(|| "/usr/bin/chromium".into()), "args": args }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector).capabilities(caps).connect(driver).await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromium() {
-    let (Some(chromedriver), Some(_)) = (tool("chromedriver"), tool("chromium")) else {
-        assert!(std::env::var("CI").is_err(), "CI must run the browser tests: install chromium and chromium-driver");
-        skipped("chromium and chromedriver are not installed", "sudo apt-get install chromium chromium-driver");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _driver = Kill(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let (_demo, creds) = common::start_demo(dir.path()).await;
-    let base = creds["base_url"].as_str().unwrap().to_owned();
-    bonafide_web::install_tls_provider();
-    common::wait_healthy(&reqwest::Client::new(), &base).await;
-    let people = creds["people"].as_array().unwrap();
-    let employee = people.iter().find(|p| p["roles"] == serde_json::json!(["employee"])).unwrap();
-    let staffer = people.iter().find(|p| p["staff_id"].is_string()).unwrap();
+    let Some(mut rig) = chrome::rig().await else { return };
+    let base = rig.base.clone();
+    let employee = rig.person("roles", serde_json::json!(["employee"])).clone();
+    let people = rig.creds["people"].as_array().unwrap();
+    let staffer = people.iter().find(|p| p["staff_id"].is_string()).unwrap().clone();
     // The demo's policy limits calls to working hours in Boston; this story runs at any hour, so security
     // publishes the same rules without the hours (a new version, which every employee must confirm).
-    let security = people.iter().find(|p| p["email"] == "rhea.grant@example.com").unwrap();
+    let security = rig.person("email", serde_json::json!("rhea.grant@example.com"));
     let rules = serde_json::json!({
         "channels": ["phone", "video", "chat", "email", "in_person"],
         "categories": {"password_reset": ["video", "in_person"]},
@@ -425,35 +289,10 @@ async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromi
         staff_id: staffer["staff_id"].as_str().unwrap().to_owned(),
         password: employee["password"].as_str().unwrap().to_owned(),
     };
-    let driver = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "chromedriver did not start");
-    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let employee_browser = browser(&driver, one.path()).await;
-    let staffer_browser = browser(&driver, two.path()).await;
+    let employee_browser = rig.browser().await;
+    let staffer_browser = rig.browser().await;
     let outcome = story(&employee_browser, &staffer_browser, &base, &p).await;
-    if let Err(why) = &outcome {
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
-        let _ = std::fs::create_dir_all(&shots);
-        for (name, c) in [("employee", &employee_browser), ("staffer", &staffer_browser)] {
-            if let Ok(png) = c.screenshot().await {
-                let _ = std::fs::write(shots.join(format!("{name}.png")), png);
-            }
-            if let Ok(html) = c.source().await {
-                let _ = std::fs::write(shots.join(format!("{name}.html")), html);
-            }
-        }
-        eprintln!("browser story failed: {why}; screenshots in {}", shots.display());
-    }
-    let _ = employee_browser.close().await;
-    let _ = staffer_browser.close().await;
+    chrome::finish("verify", &outcome, &[("employee", &employee_browser), ("staffer", &staffer_browser)]).await;
     outcome.unwrap();
 }
 

@@ -37,9 +37,9 @@ pub use error::{AppError, FieldError};
 pub mod records {
     pub use bonafide_store::{
         AccessPolicyRecord, Alert, AuditEntry, BackupSummary, Campaign, CampaignStatus, CheckFacts, CheckRecord,
-        Credentials, Delivery, Event, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person, Principal,
-        ReportRecord, ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard, StaffLookups,
-        StoredPasskey, SupportRequest, TokenInfo, Webhook,
+        Credentials, Delivery, Event, GroupSnapshot, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person,
+        Principal, ReportRecord, ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard,
+        StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
 

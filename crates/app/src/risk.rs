@@ -7,7 +7,7 @@
 
 use crate::access::{EVERYONE, SECURITY_ADMINS, SECURITY_READERS};
 use crate::{App, AppError, Caller, FieldError};
-use bonafide_domain::risk::{Factor, Level, Profile, RiskScore, RiskSettings, RiskWeights, ToleranceBreach};
+use bonafide_domain::risk::{Factor, Level, Profile, RiskScore, RiskSettings, RiskWeights, Tolerance, ToleranceBreach};
 use bonafide_store::{AuditEvent, BreachChanges, BreachKey, GroupSnapshot, Outcome, PersonSnapshot, RiskPerson};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -38,6 +38,11 @@ pub struct GroupRisk {
     pub profile: Option<Profile>,
     /// How it is over its tolerance (empty for a hidden profile).
     pub breaches: BTreeSet<ToleranceBreach>,
+    /// The tolerance it is held to.
+    pub tolerance: Tolerance,
+    /// The smallest group whose profile is shown (the settings' `min_group`): a hidden group is
+    /// "fewer than" this many people.
+    pub min_group: usize,
 }
 
 /// The settings in force, with their version (0: the defaults, before security writes any).
@@ -137,7 +142,7 @@ fn groups(settings: &RiskSettings, scored: &[(RiskPerson, RiskScore)]) -> Vec<Gr
         let profile = (people >= settings.min_group).then(|| Profile::of(members));
         let tolerance = settings.tolerance_for(department.as_deref());
         let breaches = profile.as_ref().map(|p| tolerance.breaches(p)).unwrap_or_default();
-        GroupRisk { department, people, profile, breaches }
+        GroupRisk { department, people, profile, breaches, tolerance, min_group: settings.min_group }
     };
     let mut out = vec![group(None, scored.iter().map(|(p, s)| (s, p.privileged)).collect())];
     out.extend(by_department.into_iter().map(|(d, members)| group(Some(d.to_owned()), members)));
@@ -289,7 +294,8 @@ pub async fn snapshot_loop(app: App) {
 }
 
 /// The daily profiles of `department` (none: the company) over the last `days` days: security admins
-/// and auditors. A group under the smallest size shown has no rows.
+/// and auditors. A group under the smallest size shown has no rows, and no day is shown on which the
+/// group was smaller than the settings in force now allow (after `min_group` is raised, say).
 pub async fn trend(
     app: &App,
     who: &Caller,
@@ -302,5 +308,9 @@ pub async fn trend(
     }
     let since = day_of(app.now() - time::Duration::days(i64::from(days) - 1));
     let department = department.map(str::trim).filter(|d| !d.is_empty());
-    Ok(app.store().risk_trend(department, &since).await?)
+    let (_, settings) = in_force(app).await?;
+    let smallest = i64::try_from(settings.min_group).unwrap_or(i64::MAX);
+    let mut rows = app.store().risk_trend(department, &since).await?;
+    rows.retain(|r| r.people >= smallest);
+    Ok(rows)
 }

@@ -7,6 +7,7 @@
 mod access;
 mod account;
 mod campaigns;
+mod charts;
 mod checks;
 mod console;
 mod directory;
@@ -20,6 +21,7 @@ mod passkeys;
 mod policy;
 mod reports;
 mod requests;
+mod risk;
 mod security;
 pub(crate) mod session;
 mod signin;
@@ -60,6 +62,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(policy::router())
         .merge(access::router())
+        .merge(risk::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

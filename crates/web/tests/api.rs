@@ -96,6 +96,8 @@ mod portal_import;
 mod portal_policy;
 #[path = "api/portal_reports.rs"]
 mod portal_reports;
+#[path = "api/portal_risk.rs"]
+mod portal_risk;
 #[path = "api/refusal_pages.rs"]
 mod refusal_pages;
 #[path = "api/reports.rs"]

@@ -102,6 +102,7 @@ fn a_profile_over_its_tolerance_starts_one_breach_and_ends_it() {
     assert_eq!(p.mean, ((9.0 * low.score + high.score) / 10.0 * 10.0_f64).round() / 10.0);
     let t = Tolerance::default();
     assert!(t.breaches(&p).is_empty(), "10 % is at the line, not over it");
+    assert!(t.excess(&p).is_some_and(|e| e.abs() < 1e-9), "at the line: no excess");
     people.push((&critical, true));
     let over = Profile::of(people);
     let breaches = t.breaches(&over);
@@ -116,6 +117,8 @@ fn a_profile_over_its_tolerance_starts_one_breach_and_ends_it() {
     assert!(t.breaches(&Profile::of(Vec::<(&RiskScore, bool)>::new())).is_empty());
     let lax = Tolerance { max_high_share: None, no_privileged_critical: false };
     assert!(lax.breaches(&over).is_empty());
+    assert_eq!(lax.excess(&over), None, "any share tolerated: nothing to rank by");
+    assert!(t.excess(&over).is_some_and(|e| (e - (2.0 / 11.0 - 0.1)).abs() < 1e-9));
 }
 
 #[test]

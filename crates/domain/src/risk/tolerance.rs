@@ -78,6 +78,12 @@ impl ToleranceBreach {
 }
 
 impl Tolerance {
+    /// How far `p`'s share at high or above is over the tolerated share, in shares (negative: under
+    /// it); none when any share is tolerated. Departments are ranked by it.
+    pub fn excess(&self, p: &Profile) -> Option<f64> {
+        self.max_high_share.map(|max| p.high_or_above - max)
+    }
+
     /// How `p` is over this tolerance (nothing for a group of nobody).
     pub fn breaches(&self, p: &Profile) -> BTreeSet<ToleranceBreach> {
         let mut out = BTreeSet::new();

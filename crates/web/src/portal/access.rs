@@ -3,7 +3,7 @@
 //! people × resources matrix for a context. Security admins write; auditors read everything.
 
 use crate::AppState;
-use crate::portal::forms::failed;
+use crate::portal::forms::{TextForm, failed, problems, text_form};
 use crate::portal::html::{csrf_field, notice, page, respond, when};
 use crate::portal::input::PageQuery;
 use crate::portal::session::{CsrfForm, Page, Viewer};
@@ -237,18 +237,18 @@ async fn render(
     for c in counts {
         *allows.entry(c.resource).or_default() += c.allows;
     }
-    let (ask, mut problems) = matrix_ask(q);
+    let (ask, mut trouble) = matrix_ask(q);
     let mut matrix = None;
-    if problems.is_empty() {
+    if trouble.is_empty() {
         let department = Some(ask.department.as_str()).filter(|d| !d.is_empty());
         let offset = (ask.page - 1) * PEOPLE_PER_PAGE;
         match decisions::matrix(app, who, &ask.circumstances, department, offset, PEOPLE_PER_PAGE).await {
             Ok(m) => matrix = Some(m),
-            Err(AppError::Invalid(errors)) => problems = errors,
+            Err(AppError::Invalid(errors)) => trouble = errors,
             Err(e) => return failed(e, viewer),
         }
     }
-    let status = if problems.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if trouble.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     let admin = SECURITY_ADMINS.allows(&viewer.me);
     let body = html! {
         h1 { "Access policies" }
@@ -258,7 +258,7 @@ async fn render(
         (resources_section(&listed, &allows))
         (editor_section(&viewer.csrf, admin, in_force.as_ref(), &editor))
         @if admin { (try_section(&viewer.csrf, &listed, &trial)) }
-        (matrix_section(&listed, &ask, matrix.as_ref(), &problems))
+        (matrix_section(&listed, &ask, matrix.as_ref(), &trouble))
     };
     respond(status, page("Access policies", Some(viewer), body))
 }
@@ -366,22 +366,17 @@ fn editor_section(csrf: &str, admin: bool, in_force: Option<&AccessPolicyRecord>
             Editor::Refused { errors, publishing, .. } => (refusal(errors, *publishing)),
         }
         @if admin {
-            form.stack method="post" action="/security/access/policies" {
-                (csrf_field(csrf))
-                div {
-                    label for="policies" {
-                        "Cedar policies"
-                        span.hint { "Name each policy with @id(\"…\"): a decision names the policies that made it." }
-                    }
-                    // A leading newline after <textarea> is dropped by the parser: this one keeps the text's own.
-                    textarea #policies name="policies" rows="16" spellcheck="false" { "\n" (text) }
-                }
-                div.actions {
-                    button.secondary type="submit" name="intent" value="check" { "Check" }
-                    " "
-                    button type="submit" name="intent" value="publish" { "Publish" }
-                }
-            }
+            (text_form(csrf, &TextForm {
+                action: "/security/access/policies",
+                id: "policy-text",
+                field: "policies",
+                label: "Cedar policies",
+                hint: "Name each policy with @id(\"…\"): a decision names the policies that made it.",
+                rows: 16,
+                text,
+                look: ("check", "Check"),
+                change: ("publish", "Publish"),
+            }))
             @if let Editor::Refused { text, errors, .. } = editor {
                 h3 { "The text, line by line" }
                 (numbered(text, errors, "The submitted policies"))
@@ -417,12 +412,7 @@ fn try_section(csrf: &str, listed: &[ResourceRecord], t: &Trial) -> Markup {
     html! {
         h2 #try { "Try a decision" }
         p.hint { "Decided by the version in force, as another system would ask. Denies, and allows on high-sensitivity resources, are audited." }
-        @if !errors.is_empty() {
-            div.notice.error role="alert" {
-                p { "This could not be decided:" }
-                ul.errors { @for e in errors { li { code { (e.field) } ": " (e.message) } } }
-            }
-        }
+        @if !errors.is_empty() { (problems("This could not be decided:", errors)) }
         form.stack method="post" action="/security/access/try" {
             (csrf_field(csrf))
             div {
@@ -488,7 +478,7 @@ fn decision_markup(a: &Ask, d: &Decision) -> Markup {
     }
 }
 
-fn matrix_section(listed: &[ResourceRecord], ask: &MatrixAsk, m: Option<&Matrix>, problems: &[FieldError]) -> Markup {
+fn matrix_section(listed: &[ResourceRecord], ask: &MatrixAsk, m: Option<&Matrix>, trouble: &[FieldError]) -> Markup {
     let c = &ask.circumstances;
     let names: HashMap<&str, &str> = listed.iter().map(|r| (r.id.as_str(), r.name.as_str())).collect();
     let yes_no = |name: &str, label: &str, value: bool| {
@@ -517,12 +507,7 @@ fn matrix_section(listed: &[ResourceRecord], ask: &MatrixAsk, m: Option<&Matrix>
             div { label for="m-department" { "Department" } input #m-department type="text" name="department" value=(ask.department) maxlength="120"; }
             button type="submit" { "Show" }
         }
-        @if !problems.is_empty() {
-            div.notice.error role="alert" {
-                p { "This context cannot be shown:" }
-                ul.errors { @for e in problems { li { code { (e.field) } ": " (e.message) } } }
-            }
-        }
+        @if !trouble.is_empty() { (problems("This context cannot be shown:", trouble)) }
         @if let Some(m) = m {
             @let first = (ask.page - 1) * PEOPLE_PER_PAGE + 1;
             @let last = (first + m.rows.len()).saturating_sub(1);

@@ -1,12 +1,13 @@
 //! What every page's form handling shares: reading repeated fields, the empty (button-only) form, the
 //! choice lists, and a use case's error shown as a page.
 
-use crate::portal::html::message;
+use crate::portal::html::{csrf_field, message};
 use crate::portal::session::Viewer;
 use axum::http::StatusCode;
 use axum::response::Response;
-use bonafide_app::AppError;
+use bonafide_app::{AppError, FieldError};
 use bonafide_domain::{Ask, Channel};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 /// A form as its fields, repeated names kept (checkboxes).
@@ -73,6 +74,58 @@ pub(super) fn failed(e: AppError, viewer: &Viewer) -> Response {
         crate::error::mark_unavailable(&mut page);
     }
     page
+}
+
+/// A form that posts a text (Cedar policies, JSON settings) to `action`, with two buttons that each send
+/// their `intent`: the first only looks at the text (a check, a preview), the second puts it in force.
+pub(super) struct TextForm<'a> {
+    /// Where it posts.
+    pub action: &'a str,
+    /// The text field's id (not its section's heading's: one id names one element).
+    pub id: &'a str,
+    /// The text field's name.
+    pub field: &'a str,
+    /// Its label.
+    pub label: &'a str,
+    /// The hint under the label.
+    pub hint: &'a str,
+    /// Its height in lines.
+    pub rows: u8,
+    /// What it holds.
+    pub text: &'a str,
+    /// The intent and words of the button that looks.
+    pub look: (&'a str, &'a str),
+    /// The intent and words of the button that puts the text in force.
+    pub change: (&'a str, &'a str),
+}
+
+/// The form `f`, carrying the session's `csrf` token.
+pub(super) fn text_form(csrf: &str, f: &TextForm) -> Markup {
+    html! {
+        form.stack method="post" action=(f.action) {
+            (csrf_field(csrf))
+            div {
+                label for=(f.id) { (f.label) span.hint { (f.hint) } }
+                // A leading newline after <textarea> is dropped by the parser: this one keeps the text's own.
+                textarea.source-text id=(f.id) name=(f.field) rows=(f.rows) spellcheck="false" { "\n" (f.text) }
+            }
+            div.actions {
+                button.secondary type="submit" name="intent" value=(f.look.0) { (f.look.1) }
+                " "
+                button type="submit" name="intent" value=(f.change.0) { (f.change.1) }
+            }
+        }
+    }
+}
+
+/// A use case's field errors under `lead`, each naming its field, announced to screen readers.
+pub(super) fn problems(lead: &str, errors: &[FieldError]) -> Markup {
+    html! {
+        div.notice.error role="alert" {
+            p { (lead) }
+            ul.errors { @for e in errors { li { code { (e.field) } ": " (e.message) } } }
+        }
+    }
 }
 
 /// A use case's lower-case reason as a sentence for a page.

@@ -11,25 +11,36 @@ use axum::response::Response;
 use bonafide_app::access::Everyone;
 use bonafide_app::outreach;
 use bonafide_app::requests::{self, View};
+use bonafide_app::risk::PersonRisk;
 use maud::{Markup, html};
 
 /// Points as people read them: "+10", "−5".
-fn signed(points: f64) -> String {
+pub(super) fn signed(points: f64) -> String {
     if points < 0.0 { format!("\u{2212}{}", -points) } else { format!("+{points}") }
 }
 
+/// The `n` factors that weigh most in `r`'s score, in words, with their points.
+pub(super) fn weighing(r: &PersonRisk, n: usize) -> Vec<(&'static str, f64)> {
+    r.score.contributions.iter().take(n).map(|c| (c.factor.in_words(), c.points)).collect()
+}
+
+/// The first `n` steps that lower `r`'s score, with how much each lowers it.
+pub(super) fn steps(r: &PersonRisk, n: usize) -> Vec<(&'static str, f64)> {
+    r.advice.iter().filter_map(|(f, p)| f.step().map(|s| (s, *p))).take(n).collect()
+}
+
 /// One's own risk: the level, the two factors that weigh most and the steps that lower it.
-fn risk_section(r: &bonafide_app::risk::PersonRisk) -> Markup {
+fn risk_section(r: &PersonRisk) -> Markup {
     let level = r.score.level.as_str();
     html! {
         section.risk aria-labelledby="risk-title" {
             h2 #risk-title { "Your QPQ risk" }
             p { span class=(format!("badge risk-{level}")) { (level) } " · " (r.score.score) " out of 100" }
-            @let top: Vec<_> = r.score.contributions.iter().take(2).collect();
+            @let top = weighing(r, 2);
             @if !top.is_empty() {
-                ul.plain { @for c in top { li { (c.factor.in_words()) ": " (signed(c.points)) } } }
+                ul.plain { @for (words, points) in top { li { (words) ": " (signed(points)) } } }
             }
-            @let steps: Vec<_> = r.advice.iter().filter_map(|(f, p)| f.step().map(|s| (s, *p))).take(3).collect();
+            @let steps = steps(r, 3);
             @if !steps.is_empty() {
                 p { "What lowers it:" }
                 ul { @for (step, points) in steps { li { (step) ": " (signed(points)) } } }

@@ -3,6 +3,7 @@
 //! versions and the acknowledgement dashboard (a bar per department, drawn as SVG on the server).
 
 use crate::AppState;
+use crate::portal::charts::{Caption, ShareBar, Tone, share_bars};
 use crate::portal::forms::{CHANNELS, Fields, failed, field};
 use crate::portal::html::{csrf_field, notice, page, respond, when};
 use crate::portal::input::PageQuery;
@@ -445,28 +446,33 @@ struct DashboardQuery {
     version: Option<String>,
 }
 
-/// The rate per department as horizontal bars, in SVG with no script.
+/// The rate per department as horizontal bars (SVG, no script).
 fn bars(a: &Acknowledgements) -> Markup {
-    const ROW: usize = 28;
-    const LABEL: usize = 170;
-    const BAR: f64 = 360.0;
-    let height = ROW * a.departments.len() + 8;
-    html! {
-        svg.bars xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 600 {height}")) width="100%" role="img"
-            aria-label="Acknowledgement rate per department" {
-            @for (i, d) in a.departments.iter().enumerate() {
-                @let y = i * ROW + 4;
-                @let name = if d.department.is_empty() { "(no department)" } else { d.department.as_str() };
-                text x="0" y=(y + 18) font-size="14" fill="currentColor" { (name.chars().take(22).collect::<String>()) }
-                rect x=(LABEL) y=(y + 4) width=(BAR as usize) height="18" fill="#e5e7eb" {}
-                rect x=(LABEL) y=(y + 4) width=(format!("{:.1}", BAR * d.rate)) height="18"
-                    fill=(if d.rate >= 0.9 { "#15803d" } else if d.rate >= 0.5 { "#b45309" } else { "#b91c1c" }) {}
-                text x=(LABEL + BAR as usize + 8) y=(y + 18) font-size="14" fill="currentColor" {
-                    (format!("{:.0} % ({}/{})", d.rate * 100.0, d.acknowledged, d.people))
-                }
-            }
-        }
-    }
+    let rows: Vec<ShareBar> = a
+        .departments
+        .iter()
+        .map(|d| ShareBar {
+            label: if d.department.is_empty() { "(no department)" } else { d.department.as_str() },
+            share: d.rate,
+            note: format!("{:.0} % ({}/{})", d.rate * 100.0, d.acknowledged, d.people),
+            marker: None,
+            tone: if d.rate >= 0.9 {
+                Tone::Good
+            } else if d.rate >= 0.5 {
+                Tone::Fair
+            } else {
+                Tone::Poor
+            },
+        })
+        .collect();
+    let each: Vec<String> = rows.iter().map(|r| format!("{} {}", r.label, r.note)).collect();
+    let desc = format!(
+        "The share of each department's people who acknowledged version {}: {}.",
+        a.policy.version,
+        each.join(", ")
+    );
+    let caption = Caption { id: "acknowledged", title: "Acknowledgement rate per department", desc };
+    share_bars(&caption, "Acknowledged (%)", "Department", "", &rows)
 }
 
 async fn dashboard(

@@ -64,7 +64,7 @@ async fn security_home(p: Page<SecurityAdmins>, State(state): State<AppState>) -
             }
         }
         p { a href="/security/campaigns" { "Campaigns" } " · " a href="/security/webhooks" { "Webhooks" } " · "
-            a href="/security/access" { "Access policies" } " · "
+            a href="/security/access" { "Access policies" } " · " a href="/security/risk" { "QPQ risk" } " · "
             a href="/security/people" { "People and roles" } " · " a href="/security/audit" { "Audit log" } }
     };
     respond(StatusCode::OK, page("Security", Some(&p.viewer), body))

@@ -391,7 +391,8 @@ async fn serve(state: AppState) -> Api {
     Api { base, client: reqwest::Client::new(), _shutdown: Arc::new(stop) }
 }
 
-fn person(email: &str, name: &str, department: &str, roles: &[Role]) -> NewPerson {
+/// A person on duty in `department` with `roles`.
+pub fn person(email: &str, name: &str, department: &str, roles: &[Role]) -> NewPerson {
     let mut p = NewPerson::new(email.parse().unwrap(), name.parse().unwrap(), Roles::new(roles.iter().copied()));
     p.department = department.into();
     p.on_duty = true;

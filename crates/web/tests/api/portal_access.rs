@@ -19,7 +19,7 @@ const POLICIES: &str = "@id(\"finance-with-mfa\")\npermit (principal in Departme
 const BROKEN: &str = "permit (principal, action, resource);\npermit (principal action, resource);";
 
 /// A person with a password and an authenticator, signed in with both.
-async fn with_totp(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn with_totp(app: &TestApp, email: &str) -> Browser {
     set_password(app, email).await;
     let seed = enrol_totp(app, email).await;
     signed_in(app, email, Some(&seed)).await

@@ -150,7 +150,7 @@ async fn security_previews_publishes_compares_and_sees_who_confirmed(backend: Ba
     assert_eq!(app.post("/api/v1/policy/versions/2/acknowledge", &app.tokens.erin, json!({})).await.status, 200);
     let dash = ada.get("/security/policy/acknowledgements").await;
     assert_eq!(dash.status, 200, "{}", dash.text);
-    assert!(dash.text.contains("<svg class=\"bars\""), "{}", dash.text);
+    assert!(dash.text.contains("class=\"chart bars\""), "{}", dash.text);
     assert_eq!(dash.text.matches("<rect ").count(), 2 * 5, "two rectangles for each of five departments");
     assert!(dash.text.contains("100 % (1/1)") && dash.text.contains("0 % (0/2)"), "{}", dash.text);
     let svg = &dash.text[dash.text.find("<svg").unwrap()..dash.text.find("</svg>").unwrap()];

@@ -15,7 +15,7 @@ on_both!(
 );
 
 /// An application over the test's store, as another instance (or the background job) runs it.
-fn instance(app: &crate::helpers::TestApp) -> bonafide_app::App {
+pub(crate) fn instance(app: &crate::helpers::TestApp) -> bonafide_app::App {
     let (secret, _) = bonafide_auth::ChallengeSecret::generate();
     bonafide_app::App::new(app.store.clone(), app.clock.clone(), std::sync::Arc::new(secret), app.config_app().clone())
 }
