@@ -4,37 +4,12 @@
 //! and nothing restored.
 
 use crate::InvalidInputError;
-use crate::cli::{CommonArgs, cli_app, open_store};
+use crate::operator::{cli_app, open_store};
+use crate::settings::Settings;
 use bonafide_app::AppError;
 use bonafide_app::records::BackupSummary;
 use bonafide_store::StoreError;
-use clap::Args;
-use std::path::PathBuf;
-
-/// Options of `bonafide backup`.
-#[derive(Debug, Args)]
-pub struct BackupArgs {
-    #[command(flatten)]
-    common: CommonArgs,
-    /// The file to write (it appears only once complete).
-    #[arg(long)]
-    out: PathBuf,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Options of `bonafide restore`.
-#[derive(Debug, Args)]
-pub struct RestoreArgs {
-    /// The backup file.
-    file: PathBuf,
-    #[command(flatten)]
-    common: CommonArgs,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-}
+use std::path::Path;
 
 /// A refused backup or restore as the binary's error: a bad file or a database that is not empty exits
 /// with 3, anything else with 1.
@@ -47,7 +22,7 @@ fn refused(e: AppError) -> anyhow::Error {
     }
 }
 
-fn report(verb: &str, file: &std::path::Path, s: &BackupSummary, json: bool) -> anyhow::Result<()> {
+fn report(verb: &str, file: &Path, s: &BackupSummary, json: bool) -> anyhow::Result<()> {
     if json {
         let out = serde_json::json!({ "file": file, "schema": s.schema, "rows": s.rows(), "tables": s.tables });
         outln!("{}", serde_json::to_string(&out)?);
@@ -64,25 +39,24 @@ fn report(verb: &str, file: &std::path::Path, s: &BackupSummary, json: bool) -> 
 }
 
 /// Runs `bonafide backup`.
-pub async fn run_backup(a: BackupArgs) -> anyhow::Result<()> {
-    let app = cli_app(&a.common.settings()?).await?;
-    let bar = crate::progress::bar(Some(0), "rows", a.json);
-    let summary = bonafide_app::backup::backup(&app, &a.out, &|done, total| {
+pub async fn run_backup(settings: &Settings, out: &Path, json: bool) -> anyhow::Result<()> {
+    let app = cli_app(settings).await?;
+    let bar = crate::progress::bar(Some(0), "rows", json);
+    let summary = bonafide_app::backup::backup(&app, out, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
     .await
     .map_err(refused)?;
     bar.finish_and_clear();
-    report("backed up to", &a.out, &summary, a.json)
+    report("backed up to", out, &summary, json)
 }
 
 /// Runs `bonafide restore`.
-pub async fn run_restore(a: RestoreArgs) -> anyhow::Result<()> {
-    let settings = a.common.settings()?;
+pub async fn run_restore(settings: &Settings, file: &Path, json: bool) -> anyhow::Result<()> {
     let store = open_store(&settings.db).await?;
-    let bar = crate::progress::bar(Some(0), "rows", a.json);
-    let summary = bonafide_app::backup::restore(&store, &a.file, &|done, total| {
+    let bar = crate::progress::bar(Some(0), "rows", json);
+    let summary = bonafide_app::backup::restore(&store, file, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -90,7 +64,7 @@ pub async fn run_restore(a: RestoreArgs) -> anyhow::Result<()> {
     .map_err(refused)?;
     bar.finish_and_clear();
     store.close().await;
-    report("restored from", &a.file, &summary, a.json)
+    report("restored from", file, &summary, json)
 }
 
 #[cfg(test)]

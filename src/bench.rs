@@ -103,7 +103,7 @@ pub(crate) struct Caller {
 pub async fn run_api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = crate::cli::open_store(&url).await?;
+    let store = crate::operator::open_store(&url).await?;
     let now = time::OffsetDateTime::now_utc();
     demo::seed(&store, now).await?;
     add_employees(&store, args.employees, now).await?;

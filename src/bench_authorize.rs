@@ -110,7 +110,7 @@ struct Sample {
 pub async fn run_authorize(args: AuthorizeBenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = crate::cli::open_store(&url).await?;
+    let store = crate::operator::open_store(&url).await?;
     let now = time::OffsetDateTime::now_utc();
     demo::seed(&store, now).await?;
     add_people(&store, args.people, now, args.json).await?;

@@ -103,7 +103,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// Runs the benchmark.
 pub async fn run_portal(args: PortalBenchArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
-    let store = crate::cli::open_store(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
+    let store = crate::operator::open_store(&format!("sqlite://{}", dir.path().join("bench.db").display())).await?;
     let now = time::OffsetDateTime::now_utc();
     demo::seed(&store, now).await?;
     let employee = store

@@ -1,14 +1,14 @@
 //! Command-line arguments and dispatch.
 
+use crate::operator::{cli_app, input_error, open_store};
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal, demo,
-    import, policy, scan, serve,
+    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal,
+    demo, import, policy, scan, serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;
-use bonafide_app::{Acting, App, AppError, Caller, Via};
-use bonafide_store::Store;
+use bonafide_app::{Acting, App, Caller, Via};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,9 +46,26 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Write a backup of the database to one portable file, online (the server may run).
-    Backup(crate::backup::BackupArgs),
+    Backup {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The file to write (it appears only once complete).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Restore a backup into an empty database (SQLite or PostgreSQL); all or nothing.
-    Restore(crate::backup::RestoreArgs),
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The company's contact policy (show the version in force, or publish one from files), and tests of
     /// the access policies.
     #[command(subcommand)]
@@ -129,7 +146,7 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// The settings with `--db` over the environment and the file, for commands with no other flags.
-    pub(crate) fn settings(self) -> anyhow::Result<Settings> {
+    fn settings(self) -> anyhow::Result<Settings> {
         self.settings_with(Overrides::default())
     }
 
@@ -297,8 +314,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scan(a) => scan::run_scan(a),
         Command::Eval(a) => scan::run_eval(a),
         Command::Train(a) => crate::train::run(a),
-        Command::Backup(a) => crate::backup::run_backup(a).await,
-        Command::Restore(a) => crate::backup::run_restore(a).await,
+        Command::Backup { common, out, json } => backup::run_backup(&common.settings()?, &out, json).await,
+        Command::Restore { file, common, json } => backup::run_restore(&common.settings()?, &file, json).await,
         Command::Audit(AuditCommand::Verify { common, json }) => {
             let app = cli_app(&common.settings()?).await?;
             let bar = crate::progress::bar(None, "entries", json);
@@ -335,33 +352,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,
         Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
         Command::Bench(BenchCommand::Authorize(a)) => bench_authorize::run_authorize(a).await,
-    }
-}
-
-/// Connects to the database and applies any pending migrations, with messages that say which database
-/// failed. Every command that touches a database opens it here, so none runs against an old schema.
-pub async fn open_store(url: &str) -> anyhow::Result<Store> {
-    let name = crate::settings::redact(url);
-    let store = Store::connect(url).await.with_context(|| format!("cannot open the database {name}"))?;
-    store.migrate().await.with_context(|| format!("applying migrations to {name}"))?;
-    Ok(store)
-}
-
-/// The use cases for a command run by the operator. Commands at the command line derive no challenge
-/// codes, so a throw-away key stands in for the server's secret.
-pub async fn cli_app(settings: &Settings) -> anyhow::Result<App> {
-    let store = open_store(&settings.db).await?;
-    let (secret, _) = bonafide_auth::ChallengeSecret::generate();
-    Ok(App::new(store, Arc::new(bonafide_domain::SystemClock), Arc::new(secret), settings.app.clone()))
-}
-
-/// A use case's refusal as the binary's error: bad input exits with 3, the rest with 1.
-pub fn input_error(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Invalid(errors) => InvalidInputError(AppError::fields_text(&errors)).into(),
-        AppError::NotFound => InvalidInputError("not found".into()).into(),
-        AppError::Conflict(why) => InvalidInputError(why).into(),
-        other => anyhow::Error::from(other),
     }
 }
 

@@ -1,11 +1,11 @@
 //! `bonafide demo`: an example company on the embedded SQLite default, served at once.
 
-use crate::cli::open_store;
 use crate::demo_history;
+use crate::operator::open_store;
 use crate::serve;
 use anyhow::Context;
 use bonafide_app::records::NewPerson;
-use bonafide_app::{Acting, App, Caller, Settings as AppSettings, Via};
+use bonafide_app::{Acting, App, Caller, Settings as AppSettings};
 use bonafide_auth::ChallengeSecret;
 use bonafide_domain::{
     Ask, Channel, DisplayName, Email, ManualClock, PersonStatus, PhoneNumber, PhoneRegion, Role, Roles, StaffId,
@@ -102,8 +102,7 @@ pub fn people() -> anyhow::Result<Vec<NewPerson>> {
 
 /// The demo person `name`, acting through the command line.
 pub(crate) async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
-    let person = bonafide_app::directory::principal_by_email(app, email_of(name)?.as_str()).await?;
-    Ok(Caller::new(person, "demo", Via::Cli))
+    demo_history::caller_by_email(app, email_of(name)?.as_str()).await
 }
 
 /// Seeds the example company into an empty store, through the same use cases as the portal and the API
@@ -375,6 +374,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bonafide_app::risk;
 
     #[test]
     fn the_demo_company_has_what_the_tour_promises() {
@@ -386,5 +386,68 @@ mod tests {
         assert_eq!(people.iter().filter(|p| p.roles.has(Role::ItStaff) && p.staff_id.is_some()).count(), 6);
         let emails: std::collections::BTreeSet<_> = people.iter().map(|p| p.email.clone()).collect();
         assert_eq!(emails.len(), people.len(), "emails are unique");
+    }
+
+    #[test]
+    fn the_timeline_is_in_order_and_ends_before_today() {
+        let people = people().unwrap();
+        let today = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let steps = demo_history::timeline(&people, today);
+        assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(steps.iter().all(|(at, _)| *at < today && *at >= today - Duration::days(demo_history::DAYS)));
+        let snapshots = steps.iter().filter(|(_, s)| matches!(s, demo_history::Step::Snapshot)).count();
+        assert_eq!(snapshots, usize::try_from(demo_history::DAYS - 1).unwrap(), "one a day before today");
+        // Each snapshot is of a day of its own.
+        let days: std::collections::BTreeSet<_> =
+            steps.iter().filter(|(_, s)| matches!(s, demo_history::Step::Snapshot)).map(|(at, _)| at.date()).collect();
+        assert_eq!(days.len(), snapshots);
+    }
+
+    /// The demo's risk profile is the one the tour describes, on both databases.
+    async fn the_demo_company_shows_a_real_risk_profile(backend: bonafide_store::Backend) {
+        use bonafide_app::risk::GroupRisk;
+        let db = bonafide_store::testing::TestDb::new(backend).await.unwrap();
+        let now = OffsetDateTime::now_utc();
+        seed(&db.store, now).await.unwrap();
+        let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+        let clock = std::sync::Arc::new(ManualClock::new(now));
+        let app = App::new(db.store.clone(), clock, std::sync::Arc::new(secret), Default::default());
+        let admin = caller(&app, "Rhea Grant").await.unwrap();
+        let groups = risk::departments(&app, &admin).await.unwrap();
+        let group =
+            |name: Option<&str>| -> &GroupRisk { groups.iter().find(|g| g.department.as_deref() == name).unwrap() };
+        let share = |name: Option<&str>| group(name).profile.as_ref().unwrap().high_or_above;
+        // The remote sales team is over tolerance, and with it the company; Finance is on the line; IT under it.
+        assert!(share(Some("Sales")) > 0.5, "sales: {:?}", group(Some("Sales")));
+        assert!(!group(Some("Sales")).breaches.is_empty());
+        assert!(!group(None).breaches.is_empty());
+        let finance = share(Some("Finance"));
+        assert!(finance > 0.0 && finance <= 0.1, "finance: {finance}");
+        assert!(group(Some("Finance")).breaches.is_empty());
+        assert_eq!(share(Some("IT")), 0.0);
+        // People has four: hidden.
+        assert_eq!((group(Some("People")).people, group(Some("People")).profile.as_ref()), (4, None));
+        // Ninety days of history, with a shape: Finance and IT were over tolerance before the policy.
+        let days = u16::try_from(demo_history::DAYS).unwrap();
+        let company = risk::trend(&app, &admin, None, days).await.unwrap();
+        assert_eq!(company.len(), usize::try_from(demo_history::DAYS).unwrap());
+        let it = risk::trend(&app, &admin, Some("IT"), days).await.unwrap();
+        assert_eq!(it.first().map(|d| d.high_or_above), Some(1.0));
+        assert_eq!(it.last().map(|d| d.high_or_above), Some(0.0));
+        // Today's snapshot agrees with the live profile.
+        let today = company.last().unwrap();
+        assert_eq!(today.day, risk::day_of(now));
+        assert!((today.high_or_above - share(None)).abs() < 1e-9);
+        db.drop_db().await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_company_shows_a_real_risk_profile_on_sqlite() {
+        the_demo_company_shows_a_real_risk_profile(bonafide_store::Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn the_demo_company_shows_a_real_risk_profile_on_postgres() {
+        the_demo_company_shows_a_real_risk_profile(bonafide_store::Backend::Postgres).await;
     }
 }

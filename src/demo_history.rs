@@ -6,9 +6,8 @@
 //! fall under tolerance once the policy is acknowledged, IT as its staff check the calls they get, and the
 //! remote sales team stays over it.
 
-use crate::demo::caller;
 use bonafide_app::records::NewPerson;
-use bonafide_app::{Acting, App, Caller, checks, policy, reports, risk};
+use bonafide_app::{Acting, App, Caller, Via, checks, policy, reports, risk};
 use bonafide_domain::{Ask, Channel, ManualClock};
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime, Time};
@@ -34,7 +33,7 @@ When something feels wrong, hang up and call the service desk on the number in t
 report the contact.";
 
 /// One thing that happened, by whom.
-enum Step<'a> {
+pub(crate) enum Step<'a> {
     /// The security admin publishes version 1 of the contact policy.
     PublishPolicy,
     /// Someone confirms they read it.
@@ -62,7 +61,7 @@ fn acknowledges(department: &str, nth: usize) -> bool {
 }
 
 /// What happened over the days before today, in order. `today` is the start of today (UTC).
-fn timeline(people: &[NewPerson], today: OffsetDateTime) -> Vec<(OffsetDateTime, Step<'_>)> {
+pub(crate) fn timeline(people: &[NewPerson], today: OffsetDateTime) -> Vec<(OffsetDateTime, Step<'_>)> {
     let day = |n: i64| today - Duration::days(n);
     let mut steps = Vec::new();
     let published = day(POLICY_DAYS_AGO) + Duration::hours(9);
@@ -99,6 +98,12 @@ fn timeline(people: &[NewPerson], today: OffsetDateTime) -> Vec<(OffsetDateTime,
     steps
 }
 
+/// The person with `email`, acting through the command line.
+pub(crate) async fn caller_by_email(app: &App, email: &str) -> anyhow::Result<Caller> {
+    let person = bonafide_app::directory::principal_by_email(app, email).await?;
+    Ok(Caller::new(person, "demo", Via::Cli))
+}
+
 /// Replays the days before today (`now`'s day, UTC) and takes each day's risk snapshot; the clock is
 /// left at `now`. The people must already be in the directory.
 pub(crate) async fn seed(
@@ -114,7 +119,7 @@ pub(crate) async fn seed(
         match step {
             Step::PublishPolicy => publish_policy(app, admin).await?,
             Step::Acknowledge(p) => {
-                policy::acknowledge(app, &caller(app, p.display_name.as_str()).await?, "1").await?;
+                policy::acknowledge(app, &caller_by_email(app, p.email.as_str()).await?, "1").await?;
             }
             Step::Check(p) => {
                 let claimed = checks::Claimed {
@@ -126,7 +131,7 @@ pub(crate) async fn seed(
                     request_key: None,
                     asked_for: [Ask::RemoteAccess].into(),
                 };
-                checks::open(app, &caller(app, p.display_name.as_str()).await?, claimed).await?;
+                checks::open(app, &caller_by_email(app, p.email.as_str()).await?, claimed).await?;
             }
             Step::CompliedReport(p) => {
                 let report = reports::Report {
@@ -138,7 +143,7 @@ pub(crate) async fn seed(
                     complied: Some(true),
                     ..reports::Report::default()
                 };
-                reports::file(app, &caller(app, p.display_name.as_str()).await?, report, None).await?;
+                reports::file(app, &caller_by_email(app, p.email.as_str()).await?, report, None).await?;
             }
             Step::Snapshot => {
                 risk::snapshot(app).await?;
@@ -163,72 +168,4 @@ async fn publish_policy(app: &App, admin: &Caller) -> anyhow::Result<()> {
     let draft = policy::Draft { rules, text: POLICY_TEXT.to_owned(), effective_at: None };
     policy::publish(app, Acting::Person(admin), draft).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_timeline_is_in_order_and_ends_before_today() {
-        let people = crate::demo::people().unwrap();
-        let today = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
-        let steps = timeline(&people, today);
-        assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0));
-        assert!(steps.iter().all(|(at, _)| *at < today && *at >= today - Duration::days(DAYS)));
-        let snapshots = steps.iter().filter(|(_, s)| matches!(s, Step::Snapshot)).count();
-        assert_eq!(snapshots, usize::try_from(DAYS - 1).unwrap(), "one a day before today");
-        // Each snapshot is of a day of its own.
-        let days: std::collections::BTreeSet<_> =
-            steps.iter().filter(|(_, s)| matches!(s, Step::Snapshot)).map(|(at, _)| at.date()).collect();
-        assert_eq!(days.len(), snapshots);
-    }
-
-    /// The demo's risk profile is the one the tour describes, on both databases.
-    async fn the_demo_company_shows_a_real_risk_profile(backend: bonafide_store::Backend) {
-        use bonafide_app::risk::GroupRisk;
-        let db = bonafide_store::testing::TestDb::new(backend).await.unwrap();
-        let now = OffsetDateTime::now_utc();
-        crate::demo::seed(&db.store, now).await.unwrap();
-        let (secret, _) = bonafide_auth::ChallengeSecret::generate();
-        let clock = std::sync::Arc::new(ManualClock::new(now));
-        let app = App::new(db.store.clone(), clock, std::sync::Arc::new(secret), Default::default());
-        let admin = caller(&app, "Rhea Grant").await.unwrap();
-        let groups = risk::departments(&app, &admin).await.unwrap();
-        let group =
-            |name: Option<&str>| -> &GroupRisk { groups.iter().find(|g| g.department.as_deref() == name).unwrap() };
-        let share = |name: Option<&str>| group(name).profile.as_ref().unwrap().high_or_above;
-        // The remote sales team is over tolerance, and with it the company; Finance is on the line; IT under it.
-        assert!(share(Some("Sales")) > 0.5, "sales: {:?}", group(Some("Sales")));
-        assert!(!group(Some("Sales")).breaches.is_empty());
-        assert!(!group(None).breaches.is_empty());
-        let finance = share(Some("Finance"));
-        assert!(finance > 0.0 && finance <= 0.1, "finance: {finance}");
-        assert!(group(Some("Finance")).breaches.is_empty());
-        assert_eq!(share(Some("IT")), 0.0);
-        // People has four: hidden.
-        assert_eq!((group(Some("People")).people, group(Some("People")).profile.as_ref()), (4, None));
-        // Ninety days of history, with a shape: Finance and IT were over tolerance before the policy.
-        let days = u16::try_from(DAYS).unwrap();
-        let company = risk::trend(&app, &admin, None, days).await.unwrap();
-        assert_eq!(company.len(), usize::try_from(DAYS).unwrap());
-        let it = risk::trend(&app, &admin, Some("IT"), days).await.unwrap();
-        assert_eq!(it.first().map(|d| d.high_or_above), Some(1.0));
-        assert_eq!(it.last().map(|d| d.high_or_above), Some(0.0));
-        // Today's snapshot agrees with the live profile.
-        let today = company.last().unwrap();
-        assert_eq!(today.day, risk::day_of(now));
-        assert!((today.high_or_above - share(None)).abs() < 1e-9);
-        db.drop_db().await;
-    }
-
-    #[tokio::test]
-    async fn the_demo_company_shows_a_real_risk_profile_on_sqlite() {
-        the_demo_company_shows_a_real_risk_profile(bonafide_store::Backend::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn the_demo_company_shows_a_real_risk_profile_on_postgres() {
-        the_demo_company_shows_a_real_risk_profile(bonafide_store::Backend::Postgres).await;
-    }
 }

@@ -6,7 +6,7 @@
 //! `--skip-invalid`.
 
 use crate::InvalidInputError;
-use crate::cli::{cli_app, input_error};
+use crate::operator::{cli_app, input_error};
 use crate::settings::Settings;
 use anyhow::Context;
 use bonafide_app::Acting;

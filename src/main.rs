@@ -25,6 +25,7 @@ mod demo;
 mod demo_history;
 mod embed;
 mod import;
+mod operator;
 mod policy;
 mod progress;
 mod scan;

@@ -1,6 +1,6 @@
 //! `bonafide serve`: migrate, then serve the API until SIGINT or SIGTERM.
 
-use crate::cli::open_store;
+use crate::operator::open_store;
 use crate::settings::Settings;
 use anyhow::Context;
 use bonafide_app::{App, Settings as AppSettings};
