@@ -92,7 +92,7 @@ struct Report {
     ratio: f64,
 }
 
-/// One client identity: its `Authorization` header and the bodies it sends in turn.
+/// One client identity: its `Authorization` header and the bodies it sends in turn (none: it GETs).
 pub(crate) struct Caller {
     pub(crate) token: String,
     /// Serialised once: the client's work per request should be the same for both endpoints.
@@ -255,7 +255,7 @@ async fn callers(store: &Store, now: time::OffsetDateTime, endpoint: Endpoint) -
 pub(crate) struct Driver {
     pub(crate) client: reqwest::Client,
     pub(crate) healthz: reqwest::Url,
-    /// The endpoint measured (POSTed with each caller's bodies).
+    /// The endpoint measured (POSTed with each caller's bodies, or fetched by a caller with none).
     pub(crate) checks: reqwest::Url,
     pub(crate) callers: Arc<Vec<Caller>>,
     /// One round-robin over all callers, continued across rounds, so every caller's own check rate
@@ -330,6 +330,10 @@ impl Driver {
                             let caller = callers.get(k % callers.len());
                             let start = Instant::now();
                             let request = match (checks, caller) {
+                                // A caller with no bodies measures a GET of the endpoint.
+                                (true, Some(c)) if c.bodies.is_empty() => {
+                                    client.get(url.clone()).header(reqwest::header::AUTHORIZATION, &c.token)
+                                }
                                 (true, Some(c)) => {
                                     let body =
                                         c.bodies.get((k / callers.len()) % c.bodies.len()).cloned().unwrap_or_default();

@@ -3,7 +3,7 @@
 use crate::operator::{cli_app, input_error, open_store};
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal,
+    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal, bench_risk,
     demo, import, policy, scan, serve,
 };
 use anyhow::Context;
@@ -255,6 +255,10 @@ enum BenchCommand {
     /// Access decisions over HTTP against `GET /healthz`, in process against Cedar alone, and "who can
     /// reach payroll-db", on 10,000 synthetic people and 50 policies.
     Authorize(bench_authorize::AuthorizeBenchArgs),
+    /// QPQ risk: scoring 100,000 people against reading their facts, the daily snapshot on SQLite (and
+    /// PostgreSQL with --postgres), and `GET /api/v1/risk/departments` at 10,000 people against
+    /// `GET /healthz`.
+    Risk(bench_risk::RiskBenchArgs),
 }
 
 /// Runs one command.
@@ -352,6 +356,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Correlate(a)) => bench_correlate::run_correlate(a).await,
         Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
         Command::Bench(BenchCommand::Authorize(a)) => bench_authorize::run_authorize(a).await,
+        Command::Bench(BenchCommand::Risk(a)) => bench_risk::run_risk(a).await,
     }
 }
 

@@ -20,6 +20,7 @@ mod bench_analyze;
 mod bench_authorize;
 mod bench_correlate;
 mod bench_portal;
+mod bench_risk;
 mod cli;
 mod demo;
 mod demo_history;

@@ -461,6 +461,34 @@ fn the_analyzer_benchmark_runs_the_scan_command_itself() {
     assert!(text(&out.stderr).contains("running the baseline"), "{}", text(&out.stderr));
 }
 
+/// `bench risk` at a tiny size, on SQLite and PostgreSQL: every figure is there, the synthetic company
+/// spreads over the levels, both snapshots ran and every departments request answered.
+#[test]
+fn the_risk_benchmark_scores_snapshots_on_both_databases_and_serves_the_departments() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin =
+        std::env::var("BONAFIDE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let args = [
+        "bench", "risk", "--people", "300", "--api-people", "60", "--postgres", &admin, "--clients", "4", "--seconds",
+        "1", "--rounds", "1", "--warmup", "0", "--json",
+    ];
+    let out = bonafide(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["scoring"]["people"], 300, "{r}");
+    let levels: Vec<u64> = r["scoring"]["by_level"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    assert_eq!(levels.iter().sum::<u64>(), 300, "{r}");
+    assert!(levels.iter().filter(|n| **n > 0).count() >= 2, "one level only: {r}");
+    let databases: Vec<&str> = r["snapshots"].as_array().unwrap().iter().map(|s| s["database"].as_str().unwrap()).collect();
+    assert_eq!(databases, ["sqlite", "postgresql"]);
+    for s in r["snapshots"].as_array().unwrap() {
+        assert!(s["snapshot_ms"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert!(r["departments"]["requests"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["departments"]["errors"], 0, "{r}");
+    assert_eq!(r["healthz"]["errors"], 0, "{r}");
+}
+
 #[test]
 fn audit_verify_passes_then_names_the_entry_altered_in_the_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,6 +27,7 @@ mod reports;
 mod requests;
 mod resources;
 mod risk;
+mod scratch;
 mod services;
 mod signin;
 #[cfg(feature = "testing")]
@@ -53,6 +54,7 @@ pub use reports::{Filed, NewReport, ReportRecord};
 pub use requests::{NewRequest, RequestScope, SupportRequest};
 pub use resources::{AccessCount, AccessPolicyRecord, ResourceRecord};
 pub use risk::{BreachChanges, BreachKey, GroupSnapshot, PersonSnapshot, RiskPerson, RiskSettingsRecord};
+pub use scratch::ScratchSchema;
 pub use services::ServiceRecord;
 pub use signin::{Credentials, NewSession, Session};
 

@@ -17,7 +17,7 @@ pub struct TestDb {
 
 enum Cleanup {
     File(std::path::PathBuf),
-    Schema(String),
+    Schema(crate::ScratchSchema),
 }
 
 fn admin_url() -> String {
@@ -34,16 +34,8 @@ impl TestDb {
                 (format!("sqlite://{}", path.display()), Cleanup::File(path))
             }
             Backend::Postgres => {
-                let schema = format!("t_{tag}");
-                sqlx::any::install_default_drivers();
-                let admin = sqlx::AnyPool::connect(&admin_url()).await?;
-                admin.execute(crate::dynamic(format!("CREATE SCHEMA {schema}"))).await?;
-                admin.close().await;
-                let sep = if admin_url().contains('?') { '&' } else { '?' };
-                // The application name tells this database's connections apart from every other test's,
-                // so `cut_connections` ends only its own.
-                let url = format!("{}{sep}options=-c%20search_path%3D{schema}&application_name={schema}", admin_url());
-                (url, Cleanup::Schema(schema))
+                let scratch = crate::ScratchSchema::create(&admin_url(), "t").await?;
+                (scratch.url.clone(), Cleanup::Schema(scratch))
             }
         };
         let store = Store::connect(&url).await?;
@@ -79,13 +71,13 @@ impl TestDb {
     /// SQLSTATE `57P01`) would under a failover; returns how many were ended. On SQLite there is no server
     /// and nothing is ended.
     pub async fn cut_connections(&self) -> Result<u64, StoreError> {
-        let Cleanup::Schema(schema) = &self.cleanup else { return Ok(0) };
-        let admin = sqlx::AnyPool::connect(&admin_url()).await?;
+        let Cleanup::Schema(scratch) = &self.cleanup else { return Ok(0) };
+        let admin = sqlx::AnyPool::connect(scratch.admin_url()).await?;
         let ended = sqlx::query(
             "SELECT COUNT(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE application_name = $1 AND pid <> pg_backend_pid()) AS ended",
         )
-        .bind(schema.as_str())
+        .bind(scratch.schema.as_str())
         .fetch_one(&admin)
         .await;
         admin.close().await;
@@ -102,12 +94,7 @@ impl TestDb {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            Cleanup::Schema(schema) => {
-                if let Ok(admin) = sqlx::AnyPool::connect(&admin_url()).await {
-                    let _ = admin.execute(crate::dynamic(format!("DROP SCHEMA {schema} CASCADE"))).await;
-                    admin.close().await;
-                }
-            }
+            Cleanup::Schema(scratch) => scratch.drop_schema().await,
         }
     }
 }
