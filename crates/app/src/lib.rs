@@ -121,6 +121,8 @@ pub struct App {
     policies: Arc<policy::PolicyCache>,
     /// The directory as access decisions read it, and the allows they counted.
     access_cache: Arc<decisions::AccessCache>,
+    /// The departments' risk profiles, until the data or the settings change.
+    risk_cache: Arc<risk::DepartmentsCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -145,8 +147,18 @@ impl App {
             }
         });
         let host_lookup = Arc::new(webhooks::SystemLookup);
-        let (policies, access_cache) = (Arc::default(), Arc::default());
-        Self { store, clock, secret, settings: Arc::new(settings), passkeys, host_lookup, policies, access_cache }
+        let (policies, access_cache, risk_cache) = (Arc::default(), Arc::default(), Arc::default());
+        Self {
+            store,
+            clock,
+            secret,
+            settings: Arc::new(settings),
+            passkeys,
+            host_lookup,
+            policies,
+            access_cache,
+            risk_cache,
+        }
     }
 
     /// The same application resolving webhook hosts through `lookup` (the system resolver by default):

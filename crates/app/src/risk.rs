@@ -126,9 +126,44 @@ pub async fn people(
 /// The company's profile first, then each department's: security admins and auditors.
 pub async fn departments(app: &App, who: &Caller) -> Result<Vec<GroupRisk>, AppError> {
     app.authorize(who, SECURITY_READERS, "risk.departments").await?;
-    let (_, settings) = in_force(app).await?;
+    let (version, settings) = in_force(app).await?;
+    // Every change is audited: the profiles stay right while the audit head and the settings do, within
+    // the minute (scores fade with time, and a scheduled contact policy comes into force by itself).
+    let key = CacheKey { audit_seq: app.store().audit_seq().await?, settings: version, minute: minute(app.now()) };
+    let fresh =
+        |cache: &DepartmentsCache| cache.held.read().ok()?.as_ref().filter(|(k, _)| *k == key).map(|(_, g)| g.clone());
+    if let Some(held) = fresh(&app.risk_cache) {
+        return Ok(held);
+    }
+    let _one = app.risk_cache.building.lock().await;
+    if let Some(held) = fresh(&app.risk_cache) {
+        return Ok(held);
+    }
     let scored = scored(app, &settings.weights, None).await?;
-    Ok(groups(&settings, &scored))
+    let computed = groups(&settings, &scored);
+    if let Ok(mut held) = app.risk_cache.held.write() {
+        *held = Some((key, computed.clone()));
+    }
+    Ok(computed)
+}
+
+/// The departments' profiles as last computed, and what they were computed from.
+#[derive(Debug, Default)]
+pub(crate) struct DepartmentsCache {
+    held: std::sync::RwLock<Option<(CacheKey, Vec<GroupRisk>)>>,
+    /// One computation at a time; the others wait for it and take its result.
+    building: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CacheKey {
+    audit_seq: i64,
+    settings: u32,
+    minute: i64,
+}
+
+fn minute(now: OffsetDateTime) -> i64 {
+    now.unix_timestamp().div_euclid(60)
 }
 
 /// The company's group, then each department's, under `settings`.

@@ -10,7 +10,7 @@
 
 use crate::codec::{from_millis, millis};
 use crate::params::{self, Param};
-use crate::{Store, StoreError, dynamic};
+use crate::{HotPath, Store, StoreError, dynamic};
 use bonafide_domain::PersonId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -282,6 +282,16 @@ fn entry_from(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
 const VERIFY_PAGE: i64 = 5000;
 
 impl Store {
+    /// The newest audit entry's number. Every change is audited in its own transaction, so this moves
+    /// with every change on any instance: what is derived from the data can be kept until it does.
+    pub async fn audit_seq(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT seq FROM audit_head WHERE id = 1";
+        match &self.hot {
+            HotPath::Sqlite(lite) => lite.probe_int("audit_seq", SQL),
+            HotPath::Postgres(_) => Ok(sqlx::query(SQL).fetch_one(&self.write).await?.try_get("seq")?),
+        }
+    }
+
     /// Appends `events` in one transaction.
     pub async fn audit(&self, events: &[AuditEvent], now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
