@@ -3,8 +3,8 @@
 use crate::operator::{cli_app, input_error, open_store};
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal, bench_risk,
-    demo, import, policy, scan, serve,
+    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal,
+    bench_risk, demo, import, policy, scan, serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;
@@ -198,7 +198,8 @@ enum TokenCommand {
         /// nowhere and calls only what its scopes allow.
         #[arg(long, requires = "scope")]
         service: Option<String>,
-        /// What the service may call (`authorize`: `POST /api/v1/authorize` and `GET /authz/{resource}`).
+        /// What the service may call (`authorize`: `POST /api/v1/authorize` and `GET /authz/{resource}`;
+        /// `metrics`: `GET /metrics`).
         #[arg(long)]
         scope: Vec<String>,
         /// A label to recognise the token by.

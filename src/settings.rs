@@ -22,6 +22,7 @@ use std::time::Duration;
 pub const KEYS: &[&str] = &[
     "db",
     "listen",
+    "metrics_listen",
     "secret_file",
     "default_region",
     "staff_lookups_per_minute",
@@ -75,6 +76,8 @@ pub struct Settings {
     pub db: String,
     /// Listen address.
     pub listen: String,
+    /// A second listen address serving only `GET /metrics`, without a token (none by default).
+    pub metrics_listen: Option<String>,
     /// Where the challenge secret is read from, when not in `BONAFIDE_SECRET`.
     pub secret_file: Option<PathBuf>,
     /// API settings.
@@ -105,6 +108,7 @@ impl Settings {
         Ok(Self {
             db: layers.get("db", text)?.unwrap_or_else(|| DEFAULT_DB.to_owned()),
             listen: layers.get("listen", text)?.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            metrics_listen: layers.get("metrics_listen", text)?,
             secret_file: layers.get("secret_file", path)?,
             app,
             web,
@@ -170,8 +174,8 @@ fn set<T>(into: &mut T, value: Option<T>) {
     }
 }
 
-/// The use cases' and the HTTP adapter's settings: every key but `db`, `listen`, `secret_file` and
-/// `log_json`.
+/// The use cases' and the HTTP adapter's settings: every key but `db`, `listen`, `metrics_listen`,
+/// `secret_file` and `log_json`.
 fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInputError> {
     let mut web = WebConfig::default();
     let mut app = AppSettings::default();
