@@ -193,3 +193,21 @@ pub async fn scrape(app: &App, _by: &Scraper) -> Result<String, AppError> {
     text.sample("bonafide_build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);
     Ok(text.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_service_token_can_be_made_with_the_metrics_scope() {
+        assert!(crate::resources::SERVICE_SCOPES.contains(&super::SCOPE));
+    }
+
+    #[test]
+    fn a_method_no_route_serves_is_counted_as_other() {
+        let m = super::Metrics::default();
+        m.http_request("BREW", "unmatched", 405, 0.001);
+        m.http_request("GET", "/healthz", 200, 0.001);
+        let methods: Vec<String> =
+            m.http_requests.series().into_iter().filter_map(|(k, _)| k.first().cloned()).collect();
+        assert_eq!(methods, ["GET", "other"]);
+    }
+}

@@ -29,6 +29,14 @@ pub use seal::SealKey;
 pub use session::{CsrfToken, SessionToken};
 pub use token::{ApiToken, TokenHash};
 
+/// A fresh request id: 128 random bits as 32 hex digits. Not a secret (it is logged and answered to the
+/// client); random so that the ids of several instances never collide.
+pub fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// A cryptographic operation failed or its input was malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {

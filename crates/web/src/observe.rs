@@ -1,6 +1,7 @@
-//! What every request leaves behind: a request id (a sane incoming `X-Request-Id`, else a new one) on
-//! the response and on every log line written while it is served, one log line when it is answered,
-//! and its count and latency in the metrics, under its route template (axum's `MatchedPath`).
+//! What every request leaves behind: a request id (a sane incoming `X-Request-Id`, else 128 random bits
+//! from `bonafide_auth`) on the response and on every log line written while it is served, one log line
+//! when it is answered, and its count and latency in the metrics, under its route template (axum's
+//! `MatchedPath`).
 //!
 //! The log line and the metrics name the route template, the method and the status only: never the
 //! path the client sent (it may hold an email or a key), the query, or any header (tokens, cookies).
@@ -37,7 +38,7 @@ pub(crate) async fn observe(State(state): State<AppState>, mut request: Request,
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        .map_or_else(bonafide_auth::request_id, str::to_owned);
     let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str).to_owned();
     let method = request.method().clone();
     request.extensions_mut().insert(RequestId(id.clone()));
