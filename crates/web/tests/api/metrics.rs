@@ -2,7 +2,7 @@
 //! counters by route template and verdict with no personal data in them, gauges read from the database
 //! so every instance agrees, and the request id every answer carries.
 
-use crate::helpers::{Body, TestApp, sams_call, spawn_app, wrong};
+use crate::helpers::{Body, TestApp, sams_call, spawn_app, spawn_app_with, wrong};
 use bonafide_store::Backend;
 use reqwest::Method;
 use serde_json::json;
@@ -12,6 +12,7 @@ on_both!(
     metrics_are_for_a_service_token_with_the_metrics_scope,
     metrics_count_by_route_template_and_verdict_and_name_nobody,
     every_answer_carries_a_request_id_of_its_own,
+    a_failed_webhook_delivery_is_counted_and_waits_in_the_backlog,
 );
 
 /// A service token made as the operator would (`bonafide token create --service NAME --scope …`).
@@ -174,5 +175,31 @@ async fn every_answer_carries_a_request_id_of_its_own(backend: Backend) {
         let id = replaced.headers()["x-request-id"].to_str().unwrap().to_owned();
         assert!(id != bad && id.len() == 32, "{bad:?} is replaced by a fresh id, not {id:?}");
     }
+    app.drop_db().await;
+}
+
+async fn a_failed_webhook_delivery_is_counted_and_waits_in_the_backlog(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.app.webhooks.allow_private = true).await;
+    let t = &app.tokens;
+    let prometheus = service_token(&app, "prometheus", &["metrics"]).await;
+    // An address nothing listens on: every attempt fails and is retried later.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{closed}/hook");
+    let created = app.post("/api/v1/webhooks", &t.admin, json!({ "url": url, "kinds": ["report.filed"] })).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let report = json!({ "channel": "phone", "caller_number": "(555) 010-9999", "claimed_name": "Mike" });
+    assert_eq!(app.post("/api/v1/reports", &t.erin, report).await.status, 201);
+    let failed = "bonafide_webhook_deliveries_total{outcome=\"failed\"}";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let text = loop {
+        let text = app.get("/metrics", &prometheus).await.text;
+        if sample(&text, failed) == Some(1.0) {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "the failed attempt was not counted:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(sample(&text, "bonafide_webhook_delivery_backlog"), Some(1.0), "{text}");
+    assert!(!text.contains(&url) && !text.contains("/hook"), "the webhook's address is not a label:\n{text}");
     app.drop_db().await;
 }
