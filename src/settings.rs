@@ -537,4 +537,13 @@ mod tests {
         std::fs::write(&path, "checks_per_minute = 0\n").unwrap();
         assert!(Settings::load(Some(&path), Overrides::default(), env(&[])).is_err());
     }
+
+    #[test]
+    fn metrics_are_served_on_a_second_address_only_when_one_is_given() {
+        assert_eq!(load(None, Overrides::default(), &[]).unwrap().metrics_listen, None);
+        let s = load(Some("metrics_listen = \"127.0.0.1:9464\"\n"), Overrides::default(), &[]).unwrap();
+        assert_eq!(s.metrics_listen.as_deref(), Some("127.0.0.1:9464"));
+        let s = load(None, Overrides::default(), &[("BONAFIDE_METRICS_LISTEN", "0.0.0.0:9464")]).unwrap();
+        assert_eq!(s.metrics_listen.as_deref(), Some("0.0.0.0:9464"));
+    }
 }
