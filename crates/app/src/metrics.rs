@@ -39,8 +39,9 @@ pub struct Metrics {
 }
 
 impl Default for Metrics {
+    /// No counts yet, with every verdict and delivery outcome at 0, so that rates start at the first scrape.
     fn default() -> Self {
-        Self {
+        let metrics = Self {
             http_requests: Counters::default(),
             http_seconds: Histograms::new(&LATENCY_BOUNDS),
             checks: Counters::default(),
@@ -50,9 +51,19 @@ impl Default for Metrics {
             challenge_locks: Counters::default(),
             reports: Counters::default(),
             deliveries: Counters::default(),
+        };
+        for verdict in Verdict::NAMES {
+            metrics.checks.add(&[verdict], 0);
         }
+        for outcome in DELIVERY_OUTCOMES {
+            metrics.deliveries.add(&[outcome], 0);
+        }
+        metrics
     }
 }
+
+/// What a webhook delivery attempt comes to.
+const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "failed", "gave_up"];
 
 impl Metrics {
     /// Records one HTTP request: `route` is the route's template (`/api/v1/staff/{staff_id}`), or
