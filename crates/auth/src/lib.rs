@@ -63,3 +63,13 @@ pub enum SecretError {
     )]
     Malformed,
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_32_hex_digits_and_never_repeat() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| super::request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
+}
