@@ -13,6 +13,7 @@ on_both!(
     metrics_count_by_route_template_and_verdict_and_name_nobody,
     every_answer_carries_a_request_id_of_its_own,
     a_failed_webhook_delivery_is_counted_and_waits_in_the_backlog,
+    a_check_locked_by_wrong_codes_is_counted_once,
 );
 
 /// A service token made as the operator would (`bonafide token create --service NAME --scope …`).
@@ -205,5 +206,27 @@ async fn a_failed_webhook_delivery_is_counted_and_waits_in_the_backlog(backend: 
     };
     assert_eq!(sample(&text, "bonafide_webhook_delivery_backlog"), Some(1.0), "{text}");
     assert!(!text.contains(&url) && !text.contains("/hook"), "the webhook's address is not a label:\n{text}");
+    app.drop_db().await;
+}
+
+async fn a_check_locked_by_wrong_codes_is_counted_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let prometheus = service_token(&app, "prometheus", &["metrics"]).await;
+    let key = app.open_request(&t.erin, "VPN drops every hour").await;
+    app.assign(&key, "IT-0042", &t.kim).await;
+    let id = app.open_check(&t.erin, sams_call()).await.str("id").to_owned();
+    let bad = wrong(&app.console_code(&t.sam, &key).await);
+    for _ in 0..bonafide_domain::MAX_CHALLENGE_ATTEMPTS {
+        app.answer(&id, &t.erin, &bad).await;
+    }
+    assert_eq!(app.answer(&id, &t.erin, &bad).await.body["reasons"], json!(["challenge_locked"]));
+    let text = app.get("/metrics", &prometheus).await.text;
+    assert_eq!(
+        sample(&text, "bonafide_challenge_failures_total"),
+        Some(5.0),
+        "the locked check counts no more:\n{text}"
+    );
+    assert_eq!(sample(&text, "bonafide_challenge_locks_total"), Some(1.0), "{text}");
     app.drop_db().await;
 }
