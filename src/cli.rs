@@ -198,7 +198,8 @@ enum TokenCommand {
         /// nowhere and calls only what its scopes allow.
         #[arg(long, requires = "scope")]
         service: Option<String>,
-        /// What the service may call (`authorize`: `POST /api/v1/authorize` and `GET /authz/{resource}`).
+        /// What the service may call (`authorize`: `POST /api/v1/authorize` and `GET /authz/{resource}`;
+        /// `metrics`: `GET /metrics`).
         #[arg(long)]
         scope: Vec<String>,
         /// A label to recognise the token by.

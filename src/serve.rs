@@ -26,13 +26,37 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let metrics = match &settings.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (metrics_listen)"))?,
+        ),
+        None => None,
+    };
     tracing::info!(listen = %settings.listen, db = %settings.redacted_db(), "bonafide serving");
-    serve_on(listener, store, secret, settings.app, settings.web).await
+    if let Some(addr) = &settings.metrics_listen {
+        tracing::info!(metrics_listen = %addr, "metrics served without a token");
+    }
+    serve_with_metrics(listener, metrics, store, secret, settings.app, settings.web).await
 }
 
 /// Serves the API and the portal on `listener` until a shutdown signal.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
+    store: Store,
+    secret: ChallengeSecret,
+    settings: AppSettings,
+    web: WebConfig,
+) -> anyhow::Result<()> {
+    serve_with_metrics(listener, None, store, secret, settings, web).await
+}
+
+/// Serves the API and the portal on `listener`, and `GET /metrics` without a token on `metrics` when
+/// given, until a shutdown signal.
+async fn serve_with_metrics(
+    listener: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
     store: Store,
     secret: ChallengeSecret,
     settings: AppSettings,
@@ -51,7 +75,20 @@ pub async fn serve_on(
         .context("reading the directory's domains")?;
     let state = AppState::new(app.clone(), web.clone());
     let workers = Application::start_workers(&state);
+    // The metrics listener stops when the main one has: dropping `stop` ends its wait.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = metrics.map(|listener| {
+        let router = Application::metrics_router(state.clone());
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        tokio::spawn(Application::serve(listener, router, &web, shutdown))
+    });
     Application::serve(listener, Application::build(state), &web, shutdown_signal()).await.context("serving")?;
+    drop(stop);
+    if let Some(metrics) = metrics {
+        metrics.await.context("serving metrics")?.context("serving metrics")?;
+    }
     workers.abort();
     app.close().await;
     Ok(())

@@ -22,6 +22,7 @@ use std::time::Duration;
 pub const KEYS: &[&str] = &[
     "db",
     "listen",
+    "metrics_listen",
     "secret_file",
     "default_region",
     "staff_lookups_per_minute",
@@ -75,6 +76,8 @@ pub struct Settings {
     pub db: String,
     /// Listen address.
     pub listen: String,
+    /// A second listen address serving only `GET /metrics`, without a token (none by default).
+    pub metrics_listen: Option<String>,
     /// Where the challenge secret is read from, when not in `BONAFIDE_SECRET`.
     pub secret_file: Option<PathBuf>,
     /// API settings.
@@ -105,6 +108,7 @@ impl Settings {
         Ok(Self {
             db: layers.get("db", text)?.unwrap_or_else(|| DEFAULT_DB.to_owned()),
             listen: layers.get("listen", text)?.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            metrics_listen: layers.get("metrics_listen", text)?,
             secret_file: layers.get("secret_file", path)?,
             app,
             web,
@@ -170,8 +174,8 @@ fn set<T>(into: &mut T, value: Option<T>) {
     }
 }
 
-/// The use cases' and the HTTP adapter's settings: every key but `db`, `listen`, `secret_file` and
-/// `log_json`.
+/// The use cases' and the HTTP adapter's settings: every key but `db`, `listen`, `metrics_listen`,
+/// `secret_file` and `log_json`.
 fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInputError> {
     let mut web = WebConfig::default();
     let mut app = AppSettings::default();
@@ -532,5 +536,14 @@ mod tests {
         assert!(err.to_string().contains("lisen"), "{err}");
         std::fs::write(&path, "checks_per_minute = 0\n").unwrap();
         assert!(Settings::load(Some(&path), Overrides::default(), env(&[])).is_err());
+    }
+
+    #[test]
+    fn metrics_are_served_on_a_second_address_only_when_one_is_given() {
+        assert_eq!(load(None, Overrides::default(), &[]).unwrap().metrics_listen, None);
+        let s = load(Some("metrics_listen = \"127.0.0.1:9464\"\n"), Overrides::default(), &[]).unwrap();
+        assert_eq!(s.metrics_listen.as_deref(), Some("127.0.0.1:9464"));
+        let s = load(None, Overrides::default(), &[("BONAFIDE_METRICS_LISTEN", "0.0.0.0:9464")]).unwrap();
+        assert_eq!(s.metrics_listen.as_deref(), Some("0.0.0.0:9464"));
     }
 }

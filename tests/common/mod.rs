@@ -17,6 +17,7 @@ impl Drop for Kill {
 /// `bonafide demo` on a free port in `dir`, once its credentials file is written: the running process
 /// and the credentials (`base_url`, `people` with tokens and the run's password). What it prints goes
 /// to `dir/demo.out`.
+#[allow(dead_code, reason = "each test binary compiles this module; the metrics test serves no demo")]
 pub async fn start_demo(dir: &Path) -> (Kill, serde_json::Value) {
     let out = std::fs::File::create(dir.join("demo.out")).expect("demo.out can be written");
     let child = Command::new(env!("CARGO_BIN_EXE_bonafide"))

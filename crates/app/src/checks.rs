@@ -292,6 +292,7 @@ pub async fn open(app: &App, who: &Caller, claimed: Claimed) -> Result<CheckView
     let a = &judged.assessment;
     let id = app.store().create_check(&input, a, judged.policy.version, &who.actor(), app.now()).await?;
     tracing::info!(check = %id, verdict = a.verdict.as_str(), policy = judged.policy.version, "contact check");
+    app.metrics().check(a.verdict, &a.reasons);
     Ok(view(id, input, &judged, ChallengeState::default()))
 }
 
@@ -341,6 +342,7 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
             // answers are part of it, and the assessment stored below must be made from exactly that.
             app.store().record_challenge_pass(check.id, &actor, now).await?;
             challenge = reload(app, check.id).await?;
+            app.metrics().challenge(true, false);
         } else {
             let message = lock_message(who, &check, staffer);
             let scopes = GuardScope::of(&subject);
@@ -368,6 +370,7 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
             if challenge.locked {
                 tracing::warn!(check = %check.id, "challenge locked after repeated wrong codes");
             }
+            app.metrics().challenge(false, challenge.locked && !check.challenge.locked);
         }
     }
     let judged = assess(app, &check.input, challenge, None).await?;
@@ -383,6 +386,9 @@ pub async fn answer(app: &App, who: &Caller, id: &str, code: &str) -> Result<Ans
         }))
     });
     app.store().update_check_assessment(check.id, &after, policy_version, challenge, reassessed.as_ref(), now).await?;
+    if reassessed.is_some() {
+        app.metrics().check(after.verdict, &after.reasons);
+    }
     let attempts_left = attempts_left(challenge, &after);
     Ok(Answered { verdict: after.verdict, reasons: after.reasons, attempts_left, policy_version })
 }

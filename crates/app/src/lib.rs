@@ -19,6 +19,7 @@ pub mod console;
 pub mod decisions;
 pub mod directory;
 mod error;
+pub mod metrics;
 pub mod outreach;
 pub mod policy;
 pub mod reports;
@@ -123,6 +124,8 @@ pub struct App {
     access_cache: Arc<decisions::AccessCache>,
     /// The departments' risk profiles, until the data or the settings change.
     risk_cache: Arc<risk::DepartmentsCache>,
+    /// What this process counted, for `GET /metrics`.
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl std::fmt::Debug for App {
@@ -147,18 +150,10 @@ impl App {
             }
         });
         let host_lookup = Arc::new(webhooks::SystemLookup);
-        let (policies, access_cache, risk_cache) = (Arc::default(), Arc::default(), Arc::default());
-        Self {
-            store,
-            clock,
-            secret,
-            settings: Arc::new(settings),
-            passkeys,
-            host_lookup,
-            policies,
-            access_cache,
-            risk_cache,
-        }
+        let (policies, access_cache, risk_cache, metrics) =
+            (Arc::default(), Arc::default(), Arc::default(), Arc::default());
+        let settings = Arc::new(settings);
+        Self { store, clock, secret, settings, passkeys, host_lookup, policies, access_cache, risk_cache, metrics }
     }
 
     /// The same application resolving webhook hosts through `lookup` (the system resolver by default):
@@ -190,6 +185,11 @@ impl App {
     /// Now, by the application's clock.
     pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
+    }
+
+    /// What this process counted (the HTTP adapter records its requests here).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     /// The WebAuthn relying party, when passkeys are on.

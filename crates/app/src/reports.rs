@@ -232,6 +232,7 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
         who.event("report.filed", who.person.email.as_str()).with(serde_json::json!({ "via": who.via.as_str() }));
     let filed = app.store().file_report(&new, &settings.correlation, &event, now).await?;
     tracing::info!(report = %filed.id, campaign = ?filed.campaign, started = filed.campaign_started, "report filed");
+    app.metrics().report();
     let desk_number = if complied { crate::security::service_desk_number(app).await } else { None };
     let act_now = complied.then(|| act_now(desk_number.as_ref(), &asked_for));
     Ok(Received { id: filed.id, campaign_id: filed.campaign, act_now, desk_number })

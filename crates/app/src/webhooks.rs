@@ -44,7 +44,7 @@ pub fn event_text(e: &Event) -> String {
 pub async fn delivery_loop(app: App) {
     let policy = &app.settings().webhooks;
     let (store, seal) = (app.store().clone(), app.secret().seal_key());
-    match delivery::Deliverer::new(store, app.clock(), seal, policy, app.host_lookup()) {
+    match delivery::Deliverer::new(store, app.clock(), seal, policy, app.host_lookup(), app.metrics.clone()) {
         Ok(deliverer) => deliverer.run().await,
         Err(e) => tracing::error!(error = %e, "webhook deliveries are off"),
     }

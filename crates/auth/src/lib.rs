@@ -29,6 +29,14 @@ pub use seal::SealKey;
 pub use session::{CsrfToken, SessionToken};
 pub use token::{ApiToken, TokenHash};
 
+/// A fresh request id: 128 random bits as 32 hex digits. Not a secret (it is logged and answered to the
+/// client); random so that the ids of several instances never collide.
+pub fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// A cryptographic operation failed or its input was malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -54,4 +62,14 @@ pub enum SecretError {
         "the challenge secret must be at least 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`"
     )]
     Malformed,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_32_hex_digits_and_never_repeat() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| super::request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
 }

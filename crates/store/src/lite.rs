@@ -124,6 +124,11 @@ impl Lite {
         Ok(Self { tx, probe, _checkpoints: checkpoints })
     }
 
+    /// Jobs waiting in the worker's queue.
+    pub(crate) fn queued(&self) -> usize {
+        self.tx.max_capacity().saturating_sub(self.tx.capacity())
+    }
+
     /// Runs `read` on the worker's connection, inside a read transaction, and returns its result.
     pub(crate) async fn read<T: Send + 'static>(
         &self,

@@ -27,6 +27,8 @@ macro_rules! on_both {
 // modules beside it, so the path is named.)
 #[path = "store/correlation.rs"]
 mod correlation;
+#[path = "store/gauges.rs"]
+mod gauges;
 #[path = "store/guards.rs"]
 mod guards;
 

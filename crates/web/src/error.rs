@@ -238,6 +238,8 @@ pub async fn retry_reads(request: axum::extract::Request, next: axum::middleware
     if first.extensions().get::<StorageUnavailable>().is_none() {
         return first;
     }
-    tracing::warn!(path = %again.uri().path(), "storage unavailable; trying the read once more");
+    // The route's template, not the path: a path may hold an email.
+    let route = again.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |m| m.as_str());
+    tracing::warn!(route, "storage unavailable; trying the read once more");
     next.run(again).await
 }

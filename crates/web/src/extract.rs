@@ -114,6 +114,12 @@ pub(crate) fn client_addr(
     ClientAddr(client.map(|a| a.to_string()).unwrap_or_default())
 }
 
+/// The token of an `Authorization: Bearer …` header (at most 256 characters), if there is one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers.get(header::AUTHORIZATION)?.to_str().ok()?.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256).then_some(token)
+}
+
 /// The caller of an API route: the bearer token's person, allowed by the role set `R`
 /// ([`bonafide_app::access`]). No or a bad token answers 401; a person outside `R` 403, audited.
 pub struct Api<R: Serves = Everyone>(pub Caller, pub PhantomData<R>);

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod observe;
 mod portal;
 pub mod proxy;
 mod routes;
@@ -22,7 +23,6 @@ use std::time::Duration;
 use tower_http::map_request_body::MapRequestBodyLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyDeadlineLayer;
-use tower_http::trace::TraceLayer;
 
 /// Settings of the HTTP adapter itself (the use cases' settings are [`bonafide_app::Settings`]).
 #[derive(Debug, Clone)]
@@ -123,7 +123,19 @@ impl Application {
                 HeaderName::from_static("cross-origin-opener-policy"),
                 HeaderValue::from_static("same-origin"),
             ))
-            .layer(TraceLayer::new_for_http())
+            // Outermost, so its span covers every other layer's logs.
+            .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
+            .with_state(state)
+    }
+
+    /// The router of the separate metrics listener (`metrics_listen`): `GET /metrics` without a token,
+    /// and 404 for everything else. Serve it only where the operator's network alone reaches.
+    pub fn metrics_router(state: AppState) -> Router {
+        Router::new()
+            .route("/metrics", axum::routing::get(routes::metrics::get_open))
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
             .with_state(state)
     }
 

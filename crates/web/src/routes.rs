@@ -6,6 +6,7 @@ mod campaigns;
 mod checks;
 mod console;
 mod me;
+pub(crate) mod metrics;
 mod outreach;
 mod policy;
 mod reports;
@@ -27,6 +28,7 @@ use axum::routing::{get, post};
 pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics::get))
         .route("/api/v1/me", get(me::get))
         .route("/api/v1/staff", get(staff::search))
         .route("/api/v1/staff/{staff_id}", get(staff::get))

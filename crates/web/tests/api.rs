@@ -78,6 +78,8 @@ mod errors;
 mod first_impressions;
 #[path = "api/impersonation.rs"]
 mod impersonation;
+#[path = "api/metrics.rs"]
+mod metrics;
 #[path = "api/multi_instance.rs"]
 mod multi_instance;
 #[path = "api/outreach.rs"]

@@ -153,6 +153,7 @@ pub(crate) struct Deliverer {
     clock: Arc<dyn Clock>,
     seal: SealKey,
     client: WebhookClient,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Deliverer {
@@ -163,8 +164,9 @@ impl Deliverer {
         seal: SealKey,
         policy: &WebhookPolicy,
         lookup: Arc<dyn HostLookup>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
-        Ok(Self { store, clock, seal, client: WebhookClient::new(policy, lookup)? })
+        Ok(Self { store, clock, seal, client: WebhookClient::new(policy, lookup)?, metrics })
     }
 
     /// Sends every due delivery once; returns how many were attempted.
@@ -184,6 +186,11 @@ impl Deliverer {
                 tracing::warn!(delivery = %d.id, attempt = d.attempts + 1, error = ?error, "webhook delivery failed");
             }
             self.store.record_delivery(d.id, delivered, status, error.as_deref(), retry_at, now).await?;
+            self.metrics.delivery(match (delivered, retry_at) {
+                (true, _) => "delivered",
+                (false, Some(_)) => "failed",
+                (false, None) => "gave_up",
+            });
         }
         Ok(due.len())
     }
