@@ -46,6 +46,7 @@ pub const KEYS: &[&str] = &[
     "body_read_timeout_seconds",
     "idle_timeout_seconds",
     "max_connections",
+    "scim_groups",
 ];
 
 /// The database when nothing names one.
@@ -206,7 +207,26 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut rules.campaign.within_secs, within.map(|hours| hours * 3600));
     set(&mut app.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
     set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
+    set(&mut app.scim_groups, layers.get("scim_groups", scim_groups)?);
     Ok((app, web))
+}
+
+/// SCIM group mappings (`<group>=department:<name>,role:<role>`): a list of strings in the file, entries
+/// separated by `;` in the environment. A group named twice is refused.
+fn scim_groups(raw: &Raw) -> Result<Vec<bonafide_app::scim::groups::GroupMapping>, String> {
+    let entries = match raw {
+        Raw::Text(_) => text(raw)?.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Raw::Toml(_) => list(raw)?,
+    };
+    let mut mappings: Vec<bonafide_app::scim::groups::GroupMapping> = Vec::new();
+    for entry in entries {
+        let m = bonafide_app::scim::groups::GroupMapping::parse(&entry)?;
+        if mappings.iter().any(|o| o.name.eq_ignore_ascii_case(&m.name)) {
+            return Err(format!("the group `{}` is mapped twice", m.name));
+        }
+        mappings.push(m);
+    }
+    Ok(mappings)
 }
 
 /// An ISO 3166 region code such as `US` or `de`.
