@@ -94,7 +94,8 @@ pub fn user_name(r: &ScimRecord) -> String {
 /// when the representation does.
 pub fn version(r: &ScimRecord) -> String {
     let text = format!(
-        "{}|{}|{:?}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{}|{}|{}|{:?}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        r.no_primary,
         r.id,
         r.email,
         r.user_name,
@@ -200,13 +201,10 @@ async fn checked(app: &App, id: PersonId, new: bool, input: &UserInput, roles: R
     }
     let mut emails = emails.into_iter();
     let email = emails.next().ok_or_else(|| ScimError::InvalidValue("a user needs an email".into()))?;
-    let display_name: DisplayName = input
-        .display_name
-        .as_deref()
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or(&user_name)
-        .parse()
-        .map_err(|e: bonafide_domain::InvalidInput| ScimError::InvalidValue(format!("displayName: {}", e.message)))?;
+    let display_name: DisplayName =
+        input.display_name.as_deref().filter(|d| !d.trim().is_empty()).unwrap_or(&user_name).parse().map_err(
+            |e: bonafide_domain::InvalidInput| ScimError::InvalidValue(format!("displayName: {}", e.message)),
+        )?;
     let manager = match text("manager", input.manager.as_deref())? {
         None => None,
         Some(m) => {
@@ -224,6 +222,7 @@ async fn checked(app: &App, id: PersonId, new: bool, input: &UserInput, roles: R
         email,
         display_name,
         other_emails: emails.collect(),
+        no_primary: !input.emails.is_empty() && !input.emails.iter().any(|(_, primary)| *primary),
         title: text("title", input.title.as_deref())?.unwrap_or_default(),
         department: text("department", input.department.as_deref())?.unwrap_or_default(),
         status: if input.active.unwrap_or(true) { PersonStatus::Active } else { PersonStatus::Suspended },
@@ -312,6 +311,7 @@ pub async fn delete(app: &App, service: &Service, id: &str, if_match: Option<&st
         user_name: current.user_name.clone(),
         display_name: current.display_name.clone(),
         other_emails: current.other_emails.clone(),
+        no_primary: current.no_primary,
         title: current.title.clone(),
         department: current.department.clone(),
         status: PersonStatus::Suspended,

@@ -22,6 +22,8 @@ pub struct ScimRecord {
     pub display_name: DisplayName,
     /// Further work emails.
     pub other_emails: Vec<Email>,
+    /// The provider marked no email primary.
+    pub no_primary: bool,
     /// Job title ("" when none).
     pub title: String,
     /// Department ("" when none).
@@ -59,6 +61,8 @@ pub struct ScimWrite {
     pub display_name: DisplayName,
     /// Further work emails.
     pub other_emails: Vec<Email>,
+    /// The provider marked no email primary.
+    pub no_primary: bool,
     /// Title.
     pub title: String,
     /// Department.
@@ -78,7 +82,7 @@ pub struct ScimWrite {
 }
 
 const SELECT: &str = "SELECT p.id, p.email, p.scim_user_name, p.display_name, p.title, p.department, p.status, \
-    p.external_id, p.employee_number, p.manager_id, m.display_name AS manager_name, p.roles, p.created_at, \
+    p.external_id, p.employee_number, p.manager_id, p.scim_no_primary, m.display_name AS manager_name, p.roles, p.created_at, \
     p.updated_at FROM people p LEFT JOIN people m ON m.id = p.manager_id WHERE p.deprovisioned_at IS NULL";
 
 fn record_from(row: &dyn Columns) -> Result<ScimRecord, StoreError> {
@@ -91,6 +95,7 @@ fn record_from(row: &dyn Columns) -> Result<ScimRecord, StoreError> {
         user_name: row.text("scim_user_name")?,
         display_name: parse("name", &row.required("display_name")?)?,
         other_emails: vec![],
+        no_primary: row.int("scim_no_primary")?.unwrap_or(0) != 0,
         title: row.required("title")?,
         department: row.required("department")?,
         status: parse("status", &row.required("status")?)?,
@@ -108,9 +113,8 @@ impl Store {
     /// Every person SCIM lists (all but those the provider deleted), oldest first, with their further
     /// emails: two statements.
     pub async fn scim_people(&self) -> Result<Vec<ScimRecord>, StoreError> {
-        let rows = sqlx::query(crate::dynamic(format!("{SELECT} ORDER BY p.created_at, p.id")))
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(crate::dynamic(format!("{SELECT} ORDER BY p.created_at, p.id"))).fetch_all(&self.read).await?;
         let mut people: Vec<ScimRecord> = rows.iter().map(|r| record_from(r)).collect::<Result<_, _>>()?;
         let contacts = sqlx::query("SELECT person_id, value FROM person_contacts WHERE kind = 'email' ORDER BY value")
             .fetch_all(&self.read)
@@ -138,7 +142,8 @@ impl Store {
                 .bind(id.to_string())
                 .fetch_all(&self.read)
                 .await?;
-        person.other_emails = contacts.iter().map(|c| parse("email", &c.required("value")?)).collect::<Result<_, _>>()?;
+        person.other_emails =
+            contacts.iter().map(|c| parse("email", &c.required("value")?)).collect::<Result<_, _>>()?;
         Ok(Some(person))
     }
 
@@ -176,14 +181,14 @@ impl Store {
         let query = if w.new {
             sqlx::query(
                 "INSERT INTO people (id, email, display_name, name_key, department, title, roles, status, \
-                 scim_user_name, external_id, employee_number, manager_id, deprovisioned_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                 scim_user_name, external_id, employee_number, manager_id, deprovisioned_at, created_at, updated_at, \
+                 scim_no_primary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)",
             )
         } else {
             sqlx::query(
                 "UPDATE people SET email = $2, display_name = $3, name_key = $4, department = $5, title = $6, \
                  roles = $7, status = $8, scim_user_name = $9, external_id = $10, employee_number = $11, \
-                 manager_id = $12, deprovisioned_at = $13, updated_at = $14 WHERE id = $1",
+                 manager_id = $12, deprovisioned_at = $13, updated_at = $14, scim_no_primary = $15 WHERE id = $1",
             )
         };
         let done = query
@@ -201,6 +206,7 @@ impl Store {
             .bind(w.manager.map(|m| m.to_string()))
             .bind(deprovisioned)
             .bind(millis(now))
+            .bind(i64::from(w.no_primary))
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "this userName or email is already someone else's"))?;

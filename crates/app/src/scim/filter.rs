@@ -242,7 +242,8 @@ pub fn parse(text: &str) -> Result<Filter, String> {
 }
 
 fn compare(op: Op, actual: &str, wanted: &str, exact: bool) -> bool {
-    let (a, w) = if exact { (actual.to_owned(), wanted.to_owned()) } else { (actual.to_lowercase(), wanted.to_lowercase()) };
+    let (a, w) =
+        if exact { (actual.to_owned(), wanted.to_owned()) } else { (actual.to_lowercase(), wanted.to_lowercase()) };
     match op {
         Op::Eq => a == w,
         Op::Ne => a != w,

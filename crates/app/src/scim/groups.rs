@@ -26,8 +26,7 @@ impl GroupMapping {
     /// Reads one entry of `scim_groups`: `<group name>=<target>[,<target>]`, each target
     /// `department:<name>` or `role:<role>`.
     pub fn parse(entry: &str) -> Result<Self, String> {
-        let (name, targets) =
-            entry.rsplit_once('=').ok_or_else(|| format!("`{entry}` is not `<group>=<targets>`"))?;
+        let (name, targets) = entry.rsplit_once('=').ok_or_else(|| format!("`{entry}` is not `<group>=<targets>`"))?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
             return Err(format!("`{entry}`: a group's name is 1 to 120 printable characters"));
@@ -39,13 +38,18 @@ impl GroupMapping {
                     mapping.department = Some(d.trim().to_owned());
                 }
                 Some(("role", r)) => {
-                    let role: Role = r.parse().map_err(|e: bonafide_domain::InvalidInput| format!("`{entry}`: {}", e.message))?;
+                    let role: Role =
+                        r.parse().map_err(|e: bonafide_domain::InvalidInput| format!("`{entry}`: {}", e.message))?;
                     if role == Role::Employee {
                         return Err(format!("`{entry}`: everyone is an employee; map a group to another role"));
                     }
                     mapping.roles.push(role);
                 }
-                _ => return Err(format!("`{entry}`: `{target}` is not `department:<name>` or `role:<role>` (one department)")),
+                _ => {
+                    return Err(format!(
+                        "`{entry}`: `{target}` is not `department:<name>` or `role:<role>` (one department)"
+                    ));
+                }
             }
         }
         if mapping.department.is_none() && mapping.roles.is_empty() {
@@ -165,7 +169,8 @@ pub async fn set_members(
             (roles, m.department.clone().unwrap_or_else(|| p.department.clone()))
         } else {
             let roles = Roles::new(p.roles.iter().filter(|r| !m.roles.contains(r)));
-            let department = if m.department.as_ref() == Some(&p.department) { String::new() } else { p.department.clone() };
+            let department =
+                if m.department.as_ref() == Some(&p.department) { String::new() } else { p.department.clone() };
             (roles, department)
         };
         changes.push((p.id, roles, department));

@@ -74,7 +74,8 @@ impl Fail {
 
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
-        let mut body = json!({ "schemas": [ERROR_SCHEMA], "status": self.status.as_u16().to_string(), "detail": self.detail });
+        let mut body =
+            json!({ "schemas": [ERROR_SCHEMA], "status": self.status.as_u16().to_string(), "detail": self.detail });
         if let (Some(t), Some(map)) = (self.scim_type, body.as_object_mut()) {
             map.insert("scimType".into(), Value::from(t));
         }
@@ -182,7 +183,8 @@ impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = Fail;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = || Fail::new(StatusCode::UNAUTHORIZED, None, "a service token with the scim scope is required");
+        let unauthorized =
+            || Fail::new(StatusCode::UNAUTHORIZED, None, "a service token with the scim scope is required");
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -224,14 +226,18 @@ impl FromRequest<AppState> for ScimBody {
     type Rejection = Fail;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let media = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| {
-            v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
-        });
+        let media = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         if media.as_deref().is_some_and(|m| m != MEDIA_TYPE && m != "application/json") {
             return Err(Fail::bad("invalidSyntax", "send the body as application/scim+json"));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match BodyFailure::of_bytes(&e) {
-            BodyFailure::TooLarge => Fail::new(StatusCode::PAYLOAD_TOO_LARGE, Some("tooLarge"), "the body is too large"),
+            BodyFailure::TooLarge => {
+                Fail::new(StatusCode::PAYLOAD_TOO_LARGE, Some("tooLarge"), "the body is too large")
+            }
             BodyFailure::TimedOut => Fail::new(StatusCode::REQUEST_TIMEOUT, None, "the body did not arrive in time"),
             BodyFailure::Unreadable => Fail::bad("invalidSyntax", "the body could not be read"),
         })?;
@@ -335,10 +341,15 @@ impl Shape {
                 }
                 continue;
             }
-            let matches = |a: &String| *a == lower || a.split_once('.').is_some_and(|(top, _)| top == lower)
-                || a.rsplit_once(':').is_some_and(|(_, last)| last == lower || last.split('.').next() == Some(lower.as_str()));
+            let matches = |a: &String| {
+                *a == lower
+                    || a.split_once('.').is_some_and(|(top, _)| top == lower)
+                    || a.rsplit_once(':')
+                        .is_some_and(|(_, last)| last == lower || last.split('.').next() == Some(lower.as_str()))
+            };
             let asked = self.attributes.iter().any(matches);
-            let excluded = self.excluded.iter().any(|a| *a == lower || a.rsplit_once(':').is_some_and(|(_, l)| l == lower));
+            let excluded =
+                self.excluded.iter().any(|a| *a == lower || a.rsplit_once(':').is_some_and(|(_, l)| l == lower));
             if (!self.attributes.is_empty() && !asked) || excluded {
                 map.remove(&key);
             }

@@ -31,7 +31,14 @@ struct Answer {
 
 /// Sends a SCIM request and checks what every SCIM answer must satisfy: never a 500, SCIM's media
 /// type, and errors in SCIM's error schema with the status as text.
-async fn scim(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>, if_match: Option<&str>) -> Answer {
+async fn scim(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> Answer {
     let client = reqwest::Client::new();
     let mut request = client.request(method.clone(), format!("{}/scim/v2{path}", app.base()));
     if let Some(t) = token {
@@ -107,7 +114,8 @@ async fn scim_audit(app: &TestApp) -> Vec<(String, String, String)> {
 async fn users_are_created_found_paged_and_read_back(backend: Backend) {
     let app = spawn_app(backend).await;
     let okta = service_token(&app, "okta", &["scim"]).await;
-    let made = scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None).await;
+    let made =
+        scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None).await;
     assert_eq!(made.status, 201, "{}", made.body);
     let user = &made.body;
     assert_eq!((user["userName"].clone(), user["displayName"].clone()), (json!("nia"), json!("Nia Lund")));
@@ -149,7 +157,8 @@ async fn users_are_created_found_paged_and_read_back(backend: Backend) {
     // attributes and excludedAttributes.
     let only = scim(&app, Method::GET, &format!("/Users/{id}?attributes=userName"), Some(&okta), None, None).await;
     assert!(only.body.get("userName").is_some() && only.body.get("title").is_none() && only.body.get("id").is_some());
-    let without = scim(&app, Method::GET, &format!("/Users/{id}?excludedAttributes=title"), Some(&okta), None, None).await;
+    let without =
+        scim(&app, Method::GET, &format!("/Users/{id}?excludedAttributes=title"), Some(&okta), None, None).await;
     assert!(without.body.get("title").is_none() && without.body.get("userName").is_some());
     let audit = scim_audit(&app).await;
     assert!(audit.iter().any(|(actor, action, target)| actor == "service:okta"
@@ -161,11 +170,17 @@ async fn users_are_created_found_paged_and_read_back(backend: Backend) {
 async fn filters_cover_eq_co_sw_and_or_and_bad_ones_are_invalid_filter(backend: Backend) {
     let app = spawn_app(backend).await;
     let okta = service_token(&app, "okta", &["scim"]).await;
-    assert_eq!(scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None).await.status, 201);
+    assert_eq!(
+        scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None)
+            .await
+            .status,
+        201
+    );
     let count = |filter: &'static str| {
         let (app, okta) = (&app, okta.clone());
         async move {
-            let r = scim(app, Method::GET, &format!("/Users?filter={}", urlencode(filter)), Some(&okta), None, None).await;
+            let r =
+                scim(app, Method::GET, &format!("/Users?filter={}", urlencode(filter)), Some(&okta), None, None).await;
             assert_eq!(r.status, 200, "{filter}: {}", r.body);
             r.body["totalResults"].as_u64().unwrap()
         }
@@ -203,34 +218,61 @@ async fn filters_cover_eq_co_sw_and_or_and_bad_ones_are_invalid_filter(backend: 
 async fn patch_and_put_change_users_and_if_match_guards_them(backend: Backend) {
     let app = spawn_app(backend).await;
     let okta = service_token(&app, "okta", &["scim"]).await;
-    let made = scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None).await;
+    let made =
+        scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "nia.lund@example.com")), None).await;
     let id = made.body["id"].as_str().unwrap().to_owned();
     let path = format!("/Users/{id}");
     let ops = |ops: Value| json!({ "schemas": [PATCH], "Operations": ops });
-    let patched = scim(&app, Method::PATCH, &path, Some(&okta), Some(ops(json!([
-        { "op": "replace", "path": "title", "value": "Lead" },
-        { "op": "add", "path": "emails", "value": [{ "value": "nia@example.com" }] },
-        { "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales" },
-        { "op": "remove", "path": format!("{ENTERPRISE}:employeeNumber") },
-    ]))), Some(&made.etag)).await;
+    let patched = scim(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&okta),
+        Some(ops(json!([
+            { "op": "replace", "path": "title", "value": "Lead" },
+            { "op": "add", "path": "emails", "value": [{ "value": "nia@example.com" }] },
+            { "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales" },
+            { "op": "remove", "path": format!("{ENTERPRISE}:employeeNumber") },
+        ]))),
+        Some(&made.etag),
+    )
+    .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["title"], "Lead");
     assert_eq!(patched.body[ENTERPRISE], json!({ "department": "Sales" }));
     assert_eq!(patched.body["emails"].as_array().unwrap().len(), 2);
     assert_ne!(patched.etag, made.etag, "a change is a new version");
     // The old version no longer matches: 412, and nothing changes.
-    let stale = scim(&app, Method::PATCH, &path, Some(&okta), Some(ops(json!([{ "op": "replace", "path": "title", "value": "X" }]))), Some(&made.etag)).await;
+    let stale = scim(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&okta),
+        Some(ops(json!([{ "op": "replace", "path": "title", "value": "X" }]))),
+        Some(&made.etag),
+    )
+    .await;
     assert_eq!(stale.status, 412);
-    let stale_put = scim(&app, Method::PUT, &path, Some(&okta), Some(new_user("nia", "nia.lund@example.com")), Some(&made.etag)).await;
+    let stale_put =
+        scim(&app, Method::PUT, &path, Some(&okta), Some(new_user("nia", "nia.lund@example.com")), Some(&made.etag))
+            .await;
     assert_eq!(stale_put.status, 412);
     let stale_delete = scim(&app, Method::DELETE, &path, Some(&okta), None, Some("W/\"0000\"")).await;
     assert_eq!(stale_delete.status, 412);
     assert_eq!(scim(&app, Method::GET, &path, Some(&okta), None, None).await.body["title"], "Lead");
     // Remove a value by filter, replace without a path.
-    let more = scim(&app, Method::PATCH, &path, Some(&okta), Some(ops(json!([
-        { "op": "remove", "path": "emails[value eq \"nia@example.com\"]" },
-        { "op": "replace", "value": { "displayName": "Nia L.", "externalId": "okta-9" } },
-    ]))), Some(&patched.etag)).await;
+    let more = scim(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&okta),
+        Some(ops(json!([
+            { "op": "remove", "path": "emails[value eq \"nia@example.com\"]" },
+            { "op": "replace", "value": { "displayName": "Nia L.", "externalId": "okta-9" } },
+        ]))),
+        Some(&patched.etag),
+    )
+    .await;
     assert_eq!(more.status, 200, "{}", more.body);
     assert_eq!((more.body["displayName"].clone(), more.body["externalId"].clone()), (json!("Nia L."), json!("okta-9")));
     assert_eq!(more.body["emails"].as_array().unwrap().len(), 1);
@@ -239,11 +281,19 @@ async fn patch_and_put_change_users_and_if_match_guards_them(backend: Backend) {
         "displayName": "Nia Lund", "emails": [{ "value": "nia.lund@example.com", "primary": true }], "active": true });
     let put = scim(&app, Method::PUT, &path, Some(&okta), Some(replacement), Some(&more.etag)).await;
     assert_eq!(put.status, 200, "{}", put.body);
-    assert!(put.body.get("title").is_none() && put.body.get(ENTERPRISE).is_none() && put.body.get("externalId").is_none());
+    assert!(
+        put.body.get("title").is_none() && put.body.get(ENTERPRISE).is_none() && put.body.get("externalId").is_none()
+    );
     // Bad bodies: not JSON, no userName, a bad email, a bad op, an unknown path.
     let client = reqwest::Client::new();
-    let garbage = client.post(format!("{}/scim/v2/Users", app.base())).bearer_auth(&okta)
-        .header("content-type", "application/scim+json").body("{not json").send().await.unwrap();
+    let garbage = client
+        .post(format!("{}/scim/v2/Users", app.base()))
+        .bearer_auth(&okta)
+        .header("content-type", "application/scim+json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(garbage.status(), 400);
     let body: Value = garbage.json().await.unwrap();
     assert_eq!(body["scimType"], "invalidSyntax");
@@ -265,7 +315,19 @@ async fn patch_and_put_change_users_and_if_match_guards_them(backend: Backend) {
         let r = scim(&app, Method::PATCH, &path, Some(&okta), Some(body.clone()), None).await;
         assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some(scim_type)), "{body}");
     }
-    assert_eq!(scim(&app, Method::PATCH, "/Users/nope", Some(&okta), Some(ops(json!([{ "op": "remove", "path": "title" }]))), None).await.status, 404);
+    assert_eq!(
+        scim(
+            &app,
+            Method::PATCH,
+            "/Users/nope",
+            Some(&okta),
+            Some(ops(json!([{ "op": "remove", "path": "title" }]))),
+            None
+        )
+        .await
+        .status,
+        404
+    );
     let audit = scim_audit(&app).await;
     assert_eq!(audit.iter().filter(|(_, action, _)| action == "scim.user_replaced").count(), 3);
     app.drop_db().await;
@@ -327,20 +389,34 @@ async fn refusals_are_scim_errors(backend: Backend) {
     assert_eq!(wrong.status, 401);
     let unscoped = scim(&app, Method::GET, "/Users", Some(&nginx), None, None).await;
     assert_eq!(unscoped.status, 403);
-    let unscoped_post = scim(&app, Method::POST, "/Users", Some(&nginx), Some(new_user("z", "z@example.com")), None).await;
+    let unscoped_post =
+        scim(&app, Method::POST, "/Users", Some(&nginx), Some(new_user("z", "z@example.com")), None).await;
     assert_eq!(unscoped_post.status, 403);
     for token in [&t.admin, &t.erin] {
         let person = scim(&app, Method::GET, "/Users", Some(token), None, None).await;
         assert_eq!(person.status, 403, "a person's token, even a security admin's");
     }
-    let denied = app.store.audit_entries(&AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() }, 100).await.unwrap();
+    let denied = app
+        .store
+        .audit_entries(&AuditFilter { action_prefix: Some("access.denied".into()), ..AuditFilter::default() }, 100)
+        .await
+        .unwrap();
     assert!(denied.iter().any(|e| e.actor == "service:nginx"));
     assert!(denied.iter().any(|e| e.actor == "ada.reyes@example.com"));
-    assert_eq!(scim(&app, Method::GET, "/Users/00000000-0000-0000-0000-000000000000", Some(&okta), None, None).await.status, 404);
+    assert_eq!(
+        scim(&app, Method::GET, "/Users/00000000-0000-0000-0000-000000000000", Some(&okta), None, None).await.status,
+        404
+    );
     assert_eq!(scim(&app, Method::GET, "/Nowhere", Some(&okta), None, None).await.status, 404);
     assert_eq!(scim(&app, Method::DELETE, "/ServiceProviderConfig", Some(&okta), None, None).await.status, 405);
-    let text = reqwest::Client::new().post(format!("{}/scim/v2/Users", app.base())).bearer_auth(&okta)
-        .header("content-type", "text/plain").body("hello").send().await.unwrap();
+    let text = reqwest::Client::new()
+        .post(format!("{}/scim/v2/Users", app.base()))
+        .bearer_auth(&okta)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(text.status(), 400);
     assert!(app.store.person_by_email(&"z@example.com".parse().unwrap()).await.unwrap().is_none());
     app.drop_db().await;
@@ -357,13 +433,22 @@ async fn groups_map_to_departments_and_roles(backend: Backend) {
     let okta = service_token(&app, "okta", &["scim"]).await;
     let list = scim(&app, Method::GET, "/Groups", Some(&okta), None, None).await;
     assert_eq!(list.body["totalResults"], 2, "{}", list.body);
-    let found = scim(&app, Method::GET, &format!("/Groups?filter={}", urlencode(r#"displayName eq "auditors""#)), Some(&okta), None, None).await;
+    let found = scim(
+        &app,
+        Method::GET,
+        &format!("/Groups?filter={}", urlencode(r#"displayName eq "auditors""#)),
+        Some(&okta),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(found.body["totalResults"], 1);
     let auditors = found.body["Resources"][0].clone();
     assert_eq!(auditors["members"].as_array().unwrap().len(), 1, "Gus is an auditor: {auditors}");
     let gid = auditors["id"].as_str().unwrap();
     let erin = id_of(&app, &okta, "erin@example.com").await;
-    let add = json!({ "schemas": [PATCH], "Operations": [{ "op": "add", "path": "members", "value": [{ "value": erin }] }] });
+    let add =
+        json!({ "schemas": [PATCH], "Operations": [{ "op": "add", "path": "members", "value": [{ "value": erin }] }] });
     let r = scim(&app, Method::PATCH, &format!("/Groups/{gid}"), Some(&okta), Some(add), None).await;
     assert_eq!((r.status, r.body["members"].as_array().map(Vec::len)), (200, Some(2)), "{}", r.body);
     let person = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
@@ -374,19 +459,44 @@ async fn groups_map_to_departments_and_roles(backend: Backend) {
     let person = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
     assert!(!person.roles.has(bonafide_domain::Role::Auditor));
     // The helpdesk group: department and role.
-    let helpdesk = scim(&app, Method::GET, &format!("/Groups?filter={}", urlencode(r#"displayName sw "IT""#)), Some(&okta), None, None).await;
+    let helpdesk = scim(
+        &app,
+        Method::GET,
+        &format!("/Groups?filter={}", urlencode(r#"displayName sw "IT""#)),
+        Some(&okta),
+        None,
+        None,
+    )
+    .await;
     let hid = helpdesk.body["Resources"][0]["id"].as_str().unwrap().to_owned();
     let put = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "IT Helpdesk", "members": [{ "value": erin }] });
     let r = scim(&app, Method::PUT, &format!("/Groups/{hid}"), Some(&okta), Some(put), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let person = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
     assert!(person.roles.has(bonafide_domain::Role::ItStaff) && person.department == "Service Desk");
-    let stale = scim(&app, Method::PUT, &format!("/Groups/{hid}"), Some(&okta), Some(json!({ "displayName": "IT Helpdesk" })), Some(&r.etag.replace('0', "1"))).await;
+    let stale = scim(
+        &app,
+        Method::PUT,
+        &format!("/Groups/{hid}"),
+        Some(&okta),
+        Some(json!({ "displayName": "IT Helpdesk" })),
+        Some("W/\"stale\""),
+    )
+    .await;
     assert_eq!(stale.status, 412);
     // Groups are configuration: an unmapped name, a rename and a delete are refused.
-    let unmapped = scim(&app, Method::POST, "/Groups", Some(&okta), Some(json!({ "displayName": "Everyone" })), None).await;
+    let unmapped =
+        scim(&app, Method::POST, "/Groups", Some(&okta), Some(json!({ "displayName": "Everyone" })), None).await;
     assert_eq!((unmapped.status, unmapped.body["scimType"].as_str()), (400, Some("invalidValue")));
-    let rename = scim(&app, Method::PUT, &format!("/Groups/{hid}"), Some(&okta), Some(json!({ "displayName": "Helpdesk" })), None).await;
+    let rename = scim(
+        &app,
+        Method::PUT,
+        &format!("/Groups/{hid}"),
+        Some(&okta),
+        Some(json!({ "displayName": "Helpdesk" })),
+        None,
+    )
+    .await;
     assert_eq!(rename.status, 400);
     assert_eq!(scim(&app, Method::DELETE, &format!("/Groups/{hid}"), Some(&okta), None, None).await.status, 400);
     let bogus = json!({ "schemas": [PATCH], "Operations": [{ "op": "add", "path": "members", "value": [{ "value": "nobody" }] }] });
@@ -398,12 +508,19 @@ async fn groups_map_to_departments_and_roles(backend: Backend) {
 async fn discovery_describes_the_service(backend: Backend) {
     let app = spawn_app(backend).await;
     let spc = scim(&app, Method::GET, "/ServiceProviderConfig", None, None, None).await;
-    assert_eq!((spc.body["patch"]["supported"].clone(), spc.body["etag"]["supported"].clone()), (json!(true), json!(true)));
+    assert_eq!(
+        (spc.body["patch"]["supported"].clone(), spc.body["etag"]["supported"].clone()),
+        (json!(true), json!(true))
+    );
     let types = scim(&app, Method::GET, "/ResourceTypes", None, None, None).await;
     assert_eq!(types.body["totalResults"], 2);
-    assert_eq!(scim(&app, Method::GET, "/ResourceTypes/User", None, None, None).await.body["schemaExtensions"][0]["schema"], ENTERPRISE);
+    assert_eq!(
+        scim(&app, Method::GET, "/ResourceTypes/User", None, None, None).await.body["schemaExtensions"][0]["schema"],
+        ENTERPRISE
+    );
     let schemas = scim(&app, Method::GET, "/Schemas", None, None, None).await;
-    let ids: Vec<&str> = schemas.body["Resources"].as_array().unwrap().iter().filter_map(|s| s["id"].as_str()).collect();
+    let ids: Vec<&str> =
+        schemas.body["Resources"].as_array().unwrap().iter().filter_map(|s| s["id"].as_str()).collect();
     assert!(ids.contains(&ENTERPRISE) && ids.contains(&"urn:ietf:params:scim:schemas:core:2.0:User"));
     assert_eq!(scim(&app, Method::GET, &format!("/Schemas/{ENTERPRISE}"), None, None, None).await.status, 200);
     assert_eq!(scim(&app, Method::GET, "/Schemas/urn:nothing", None, None, None).await.status, 404);

@@ -92,7 +92,10 @@ fn all_schemas(base: &str) -> Vec<Value> {
         attr("displayName", "string").required(),
         attr("title", "string"),
         attr("active", "boolean").required(),
-        attr("emails", "complex").multi().required().subs(vec![attr("value", "string").required(), attr("primary", "boolean")]),
+        attr("emails", "complex")
+            .multi()
+            .required()
+            .subs(vec![attr("value", "string").required(), attr("primary", "boolean")]),
     ];
     let enterprise = [
         attr("employeeNumber", "string"),
@@ -121,10 +124,10 @@ fn all_schemas(base: &str) -> Vec<Value> {
     let spc = [
         attr("documentationUri", "reference").read_only().refs(&["external"]),
         attr("patch", "complex").required().read_only().subs(vec![attr("supported", "boolean").required().read_only()]),
-        attr("filter", "complex").required().read_only().subs(vec![
-            attr("supported", "boolean").required().read_only(),
-            attr("maxResults", "integer").read_only(),
-        ]),
+        attr("filter", "complex")
+            .required()
+            .read_only()
+            .subs(vec![attr("supported", "boolean").required().read_only(), attr("maxResults", "integer").read_only()]),
         attr("etag", "complex").required().read_only().subs(vec![attr("supported", "boolean").required().read_only()]),
     ];
     let schema_schema = [
@@ -205,7 +208,9 @@ pub(crate) async fn resource_type(
     ScimPath(id): ScimPath,
 ) -> Result<Response, Fail> {
     let found = all_resource_types(&base_url(&state, &headers)).into_iter().find(|t| t["id"] == id.as_str());
-    found.map(|t| scim_json(StatusCode::OK, &t)).ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, None, "no such resource type"))
+    found
+        .map(|t| scim_json(StatusCode::OK, &t))
+        .ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, None, "no such resource type"))
 }
 
 /// `GET /scim/v2/Schemas`.

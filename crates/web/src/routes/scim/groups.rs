@@ -1,7 +1,9 @@
 //! `/scim/v2/Groups`: the groups the `scim_groups` setting maps to departments and roles; their
 //! members are written through `bonafide_app::scim::groups`.
 
-use super::{Fail, ListQuery, ScimBody, ScimCaller, ScimPath, Shape, base_url, get_ci, if_match, list_response, resource};
+use super::{
+    Fail, ListQuery, ScimBody, ScimCaller, ScimPath, Shape, base_url, get_ci, if_match, list_response, resource,
+};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -30,14 +32,18 @@ fn render(g: &Group, base: &str) -> Value {
 /// The display name and member ids of a group document.
 fn input(doc: &Value) -> Result<(String, Vec<String>), Fail> {
     let obj = doc.as_object().ok_or_else(|| Fail::bad("invalidSyntax", "a group is a JSON object"))?;
-    let name = super::text_at(obj, "displayName")?.ok_or_else(|| Fail::bad("invalidValue", "displayName is required"))?;
+    let name =
+        super::text_at(obj, "displayName")?.ok_or_else(|| Fail::bad("invalidValue", "displayName is required"))?;
     let mut members = Vec::new();
     match get_ci(obj, "members") {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for item in items {
                 let item = item.as_object().ok_or_else(|| Fail::bad("invalidValue", "each member is an object"))?;
-                members.push(super::text_at(item, "value")?.ok_or_else(|| Fail::bad("invalidValue", "a member needs a value"))?);
+                members.push(
+                    super::text_at(item, "value")?
+                        .ok_or_else(|| Fail::bad("invalidValue", "a member needs a value"))?,
+                );
             }
         }
         Some(_) => return Err(Fail::bad("invalidValue", "members must be a list")),

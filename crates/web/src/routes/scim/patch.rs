@@ -300,8 +300,11 @@ mod tests {
         assert_eq!(out[ext]["department"], "Sales");
         assert_eq!(out["emails"].as_array().unwrap().len(), 2);
         assert_eq!((out["displayName"].clone(), out["active"].clone()), (json!("Ann"), json!(false)));
-        let out = apply(out, &patch(json!([{ "op": "remove", "path": "emails[value eq \"b@example.com\"]" },
-                                           { "op": "remove", "path": ext }])))
+        let out = apply(
+            out,
+            &patch(json!([{ "op": "remove", "path": "emails[value eq \"b@example.com\"]" },
+                                           { "op": "remove", "path": ext }])),
+        )
         .unwrap();
         assert_eq!(out["emails"].as_array().unwrap().len(), 1);
         assert!(out.get(ext).is_none());

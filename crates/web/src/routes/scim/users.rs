@@ -2,14 +2,15 @@
 //! manager and employeeNumber), read from and written to the use cases.
 
 use super::{
-    Fail, ListQuery, ScimBody, ScimCaller, ScimPath, Shape, base_url, get_ci, if_match, list_response, resource, text_at,
+    Fail, ListQuery, ScimBody, ScimCaller, ScimPath, Shape, base_url, get_ci, if_match, list_response, resource,
+    text_at,
 };
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use bonafide_app::scim::{self, UserInput};
 use bonafide_app::records::ScimRecord;
+use bonafide_app::scim::{self, UserInput};
 use serde_json::{Map, Value, json};
 
 pub(crate) const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -21,7 +22,7 @@ fn time(t: time::OffsetDateTime) -> String {
 
 /// `r` as a SCIM user located under `base`.
 pub(crate) fn render(r: &ScimRecord, base: &str) -> Value {
-    let mut emails = vec![json!({ "value": r.email.as_str(), "primary": true })];
+    let mut emails = vec![json!({ "value": r.email.as_str(), "primary": !r.no_primary })];
     emails.extend(r.other_emails.iter().map(|e| json!({ "value": e.as_str(), "primary": false })));
     let mut doc = json!({
         "schemas": [USER_SCHEMA],
@@ -94,7 +95,8 @@ pub(crate) fn input(doc: &Value) -> Result<UserInput, Fail> {
         Some(Value::Array(items)) => {
             for item in items {
                 let item = item.as_object().ok_or_else(|| Fail::bad("invalidValue", "each email is an object"))?;
-                let value = text_at(item, "value")?.ok_or_else(|| Fail::bad("invalidValue", "an email needs a value"))?;
+                let value =
+                    text_at(item, "value")?.ok_or_else(|| Fail::bad("invalidValue", "an email needs a value"))?;
                 emails.push((value, optional_bool(item, "primary")?.unwrap_or(false)));
             }
         }
