@@ -239,9 +239,30 @@ async fn holder(app: &App, w: &ScimWrite, user_name: &str) -> Result<Option<(Per
     Ok(app.store().scim_holder(&w.email, user_name).await?.filter(|(id, _)| *id != w.id))
 }
 
+/// The SCIM attributes `w` changes of `r`, by their SCIM names.
+fn changed(r: &ScimRecord, w: &ScimWrite) -> Vec<&'static str> {
+    let checks = [
+        ("userName", r.user_name != w.user_name),
+        ("emails", r.email != w.email || r.other_emails != w.other_emails || r.no_primary != w.no_primary),
+        ("displayName", r.display_name != w.display_name),
+        ("title", r.title != w.title),
+        ("active", r.status != w.status),
+        ("externalId", r.external_id != w.external_id),
+        ("department", r.department != w.department),
+        ("employeeNumber", r.employee_number != w.employee_number),
+        ("manager", r.manager != w.manager),
+    ];
+    checks.into_iter().filter(|(_, c)| *c).map(|(name, _)| name).collect()
+}
+
 fn audit(service: &Service, action: &'static str, w: &ScimWrite) -> AuditEvent {
+    audit_with(service, action, w, serde_json::Value::Null)
+}
+
+fn audit_with(service: &Service, action: &'static str, w: &ScimWrite, changed: serde_json::Value) -> AuditEvent {
     AuditEvent::new(&service.actor(), action, w.email.as_str(), Outcome::Ok).with(serde_json::json!({
         "id": w.id.to_string(),
+        "changed": changed,
         "status": w.status.as_str(),
         "department": w.department,
         "roles": w.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
@@ -292,7 +313,8 @@ pub async fn replace(
         (PersonStatus::Suspended, PersonStatus::Active) => "scim.user_reactivated",
         _ => "scim.user_replaced",
     };
-    app.store().scim_save(&w, app.now(), &audit(service, action, &w)).await?;
+    let detail = serde_json::json!(changed(&current, &w));
+    app.store().scim_save(&w, app.now(), &audit_with(service, action, &w, detail)).await?;
     Ok(find(app, id).await?)
 }
 

@@ -330,6 +330,11 @@ async fn patch_and_put_change_users_and_if_match_guards_them(backend: Backend) {
     );
     let audit = scim_audit(&app).await;
     assert_eq!(audit.iter().filter(|(_, action, _)| action == "scim.user_replaced").count(), 3);
+    // Each replacement names the attributes it changed, like a directory edit.
+    let filter = AuditFilter { action_prefix: Some("scim.user_replaced".into()), ..AuditFilter::default() };
+    let entries = app.store.audit_entries(&filter, 10).await.unwrap();
+    let first = entries.iter().map(|e| e.detail.as_str()).find(|d| d.contains("\"employeeNumber\""));
+    assert!(first.is_some_and(|d| d.contains("\"title\"") && d.contains("\"emails\"")), "{entries:?}");
     app.drop_db().await;
 }
 
@@ -484,6 +489,12 @@ async fn groups_map_to_departments_and_roles(backend: Backend) {
     )
     .await;
     assert_eq!(stale.status, 412);
+    // A provider "creating" a mapped group finds it, and sets its members.
+    let gus = id_of(&app, &okta, "gus.ortiz@example.com").await;
+    let made = json!({ "displayName": "auditors", "members": [{ "value": gus }] });
+    let made = scim(&app, Method::POST, "/Groups", Some(&okta), Some(made), None).await;
+    assert_eq!((made.status, made.body["id"].as_str()), (201, Some(gid)), "{}", made.body);
+    assert_eq!(made.body["members"].as_array().map(Vec::len), Some(1));
     // Groups are configuration: an unmapped name, a rename and a delete are refused.
     let unmapped =
         scim(&app, Method::POST, "/Groups", Some(&okta), Some(json!({ "displayName": "Everyone" })), None).await;
