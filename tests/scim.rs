@@ -7,6 +7,7 @@
 //! Under `CI=true` a missing scim2-tester fails the test; elsewhere it is reported and skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
+#[allow(dead_code, reason = "this test starts `serve`, not the demo")]
 mod common;
 
 use common::Kill;

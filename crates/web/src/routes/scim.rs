@@ -142,7 +142,7 @@ pub(crate) fn resource(status: StatusCode, value: &Value, version: &str) -> Resp
         response.headers_mut().insert(header::ETAG, v);
     }
     if status == StatusCode::CREATED
-        && let Some(Ok(location)) = value["meta"]["location"].as_str().map(HeaderValue::from_str)
+        && let Some(Ok(location)) = value.pointer("/meta/location").and_then(Value::as_str).map(HeaderValue::from_str)
     {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -326,11 +326,11 @@ impl Shape {
             }
             if lower.starts_with("urn:") {
                 let Some(ext) = map.get_mut(&key).and_then(Value::as_object_mut) else { continue };
-                let whole_asked = self.attributes.iter().any(|a| *a == lower);
+                let whole_asked = self.attributes.contains(&lower);
                 let subs: Vec<String> = ext.keys().cloned().collect();
                 for sub in subs {
                     let full = format!("{lower}:{}", sub.to_ascii_lowercase());
-                    let asked = whole_asked || self.attributes.iter().any(|a| *a == full);
+                    let asked = whole_asked || self.attributes.contains(&full);
                     let excluded = self.excluded.iter().any(|a| *a == full || *a == lower);
                     if (!self.attributes.is_empty() && !asked) || excluded {
                         ext.remove(&sub);

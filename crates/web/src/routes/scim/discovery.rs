@@ -207,7 +207,9 @@ pub(crate) async fn resource_type(
     headers: HeaderMap,
     ScimPath(id): ScimPath,
 ) -> Result<Response, Fail> {
-    let found = all_resource_types(&base_url(&state, &headers)).into_iter().find(|t| t["id"] == id.as_str());
+    let found = all_resource_types(&base_url(&state, &headers))
+        .into_iter()
+        .find(|t| t.get("id").and_then(Value::as_str) == Some(id.as_str()));
     found
         .map(|t| scim_json(StatusCode::OK, &t))
         .ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, None, "no such resource type"))
@@ -225,6 +227,8 @@ pub(crate) async fn schema_by_id(
     headers: HeaderMap,
     ScimPath(id): ScimPath,
 ) -> Result<Response, Fail> {
-    let found = all_schemas(&base_url(&state, &headers)).into_iter().find(|s| s["id"] == id.as_str());
+    let found = all_schemas(&base_url(&state, &headers))
+        .into_iter()
+        .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()));
     found.map(|s| scim_json(StatusCode::OK, &s)).ok_or_else(|| Fail::new(StatusCode::NOT_FOUND, None, "no such schema"))
 }

@@ -79,7 +79,7 @@ fn key_of(map: &Map<String, Value>, attribute: &str) -> String {
 fn element_matches(item: &Value, (attr, value): &(String, String)) -> bool {
     item.as_object().and_then(|o| get_ci(o, attr)).is_some_and(|v| match v {
         Value::String(s) => s.eq_ignore_ascii_case(value),
-        other => other.to_string() == *value,
+        other => other.to_string().as_str() == value.as_str(),
     })
 }
 
@@ -223,8 +223,9 @@ pub(crate) fn apply(mut doc: Value, body: &Value) -> Result<Value, Fail> {
     if operations.is_empty() || operations.len() > MAX_OPERATIONS {
         return Err(Fail::bad("invalidSyntax", format!("a PATCH has 1 to {MAX_OPERATIONS} operations")));
     }
-    let extensions: Vec<String> = doc["schemas"]
-        .as_array()
+    let extensions: Vec<String> = doc
+        .get("schemas")
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|s| s.as_str().map(str::to_owned))
