@@ -337,6 +337,21 @@ mod tests {
     ];
 
     #[test]
+    fn scim_groups_are_a_list_in_the_file_and_separated_by_semicolons_in_the_environment() {
+        let file = "scim_groups = [\"IT Helpdesk=department:IT,role:it_staff\", \"Audit=role:auditor\"]\n";
+        let s = load(Some(file), Overrides::default(), &[]).unwrap();
+        let names: Vec<&str> = s.app.scim_groups.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!((names, s.app.scim_groups[0].department.as_deref()), (vec!["IT Helpdesk", "Audit"], Some("IT")));
+        let vars = [("BONAFIDE_SCIM_GROUPS", "A=role:auditor; B=department:Sales,role:it_staff")];
+        assert_eq!(load(None, Overrides::default(), &vars).unwrap().app.scim_groups.len(), 2);
+        for bad in ["A", "A=role:root", "A=team:x", "A=role:employee", "=role:auditor", "A=role:auditor;a=role:auditor"]
+        {
+            let e = load(None, Overrides::default(), &[("BONAFIDE_SCIM_GROUPS", bad)]).unwrap_err();
+            assert!(e.contains("scim_groups"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn a_flag_wins_over_the_environment_which_wins_over_the_file_which_wins_over_the_default() {
         let view = |s: Settings| {
             let secret = s.secret_file.map(|p| p.display().to_string());

@@ -346,3 +346,14 @@ pub async fn delete(app: &App, service: &Service, id: &str, if_match: Option<&st
     app.store().scim_save(&w, app.now(), &audit(service, "scim.user_deleted", &w)).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn if_match_takes_a_star_or_a_list_of_weak_or_strong_tags() {
+        let v = "W/\"00ab\"";
+        assert!(super::matches("*", v) && super::matches(v, v) && super::matches("\"00ab\"", v));
+        assert!(super::matches("W/\"ffff\", W/\"00ab\"", v));
+        assert!(!super::matches("W/\"ffff\"", v) && !super::matches("", v));
+    }
+}

@@ -184,3 +184,27 @@ pub async fn set_members(
     }
     Ok(group_of(&m, &app.store().scim_people().await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_names_a_department_roles_or_both() {
+        let m = GroupMapping::parse("IT Helpdesk = department:IT, role:it_staff, role:auditor").unwrap();
+        assert_eq!(m.name, "IT Helpdesk");
+        assert_eq!((m.department.as_deref(), m.roles.clone()), (Some("IT"), vec![Role::ItStaff, Role::Auditor]));
+        assert_eq!(m.id(), GroupMapping::parse("it helpdesk=role:auditor").unwrap().id(), "ids ignore case");
+        for bad in [
+            "x",
+            "=role:auditor",
+            "a=",
+            "a=role:root",
+            "a=role:employee",
+            "a=department:",
+            "a=department:X,department:Y",
+        ] {
+            assert!(GroupMapping::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

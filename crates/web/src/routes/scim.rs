@@ -199,7 +199,9 @@ impl FromRequestParts<AppState> for ScimCaller {
         }
         if let Some(person) = state.app.authenticate_token(&token).await? {
             let caller = Caller::new(person, client, Via::Api);
-            return Err(usecases::refuse_person(&state.app, &caller, parts.uri.path()).await.into());
+            // Nested under /scim/v2, the router sees the path without it; the audit log names it whole.
+            let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |u| u.path());
+            return Err(usecases::refuse_person(&state.app, &caller, path).await.into());
         }
         Err(unauthorized())
     }

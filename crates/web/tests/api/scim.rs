@@ -407,7 +407,7 @@ async fn refusals_are_scim_errors(backend: Backend) {
         .await
         .unwrap();
     assert!(denied.iter().any(|e| e.actor == "service:nginx"));
-    assert!(denied.iter().any(|e| e.actor == "ada.reyes@example.com"));
+    assert!(denied.iter().any(|e| e.actor == "ada.reyes@example.com" && e.target == "/scim/v2/Users"));
     assert_eq!(
         scim(&app, Method::GET, "/Users/00000000-0000-0000-0000-000000000000", Some(&okta), None, None).await.status,
         404

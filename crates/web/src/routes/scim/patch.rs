@@ -124,6 +124,10 @@ fn apply_at(doc: &mut Map<String, Value>, path: &Path, op: Op, value: Option<Val
                     merge(item, &value, op);
                 }
             }
+            (Some(_), Op::Replace) if !items.iter().any(|i| element_matches(i, filter)) => {
+                // RFC 7644 §3.5.2.3: a replace whose filter matches no value fails.
+                return Err(Fail::bad("noTarget", format!("no {attribute} matches the filter")));
+            }
             (Some(sub), op) => {
                 for item in items.iter_mut().filter(|i| element_matches(i, filter)) {
                     if let Some(obj) = item.as_object_mut() {
@@ -321,6 +325,7 @@ mod tests {
             patch(json!([{ "op": "add", "path": "a[b", "value": 1 }])),
             patch(json!([{ "op": "add", "path": "urn:x:y", "value": 1 }])),
             patch(json!([{ "op": "add", "value": 3 }])),
+            patch(json!([{ "op": "replace", "path": "emails[value eq \"no@example.com\"].primary", "value": true }])),
         ] {
             assert!(apply(user(), &body).is_err(), "{body}");
         }
