@@ -148,14 +148,14 @@ impl Store {
     }
 
     /// The person (deleted by the provider or not) whose primary email is `email` or whose userName is
-    /// `user_name`, with whether the provider deleted them.
+    /// `user_name` (userNames compare without case, as SCIM's `caseExact: false` says), with whether the
+    /// provider deleted them.
     pub async fn scim_holder(&self, email: &Email, user_name: &str) -> Result<Option<(PersonId, bool)>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, deprovisioned_at FROM people WHERE email = $1 OR scim_user_name = $2 \
-             OR (scim_user_name IS NULL AND email = $3) ORDER BY id LIMIT 1",
+            "SELECT id, deprovisioned_at FROM people WHERE email = $1 OR LOWER(scim_user_name) = $2 \
+             OR (scim_user_name IS NULL AND email = $2) ORDER BY id LIMIT 1",
         )
         .bind(email.as_str())
-        .bind(user_name)
         .bind(user_name.to_lowercase())
         .fetch_optional(&self.read)
         .await?;

@@ -132,6 +132,13 @@ async fn users_are_created_found_paged_and_read_back(backend: Backend) {
     // The same userName again is a uniqueness conflict.
     let again = scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("nia", "other@example.com")), None).await;
     assert_eq!((again.status, again.body["scimType"].as_str()), (409, Some("uniqueness")));
+    let shouted =
+        scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("NIA", "nia2@example.com")), None).await;
+    assert_eq!(shouted.status, 409, "userNames compare without case");
+    let erins =
+        scim(&app, Method::POST, "/Users", Some(&okta), Some(new_user("Erin@Example.com", "e2@example.com")), None)
+            .await;
+    assert_eq!(erins.status, 409, "a directory person's userName is their email");
     // A manager is another user's id, and must be one.
     let mut theo = new_user("theo", "theo@example.com");
     theo[ENTERPRISE]["manager"] = json!({ "value": id });

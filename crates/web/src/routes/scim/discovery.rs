@@ -177,7 +177,6 @@ pub(crate) async fn service_provider_config(State(state): State<AppState>, heade
         StatusCode::OK,
         &json!({
             "schemas": [SPC_SCHEMA],
-            "documentationUri": "https://github.com/bonafide/bonafide#provisioning-with-scim",
             "patch": { "supported": true },
             "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
             "filter": { "supported": true, "maxResults": bonafide_app::scim::MAX_COUNT },
