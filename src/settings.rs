@@ -47,6 +47,7 @@ pub const KEYS: &[&str] = &[
     "body_read_timeout_seconds",
     "idle_timeout_seconds",
     "max_connections",
+    "scim_groups",
 ];
 
 /// The database when nothing names one.
@@ -210,7 +211,26 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut rules.campaign.within_secs, within.map(|hours| hours * 3600));
     set(&mut app.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
     set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
+    set(&mut app.scim_groups, layers.get("scim_groups", scim_groups)?);
     Ok((app, web))
+}
+
+/// SCIM group mappings (`<group>=department:<name>,role:<role>`): a list of strings in the file, entries
+/// separated by `;` in the environment. A group named twice is refused.
+fn scim_groups(raw: &Raw) -> Result<Vec<bonafide_app::scim::groups::GroupMapping>, String> {
+    let entries = match raw {
+        Raw::Text(_) => text(raw)?.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Raw::Toml(_) => list(raw)?,
+    };
+    let mut mappings: Vec<bonafide_app::scim::groups::GroupMapping> = Vec::new();
+    for entry in entries {
+        let m = bonafide_app::scim::groups::GroupMapping::parse(&entry)?;
+        if mappings.iter().any(|o| o.name.eq_ignore_ascii_case(&m.name)) {
+            return Err(format!("the group `{}` is mapped twice", m.name));
+        }
+        mappings.push(m);
+    }
+    Ok(mappings)
 }
 
 /// An ISO 3166 region code such as `US` or `de`.
@@ -319,6 +339,21 @@ mod tests {
         ("BONAFIDE_COMPANY_DOMAINS", "env.com, @Env.ORG"),
         ("BONAFIDE_WEBHOOK_ALLOW_PRIVATE", "false"),
     ];
+
+    #[test]
+    fn scim_groups_are_a_list_in_the_file_and_separated_by_semicolons_in_the_environment() {
+        let file = "scim_groups = [\"IT Helpdesk=department:IT,role:it_staff\", \"Audit=role:auditor\"]\n";
+        let s = load(Some(file), Overrides::default(), &[]).unwrap();
+        let names: Vec<&str> = s.app.scim_groups.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!((names, s.app.scim_groups[0].department.as_deref()), (vec!["IT Helpdesk", "Audit"], Some("IT")));
+        let vars = [("BONAFIDE_SCIM_GROUPS", "A=role:auditor; B=department:Sales,role:it_staff")];
+        assert_eq!(load(None, Overrides::default(), &vars).unwrap().app.scim_groups.len(), 2);
+        for bad in ["A", "A=role:root", "A=team:x", "A=role:employee", "=role:auditor", "A=role:auditor;a=role:auditor"]
+        {
+            let e = load(None, Overrides::default(), &[("BONAFIDE_SCIM_GROUPS", bad)]).unwrap_err();
+            assert!(e.contains("scim_groups"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn a_flag_wins_over_the_environment_which_wins_over_the_file_which_wins_over_the_default() {

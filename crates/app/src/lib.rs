@@ -26,6 +26,7 @@ pub mod reports;
 pub mod requests;
 pub mod resources;
 pub mod risk;
+pub mod scim;
 pub mod security;
 pub mod signin;
 pub mod webhooks;
@@ -39,7 +40,7 @@ pub mod records {
     pub use bonafide_store::{
         AccessPolicyRecord, Alert, AuditEntry, BackupSummary, Campaign, CampaignStatus, CheckFacts, CheckRecord,
         Credentials, Delivery, Event, GroupSnapshot, NewCheck, NewPerson, Outreach, PeoplePage, PeopleQuery, Person,
-        Principal, ReportRecord, ResourceRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard,
+        Principal, ReportRecord, ResourceRecord, ScimRecord, Session, SessionStage, Sighted, StaffCandidate, StaffCard,
         StaffLookups, StoredPasskey, SupportRequest, TokenInfo, Webhook,
     };
 }
@@ -90,6 +91,8 @@ pub struct Settings {
     pub correlation: bonafide_store::CorrelationSettings,
     /// Where webhooks may point.
     pub webhooks: webhooks::WebhookPolicy,
+    /// What membership of each SCIM group means (`scim_groups`).
+    pub scim_groups: Vec<scim::groups::GroupMapping>,
 }
 
 impl Default for Settings {
@@ -105,6 +108,7 @@ impl Default for Settings {
             company_name: "Bonafide".to_owned(),
             correlation: bonafide_store::CorrelationSettings::default(),
             webhooks: webhooks::WebhookPolicy::default(),
+            scim_groups: Vec::new(),
         }
     }
 }

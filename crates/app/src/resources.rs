@@ -173,7 +173,7 @@ pub async fn publish(app: &App, by: Acting<'_>, text: &str) -> Result<AccessPoli
 }
 
 /// The scopes a service token may carry.
-pub const SERVICE_SCOPES: [&str; 2] = ["authorize", "metrics"];
+pub const SERVICE_SCOPES: [&str; 3] = ["authorize", "metrics", "scim"];
 
 /// Makes a token for the machine client `name` with `scopes` (the operator, at the command line: a
 /// service is not a person and is made by whoever runs the server). Shown once; stored as SHA-256.

@@ -93,7 +93,7 @@ pub(crate) fn person_from(row: &dyn Columns) -> Result<Person, StoreError> {
     })
 }
 
-fn name_key(name: &DisplayName) -> String {
+pub(crate) fn name_key(name: &DisplayName) -> String {
     name.as_str().split_whitespace().next().unwrap_or("").to_lowercase()
 }
 

@@ -13,6 +13,7 @@ mod reports;
 mod requests;
 mod resources;
 mod risk;
+mod scim;
 mod staff;
 pub(crate) use staff::svg_response;
 pub(crate) mod stix;
@@ -85,6 +86,7 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/api/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .nest("/scim/v2", scim::router())
 }
 
 /// `GET /healthz`: no auth; 200 when the process answers.

@@ -108,6 +108,8 @@ mod reports;
 mod requests;
 #[path = "api/risk.rs"]
 mod risk;
+#[path = "api/scim.rs"]
+mod scim;
 #[path = "api/slow_clients.rs"]
 mod slow_clients;
 #[path = "api/softkey.rs"]
