@@ -317,7 +317,12 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
     if r.snapshots.len() == 1 {
         outln!("  (PostgreSQL not measured: give --postgres URL)");
     }
-    outln!("Over HTTP, {} people, {} clients, {} s per endpoint, SQLite, loopback:", r.api_people, r.clients, r.seconds);
+    outln!(
+        "Over HTTP, {} people, {} clients, {} s per endpoint, SQLite, loopback:",
+        r.api_people,
+        r.clients,
+        r.seconds
+    );
     for p in [&r.healthz, &r.departments] {
         outln!(
             "  {:<30} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",

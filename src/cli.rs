@@ -3,8 +3,8 @@
 use crate::operator::{cli_app, input_error, open_store};
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal, bench_risk,
-    demo, import, policy, scan, serve,
+    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal,
+    bench_risk, demo, import, policy, scan, serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;

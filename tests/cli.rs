@@ -469,8 +469,23 @@ fn the_risk_benchmark_scores_snapshots_on_both_databases_and_serves_the_departme
     let admin =
         std::env::var("BONAFIDE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let args = [
-        "bench", "risk", "--people", "300", "--api-people", "60", "--postgres", &admin, "--clients", "4", "--seconds",
-        "1", "--rounds", "1", "--warmup", "0", "--json",
+        "bench",
+        "risk",
+        "--people",
+        "300",
+        "--api-people",
+        "60",
+        "--postgres",
+        &admin,
+        "--clients",
+        "4",
+        "--seconds",
+        "1",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
     ];
     let out = bonafide(dir.path(), &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -479,7 +494,8 @@ fn the_risk_benchmark_scores_snapshots_on_both_databases_and_serves_the_departme
     let levels: Vec<u64> = r["scoring"]["by_level"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
     assert_eq!(levels.iter().sum::<u64>(), 300, "{r}");
     assert!(levels.iter().filter(|n| **n > 0).count() >= 2, "one level only: {r}");
-    let databases: Vec<&str> = r["snapshots"].as_array().unwrap().iter().map(|s| s["database"].as_str().unwrap()).collect();
+    let databases: Vec<&str> =
+        r["snapshots"].as_array().unwrap().iter().map(|s| s["database"].as_str().unwrap()).collect();
     assert_eq!(databases, ["sqlite", "postgresql"]);
     for s in r["snapshots"].as_array().unwrap() {
         assert!(s["snapshot_ms"].as_f64().unwrap() > 0.0, "{r}");

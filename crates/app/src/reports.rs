@@ -23,12 +23,14 @@ pub const LIST_LIMIT: i64 = 500;
 /// A report as typed (every field optional; a reported email fills what it can). Its JSON form is the
 /// API's and `bonafide report`'s.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// How the contact came; an email report defaults to `email`.
     pub channel: Option<Channel>,
     /// When it happened; defaults to the email's date, else now.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub occurred_at: Option<OffsetDateTime>,
     /// The caller's number.
     pub caller_number: Option<String>,

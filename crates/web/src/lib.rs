@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+mod openapi;
 mod portal;
 pub mod proxy;
 mod routes;
