@@ -44,7 +44,8 @@ pub struct Report {
     pub claimed_staff_id: Option<String>,
     /// The team they named.
     pub claimed_team: Option<String>,
-    /// What they asked for.
+    /// What they asked for (a value given twice counts once).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Ask>>))]
     pub asked_for: Option<BTreeSet<Ask>>,
     /// Whether the employee did it.
     pub complied: Option<bool>,

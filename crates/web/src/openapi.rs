@@ -65,7 +65,6 @@ impl<'r> ToResponse<'r> for Conflict {
 #[allow(dead_code)]
 pub(crate) struct AnalyzeInput {
     /// Echoed back in the answer: any JSON value.
-    #[schema(value_type = Option<Object>)]
     id: Option<serde_json::Value>,
     /// One message or transcript (or give `messages`).
     text: Option<String>,
@@ -86,7 +85,6 @@ pub(crate) struct AnalyzeMessage {
 #[allow(dead_code)]
 pub(crate) struct Analysis {
     /// The input's `id`, or null.
-    #[schema(value_type = Object)]
     id: serde_json::Value,
     /// In [0, 1]: how strongly the text follows a social-engineering script.
     score: f64,

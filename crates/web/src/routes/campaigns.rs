@@ -72,6 +72,7 @@ impl From<Campaign> for CampaignView {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `active` (the default: active and contained) or `all`.
+    #[param(pattern = "^(active|all)$")]
     status: Option<String>,
 }
 
@@ -116,6 +117,7 @@ pub(crate) async fn reports(
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusBody {
     /// `active`, `contained` or `closed`.
+    #[schema(pattern = "^(active|contained|closed)$")]
     status: String,
 }
 

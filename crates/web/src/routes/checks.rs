@@ -16,14 +16,18 @@ use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = CheckInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     channel: Channel,
+    #[schema(max_length = 32)]
     claimed_staff_id: Option<String>,
     claimed_name: Option<String>,
     caller_number: Option<String>,
     caller_address: Option<String>,
     request_key: Option<String>,
+    /// A value given twice counts once.
+    #[schema(value_type = Option<Vec<Ask>>)]
     asked_for: Option<BTreeSet<Ask>>,
 }
 
@@ -143,6 +147,8 @@ pub(crate) async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeBody {
+    /// The six digits the caller read out (anything else of up to 32 characters counts as a wrong code).
+    #[schema(max_length = 32, example = "042917")]
     code: String,
 }
 

@@ -18,10 +18,13 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = OutreachInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     employee_email: String,
     reason: String,
+    /// A value given twice counts once.
+    #[schema(value_type = Vec<Channel>)]
     channels: BTreeSet<Channel>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -63,6 +66,7 @@ pub(crate) async fn approve(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `mine` (the default) or `pending` (approvers).
+    #[param(pattern = "^(mine|pending)$")]
     scope: Option<String>,
 }
 

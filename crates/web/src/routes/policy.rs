@@ -78,6 +78,8 @@ pub(crate) struct PublishBody {
     #[schema(value_type = Object)]
     rules: serde_json::Value,
     text: String,
+    /// When it takes effect (RFC 3339); now by default.
+    #[schema(format = DateTime)]
     effective_at: Option<String>,
 }
 
@@ -123,6 +125,7 @@ pub(crate) async fn acknowledge(
 #[serde(deny_unknown_fields)]
 pub(crate) struct AcknowledgementsQuery {
     /// The version; the one in force by default.
+    #[param(pattern = "^[1-9][0-9]{0,8}$")]
     version: Option<String>,
 }
 

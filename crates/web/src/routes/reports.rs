@@ -135,6 +135,7 @@ pub(crate) async fn create(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `mine` or `all` (security admins and auditors).
+    #[param(pattern = "^(mine|all)$")]
     scope: Option<String>,
 }
 

@@ -15,10 +15,13 @@ use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = RequestInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     summary: String,
     category: Option<String>,
+    /// A value given twice counts once.
+    #[schema(value_type = Option<Vec<Channel>>)]
     channels: Option<BTreeSet<Channel>>,
 }
 
@@ -39,6 +42,7 @@ pub(crate) async fn create(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `mine`, `assigned`, `queue` or `all`; the default depends on the role.
+    #[param(pattern = "^(mine|assigned|queue|all)$")]
     scope: Option<String>,
 }
 
@@ -75,6 +79,7 @@ pub(crate) async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignBody {
+    #[schema(pattern = "^[A-Za-z]{1,8}-[0-9]{1,8}$", example = "IT-0042")]
     staff_id: String,
 }
 

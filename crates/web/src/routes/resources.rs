@@ -24,11 +24,17 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourceBody {
+    /// Given in the path for `PUT`.
     #[serde(default)]
+    #[schema(pattern = "^([a-z0-9._-]{1,64})?$")]
     id: String,
+    /// `portal`, `database` or `app`.
+    #[schema(pattern = "^(portal|database|app)$")]
     kind: String,
     name: String,
     owner_department: Option<String>,
+    /// `low`, `medium` or `high`.
+    #[schema(pattern = "^(low|medium|high)$")]
     sensitivity: String,
     tags: Option<Vec<String>>,
 }
@@ -183,13 +189,18 @@ pub(crate) struct ContextBody {
     mfa: bool,
     #[serde(default)]
     device_managed: bool,
+    /// `office`, `vpn` or `internet` (the default).
+    #[schema(pattern = "^(office|vpn|internet)$")]
     network: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuthorizeBody {
+    /// A person's email.
     principal: String,
+    /// `access`, `admin` or `export`.
+    #[schema(pattern = "^(access|admin|export)$")]
     action: String,
     resource: String,
     #[serde(default)]
@@ -268,6 +279,8 @@ pub(crate) async fn authorize(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuthzQuery {
+    /// `access` (the default), `admin` or `export`.
+    #[param(pattern = "^(access|admin|export)$")]
     action: Option<String>,
 }
 
@@ -339,6 +352,7 @@ pub(crate) async fn authz(
 pub(crate) struct AccessQuery {
     mfa: Option<bool>,
     device_managed: Option<bool>,
+    #[param(pattern = "^(office|vpn|internet)$")]
     network: Option<String>,
 }
 
@@ -393,6 +407,8 @@ pub(crate) async fn what_can_reach(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CountsQuery {
+    /// 30 by default.
+    #[param(minimum = 1, maximum = 366)]
     days: Option<u16>,
 }
 

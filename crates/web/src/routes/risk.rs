@@ -86,8 +86,10 @@ pub(crate) async fn me(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PeopleQuery {
     department: Option<String>,
+    #[param(pattern = "^\\s*(low|medium|high|critical)?\\s*$")]
     level: Option<String>,
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     format: Option<String>,
 }
 
@@ -196,6 +198,7 @@ impl From<GroupRisk> for GroupView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FormatQuery {
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     format: Option<String>,
 }
 
@@ -236,11 +239,52 @@ pub(crate) async fn departments(
     Ok(Json(groups.into_iter().map(GroupView::from).collect::<Vec<_>>()).into_response())
 }
 
+/// The risk settings (see the README's risk section): all of them in answers, any subset in `PUT` and the
+/// preview (the rest stays as it is).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskSettings)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Describes the JSON the use case reads and writes; never built.
+pub(crate) struct RiskSettingsDoc {
+    /// Every person's score before any factor.
+    base: Option<f64>,
+    /// Points per factor at full strength (negative lowers the risk).
+    weights: Option<std::collections::BTreeMap<String, f64>>,
+    /// The most a counted factor counts for.
+    caps: Option<std::collections::BTreeMap<String, f64>>,
+    /// Days after which an event stops counting fully, per factor.
+    decay_days: Option<std::collections::BTreeMap<String, u32>>,
+    tolerance: Option<ToleranceDoc>,
+    /// Groups smaller than this show no figures.
+    min_group: Option<u32>,
+}
+
+/// The company's stated tolerance, and each department's where it differs.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskTolerance)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct ToleranceDoc {
+    company: Option<LimitDoc>,
+    departments: Option<std::collections::BTreeMap<String, LimitDoc>>,
+}
+
+/// One tolerance line.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskLimit)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct LimitDoc {
+    /// The largest share of people at high or critical, in [0, 1].
+    max_high_share: Option<f64>,
+    /// Whether a privileged person at critical is a breach.
+    no_privileged_critical: Option<bool>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SettingsView {
     version: u32,
-    /// `{base, weights, caps, decay_days, tolerance, min_group}` (see the README's risk section).
-    #[schema(value_type = Object)]
+    #[schema(value_type = RiskSettingsDoc)]
     settings: serde_json::Value,
 }
 
@@ -256,7 +300,7 @@ pub(crate) async fn settings(
 
 /// `PUT /api/v1/risk/settings` `{base?, weights?, caps?, decay_days?, tolerance?, min_group?}`: the next
 /// version (a 422 names each bad field; the version in force stays).
-#[utoipa::path(put, path = "/api/v1/risk/settings", tag = "risk", request_body(content = Object, description = "Any of `base`, `weights`, `caps`, `decay_days`, `tolerance`, `min_group`"), responses((status = 200, body = SettingsView)))]
+#[utoipa::path(put, path = "/api/v1/risk/settings", tag = "risk", request_body = RiskSettingsDoc, responses((status = 200, body = SettingsView)))]
 pub(crate) async fn put_settings(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -268,7 +312,7 @@ pub(crate) async fn put_settings(
 }
 
 /// `POST /api/v1/risk/settings/preview` (settings as for `PUT`): the groups as they would be.
-#[utoipa::path(post, path = "/api/v1/risk/settings/preview", tag = "risk", request_body(content = Object, description = "Settings as for `PUT /api/v1/risk/settings`"), responses((status = 200, body = Vec<GroupView>)))]
+#[utoipa::path(post, path = "/api/v1/risk/settings/preview", tag = "risk", request_body = RiskSettingsDoc, responses((status = 200, body = Vec<GroupView>)))]
 pub(crate) async fn preview(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -282,6 +326,8 @@ pub(crate) async fn preview(
 #[serde(deny_unknown_fields)]
 pub(crate) struct TrendQuery {
     department: Option<String>,
+    /// 90 by default.
+    #[param(minimum = 1, maximum = 366)]
     days: Option<u16>,
 }
 

@@ -20,6 +20,7 @@ pub(crate) struct EventsQuery {
     /// The last `seq` read; 0 by default.
     after: Option<i64>,
     /// At most this many events (1000 by default).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
 }
 
@@ -45,6 +46,8 @@ pub(crate) async fn events(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookBody {
+    /// An `https` address on the public internet.
+    #[schema(format = "uri")]
     url: String,
     kinds: Option<Vec<String>>,
 }
