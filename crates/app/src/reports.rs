@@ -23,12 +23,14 @@ pub const LIST_LIMIT: i64 = 500;
 /// A report as typed (every field optional; a reported email fills what it can). Its JSON form is the
 /// API's and `bonafide report`'s.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// How the contact came; an email report defaults to `email`.
     pub channel: Option<Channel>,
     /// When it happened; defaults to the email's date, else now.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub occurred_at: Option<OffsetDateTime>,
     /// The caller's number.
     pub caller_number: Option<String>,
@@ -42,7 +44,8 @@ pub struct Report {
     pub claimed_staff_id: Option<String>,
     /// The team they named.
     pub claimed_team: Option<String>,
-    /// What they asked for.
+    /// What they asked for (a value given twice counts once).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Ask>>))]
     pub asked_for: Option<BTreeSet<Ask>>,
     /// Whether the employee did it.
     pub complied: Option<bool>,

@@ -53,6 +53,7 @@ impl IndicatorKind {
 
 /// Something worth knowing about an indicator's value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
 pub enum Note {
     /// A phone number that could not be read as one; kept as its digits (or its text).

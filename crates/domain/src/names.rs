@@ -3,6 +3,9 @@
 
 #[doc(hidden)]
 pub use serde as __serde;
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+pub use utoipa as __utoipa;
 
 /// Declares a fieldless enum with one name per variant:
 ///
@@ -24,7 +27,8 @@ pub use serde as __serde;
 /// It derives `Debug`, `Clone`, `Copy`, equality, order and `Hash`, and implements `Display`, `Serialize`
 /// and `Deserialize` with those names (an unknown name is serde's "unknown variant" error listing the
 /// known ones). `FromStr`, where an enum needs one, is written beside it on top of
-/// [`from_name`](#method.from_name), with its own field name and leniency.
+/// [`from_name`](#method.from_name), with its own field name and leniency. With the `openapi` feature it
+/// also describes itself to the API's OpenAPI document as a string with exactly those names.
 #[macro_export]
 macro_rules! named_enum {
     (
@@ -88,7 +92,41 @@ macro_rules! named_enum {
                 d.deserialize_str(Named)
             }
         }
+
+        $crate::__named_enum_schema!($name);
     };
+}
+
+/// The OpenAPI schema of a [`named_enum!`](crate::named_enum): a string, one of its names.
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __named_enum_schema {
+    ($name:ident) => {
+        impl $crate::names::__utoipa::PartialSchema for $name {
+            fn schema() -> $crate::names::__utoipa::openapi::RefOr<$crate::names::__utoipa::openapi::schema::Schema> {
+                $crate::names::enum_schema($name::NAMES)
+            }
+        }
+
+        impl $crate::names::__utoipa::ToSchema for $name {}
+    };
+}
+
+/// Without the `openapi` feature a [`named_enum!`](crate::named_enum) has no schema.
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __named_enum_schema {
+    ($name:ident) => {};
+}
+
+/// A string schema that admits exactly `names`.
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+pub fn enum_schema(names: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names.iter().copied())).into()
 }
 
 #[cfg(test)]

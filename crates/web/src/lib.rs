@@ -6,6 +6,7 @@
 pub mod error;
 pub mod extract;
 pub mod observe;
+mod openapi;
 mod portal;
 pub mod proxy;
 mod routes;

@@ -22,6 +22,7 @@ mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{Common, Conflict, FieldErrorDoc, ProblemDoc};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -30,6 +31,7 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::get))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/me", get(me::get))
         .route("/api/v1/staff", get(staff::search))
         .route("/api/v1/staff/{staff_id}", get(staff::get))
@@ -89,7 +91,46 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .nest("/scim/v2", scim::router())
 }
 
+/// The API's OpenAPI 3.1 document: every route of [`router`] (a test proves none is missing).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Bonafide API", description = "Verify IT contacts, report and correlate quid pro quo social engineering, and hold the risk against the company's tolerance. Every error is an RFC 9457 problem (`application/problem+json`)."),
+    paths(
+        health, openapi_json, metrics::get, me::get,
+        staff::search, staff::get, staff::photo,
+        requests::create, requests::list, requests::get, requests::assign, requests::resolve, requests::cancel, requests::close,
+        outreach::create, outreach::list, outreach::approve,
+        checks::create, checks::get, checks::challenge, console::codes,
+        policy::current, policy::publish, policy::versions, policy::version, policy::acknowledge, policy::acknowledgements,
+        resources::create, resources::list, resources::get, resources::put, resources::delete, resources::who_can_access,
+        resources::what_can_reach, resources::policies, resources::publish, resources::schema, resources::authorize,
+        resources::allow_counts, resources::authz,
+        risk::me, risk::people, risk::departments, risk::trend, risk::settings, risk::put_settings, risk::preview,
+        alerts::list, reports::create, reports::list, reports::get,
+        campaigns::list, campaigns::get, campaigns::reports, stix::export, campaigns::set_status, campaigns::merge,
+        campaigns::official_contacts, campaigns::split, campaigns::warnings,
+        analyze::analyze_route,
+        webhooks::events, webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
+    ),
+    components(schemas(ProblemDoc, FieldErrorDoc), responses(Conflict)),
+    modifiers(&Common),
+)]
+pub(crate) struct ApiDoc;
+
+/// The document, built once.
+pub(crate) fn openapi_document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap_or_default())
+}
+
+/// `GET /api/v1/openapi.json`: the API's contract, for client generators and API testers. No sign-in.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "This document", body = Object)))]
+async fn openapi_json() -> axum::Json<&'static serde_json::Value> {
+    axum::Json(openapi_document())
+}
+
 /// `GET /healthz`: no auth; 200 when the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The process answers", content_type = "text/plain", body = String)))]
 async fn health() -> &'static str {
     "ok"
 }
@@ -100,4 +141,106 @@ pub(crate) async fn not_found() -> ApiError {
 
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::openapi_document;
+    use std::collections::BTreeSet;
+
+    const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+
+    /// Every (method, path) that [`super::router`] serves, read from its source: one `.route("path",
+    /// method(handler)...)` call at a time, with each `method(` that is not part of a longer name.
+    fn routes_in_source() -> BTreeSet<(String, String)> {
+        let src = include_str!("routes.rs");
+        let start = src.find("pub(crate) fn router(").expect("router in routes.rs");
+        let body = &src[start..];
+        let body = &body[..body.find("\n}\n").expect("the end of router")];
+        let mut found = BTreeSet::new();
+        for call in body.split(".route(").skip(1) {
+            let path = call.split('"').nth(1).expect("a path literal").to_owned();
+            for m in METHODS {
+                let mut rest = call;
+                while let Some(i) = rest.find(&format!("{m}(")) {
+                    let before = rest[..i].chars().next_back();
+                    if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        found.insert((m.to_owned(), path.clone()));
+                    }
+                    rest = &rest[i + m.len()..];
+                }
+            }
+        }
+        found
+    }
+
+    fn routes_in_document() -> BTreeSet<(String, String)> {
+        let doc = openapi_document();
+        let paths = doc["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                METHODS.iter().filter(|m| item.get(**m).is_some()).map(move |m| ((*m).to_owned(), path.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_document_has_every_route_the_router_serves_and_no_other() {
+        let served = routes_in_source();
+        assert!(served.len() > 60, "the router's routes were not read: {served:?}");
+        let documented = routes_in_document();
+        let missing: Vec<_> = served.difference(&documented).collect();
+        assert!(missing.is_empty(), "routes the OpenAPI document lacks: {missing:?}");
+        let stale: Vec<_> = documented.difference(&served).collect();
+        assert!(stale.is_empty(), "documented operations no route serves: {stale:?}");
+    }
+
+    /// Every `$ref` anywhere in `value`.
+    fn refs<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_every_reference_resolves() {
+        let doc = openapi_document();
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+        let mut found = Vec::new();
+        refs(doc, &mut found);
+        assert!(found.len() > 50, "few references: {}", found.len());
+        for r in found {
+            let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("a reference outside the document: {r}"));
+            assert!(doc.pointer(pointer).is_some(), "{r} resolves to nothing");
+        }
+    }
+
+    #[test]
+    fn every_operation_documents_its_refusals_as_problems() {
+        let doc = openapi_document();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                let responses = op["responses"].as_object().expect("responses");
+                assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents no success");
+                assert!(responses.contains_key("503"), "{method} {path}: no 503");
+                if path != "/healthz" && path != "/api/v1/openapi.json" {
+                    assert!(responses.contains_key("401"), "{method} {path}: no 401");
+                    assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+                    let problem = &responses["401"]["content"]["application/problem+json"]["schema"]["$ref"];
+                    assert_eq!(problem, "#/components/schemas/Problem", "{method} {path}");
+                }
+                if op.get("requestBody").is_some() {
+                    assert!(responses.contains_key("422"), "{method} {path}: no 422");
+                }
+            }
+        }
+    }
 }

@@ -8,8 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use bonafide_app::access::SecurityAdmins;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AlertView {
     id: String,
     kind: String,
@@ -20,6 +21,7 @@ pub(crate) struct AlertView {
     created_at: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", responses((status = 200, body = Vec<AlertView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,

@@ -18,6 +18,11 @@ use bonafide_app::{AppError, analyze};
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// `POST /api/v1/analyze`.
+#[utoipa::path(post, path = "/api/v1/analyze", tag = "analyze",
+    request_body(description = "One message (`{id?, text}` or `{id?, messages: [{from, text}]}`) as JSON, or one per line as NDJSON",
+        content((crate::openapi::AnalyzeInput = "application/json"), (String = "application/x-ndjson"))),
+    responses((status = 200, description = "The analysis, or one per line for NDJSON",
+        content((crate::openapi::Analysis = "application/json"), (String = "application/x-ndjson")))))]
 pub(crate) async fn analyze_route(
     Api(who, ..): Api,
     State(state): State<AppState>,

@@ -14,8 +14,9 @@ use bonafide_app::campaigns;
 use bonafide_app::records::Campaign;
 use bonafide_correlate::{IndicatorKind, Severity};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IndicatorView {
     kind: IndicatorKind,
     value: String,
@@ -24,7 +25,7 @@ pub(crate) struct IndicatorView {
 }
 
 /// A campaign as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CampaignView {
     id: String,
     status: &'static str,
@@ -67,12 +68,16 @@ impl From<Campaign> for CampaignView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// `active` (the default: active and contained) or `all`.
+    #[param(pattern = "^(active|all)$")]
     status: Option<String>,
 }
 
 /// `GET /api/v1/campaigns`: active and contained ones; `?status=all` adds closed ones.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(ListQuery), responses((status = 200, body = Vec<CampaignView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -88,6 +93,7 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/campaigns/{id}` (a merged campaign answers as the one it joined).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = CampaignView)))]
 pub(crate) async fn get(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -97,6 +103,7 @@ pub(crate) async fn get(
 }
 
 /// `GET /api/v1/campaigns/{id}/reports`.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/reports", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = Vec<ReportView>)))]
 pub(crate) async fn reports(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -106,13 +113,16 @@ pub(crate) async fn reports(
     Ok(Json(found.into_iter().map(ReportView::from).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusBody {
+    /// `active`, `contained` or `closed`.
+    #[schema(pattern = "^(active|contained|closed)$")]
     status: String,
 }
 
 /// `POST /api/v1/campaigns/{id}/status` `{status: active|contained|closed}`.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/status", tag = "campaigns", params(("id" = String, Path)), request_body = StatusBody, responses((status = 200, body = CampaignView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn set_status(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -122,7 +132,7 @@ pub(crate) async fn set_status(
     Ok(Json(campaigns::set_status(&state.app, &who, &id, &body.status).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OfficialBody {
     blocked: bool,
@@ -130,6 +140,7 @@ pub(crate) struct OfficialBody {
 
 /// `POST /api/v1/campaigns/{id}/official-contacts` `{blocked}`: whether the campaign blocks checks on the
 /// directory's own contacts among its indicators.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/official-contacts", tag = "campaigns", params(("id" = String, Path)), request_body = OfficialBody, responses((status = 200, body = CampaignView)))]
 pub(crate) async fn official_contacts(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -139,13 +150,14 @@ pub(crate) async fn official_contacts(
     Ok(Json(campaigns::block_official_contacts(&state.app, &who, &id, body.blocked).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MergeBody {
     campaign_id: String,
 }
 
 /// `POST /api/v1/campaigns/{id}/merge` `{campaign_id}`: the other campaign joins this one.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/merge", tag = "campaigns", params(("id" = String, Path)), request_body = MergeBody, responses((status = 200, body = CampaignView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn merge(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -155,13 +167,13 @@ pub(crate) async fn merge(
     Ok(Json(campaigns::merge(&state.app, &who, &id, &body.campaign_id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SplitBody {
     report_ids: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SplitView {
     campaign: CampaignView,
     split_off: String,
@@ -169,6 +181,7 @@ pub(crate) struct SplitView {
 
 /// `POST /api/v1/campaigns/{id}/split` `{report_ids}`: those reports leave the campaign for a cluster of
 /// their own, which the thresholds judge again.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/split", tag = "campaigns", params(("id" = String, Path)), request_body = SplitBody, responses((status = 200, body = SplitView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn split(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -179,7 +192,7 @@ pub(crate) async fn split(
     Ok(Json(SplitView { campaign: campaign.into(), split_off: split_off.to_string() }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct WarningView {
     campaign_id: String,
     severity: Severity,
@@ -188,6 +201,7 @@ pub(crate) struct WarningView {
 }
 
 /// `GET /api/v1/warnings`: the warnings of active campaigns, for everyone.
+#[utoipa::path(get, path = "/api/v1/warnings", tag = "campaigns", responses((status = 200, body = Vec<WarningView>)))]
 pub(crate) async fn warnings(
     Api(who, ..): Api,
     State(state): State<AppState>,

@@ -13,20 +13,25 @@ use bonafide_app::checks::{self, Answered, CheckView as Check, Claimed, advice};
 use bonafide_domain::{Ask, Channel, Reason, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CheckInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     channel: Channel,
+    #[schema(max_length = 32)]
     claimed_staff_id: Option<String>,
     claimed_name: Option<String>,
     caller_number: Option<String>,
     caller_address: Option<String>,
     request_key: Option<String>,
+    /// A value given twice counts once.
+    #[schema(value_type = Option<Vec<Ask>>)]
     asked_for: Option<BTreeSet<Ask>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct StaffView {
     #[serde(flatten)]
     who: StaffRef,
@@ -34,13 +39,13 @@ struct StaffView {
     photo_url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RequestRef {
     key: String,
     summary: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CheckView {
     id: String,
     verdict: Verdict,
@@ -58,7 +63,7 @@ pub(crate) struct CheckView {
     policy_rules_broken: Vec<RuleBroken>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RuleBroken {
     rule: &'static str,
     explanation: String,
@@ -88,7 +93,7 @@ impl From<Check> for CheckView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ChallengeView {
     verdict: Verdict,
     reasons: Vec<Reason>,
@@ -110,6 +115,7 @@ impl From<Answered> for ChallengeView {
 }
 
 /// `POST /api/v1/checks`: every signed-in person.
+#[utoipa::path(post, path = "/api/v1/checks", tag = "checks", request_body = CreateBody, responses((status = 201, body = CheckView)))]
 pub(crate) async fn create(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -129,6 +135,7 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/checks/{id}`: the employee who opened it.
+#[utoipa::path(get, path = "/api/v1/checks/{id}", tag = "checks", params(("id" = String, Path)), responses((status = 200, body = CheckView)))]
 pub(crate) async fn get(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -137,13 +144,16 @@ pub(crate) async fn get(
     Ok(Json(checks::get(&state.app, &who, &id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeBody {
+    /// The six digits the caller read out (anything else of up to 32 characters counts as a wrong code).
+    #[schema(max_length = 32, example = "042917")]
     code: String,
 }
 
 /// `POST /api/v1/checks/{id}/challenge` `{code}`: only the employee who opened the check.
+#[utoipa::path(post, path = "/api/v1/checks/{id}/challenge", tag = "checks", params(("id" = String, Path)), request_body = ChallengeBody, responses((status = 200, body = ChallengeView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn challenge(
     Api(who, ..): Api,
     State(state): State<AppState>,

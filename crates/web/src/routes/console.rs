@@ -10,8 +10,9 @@ use axum::extract::State;
 use bonafide_app::access::ItStaff;
 use bonafide_app::console::{self, CodeFor};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CodeView {
     #[serde(skip_serializing_if = "Option::is_none")]
     request_key: Option<String>,
@@ -25,6 +26,7 @@ pub(crate) struct CodeView {
     valid_until: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/console/codes", tag = "console", responses((status = 200, body = Vec<CodeView>)))]
 pub(crate) async fn codes(
     Api(who, ..): Api<ItStaff>,
     State(state): State<AppState>,

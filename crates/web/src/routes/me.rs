@@ -3,8 +3,10 @@
 use crate::extract::Api;
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+/// The signed-in person.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Me {
     email: String,
     display_name: String,
@@ -14,6 +16,8 @@ pub(crate) struct Me {
     staff_id: Option<String>,
 }
 
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me)))]
 pub(crate) async fn get(Api(who, ..): Api) -> Json<Me> {
     let p = who.person;
     Json(Me {

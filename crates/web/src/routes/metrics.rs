@@ -30,6 +30,7 @@ impl FromRequestParts<AppState> for ScrapeToken {
 }
 
 /// `GET /metrics` with a token.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "The Prometheus text exposition (version 0.0.4)", content_type = "text/plain", body = String)))]
 pub(crate) async fn get(ScrapeToken(by): ScrapeToken, State(state): State<AppState>) -> Result<Response, ApiError> {
     exposition(&state, &by).await
 }

@@ -15,20 +15,27 @@ use bonafide_domain::Channel;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OutreachInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     employee_email: String,
     reason: String,
+    /// A value given twice counts once.
+    #[schema(value_type = Vec<Channel>)]
     channels: BTreeSet<Channel>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     starts_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     ends_at: OffsetDateTime,
 }
 
 /// `POST /api/v1/outreach`: IT staff.
+#[utoipa::path(post, path = "/api/v1/outreach", tag = "outreach", request_body = CreateBody, responses((status = 201, body = OutreachView)))]
 pub(crate) async fn create(
     Api(who, ..): Api<ItStaff>,
     State(state): State<AppState>,
@@ -46,6 +53,7 @@ pub(crate) async fn create(
 }
 
 /// `POST /api/v1/outreach/{id}/approve`: IT staff and security admins, never the proposer.
+#[utoipa::path(post, path = "/api/v1/outreach/{id}/approve", tag = "outreach", params(("id" = String, Path)), responses((status = 200, body = OutreachView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn approve(
     Api(who, ..): Api<Dispatchers>,
     State(state): State<AppState>,
@@ -54,12 +62,16 @@ pub(crate) async fn approve(
     Ok(Json(outreach::approve(&state.app, &who, &id).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// `mine` (the default) or `pending` (approvers).
+    #[param(pattern = "^(mine|pending)$")]
     scope: Option<String>,
 }
 
 /// `GET /api/v1/outreach`.
+#[utoipa::path(get, path = "/api/v1/outreach", tag = "outreach", params(ListQuery), responses((status = 200, body = Vec<OutreachView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api,
     State(state): State<AppState>,

@@ -15,11 +15,14 @@ use bonafide_app::access::{SecurityAdmins, SecurityReaders};
 use bonafide_app::policy::{self, Acknowledgements, Draft, PolicyVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct VersionView {
     version: u32,
     effective_at: String,
+    /// The contact policy's rules as JSON (see the README's contact policy section).
+    #[schema(value_type = Object)]
     rules: serde_json::Value,
     text: String,
     /// The rules in everyday words, the built-in ones first.
@@ -42,12 +45,14 @@ fn view(v: &PolicyVersion, acknowledged_at: Option<OffsetDateTime>) -> VersionVi
 }
 
 /// `GET /api/v1/policy`: the version in force, with when the caller acknowledged it.
+#[utoipa::path(get, path = "/api/v1/policy", tag = "policy", responses((status = 200, body = VersionView)))]
 pub(crate) async fn current(Api(who, ..): Api, State(state): State<AppState>) -> Result<Json<VersionView>, ApiError> {
     let p = policy::current(&state.app, &who).await?;
     Ok(Json(view(&p.policy, p.acknowledged_at)))
 }
 
 /// `GET /api/v1/policy/versions`: every version, newest first.
+#[utoipa::path(get, path = "/api/v1/policy/versions", tag = "policy", responses((status = 200, body = Vec<VersionView>)))]
 pub(crate) async fn versions(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -56,6 +61,7 @@ pub(crate) async fn versions(
 }
 
 /// `GET /api/v1/policy/versions/{n}`.
+#[utoipa::path(get, path = "/api/v1/policy/versions/{n}", tag = "policy", params(("n" = String, Path)), responses((status = 200, body = VersionView)))]
 pub(crate) async fn version(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -65,15 +71,20 @@ pub(crate) async fn version(
     Ok(Json(view(&v, None)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PublishBody {
+    /// The contact policy's rules as JSON (see the README's contact policy section).
+    #[schema(value_type = Object)]
     rules: serde_json::Value,
     text: String,
+    /// When it takes effect (RFC 3339); now by default.
+    #[schema(format = DateTime)]
     effective_at: Option<String>,
 }
 
 /// `POST /api/v1/policy` `{rules, text, effective_at?}`: security admins; 201 with the new version.
+#[utoipa::path(post, path = "/api/v1/policy", tag = "policy", request_body = PublishBody, responses((status = 201, body = VersionView)))]
 pub(crate) async fn publish(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -91,7 +102,7 @@ pub(crate) async fn publish(
     Ok((StatusCode::CREATED, Json(view(&v, None))))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Acknowledged {
     version: u32,
     acknowledged_at: String,
@@ -99,6 +110,7 @@ pub(crate) struct Acknowledged {
 
 /// `POST /api/v1/policy/versions/{n}/acknowledge`: the caller read version n (idempotent; 409 when it was
 /// replaced).
+#[utoipa::path(post, path = "/api/v1/policy/versions/{n}/acknowledge", tag = "policy", params(("n" = String, Path)), responses((status = 200, body = Acknowledged), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn acknowledge(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -108,13 +120,16 @@ pub(crate) async fn acknowledge(
     Ok(Json(Acknowledged { version, acknowledged_at: rfc3339(at) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AcknowledgementsQuery {
+    /// The version; the one in force by default.
+    #[param(pattern = "^[1-9][0-9]{0,8}$")]
     version: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DepartmentView {
     department: String,
     people: i64,
@@ -122,14 +137,14 @@ struct DepartmentView {
     rate: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MissingView {
     email: String,
     department: String,
     overdue: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AcknowledgementsView {
     version: u32,
     ack_due_at: String,
@@ -176,6 +191,7 @@ impl From<Acknowledgements> for AcknowledgementsView {
 }
 
 /// `GET /api/v1/policy/acknowledgements[?version=n]`: security admins and auditors.
+#[utoipa::path(get, path = "/api/v1/policy/acknowledgements", tag = "policy", params(AcknowledgementsQuery), responses((status = 200, body = AcknowledgementsView)))]
 pub(crate) async fn acknowledgements(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,

@@ -15,9 +15,10 @@ use bonafide_app::reports::{self, Received, Report, View};
 use bonafide_domain::{Ask, Channel};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use utoipa::{IntoParams, ToSchema};
 
 /// What the reporter is told.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ReceivedView {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,7 +41,7 @@ impl From<Received> for ReceivedView {
 }
 
 /// A report as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ReportView {
     id: String,
     reporter_id: String,
@@ -70,7 +71,8 @@ pub(crate) struct ReportView {
     check_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     campaign_id: Option<String>,
-    /// The analyzer's reading of the transcript.
+    /// The analyzer's reading of the transcript (the shape `POST /api/v1/analyze` answers with).
+    #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     analysis: Option<serde_json::Value>,
 }
@@ -105,6 +107,10 @@ impl From<ReportRecord> for ReportView {
 
 /// `POST /api/v1/reports`: any signed-in person. JSON, or a reported email (`Content-Type:
 /// message/rfc822`).
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
+    request_body(description = "The report as JSON, or the reported email itself",
+        content((bonafide_app::reports::Report = "application/json"), (String = "message/rfc822"))),
+    responses((status = 201, body = ReceivedView)))]
 pub(crate) async fn create(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -125,12 +131,16 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(received.into())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// `mine` or `all` (security admins and auditors).
+    #[param(pattern = "^(mine|all)$")]
     scope: Option<String>,
 }
 
 /// `GET /api/v1/reports`: own reports; `?scope=all` for security admins and auditors.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(ListQuery), responses((status = 200, body = Vec<ReportView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -147,6 +157,7 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/reports/{id}`: the reporter's own, or any for security admins and auditors.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = String, Path)), responses((status = 200, body = ReportView)))]
 pub(crate) async fn get(
     Api(who, ..): Api,
     State(state): State<AppState>,

@@ -12,16 +12,21 @@ use bonafide_app::requests::{self, OpenRequest, View};
 use bonafide_domain::Channel;
 use serde::Deserialize;
 use std::collections::BTreeSet;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RequestInput)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     summary: String,
     category: Option<String>,
+    /// A value given twice counts once.
+    #[schema(value_type = Option<Vec<Channel>>)]
     channels: Option<BTreeSet<Channel>>,
 }
 
 /// `POST /api/v1/requests`: every signed-in person.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = CreateBody, responses((status = 201, body = RequestView)))]
 pub(crate) async fn create(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -33,13 +38,17 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// `mine`, `assigned`, `queue` or `all`; the default depends on the role.
+    #[param(pattern = "^(mine|assigned|queue|all)$")]
     scope: Option<String>,
 }
 
 /// `GET /api/v1/requests`: own requests; it_staff: assigned to them; security_admin: all.
 /// `?scope=mine|assigned|queue|all` picks another view the role allows.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListQuery), responses((status = 200, body = Vec<RequestView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -58,6 +67,7 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/requests/{key}`.
+#[utoipa::path(get, path = "/api/v1/requests/{key}", tag = "requests", params(("key" = String, Path)), responses((status = 200, body = RequestView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn get(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -66,14 +76,16 @@ pub(crate) async fn get(
     Ok(Json(requests::get(&state.app, &who, &key).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignBody {
+    #[schema(pattern = "^[A-Za-z]{1,8}-[0-9]{1,8}$", example = "IT-0042")]
     staff_id: String,
 }
 
 /// `POST /api/v1/requests/{key}/assign` `{staff_id}`: it_staff (open requests and their own) and
 /// security_admin (any active request).
+#[utoipa::path(post, path = "/api/v1/requests/{key}/assign", tag = "requests", params(("key" = String, Path)), request_body = AssignBody, responses((status = 200, body = RequestView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn assign(
     Api(who, ..): Api<Dispatchers>,
     State(state): State<AppState>,
@@ -84,6 +96,7 @@ pub(crate) async fn assign(
 }
 
 /// `POST /api/v1/requests/{key}/resolve`: the assignee or a security admin.
+#[utoipa::path(post, path = "/api/v1/requests/{key}/resolve", tag = "requests", params(("key" = String, Path)), responses((status = 200, body = RequestView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn resolve(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -93,6 +106,7 @@ pub(crate) async fn resolve(
 }
 
 /// `POST /api/v1/requests/{key}/cancel`: the requester only.
+#[utoipa::path(post, path = "/api/v1/requests/{key}/cancel", tag = "requests", params(("key" = String, Path)), responses((status = 200, body = RequestView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn cancel(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -102,6 +116,7 @@ pub(crate) async fn cancel(
 }
 
 /// `POST /api/v1/requests/{key}/close`: the requester or a security admin.
+#[utoipa::path(post, path = "/api/v1/requests/{key}/close", tag = "requests", params(("key" = String, Path)), responses((status = 200, body = RequestView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn close(
     Api(who, ..): Api,
     State(state): State<AppState>,

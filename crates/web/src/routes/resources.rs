@@ -19,15 +19,22 @@ use bonafide_app::records::{AccessPolicyRecord, ResourceRecord};
 use bonafide_app::resources::{self, ResourceInput};
 use bonafide_app::{Caller, access::Everyone};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourceBody {
+    /// Given in the path for `PUT`.
     #[serde(default)]
+    #[schema(pattern = "^([a-z0-9._-]{1,64})?$")]
     id: String,
+    /// `portal`, `database` or `app`.
+    #[schema(pattern = "^(portal|database|app)$")]
     kind: String,
     name: String,
     owner_department: Option<String>,
+    /// `low`, `medium` or `high`.
+    #[schema(pattern = "^(low|medium|high)$")]
     sensitivity: String,
     tags: Option<Vec<String>>,
 }
@@ -45,7 +52,7 @@ impl From<ResourceBody> for ResourceInput {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ResourceView {
     id: String,
     kind: String,
@@ -74,6 +81,7 @@ impl From<ResourceRecord> for ResourceView {
 }
 
 /// `POST /api/v1/resources`: security admins; 201.
+#[utoipa::path(post, path = "/api/v1/resources", tag = "access", request_body = ResourceBody, responses((status = 201, body = ResourceView), (status = 409, response = crate::openapi::Conflict)))]
 pub(crate) async fn create(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -84,6 +92,7 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/resources`: security admins and auditors.
+#[utoipa::path(get, path = "/api/v1/resources", tag = "access", responses((status = 200, body = Vec<ResourceView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -92,6 +101,7 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/resources/{id}`.
+#[utoipa::path(get, path = "/api/v1/resources/{id}", tag = "access", params(("id" = String, Path)), responses((status = 200, body = ResourceView)))]
 pub(crate) async fn get(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -101,6 +111,7 @@ pub(crate) async fn get(
 }
 
 /// `PUT /api/v1/resources/{id}`: security admins.
+#[utoipa::path(put, path = "/api/v1/resources/{id}", tag = "access", params(("id" = String, Path)), request_body = ResourceBody, responses((status = 200, body = ResourceView)))]
 pub(crate) async fn put(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -111,6 +122,7 @@ pub(crate) async fn put(
 }
 
 /// `DELETE /api/v1/resources/{id}`: security admins; 204.
+#[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "access", params(("id" = String, Path)), responses((status = 204, description = "Deleted")))]
 pub(crate) async fn delete(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -120,7 +132,7 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PoliciesView {
     version: u32,
     policies: String,
@@ -136,6 +148,7 @@ fn policies_view(r: Option<AccessPolicyRecord>) -> PoliciesView {
 }
 
 /// `GET /api/v1/access-policies`: the version in force (version 0, empty, before any: everything denied).
+#[utoipa::path(get, path = "/api/v1/access-policies", tag = "access", responses((status = 200, body = PoliciesView)))]
 pub(crate) async fn policies(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -143,7 +156,7 @@ pub(crate) async fn policies(
     Ok(Json(policies_view(resources::policies(&state.app, &who).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PoliciesBody {
     policies: String,
@@ -151,6 +164,7 @@ pub(crate) struct PoliciesBody {
 
 /// `POST /api/v1/access-policies` `{policies}`: security admins; 201, or 422 with each error's line and
 /// column (the version in force is unchanged).
+#[utoipa::path(post, path = "/api/v1/access-policies", tag = "access", request_body = PoliciesBody, responses((status = 201, body = PoliciesView)))]
 pub(crate) async fn publish(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -161,26 +175,32 @@ pub(crate) async fn publish(
 }
 
 /// `GET /api/v1/access-policies/schema`: the Cedar schema, in Cedar's schema syntax.
+#[utoipa::path(get, path = "/api/v1/access-policies/schema", tag = "access", responses((status = 200, description = "The Cedar schema", content_type = "text/plain", body = String)))]
 pub(crate) async fn schema(_: Api<SecurityReaders>) -> Response {
     let mut r = (StatusCode::OK, resources::SCHEMA).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     r
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextBody {
     #[serde(default)]
     mfa: bool,
     #[serde(default)]
     device_managed: bool,
+    /// `office`, `vpn` or `internet` (the default).
+    #[schema(pattern = "^(office|vpn|internet)$")]
     network: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuthorizeBody {
+    /// A person's email.
     principal: String,
+    /// `access`, `admin` or `export`.
+    #[schema(pattern = "^(access|admin|export)$")]
     action: String,
     resource: String,
     #[serde(default)]
@@ -224,14 +244,16 @@ impl FromRequestParts<AppState> for Asking {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct DecisionView {
+    /// `allow` or `deny`.
     decision: &'static str,
     policies: Vec<String>,
     errors: Vec<String>,
 }
 
 /// `POST /api/v1/authorize` `{principal, action, resource, context}` → `{decision, policies, errors}`.
+#[utoipa::path(post, path = "/api/v1/authorize", tag = "access", request_body = AuthorizeBody, responses((status = 200, body = DecisionView)))]
 pub(crate) async fn authorize(
     asking: Asking,
     State(state): State<AppState>,
@@ -253,9 +275,12 @@ pub(crate) async fn authorize(
     Ok(Json(DecisionView { decision: if d.allow { "allow" } else { "deny" }, policies: d.policies, errors }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuthzQuery {
+    /// `access` (the default), `admin` or `export`.
+    #[param(pattern = "^(access|admin|export)$")]
     action: Option<String>,
 }
 
@@ -269,6 +294,11 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
 /// `X-Bonafide-Network`) after it presents a service token. 204 allows, 403 denies (an unknown person or
 /// resource too, with `X-Bonafide-Decision-Error`); `X-Bonafide-Decision-Policies` names the deciding
 /// policies.
+#[utoipa::path(get, path = "/authz/{resource}", tag = "access", params(("resource" = String, Path), AuthzQuery,
+    ("X-Bonafide-User" = Option<String>, Header, description = "The person's email"),
+    ("X-Bonafide-MFA" = Option<String>, Header), ("X-Bonafide-Device" = Option<String>, Header),
+    ("X-Bonafide-Network" = Option<String>, Header)),
+    responses((status = 204, description = "Allowed")))]
 pub(crate) async fn authz(
     asking: Asking,
     State(state): State<AppState>,
@@ -316,11 +346,13 @@ pub(crate) async fn authz(
     Ok(r)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccessQuery {
     mfa: Option<bool>,
     device_managed: Option<bool>,
+    #[param(pattern = "^(office|vpn|internet)$")]
     network: Option<String>,
 }
 
@@ -334,7 +366,7 @@ impl AccessQuery {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct WhoView {
     resource: String,
     people: Vec<String>,
@@ -342,6 +374,7 @@ pub(crate) struct WhoView {
 
 /// `GET /api/v1/resources/{id}/access[?mfa=&device_managed=&network=]`: every active person the policies
 /// let access it (by default with MFA, on a managed device, at the office).
+#[utoipa::path(get, path = "/api/v1/resources/{id}/access", tag = "access", params(("id" = String, Path), AccessQuery), responses((status = 200, body = WhoView)))]
 pub(crate) async fn who_can_access(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -352,13 +385,14 @@ pub(crate) async fn who_can_access(
     Ok(Json(WhoView { resource: id, people }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ReachView {
     email: String,
     resources: Vec<String>,
 }
 
 /// `GET /api/v1/people/{email}/access[?…]`: the resources a person can reach.
+#[utoipa::path(get, path = "/api/v1/people/{email}/access", tag = "access", params(("email" = String, Path), AccessQuery), responses((status = 200, body = ReachView)))]
 pub(crate) async fn what_can_reach(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -369,13 +403,16 @@ pub(crate) async fn what_can_reach(
     Ok(Json(ReachView { email: email.trim().to_lowercase(), resources }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CountsQuery {
+    /// 30 by default.
+    #[param(minimum = 1, maximum = 366)]
     days: Option<u16>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CountView {
     day: String,
     resource: String,
@@ -385,6 +422,7 @@ pub(crate) struct CountView {
 
 /// `GET /api/v1/access/counts[?days=30]`: the allows counted (not audited one by one) per day, resource
 /// and action, over the last `days` days.
+#[utoipa::path(get, path = "/api/v1/access/counts", tag = "access", params(CountsQuery), responses((status = 200, body = Vec<CountView>)))]
 pub(crate) async fn allow_counts(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,

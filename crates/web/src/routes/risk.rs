@@ -14,8 +14,9 @@ use bonafide_app::AppError;
 use bonafide_app::access::{Everyone, SecurityAdmins, SecurityReaders};
 use bonafide_app::risk::{self, GroupRisk, PersonRisk};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct FactorView {
     factor: &'static str,
     words: &'static str,
@@ -23,14 +24,14 @@ pub(crate) struct FactorView {
     points: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AdviceView {
     factor: &'static str,
     step: &'static str,
     points: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PersonView {
     email: String,
     display_name: String,
@@ -72,6 +73,7 @@ impl From<PersonRisk> for PersonView {
 }
 
 /// `GET /api/v1/risk/me`: the caller's own score.
+#[utoipa::path(get, path = "/api/v1/risk/me", tag = "risk", responses((status = 200, body = PersonView)))]
 pub(crate) async fn me(
     Api(who, ..): Api<Everyone>,
     State(state): State<AppState>,
@@ -79,11 +81,15 @@ pub(crate) async fn me(
     Ok(Json(risk::me(&state.app, &who).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PeopleQuery {
     department: Option<String>,
+    #[param(pattern = "^\\s*(low|medium|high|critical)?\\s*$")]
     level: Option<String>,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     format: Option<String>,
 }
 
@@ -122,6 +128,7 @@ fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
 }
 
 /// `GET /api/v1/risk/people[?department=&level=&format=csv]`: named people, highest score first.
+#[utoipa::path(get, path = "/api/v1/risk/people", tag = "risk", params(PeopleQuery), responses((status = 200, description = "Named people, highest score first", content((Vec<PersonView> = "application/json"), (String = "text/csv")))))]
 pub(crate) async fn people(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -149,7 +156,7 @@ pub(crate) async fn people(
     Ok(Json(people.into_iter().map(PersonView::from).collect::<Vec<_>>()).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct GroupView {
     /// None: the company.
     department: Option<String>,
@@ -158,7 +165,9 @@ pub(crate) struct GroupView {
     hidden: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     mean: Option<f64>,
+    /// People per level: `{low, medium, high, critical}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, u64>>)]
     by_level: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     high_or_above: Option<f64>,
@@ -184,9 +193,12 @@ impl From<GroupRisk> for GroupView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FormatQuery {
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^\\s*(json|csv)?\\s*$")]
     format: Option<String>,
 }
 
@@ -212,6 +224,7 @@ fn group_rows(groups: Vec<GroupRisk>) -> Vec<Vec<String>> {
 }
 
 /// `GET /api/v1/risk/departments[?format=csv]`: the company, then each department.
+#[utoipa::path(get, path = "/api/v1/risk/departments", tag = "risk", params(FormatQuery), responses((status = 200, description = "The company, then each department", content((Vec<GroupView> = "application/json"), (String = "text/csv")))))]
 pub(crate) async fn departments(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -226,13 +239,57 @@ pub(crate) async fn departments(
     Ok(Json(groups.into_iter().map(GroupView::from).collect::<Vec<_>>()).into_response())
 }
 
-#[derive(Serialize)]
+/// The risk settings (see the README's risk section): all of them in answers, any subset in `PUT` and the
+/// preview (the rest stays as it is).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskSettings)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Describes the JSON the use case reads and writes; never built.
+pub(crate) struct RiskSettingsDoc {
+    /// Every person's score before any factor.
+    base: Option<f64>,
+    /// Points per factor at full strength (negative lowers the risk).
+    weights: Option<std::collections::BTreeMap<String, f64>>,
+    /// The most a counted factor counts for.
+    caps: Option<std::collections::BTreeMap<String, f64>>,
+    /// Days after which an event stops counting fully, per factor.
+    decay_days: Option<std::collections::BTreeMap<String, u32>>,
+    tolerance: Option<ToleranceDoc>,
+    /// Groups smaller than this show no figures.
+    min_group: Option<u32>,
+}
+
+/// The company's stated tolerance, and each department's where it differs.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskTolerance)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct ToleranceDoc {
+    company: Option<LimitDoc>,
+    departments: Option<std::collections::BTreeMap<String, LimitDoc>>,
+}
+
+/// One tolerance line.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RiskLimit)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct LimitDoc {
+    /// The largest share of people at high or critical, in [0, 1].
+    max_high_share: Option<f64>,
+    /// Whether a privileged person at critical is a breach.
+    no_privileged_critical: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SettingsView {
     version: u32,
+    #[schema(value_type = RiskSettingsDoc)]
     settings: serde_json::Value,
 }
 
 /// `GET /api/v1/risk/settings`: the settings in force (version 0: the defaults).
+#[utoipa::path(get, path = "/api/v1/risk/settings", tag = "risk", responses((status = 200, body = SettingsView)))]
 pub(crate) async fn settings(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -243,6 +300,7 @@ pub(crate) async fn settings(
 
 /// `PUT /api/v1/risk/settings` `{base?, weights?, caps?, decay_days?, tolerance?, min_group?}`: the next
 /// version (a 422 names each bad field; the version in force stays).
+#[utoipa::path(put, path = "/api/v1/risk/settings", tag = "risk", request_body = RiskSettingsDoc, responses((status = 200, body = SettingsView)))]
 pub(crate) async fn put_settings(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -254,6 +312,7 @@ pub(crate) async fn put_settings(
 }
 
 /// `POST /api/v1/risk/settings/preview` (settings as for `PUT`): the groups as they would be.
+#[utoipa::path(post, path = "/api/v1/risk/settings/preview", tag = "risk", request_body = RiskSettingsDoc, responses((status = 200, body = Vec<GroupView>)))]
 pub(crate) async fn preview(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -262,14 +321,17 @@ pub(crate) async fn preview(
     Ok(Json(risk::preview(&state.app, &who, &body).await?.into_iter().map(Into::into).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TrendQuery {
     department: Option<String>,
+    /// 90 by default.
+    #[param(minimum = 1, maximum = 366)]
     days: Option<u16>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TrendPoint {
     day: String,
     people: i64,
@@ -283,6 +345,7 @@ pub(crate) struct TrendPoint {
 
 /// `GET /api/v1/risk/trend[?department=&days=90]`: the daily profiles (the company's without a
 /// department).
+#[utoipa::path(get, path = "/api/v1/risk/trend", tag = "risk", params(TrendQuery), responses((status = 200, body = Vec<TrendPoint>)))]
 pub(crate) async fn trend(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,

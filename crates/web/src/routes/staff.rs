@@ -12,13 +12,19 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use bonafide_app::directory;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
+    /// Part of a name, team or staff id; empty lists the directory's first page.
     #[serde(default)]
     query: String,
 }
 
+/// Searches the IT staff directory.
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(SearchQuery),
+    responses((status = 200, body = Vec<StaffCardView>)))]
 pub(crate) async fn search(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -28,6 +34,9 @@ pub(crate) async fn search(
     Ok(Json(cards.into_iter().map(StaffCardView::from).collect()))
 }
 
+/// One staffer's directory card.
+#[utoipa::path(get, path = "/api/v1/staff/{staff_id}", tag = "staff", params(("staff_id" = String, Path)),
+    responses((status = 200, body = StaffCardView)))]
 pub(crate) async fn get(
     Api(who, ..): Api,
     State(state): State<AppState>,
@@ -37,6 +46,8 @@ pub(crate) async fn get(
 }
 
 /// A generated SVG avatar: initials on a colour derived from the staff id.
+#[utoipa::path(get, path = "/api/v1/staff/{staff_id}/photo", tag = "staff", params(("staff_id" = String, Path)),
+    responses((status = 200, description = "The avatar", content_type = "image/svg+xml", body = String)))]
 pub(crate) async fn photo(
     Api(who, ..): Api,
     State(state): State<AppState>,

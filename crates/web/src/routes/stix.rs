@@ -178,6 +178,7 @@ pub(crate) fn bundle(c: &Campaign, sightings: &[Sighted], organisation: &str, no
 }
 
 /// `GET /api/v1/campaigns/{id}/stix`: security admins and auditors.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/stix", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, description = "A STIX 2.1 bundle", body = Object)))]
 pub(crate) async fn export(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,

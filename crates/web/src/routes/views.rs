@@ -5,23 +5,24 @@ use bonafide_domain::Channel;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 /// A person as others see them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PersonRef {
     pub email: String,
     pub display_name: String,
 }
 
 /// A staffer in brief.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct StaffRef {
     pub staff_id: String,
     pub display_name: String,
 }
 
 /// The directory card of an IT staffer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct StaffCardView {
     pub staff_id: String,
     pub display_name: String,
@@ -58,7 +59,7 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// A support request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct RequestView {
     pub key: String,
     pub status: &'static str,
@@ -92,7 +93,7 @@ impl From<SupportRequest> for RequestView {
 }
 
 /// An announced outreach.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct OutreachView {
     pub id: String,
     pub status: &'static str,

@@ -12,15 +12,21 @@ use axum::response::{IntoResponse, Response};
 use bonafide_app::access::{SecurityAdmins, SecurityReaders};
 use bonafide_app::webhooks;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventsQuery {
+    /// The last `seq` read; 0 by default.
     after: Option<i64>,
+    /// At most this many events (1000 by default).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
 }
 
 /// `GET /api/v1/events?after=SEQ&limit=N`: events after `after` as JSON lines (`application/x-ndjson`),
 /// oldest first; a SIEM polls with the last `seq` it read.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery), responses((status = 200, description = "One event per line, oldest first", content_type = "application/x-ndjson", body = String)))]
 pub(crate) async fn events(
     Api(who, ..): Api<SecurityReaders>,
     State(state): State<AppState>,
@@ -37,25 +43,29 @@ pub(crate) async fn events(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookBody {
+    /// An `https` address on the public internet.
+    #[schema(format = "uri")]
     url: String,
     kinds: Option<Vec<String>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct WebhookView {
     id: String,
     url: String,
     kinds: Vec<String>,
     active: bool,
     created_at: String,
+    /// The signing secret: only in the answer to the webhook's creation.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
 
 /// `POST /api/v1/webhooks` `{url, kinds?}`: the signing secret is in the answer, once.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "events", request_body = WebhookBody, responses((status = 201, body = WebhookView)))]
 pub(crate) async fn create(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -74,6 +84,7 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/v1/webhooks`.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "events", responses((status = 200, body = Vec<WebhookView>)))]
 pub(crate) async fn list(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -95,6 +106,7 @@ pub(crate) async fn list(
 }
 
 /// `DELETE /api/v1/webhooks/{id}`.
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "events", params(("id" = String, Path)), responses((status = 204, description = "Deleted")))]
 pub(crate) async fn delete(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
@@ -104,7 +116,7 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct DeliveryView {
     id: String,
     event_seq: i64,
@@ -120,6 +132,7 @@ pub(crate) struct DeliveryView {
 }
 
 /// `GET /api/v1/webhooks/{id}/deliveries`: the delivery log, newest first.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "events", params(("id" = String, Path)), responses((status = 200, body = Vec<DeliveryView>)))]
 pub(crate) async fn deliveries(
     Api(who, ..): Api<SecurityAdmins>,
     State(state): State<AppState>,
