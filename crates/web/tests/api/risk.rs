@@ -12,6 +12,7 @@ on_both!(
     one_snapshot_a_day_keeps_the_trend_and_holds_the_tolerance,
     access_policies_see_the_risk_level_of_the_latest_snapshot,
     the_home_page_shows_ones_risk_and_what_lowers_it,
+    the_departments_follow_every_change_made_anywhere,
 );
 
 /// An application over the test's store, as another instance (or the background job) runs it.
@@ -66,6 +67,30 @@ async fn a_score_is_explained_and_follows_the_facts(backend: Backend) {
         factors.contains(&("complied".into(), 25.0)) && factors.contains(&("reports_filed".into(), -4.0)),
         "{factors:?}"
     );
+    app.drop_db().await;
+}
+
+/// The departments' profiles are kept between calls (`bench risk`), but never past a change: one through
+/// this server, one written by another instance straight to the database.
+async fn the_departments_follow_every_change_made_anywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.tokens;
+    let mean = |v: &Value| v[0]["mean"].as_f64().unwrap();
+    let first = app.get("/api/v1/risk/departments", &t.admin).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(mean(&app.get("/api/v1/risk/departments", &t.auditor).await.body), mean(&first.body), "kept");
+    let report =
+        json!({ "channel": "phone", "caller_number": "+1 555 010 7777", "asked_for": ["mfa_code"], "complied": true });
+    assert_eq!(app.post("/api/v1/reports", &t.erin, report).await.status, 201);
+    let reported = app.get("/api/v1/risk/departments", &t.admin).await;
+    assert!(mean(&reported.body) > mean(&first.body), "{} then {}", first.text, reported.text);
+    // Another instance: Erin enrols an authenticator there.
+    let erin = app.store.person_by_email(&"erin@example.com".parse().unwrap()).await.unwrap().unwrap();
+    let now = app.clock_now();
+    app.store.set_totp_pending(erin.id, "sealed", now).await.unwrap();
+    assert!(app.store.confirm_totp(erin.id, 1, &[], now, &seeded("totp.confirmed")).await.unwrap());
+    let enrolled = app.get("/api/v1/risk/departments", &t.admin).await;
+    assert!(mean(&enrolled.body) < mean(&reported.body), "{} then {}", reported.text, enrolled.text);
     app.drop_db().await;
 }
 
