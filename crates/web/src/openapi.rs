@@ -129,14 +129,35 @@ impl Modify for Common {
             )
             .into(),
         );
+        for response in components.responses.values_mut() {
+            if let RefOr::T(r) = response {
+                with_request_id(r);
+            }
+        }
         for (path, item) in doc.paths.paths.iter_mut() {
             let open = OPEN.contains(&path.as_str());
             let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for op in ops.into_iter().flatten() {
                 add_common(op, open);
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        with_request_id(r);
+                    }
+                }
             }
         }
     }
+}
+
+/// Every answer carries the request's id, the one its log lines carry.
+fn with_request_id(r: &mut Response) {
+    r.headers.entry("X-Request-Id".to_owned()).or_insert_with(|| {
+        HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(64))))
+            .description(Some("The request's id, as in the log (the caller's own when it sent a sane one)"))
+            .build()
+            .into()
+    });
 }
 
 fn add_common(op: &mut Operation, open: bool) {

@@ -231,6 +231,13 @@ mod tests {
                 let responses = op["responses"].as_object().expect("responses");
                 assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents no success");
                 assert!(responses.contains_key("503"), "{method} {path}: no 503");
+                for (status, r) in responses {
+                    let r = match r.get("$ref").and_then(|v| v.as_str()) {
+                        Some(at) => doc.pointer(at.trim_start_matches('#')).expect("a response"),
+                        None => r,
+                    };
+                    assert!(r["headers"].get("X-Request-Id").is_some(), "{method} {path} {status}: no X-Request-Id");
+                }
                 if path != "/healthz" && path != "/api/v1/openapi.json" {
                     assert!(responses.contains_key("401"), "{method} {path}: no 401");
                     assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
