@@ -12,7 +12,8 @@
 //! Needs `target/schemathesis-venv` (`.ci/run` makes it: `python3 -m venv target/schemathesis-venv &&
 //! target/schemathesis-venv/bin/pip install schemathesis`), or `SCHEMATHESIS` naming the executable. Under
 //! `CI=true` a missing schemathesis fails the test; elsewhere it is reported and skipped. Each role's run
-//! is bounded by `--max-time`; `SCHEMATHESIS_SECONDS` changes the budget.
+//! is bounded by `--max-time`; `SCHEMATHESIS_SECONDS` changes the budget. The seed is fixed (1) so CI
+//! replays the same cases; `SCHEMATHESIS_SEED` explores others.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
 mod common;
@@ -32,6 +33,11 @@ fn schemathesis() -> Option<PathBuf> {
 /// as many).
 fn budget() -> u64 {
     std::env::var("SCHEMATHESIS_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(25)
+}
+
+/// The run's seed: fixed, so that CI replays the same cases; `SCHEMATHESIS_SEED` explores others.
+fn seed() -> String {
+    std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,7 +81,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document_f
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
             .args(["--phases", "examples,coverage,fuzzing,stateful"])
-            .args(["--max-time", &seconds.to_string(), "--max-examples", "25", "--workers", "1"])
+            .args(["--max-time", &seconds.to_string(), "--max-examples", "25", "--workers", "1", "--seed", &seed()])
             .args(["--request-timeout", "20", "--wait-for-schema", "30", "--output-truncate", "true"])
             .env("NO_COLOR", "1")
             .env("SCHEMATHESIS_TELEMETRY", "false")

@@ -76,7 +76,8 @@ pub(crate) struct AnalyzeInput {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct AnalyzeMessage {
-    from: String,
+    /// Who wrote it (empty by default).
+    from: Option<String>,
     text: String,
 }
 
