@@ -218,7 +218,7 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut app.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
     set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
     set(&mut app.scim_groups, layers.get("scim_groups", scim_groups)?);
-    (app.sso, app.local_passwords) = sso::read(layers, app.public_url.as_deref())?;
+    (app.sso, app.local_passwords) = sso::read(layers)?;
     Ok((app, web))
 }
 

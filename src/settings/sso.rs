@@ -23,10 +23,9 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The single sign-on settings (none without `oidc_issuer`) and who keeps a password.
-pub fn read(
-    layers: &Layers,
-    public_url: Option<&str>,
-) -> Result<(Option<SsoSettings>, LocalPasswords), InvalidInputError> {
+/// The redirect URI is built from `public_url`, which a server on loopback fills in once it listens, so
+/// it is not demanded here (without it, `App::new` leaves single sign-on off and says so).
+pub fn read(layers: &Layers) -> Result<(Option<SsoSettings>, LocalPasswords), InvalidInputError> {
     let local = layers.get("local_passwords", |raw| LocalPasswords::parse(&text(raw)?))?.unwrap_or_default();
     let Some(issuer) = layers.get("oidc_issuer", url)? else {
         return match local {
@@ -34,9 +33,6 @@ pub fn read(
             _ => Err(InvalidInputError("local_passwords: turning passwords off needs oidc_issuer".into())),
         };
     };
-    if public_url.is_none() {
-        return Err(InvalidInputError("oidc_issuer: single sign-on needs public_url (the redirect URI)".into()));
-    }
     let client_id = layers
         .get("oidc_client_id", non_empty)?
         .ok_or_else(|| InvalidInputError("oidc_issuer: single sign-on needs oidc_client_id".into()))?;
@@ -108,7 +104,7 @@ mod tests {
             ("BONAFIDE_OIDC_REQUIRED_AMR", "mfa,hwk"),
             ("BONAFIDE_LOCAL_PASSWORDS", "employees_off"),
         ]);
-        let (sso, local) = read(&l, Some("https://bonafide.example.com")).unwrap();
+        let (sso, local) = read(&l).unwrap();
         let sso = sso.unwrap();
         assert_eq!((sso.issuer.as_str(), sso.client_id.as_str()), ("https://idp.example.com", "bonafide"));
         assert_eq!(sso.client_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("s3cret"));
@@ -122,19 +118,18 @@ mod tests {
 
     #[test]
     fn passwords_cannot_be_turned_off_without_a_provider_or_a_break_glass_account() {
-        let no_idp = read(&layers(&[("BONAFIDE_LOCAL_PASSWORDS", "all_off")]), None).unwrap_err();
+        let no_idp = read(&layers(&[("BONAFIDE_LOCAL_PASSWORDS", "all_off")])).unwrap_err();
         assert!(no_idp.0.contains("needs oidc_issuer"), "{}", no_idp.0);
         let idp = [("BONAFIDE_OIDC_ISSUER", "https://idp.example.com"), ("BONAFIDE_OIDC_CLIENT_ID", "b")];
         let all_off = [idp.as_slice(), &[("BONAFIDE_LOCAL_PASSWORDS", "all_off")]].concat();
-        let e = read(&layers(&all_off), Some("https://b.example.com")).unwrap_err();
+        let e = read(&layers(&all_off)).unwrap_err();
         assert!(e.0.contains("oidc_break_glass_email"), "{}", e.0);
         let glass = [all_off.as_slice(), &[("BONAFIDE_OIDC_BREAK_GLASS_EMAIL", "Ada@Example.com")]].concat();
-        let (sso, local) = read(&layers(&glass), Some("https://b.example.com")).unwrap();
+        let (sso, local) = read(&layers(&glass)).unwrap();
         assert_eq!((sso.unwrap().break_glass.unwrap().as_str(), local), ("ada@example.com", LocalPasswords::AllOff));
-        let bad = read(&layers(&[("BONAFIDE_LOCAL_PASSWORDS", "maybe")]), None).unwrap_err();
+        let bad = read(&layers(&[("BONAFIDE_LOCAL_PASSWORDS", "maybe")])).unwrap_err();
         assert!(bad.0.contains("local_passwords = maybe"), "{}", bad.0);
         let plain = [("BONAFIDE_OIDC_ISSUER", "http://idp.example.com"), ("BONAFIDE_OIDC_CLIENT_ID", "b")];
-        assert!(read(&layers(&plain), Some("https://b.example.com")).unwrap_err().0.contains("https"));
-        assert!(read(&layers(&idp), None).unwrap_err().0.contains("public_url"));
+        assert!(read(&layers(&plain)).unwrap_err().0.contains("https"));
     }
 }

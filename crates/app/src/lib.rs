@@ -161,7 +161,12 @@ impl App {
             }
         });
         let oidc = match webhooks::sso_http_client() {
-            Ok(http) => signin::oidc::provider(&settings, http).map(Arc::new),
+            Ok(http) => {
+                if settings.sso.is_some() && settings.public_url.is_none() {
+                    tracing::warn!("single sign-on is off: it needs public_url for its redirect URI");
+                }
+                signin::oidc::provider(&settings, http).map(Arc::new)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "single sign-on is off");
                 None
