@@ -75,7 +75,10 @@ pub async fn current(app: &App, token: &str, client: &str) -> Result<Option<Curr
     // The second factor is a property of the session, judged against the person's roles and the
     // company's rule now, not at sign-in: a signed-in session whose person must have an authenticator
     // and has none goes back to enrolment before anything else.
-    let stage = if s.stage == SessionStage::Full && totp_required(app, &s.principal).await? {
+    let stage = if s.stage == SessionStage::ProviderMfa {
+        // MFA happened at the identity provider (`signin::oidc`); adapters see a full session.
+        SessionStage::Full
+    } else if s.stage == SessionStage::Full && totp_required(app, &s.principal).await? {
         let creds = app.store().credentials(s.principal.id).await?;
         if creds.totp_sealed.is_none() && creds.passkeys == 0 { SessionStage::Enrol } else { SessionStage::Full }
     } else {

@@ -223,7 +223,7 @@ pub async fn finish(
     }
     let principal = Principal::from(person);
     let stage = if mfa {
-        SessionStage::Full
+        SessionStage::ProviderMfa
     } else {
         next_stage(app, &principal, &app.store().credentials(principal.id).await?).await?
     };

@@ -124,7 +124,7 @@ pub(crate) fn signed_in(state: &AppState, started: &Started) -> Response {
     let next = match started.stage {
         SessionStage::SecondFactor => "/signin/second-factor",
         SessionStage::Enrol => "/account/totp",
-        SessionStage::Full => "/",
+        SessionStage::Full | SessionStage::ProviderMfa => "/",
     };
     let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(header::SET_COOKIE, session_cookie_for(state, started));

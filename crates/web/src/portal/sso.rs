@@ -84,7 +84,7 @@ pub(crate) async fn callback(
             let next = match started.stage {
                 SessionStage::SecondFactor => "/signin/second-factor",
                 SessionStage::Enrol => "/account/totp",
-                SessionStage::Full => "/",
+                SessionStage::Full | SessionStage::ProviderMfa => "/",
             };
             let body = html! {
                 meta http-equiv="refresh" content={ "0;url=" (next) };

@@ -201,6 +201,9 @@ async fn mfa_at_the_provider_is_demanded_and_replaces_the_second_factor(backend:
     enrol_totp(&app, "erin@example.com").await;
     let (_, page) = sign_in(&app, &idp, "erin@example.com", |c| c["amr"] = json!(["mfa"])).await;
     assert_eq!(continues_to(&page), "/signin/second-factor");
+    let (mut b, page) = sign_in(&app, &idp, "sam.carter@example.com", |_| {}).await;
+    assert_eq!(continues_to(&page), "/account/totp", "IT staff enrol as after a password");
+    assert_eq!(b.get("/").await.location, "/account/totp");
 
     let app = spawn(backend, &idp, |s| s.required_amr = vec!["mfa".into(), "hwk".into()]).await;
     enrol_totp(&app, "erin@example.com").await;
@@ -211,6 +214,10 @@ async fn mfa_at_the_provider_is_demanded_and_replaces_the_second_factor(backend:
     let (mut b, page) = sign_in(&app, &idp, "erin@example.com", |c| c["amr"] = json!(["pwd", "hwk"])).await;
     assert_eq!(continues_to(&page), "/", "no second factor at Bonafide: {}", page.text);
     assert_eq!(b.get("/").await.status, 200);
+    // IT staff must have an authenticator at Bonafide, unless the provider asserted MFA.
+    let (mut b, page) = sign_in(&app, &idp, "sam.carter@example.com", |c| c["amr"] = json!(["mfa"])).await;
+    assert_eq!(continues_to(&page), "/", "{}", page.text);
+    assert_eq!(b.get("/").await.status, 200, "no enrolment demanded after MFA at the provider");
 
     let app = spawn(backend, &idp, |s| s.required_acr = vec!["urn:example:mfa".into()]).await;
     let (_, page) = sign_in(&app, &idp, "erin@example.com", |_| {}).await;
