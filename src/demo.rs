@@ -298,7 +298,12 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         write_private(path, &serde_json::to_vec_pretty(&credentials)?)?;
     }
     print_welcome(&credentials, fresh, &db, credentials_out.as_deref());
-    serve::serve_on(listener, store, secret, AppSettings::default(), WebConfig::default()).await
+    // Single sign-on can be tried on the demo: its keys (`BONAFIDE_OIDC_*`, `BONAFIDE_LOCAL_PASSWORDS`) are
+    // read from the environment; every other setting stays the demo's.
+    let loaded = crate::settings::Settings::load(None, crate::settings::Overrides::default(), std::env::vars_os())?;
+    let settings =
+        AppSettings { sso: loaded.app.sso, local_passwords: loaded.app.local_passwords, ..AppSettings::default() };
+    serve::serve_on(listener, store, secret, settings, WebConfig::default()).await
 }
 
 /// The README's story in three calls (section "The story in three calls"), as `demo` prints it; the

@@ -4,6 +4,7 @@
 //! clamped, every bounded key has a documented range (README.md, "The command line").
 
 mod layers;
+mod sso;
 
 use crate::InvalidInputError;
 use anyhow::Context;
@@ -49,6 +50,11 @@ pub const KEYS: &[&str] = &[
     "max_connections",
     "scim_groups",
 ];
+
+/// Every key, the single sign-on keys included.
+fn keys() -> Vec<&'static str> {
+    KEYS.iter().chain(sso::KEYS).copied().collect()
+}
 
 /// The database when nothing names one.
 const DEFAULT_DB: &str = "sqlite://bonafide.db";
@@ -104,7 +110,7 @@ impl Settings {
             Some(path) => Some((path.to_owned(), read_file(path)?)),
             None => None,
         };
-        let layers = Layers::new(flags(overrides), env, file, KEYS)?;
+        let layers = Layers::new(flags(overrides), env, file, &keys())?;
         let (app, web) = app_and_web(&layers)?;
         Ok(Self {
             db: layers.get("db", text)?.unwrap_or_else(|| DEFAULT_DB.to_owned()),
@@ -212,6 +218,7 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut app.webhooks.allowed_hosts, layers.get("webhook_allowed_hosts", hosts)?);
     set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
     set(&mut app.scim_groups, layers.get("scim_groups", scim_groups)?);
+    (app.sso, app.local_passwords) = sso::read(layers)?;
     Ok((app, web))
 }
 

@@ -3,7 +3,8 @@
 //! request; an IT staffer signs in (enrolling TOTP, which their role requires), takes the request and
 //! reads the code; the employee verifies the caller with that code and sees the staffer's photo; a
 //! cold call ends on the red page; the employee adds a passkey (a virtual authenticator, through the
-//! WebDriver WebAuthn extension), uses it as the second factor and then signs in with it alone. When a step fails, a screenshot is kept in
+//! WebDriver WebAuthn extension), uses it as the second factor and then signs in with it alone. An employee
+//! also signs in through an OpenID Connect provider (`oidc-provider-mock`, from `target/oidc-venv`). When a step fails, a screenshot is kept in
 //! `target/browser-screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `chromium`, `chromium-driver`; `.ci/run` installs them).
@@ -293,6 +294,73 @@ async fn an_employee_verifies_a_genuine_caller_and_refuses_a_cold_call_in_chromi
     let staffer_browser = rig.browser().await;
     let outcome = story(&employee_browser, &staffer_browser, &base, &p).await;
     chrome::finish("verify", &outcome, &[("employee", &employee_browser), ("staffer", &staffer_browser)]).await;
+    outcome.unwrap();
+}
+
+/// Single sign-on (issue 19 §1) against `oidc-provider-mock` (PyPI, installed by `.ci/run` in
+/// `target/oidc-venv`): the sign-in page's button, the provider's page, and back to Bonafide signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_employee_signs_in_with_the_company_identity_provider_in_chromium() {
+    let mock = concat!(env!("CARGO_MANIFEST_DIR"), "/target/oidc-venv/bin/oidc-provider-mock");
+    if !std::path::Path::new(mock).exists() {
+        assert!(std::env::var("CI").is_err(), "CI must run the single sign-on browser test: {mock} is missing");
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(
+            b"SKIPPED the single sign-on browser test: oidc-provider-mock is not installed; run `python3 -m venv \
+              target/oidc-venv && target/oidc-venv/bin/pip install oidc-provider-mock` (under CI=true this fails)\n",
+        );
+        return;
+    }
+    let port = chrome::free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("BONAFIDE_OIDC_ISSUER".to_owned(), issuer.clone()),
+        ("BONAFIDE_OIDC_CLIENT_ID".to_owned(), "bonafide".to_owned()),
+        // The mock accepts any secret but insists on one (client_secret_basic).
+        ("BONAFIDE_OIDC_CLIENT_SECRET".to_owned(), "mock-secret".to_owned()),
+        ("BONAFIDE_OIDC_NAME".to_owned(), "Mock SSO".to_owned()),
+    ];
+    let Some(mut rig) = chrome::rig_with(&env).await else { return };
+    let employee = rig.person("roles", serde_json::json!(["employee"])).clone();
+    let email = employee["email"].as_str().unwrap().to_owned();
+    let claims = serde_json::json!({ "sub": "employee-1", "email": email, "email_verified": true });
+    let _provider = common::Kill(
+        Command::new(mock)
+            .args(["--port", &port.to_string(), "--user-claims", &claims.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "oidc-provider-mock did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = rig.browser().await;
+    let base = rig.base.clone();
+    let outcome = async {
+        c.goto(&format!("{base}/signin")).await.map_err(|e| fail("open /signin", e))?;
+        expect_text(&c, "Sign in with Mock SSO").await?;
+        click(&c, "#sso").await?;
+        fill(&c, "input[name=sub]", "employee-1").await?;
+        click(&c, "form button[type=submit]").await?;
+        // Back at Bonafide: signed in, on to the second factor the demo employee enrolled, or home.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = c.current_url().await.map_err(|e| fail("current url", e))?;
+            if url.as_str().starts_with(&base) && ["/", "/signin/second-factor"].contains(&url.path()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let page = c.source().await.unwrap_or_default();
+                return Err(format!("not signed in through the provider: at {url}: {page}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    .await;
+    chrome::finish("sso", &outcome, &[("employee", &c)]).await;
     outcome.unwrap();
 }
 

@@ -18,7 +18,8 @@ pub fn fail(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on just now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -54,6 +55,11 @@ pub struct Rig {
 /// Starts chromedriver and the demo; `None` when Chromium or chromedriver is missing outside CI (said
 /// on the terminal). Under `CI=true` a missing browser fails the test.
 pub async fn rig() -> Option<Rig> {
+    rig_with(&[]).await
+}
+
+/// [`rig`] with `env` added to the demo's environment.
+pub async fn rig_with(env: &[(String, String)]) -> Option<Rig> {
     let (Some(chromedriver), Some(_)) = (tool("chromedriver"), tool("chromium")) else {
         assert!(std::env::var("CI").is_err(), "CI must run the browser tests: install chromium and chromium-driver");
         skipped("chromium and chromedriver are not installed", "sudo apt-get install chromium chromium-driver");
@@ -69,7 +75,7 @@ pub async fn rig() -> Option<Rig> {
             .spawn()
             .unwrap(),
     );
-    let (demo, creds) = common::start_demo(dir.path()).await;
+    let (demo, creds) = common::start_demo_with(dir.path(), env).await;
     let base = creds["base_url"].as_str().unwrap().to_owned();
     bonafide_web::install_tls_provider();
     common::wait_healthy(&reqwest::Client::new(), &base).await;

@@ -19,11 +19,18 @@ impl Drop for Kill {
 /// to `dir/demo.out`.
 #[allow(dead_code, reason = "each test binary compiles this module; the metrics test serves no demo")]
 pub async fn start_demo(dir: &Path) -> (Kill, serde_json::Value) {
+    start_demo_with(dir, &[]).await
+}
+
+/// [`start_demo`] with `env` added to the demo's environment (settings as `BONAFIDE_<KEY>`).
+#[allow(dead_code, reason = "each test binary compiles this module; only the browser test sets settings")]
+pub async fn start_demo_with(dir: &Path, env: &[(String, String)]) -> (Kill, serde_json::Value) {
     let out = std::fs::File::create(dir.join("demo.out")).expect("demo.out can be written");
     let child = Command::new(env!("CARGO_BIN_EXE_bonafide"))
         .args(["demo", "--listen", "127.0.0.1:0", "--credentials-out", "people.json"])
         .current_dir(dir)
         .env_remove("BONAFIDE_SECRET")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::from(out))
         .stderr(Stdio::null())
         .spawn()

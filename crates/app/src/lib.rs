@@ -93,6 +93,10 @@ pub struct Settings {
     pub webhooks: webhooks::WebhookPolicy,
     /// What membership of each SCIM group means (`scim_groups`).
     pub scim_groups: Vec<scim::groups::GroupMapping>,
+    /// Single sign-on with OpenID Connect, when configured (`oidc_*`).
+    pub sso: Option<signin::oidc::SsoSettings>,
+    /// Who may still sign in with a password (`local_passwords`).
+    pub local_passwords: signin::oidc::LocalPasswords,
 }
 
 impl Default for Settings {
@@ -109,6 +113,8 @@ impl Default for Settings {
             correlation: bonafide_store::CorrelationSettings::default(),
             webhooks: webhooks::WebhookPolicy::default(),
             scim_groups: Vec::new(),
+            sso: None,
+            local_passwords: signin::oidc::LocalPasswords::On,
         }
     }
 }
@@ -122,6 +128,7 @@ pub struct App {
     secret: Arc<ChallengeSecret>,
     settings: Arc<Settings>,
     passkeys: Option<Arc<RelyingParty>>,
+    oidc: Option<Arc<bonafide_auth::oidc::Oidc>>,
     host_lookup: Arc<dyn webhooks::HostLookup>,
     policies: Arc<policy::PolicyCache>,
     /// The directory as access decisions read it, and the allows they counted.
@@ -153,11 +160,35 @@ impl App {
                 None
             }
         });
+        let oidc = match webhooks::sso_http_client() {
+            Ok(http) => {
+                if settings.sso.is_some() && settings.public_url.is_none() {
+                    tracing::warn!("single sign-on is off: it needs public_url for its redirect URI");
+                }
+                signin::oidc::provider(&settings, http).map(Arc::new)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "single sign-on is off");
+                None
+            }
+        };
         let host_lookup = Arc::new(webhooks::SystemLookup);
         let (policies, access_cache, risk_cache, metrics) =
             (Arc::default(), Arc::default(), Arc::default(), Arc::default());
         let settings = Arc::new(settings);
-        Self { store, clock, secret, settings, passkeys, host_lookup, policies, access_cache, risk_cache, metrics }
+        Self {
+            store,
+            clock,
+            secret,
+            settings,
+            passkeys,
+            oidc,
+            host_lookup,
+            policies,
+            access_cache,
+            risk_cache,
+            metrics,
+        }
     }
 
     /// The same application resolving webhook hosts through `lookup` (the system resolver by default):
@@ -199,6 +230,15 @@ impl App {
     /// The WebAuthn relying party, when passkeys are on.
     pub fn passkeys(&self) -> Option<&RelyingParty> {
         self.passkeys.as_deref()
+    }
+
+    /// The single sign-on provider's name for the sign-in page, when single sign-on is on.
+    pub fn sso_name(&self) -> Option<&str> {
+        self.oidc.as_ref().and(self.settings.sso.as_ref()).map(|s| s.name.as_str())
+    }
+
+    pub(crate) fn oidc(&self) -> Option<&bonafide_auth::oidc::Oidc> {
+        self.oidc.as_deref()
     }
 
     /// Writes what is still counted in memory and closes the store's connections (at shutdown).

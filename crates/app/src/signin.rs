@@ -10,6 +10,7 @@
 //! known account locked by failing 5 times every 15 minutes, but never for longer than they keep trying,
 //! and each lock ends by itself; the address limit slows one source spraying many accounts.
 
+pub mod oidc;
 pub(crate) mod passkeys;
 mod throttle;
 
@@ -58,6 +59,8 @@ pub enum SignIn {
         /// Minutes left, rounded up.
         minutes: i64,
     },
+    /// The password was right, but `local_passwords` keeps this person to single sign-on; audited.
+    PasswordOff,
 }
 
 /// The live session whose cookie carries `token`, seen from `client`.
@@ -72,7 +75,10 @@ pub async fn current(app: &App, token: &str, client: &str) -> Result<Option<Curr
     // The second factor is a property of the session, judged against the person's roles and the
     // company's rule now, not at sign-in: a signed-in session whose person must have an authenticator
     // and has none goes back to enrolment before anything else.
-    let stage = if s.stage == SessionStage::Full && totp_required(app, &s.principal).await? {
+    let stage = if s.stage == SessionStage::ProviderMfa {
+        // MFA happened at the identity provider (`signin::oidc`); adapters see a full session.
+        SessionStage::Full
+    } else if s.stage == SessionStage::Full && totp_required(app, &s.principal).await? {
         let creds = app.store().credentials(s.principal.id).await?;
         if creds.totp_sealed.is_none() && creds.passkeys == 0 { SessionStage::Enrol } else { SessionStage::Full }
     } else {
@@ -187,6 +193,9 @@ pub async fn password(app: &App, client: &str, email: &str, password: SecretStri
     let principal = Principal::from(person);
     let caller = Caller::new(principal.clone(), client, Via::Portal);
     throttle::clear(app, &subjects.account).await;
+    if !oidc::password_allowed(app, &principal) {
+        return Ok(oidc::password_off(app, &caller).await);
+    }
     if let Some(fresh) = rehashed {
         let event = caller.event("factor.password_rehashed", principal.email.as_str());
         if let Err(e) = app.store().set_password_hash(principal.id, fresh.as_str(), now, &event).await {
@@ -201,7 +210,7 @@ pub async fn password(app: &App, client: &str, email: &str, password: SecretStri
     Ok(SignIn::Started(start(app, &principal, stage, client, &[&event]).await?))
 }
 
-async fn next_stage(app: &App, p: &Principal, creds: &Credentials) -> Result<SessionStage, AppError> {
+pub(crate) async fn next_stage(app: &App, p: &Principal, creds: &Credentials) -> Result<SessionStage, AppError> {
     Ok(if creds.totp_sealed.is_some() || creds.passkeys > 0 {
         SessionStage::SecondFactor
     } else if totp_required(app, p).await? {

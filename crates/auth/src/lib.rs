@@ -11,9 +11,11 @@
 //! - [`qr`] — QR codes as standalone SVG, for TOTP enrolment.
 //! - [`webhook`] — webhook signing secrets and HMAC-SHA256 delivery signatures.
 //! - [`passkey`] — WebAuthn passkeys (`webauthn-rs`): registration, second factor, passwordless sign-in.
+//! - [`oidc`] — single sign-on with OpenID Connect: state, nonce, PKCE and the id token checks.
 #![deny(missing_docs)]
 
 pub mod challenge;
+pub mod oidc;
 pub mod passkey;
 pub mod password;
 pub mod qr;

@@ -178,6 +178,9 @@ crate::named_enum! {
         Enrol = "enrol",
         /// Signed in.
         Full = "full",
+        /// Signed in through single sign-on whose token asserted the MFA the company demands: full, and
+        /// Bonafide's own authenticator is not demanded of this session.
+        ProviderMfa = "provider_mfa",
     }
 }
 

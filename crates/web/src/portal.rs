@@ -25,6 +25,7 @@ mod risk;
 mod security;
 pub(crate) mod session;
 mod signin;
+mod sso;
 mod staff;
 mod viewer;
 mod webhooks;
@@ -48,6 +49,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/passkeys/options", post(passkeys::register_options))
         .route("/account/passkeys", post(passkeys::register))
         .route("/account/passkeys/{id}/delete", post(passkeys::remove))
+        .route("/signin/oidc", get(sso::start))
+        .route("/signin/oidc/callback", get(sso::callback))
         .route("/signout", post(signin::sign_out))
         .route("/", get(home::home))
         .merge(checks::router())

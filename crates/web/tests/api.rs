@@ -82,6 +82,10 @@ mod impersonation;
 mod metrics;
 #[path = "api/multi_instance.rs"]
 mod multi_instance;
+#[path = "api/oidc.rs"]
+mod oidc;
+#[path = "api/oidc_provider.rs"]
+mod oidc_provider;
 #[path = "api/outreach.rs"]
 mod outreach;
 #[path = "api/passkeys.rs"]

@@ -73,6 +73,20 @@ fn tls() -> Result<rustls::ClientConfig, String> {
         .map_err(|e| format!("TLS setup: {e}"))
 }
 
+/// The client single sign-on reaches the identity provider with: the same TLS, no redirects (a token or
+/// discovery answer that redirects is refused rather than followed), no proxy from the environment.
+pub(crate) fn sso_http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls()?)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(TIMEOUT)
+        .timeout(TIMEOUT)
+        .user_agent("Bonafide-SSO/1")
+        .build()
+        .map_err(|e| format!("the single sign-on client cannot be built: {}", describe(&e)))
+}
+
 /// The client that posts webhooks, bound to the policy its URLs and addresses are checked against.
 pub(crate) struct WebhookClient {
     http: reqwest::Client,

@@ -192,7 +192,7 @@ pub(crate) async fn passwordless(
                 .append(axum::http::header::SET_COOKIE, session::set_cookie(pre_cookie(secure), "", 0, secure));
             response
         }
-        Ok(SignIn::Wrong) => {
+        Ok(SignIn::Wrong | SignIn::PasswordOff) => {
             signin::signin_again(&state, &answer.csrf, StatusCode::UNAUTHORIZED, "That passkey could not be used.")
         }
         Ok(SignIn::Locked { .. }) => {

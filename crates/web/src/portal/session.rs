@@ -96,7 +96,7 @@ impl<R: Serves> FromRequestParts<AppState> for Page<R> {
             return Err(Redirect::to("/signin").into_response());
         };
         match viewer.stage {
-            SessionStage::Full => {}
+            SessionStage::Full | SessionStage::ProviderMfa => {}
             SessionStage::SecondFactor => return Err(Redirect::to("/signin/second-factor").into_response()),
             SessionStage::Enrol if path.starts_with("/account/totp") => {}
             SessionStage::Enrol => return Err(Redirect::to("/account/totp").into_response()),

@@ -30,6 +30,7 @@ fn signin_form(state: &AppState, csrf: &str, email: &str, problem: Option<&str>)
         html! {
             h1 { "Sign in to Bonafide" }
             @if let Some(p) = problem { (notice(p, true)) }
+            (crate::portal::sso::signin_section(state))
             form.stack method="post" action="/signin" {
                 (csrf_field(csrf))
                 div {
@@ -103,6 +104,7 @@ pub(crate) async fn submit(
             response
         }
         Ok(SignIn::Wrong) => again(StatusCode::UNAUTHORIZED, "Wrong email or password."),
+        Ok(SignIn::PasswordOff) => again(StatusCode::FORBIDDEN, &crate::portal::sso::password_off(&state)),
         Ok(SignIn::Locked { minutes }) => again(
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many attempts. Try again in {minutes} minutes, or call IT on the official number."),
@@ -122,7 +124,7 @@ pub(crate) fn signed_in(state: &AppState, started: &Started) -> Response {
     let next = match started.stage {
         SessionStage::SecondFactor => "/signin/second-factor",
         SessionStage::Enrol => "/account/totp",
-        SessionStage::Full => "/",
+        SessionStage::Full | SessionStage::ProviderMfa => "/",
     };
     let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(header::SET_COOKIE, session_cookie_for(state, started));
@@ -221,7 +223,7 @@ pub(crate) async fn second_factor_done(
 ) -> Response {
     match done {
         Ok(SignIn::Started(started)) => signed_in(state, &started),
-        Ok(SignIn::Wrong) => {
+        Ok(SignIn::Wrong | SignIn::PasswordOff) => {
             second_factor_page(state, v, StatusCode::UNAUTHORIZED, Some("That code is wrong or was already used."))
                 .await
         }
