@@ -176,6 +176,44 @@ pub(crate) async fn serve(
     Ok((base, stop, server))
 }
 
+/// The departments the synthetic companies are spread over.
+pub(crate) const DEPARTMENTS: [&str; 8] =
+    ["Finance", "People", "Sales", "Engineering", "Legal", "Marketing", "Operations", "Support"];
+
+/// Imports `n` synthetic employees, `{prefix}{i}@example.com` named `{name} {i}`, spread over
+/// [`DEPARTMENTS`], a third remote and one in twenty privileged, each then shaped by `shape` (roles,
+/// location, title); 1,000 to a transaction, with a progress bar.
+pub(crate) async fn import_synthetic(
+    store: &Store,
+    n: usize,
+    now: time::OffsetDateTime,
+    json: bool,
+    (prefix, name): (&str, &str),
+    shape: impl Fn(usize, &mut bonafide_domain::NewPerson),
+) -> anyhow::Result<()> {
+    use bonafide_domain::{NewPerson, Role, Roles};
+    let bar = crate::progress::bar(Some(n as u64), "people", json);
+    let mut people = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut p = NewPerson::new(
+            format!("{prefix}{i}@example.com").parse()?,
+            format!("{name} {i}").parse()?,
+            Roles::new([Role::Employee]),
+        );
+        p.department = DEPARTMENTS.get(i % DEPARTMENTS.len()).copied().unwrap_or("Sales").to_owned();
+        p.remote = i % 3 == 0;
+        p.privileged = i % 20 == 0;
+        shape(i, &mut p);
+        people.push(p);
+    }
+    for chunk in people.chunks(1000) {
+        store.import_people(chunk, now, |_| {}, |_, _| seeded("directory.imported")).await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// The audit entry of the benchmark's own seeding.
 pub(crate) fn seeded(action: &'static str) -> bonafide_store::AuditEvent {
     bonafide_store::AuditEvent::new(&bonafide_store::Actor::system(), action, "bench", bonafide_store::Outcome::Ok)

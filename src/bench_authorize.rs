@@ -11,14 +11,14 @@
 //!
 //! The ratios are what to compare between machines and runs.
 
-use crate::bench::{Caller, Driver, LoadArgs, Phase, seeded, serve};
+use crate::bench::{Caller, DEPARTMENTS, Driver, LoadArgs, Phase, import_synthetic, seeded, serve};
 use crate::demo;
 use anyhow::Context;
 use bonafide_access::{Action, Network, Prepared, RequestContextFacts, Sensitivity};
 use bonafide_app::decisions::{self, Ask, Asker, Circumstances, Service};
 use bonafide_app::{Acting, resources};
 use bonafide_auth::ChallengeSecret;
-use bonafide_domain::{NewPerson, Role, Roles, SystemClock};
+use bonafide_domain::SystemClock;
 use bonafide_store::{ResourceRecord, Store};
 use clap::Args;
 use serde::Serialize;
@@ -46,8 +46,6 @@ pub struct AuthorizeBenchArgs {
     json: bool,
 }
 
-const DEPARTMENTS: [&str; 8] =
-    ["Finance", "People", "Sales", "Engineering", "Legal", "Marketing", "Operations", "Support"];
 const CITIES: [&str; 10] =
     ["Boston", "Austin", "Denver", "Chicago", "Seattle", "Toronto", "London", "Dublin", "Berlin", "Lisbon"];
 
@@ -248,25 +246,11 @@ fn ask_json(a: &Ask) -> serde_json::Value {
 /// Adds `n` employees across eight departments and ten cities; a third remote, one in twenty
 /// privileged.
 async fn add_people(store: &Store, n: usize, now: time::OffsetDateTime, json: bool) -> anyhow::Result<()> {
-    let bar = crate::progress::bar(Some(n as u64), "people", json);
-    let mut people = Vec::with_capacity(n);
-    for i in 0..n {
-        let name = format!("Synthetic Person {i}");
-        let mut p =
-            NewPerson::new(format!("person{i}@example.com").parse()?, name.parse()?, Roles::new([Role::Employee]));
-        p.department = DEPARTMENTS.get(i % DEPARTMENTS.len()).copied().unwrap_or("Sales").to_owned();
+    import_synthetic(store, n, now, json, ("person", "Synthetic Person"), |i, p| {
         p.location = CITIES.get(i % CITIES.len()).copied().unwrap_or("Boston").to_owned();
         p.title = if i % 7 == 0 { "Manager".to_owned() } else { "Analyst".to_owned() };
-        p.remote = i % 3 == 0;
-        p.privileged = i % 20 == 0;
-        people.push(p);
-    }
-    for chunk in people.chunks(1000) {
-        store.import_people(chunk, now, |_| {}, |_, _| seeded("directory.imported")).await?;
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    Ok(())
+    })
+    .await
 }
 
 /// The demo's four resources and two per department (a wiki and a database): 20 in all.

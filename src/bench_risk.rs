@@ -12,11 +12,11 @@
 //! The directory is synthetic: eight departments, a third remote, one in twenty privileged, one in
 //! fifty IT staff, and about one check per person over the last four months.
 
-use crate::bench::{Caller, Driver, LoadArgs, Phase, seeded, serve};
+use crate::bench::{Caller, Driver, LoadArgs, Phase, import_synthetic, seeded, serve};
 use anyhow::Context;
 use bonafide_auth::{ApiToken, ChallengeSecret};
 use bonafide_domain::risk::{Level, RiskSettings};
-use bonafide_domain::{Assessment, Channel, NewPerson, Role, Roles, SystemClock, Verdict};
+use bonafide_domain::{Assessment, Channel, Role, Roles, SystemClock, Verdict};
 use bonafide_store::{Actor, NewCheck, Store};
 use clap::Args;
 use serde::Serialize;
@@ -82,9 +82,6 @@ struct Report {
     healthz: Phase,
     departments: Phase,
 }
-
-const DEPARTMENTS: [&str; 8] =
-    ["Finance", "People", "Sales", "Engineering", "Legal", "Marketing", "Operations", "Support"];
 
 /// Runs the benchmark.
 pub async fn run_risk(args: RiskBenchArgs) -> anyhow::Result<()> {
@@ -224,25 +221,12 @@ fn ms(since: Instant) -> f64 {
 /// Adds `n` people (the first a security admin) and about one check per person, spread over the last
 /// 120 days; returns the admin's id.
 async fn seed(store: &Store, n: usize, now: OffsetDateTime, json: bool) -> anyhow::Result<bonafide_domain::PersonId> {
-    let bar = crate::progress::bar(Some(n as u64), "people", json);
-    let mut people = Vec::with_capacity(n);
-    for i in 0..n {
-        let roles = match i {
-            0 => Roles::new([Role::SecurityAdmin]),
-            _ if i % 50 == 1 => Roles::new([Role::ItStaff]),
-            _ => Roles::new([Role::Employee]),
-        };
-        let mut p = NewPerson::new(format!("risk{i}@example.com").parse()?, format!("Risk Person {i}").parse()?, roles);
-        p.department = DEPARTMENTS.get(i % DEPARTMENTS.len()).copied().unwrap_or("Sales").to_owned();
-        p.remote = i % 3 == 0;
-        p.privileged = i % 20 == 0;
-        people.push(p);
-    }
-    for chunk in people.chunks(1000) {
-        store.import_people(chunk, now, |_| {}, |_, _| seeded("directory.imported")).await?;
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
+    import_synthetic(store, n, now, json, ("risk", "Risk Person"), |i, p| match i {
+        0 => p.roles = Roles::new([Role::SecurityAdmin]),
+        _ if i % 50 == 1 => p.roles = Roles::new([Role::ItStaff]),
+        _ => {}
+    })
+    .await?;
     let ids = store.list_people().await?;
     let admin = ids.iter().find(|p| p.email.as_str() == "risk0@example.com").context("the admin is missing")?.id;
 

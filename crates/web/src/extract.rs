@@ -128,12 +128,7 @@ impl<R: Serves> FromRequestParts<AppState> for Api<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header =
-            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header.split_once(' ').ok_or(ApiError::Unauthorized)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 256 {
-            return Err(ApiError::Unauthorized);
-        }
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let person = state.app.authenticate_token(token).await?.ok_or(ApiError::Unauthorized)?;
         let caller = Caller::new(person, client_addr(&parts.extensions, &parts.headers, state).0, Via::Api);
         state.app.authorize(&caller, R::ROLES, parts.uri.path()).await?;

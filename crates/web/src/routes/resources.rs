@@ -227,14 +227,7 @@ impl FromRequestParts<AppState> for Asking {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() && t.len() <= 256)
-            .map(|(_, t)| t.to_owned())
-            .ok_or(ApiError::Unauthorized)?;
+        let token = crate::extract::bearer(&parts.headers).ok_or(ApiError::Unauthorized)?.to_owned();
         if let Some(record) = decisions::authenticate_service(&state.app, &token).await? {
             let client = client_addr(&parts.extensions, &parts.headers, state).0;
             return Ok(Asking::Service(Service { record, client }));

@@ -185,14 +185,7 @@ impl FromRequestParts<AppState> for ScimCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let unauthorized =
             || Fail::new(StatusCode::UNAUTHORIZED, None, "a service token with the scim scope is required");
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() && t.len() <= 256)
-            .map(|(_, t)| t.to_owned())
-            .ok_or_else(unauthorized)?;
+        let token = crate::extract::bearer(&parts.headers).ok_or_else(unauthorized)?.to_owned();
         let client = client_addr(&parts.extensions, &parts.headers, state).0;
         if let Some(record) = decisions::authenticate_service(&state.app, &token).await? {
             return Ok(ScimCaller(Service { record, client }));
