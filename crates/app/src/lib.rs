@@ -18,6 +18,7 @@ pub mod checks;
 pub mod console;
 pub mod decisions;
 pub mod directory;
+pub mod drills;
 mod error;
 pub mod metrics;
 pub mod outreach;
@@ -97,6 +98,8 @@ pub struct Settings {
     pub sso: Option<signin::oidc::SsoSettings>,
     /// Who may still sign in with a password (`local_passwords`).
     pub local_passwords: signin::oidc::LocalPasswords,
+    /// How drill messages go out (`smtp_*`, `drill_*`).
+    pub drills: drills::DrillDelivery,
 }
 
 impl Default for Settings {
@@ -115,6 +118,7 @@ impl Default for Settings {
             scim_groups: Vec::new(),
             sso: None,
             local_passwords: signin::oidc::LocalPasswords::On,
+            drills: drills::DrillDelivery::default(),
         }
     }
 }

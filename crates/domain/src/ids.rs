@@ -77,6 +77,14 @@ uuid_id!(
     /// Identifies a security alert.
     AlertId
 );
+uuid_id!(
+    /// Identifies a QPQ drill.
+    DrillId
+);
+uuid_id!(
+    /// Identifies one target of a drill (one person, one message).
+    DrillTargetId
+);
 
 /// The human key of a support request, `R-1042`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

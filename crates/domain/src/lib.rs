@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod challenge;
 pub mod clock;
 pub mod contact;
+pub mod drill;
 pub mod ids;
 pub mod names;
 pub mod outreach;
@@ -28,8 +29,9 @@ pub use challenge::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use contact::{Ask, Channel};
+pub use drill::{DrillChannel, DrillStatus, Outcome, Scenario, SendStatus, Signals};
 pub use ids::{
-    AlertId, CampaignId, CheckId, DeliveryId, Email, OutreachId, PersonId, ReportId, RequestKey, StaffId, TokenId,
+    AlertId, CampaignId, CheckId, DeliveryId, DrillId, DrillTargetId, Email, OutreachId, PersonId, ReportId, RequestKey, StaffId, TokenId,
     WebhookId,
 };
 pub use outreach::{OutreachStatus, OutreachWindow};
