@@ -407,9 +407,15 @@ async fn report(a: ReportArgs) -> anyhow::Result<()> {
         if let Some(steps) = received.act_now {
             answer.insert("act_now".into(), steps.into());
         }
+        if let Some(practice) = received.practice {
+            answer.insert("practice".into(), practice.into());
+        }
         outln!("{}", serde_json::Value::Object(answer));
     } else {
         outln!("report received: {}", received.id);
+        if let Some(practice) = &received.practice {
+            outln!("{practice}");
+        }
         if let Some(c) = &received.campaign_id {
             outln!("part of campaign {c}");
         }

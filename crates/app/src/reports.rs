@@ -67,7 +67,16 @@ pub struct Received {
     /// The number the first step says to call (written in it as [`PhoneNumber::readable`]), so a page
     /// can make it a `tel:` link.
     pub desk_number: Option<PhoneNumber>,
+    /// Set when the report was of a drill: what the reporter is told.
+    pub practice: Option<String>,
 }
+
+/// What someone who reported a drill is told.
+pub const PRACTICE: &str = "Well done: this was a practice run. Reporting it was exactly the right thing to do.";
+
+/// What someone who reported a drill after doing what it asked is told.
+pub const PRACTICE_COMPLIED: &str = "This was a practice run, so nothing was lost. A real caller would now have what \
+     you gave them: next time, check the contact in Bonafide before doing anything, and report it.";
 
 /// A reported email, read.
 #[derive(Debug, Default)]
@@ -173,6 +182,19 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    // A report of a drill the reporter was sent is the drill's result: it joins no campaign.
+    let named = crate::drills::landing::Named {
+        address: caller_address.as_deref(),
+        number: caller_number.as_deref(),
+        staff_id: claimed_staff_id.as_deref(),
+        text: transcript.as_deref(),
+    };
+    if let Some(found) = crate::drills::landing::recognise(app, who, &named).await? {
+        let complied = report.complied.unwrap_or(false);
+        let id = crate::drills::landing::record_report(app, who, &found, complied).await?;
+        let told = if complied { PRACTICE_COMPLIED } else { PRACTICE };
+        return Ok(Received { id, campaign_id: None, act_now: None, desk_number: None, practice: Some(told.into()) });
+    }
     let mut asked_for = report.asked_for.unwrap_or_default();
     // The analyzer reads the transcript once, here: what it finds asked counts when the reporter ticked
     // nothing, so the ask feeds correlation either way, and its reading is stored with the report.
@@ -238,7 +260,7 @@ pub async fn file(app: &App, who: &Caller, report: Report, email: Option<&[u8]>)
     app.metrics().report();
     let desk_number = if complied { crate::security::service_desk_number(app).await } else { None };
     let act_now = complied.then(|| act_now(desk_number.as_ref(), &asked_for));
-    Ok(Received { id: filed.id, campaign_id: filed.campaign, act_now, desk_number })
+    Ok(Received { id: filed.id, campaign_id: filed.campaign, act_now, desk_number, practice: None })
 }
 
 fn ask_of(kind: bonafide_analyzer::RequestKind) -> Ask {

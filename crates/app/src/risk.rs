@@ -59,6 +59,11 @@ async fn in_force(app: &App) -> Result<(u32, RiskSettings), AppError> {
     }
 }
 
+/// The smallest group whose aggregates are shown, under the settings in force.
+pub(crate) async fn min_group(app: &App) -> Result<usize, AppError> {
+    Ok(in_force(app).await?.1.min_group)
+}
+
 /// How far back events are read: twice the longest full-weight period (then they weigh nothing).
 fn since(weights: &RiskWeights, now: OffsetDateTime) -> OffsetDateTime {
     let longest = weights.factors.values().map(|w| w.full_days).max().unwrap_or(0);

@@ -34,6 +34,11 @@ impl ChallengeSecret {
         crate::seal::SealKey::derive(self.0.expose_secret())
     }
 
+    /// The key drill links and headers are made with, derived from this secret.
+    pub fn drill_key(&self) -> crate::drill::DrillKey {
+        crate::drill::DrillKey::derive(self.0.expose_secret())
+    }
+
     /// Reads a secret written as hex (at least 32 bytes), ignoring surrounding whitespace.
     pub fn from_hex(text: &str) -> Result<Self, SecretError> {
         let bytes = hex::decode(text.trim()).map_err(|_| SecretError::Malformed)?;

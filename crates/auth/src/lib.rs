@@ -7,6 +7,7 @@
 //!   password policy (NIST SP 800-63B).
 //! - [`totp`] — RFC 6238 TOTP seeds, codes, replay-safe verification and the `otpauth://` URI.
 //! - [`recovery`] — one-time recovery codes, stored as hashes.
+//! - [`drill`] — drill link tokens and the `X-Bonafide-Drill` header, HMAC-SHA256 under a derived key.
 //! - [`seal`] — XChaCha20-Poly1305 sealing for secrets that must be read back (TOTP seeds).
 //! - [`qr`] — QR codes as standalone SVG, for TOTP enrolment.
 //! - [`webhook`] — webhook signing secrets and HMAC-SHA256 delivery signatures.
@@ -15,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod challenge;
+pub mod drill;
 pub mod oidc;
 pub mod passkey;
 pub mod password;

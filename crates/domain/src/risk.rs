@@ -43,7 +43,7 @@ crate::named_enum! {
         Complied = "complied",
         /// Went on after a check was locked by wrong codes (behaviour, bad; events).
         IgnoredLockedCheck = "ignored_locked_check",
-        /// Failed a drill (behaviour, bad; events; filled once drills exist).
+        /// Clicked or complied in a drill (behaviour, bad; events).
         DrillFailed = "drill_failed",
     }
 }

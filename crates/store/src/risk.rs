@@ -125,6 +125,27 @@ impl Store {
                 add(&mut people, &by_id, &who, Factor::Complied, at)?;
             }
         }
+        // Drills: a click or a submission (or a report saying they did what was asked) is a failed drill,
+        // at the first mistake; a report of the drill counts as a report filed.
+        let drills = sqlx::query(
+            "SELECT person_id, clicked_at, submitted_at, reported_at, reported_complied FROM drill_targets \
+             WHERE (clicked_at >= $1 OR submitted_at >= $1 OR reported_at >= $1) AND ($2 IS NULL OR person_id = $2)",
+        )
+        .bind(since)
+        .bind(only.clone())
+        .fetch_all(&self.read)
+        .await?;
+        for r in &drills {
+            let who: String = r.try_get("person_id")?;
+            let reported: Option<i64> = r.try_get("reported_at")?;
+            let complied_report = reported.filter(|_| r.try_get::<i64, _>("reported_complied").is_ok_and(|c| c == 1));
+            let mistakes = [r.try_get::<Option<i64>, _>("clicked_at")?, r.try_get("submitted_at")?, complied_report];
+            if let Some(at) = mistakes.into_iter().flatten().min() {
+                add(&mut people, &by_id, &who, Factor::DrillFailed, at)?;
+            } else if let Some(at) = reported {
+                add(&mut people, &by_id, &who, Factor::ReportsFiled, at)?;
+            }
+        }
         // Targeted: an active campaign has a report from the person or their department; the event is
         // the latest such report.
         let reached = sqlx::query(

@@ -144,7 +144,12 @@ async fn report_submit(
     match reports::file(&state.app, p.viewer.caller(), body, None).await {
         Ok(received) => {
             let body = html! {
-                @if let Some(steps) = &received.act_now {
+                @if let Some(practice) = &received.practice {
+                    div.panel.ok role="status" {
+                        h1 { "A practice run" }
+                        p.lead { (practice) }
+                    }
+                } @else if let Some(steps) = &received.act_now {
                     div.panel.bad role="alert" {
                         h1 { "Act now" }
                         p.lead { "Your report is received. Because you did what they asked, do this right away:" }

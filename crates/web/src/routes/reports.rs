@@ -27,6 +27,9 @@ pub(crate) struct ReceivedView {
     /// What to do now, when they complied.
     #[serde(skip_serializing_if = "Option::is_none")]
     act_now: Option<Vec<String>>,
+    /// Set when the report was of a drill (a practice run): it joined no campaign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    practice: Option<String>,
 }
 
 impl From<Received> for ReceivedView {
@@ -36,6 +39,7 @@ impl From<Received> for ReceivedView {
             campaign_id: r.campaign_id.map(|c| c.to_string()),
             received: true,
             act_now: r.act_now,
+            practice: r.practice,
         }
     }
 }

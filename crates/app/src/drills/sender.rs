@@ -1,0 +1,133 @@
+//! Sending drill messages: any number of instances take due messages from the database, each by one
+//! conditional `UPDATE`, so no message is taken twice; a taken message is leased, and one whose sender
+//! died before recording the outcome is taken again when the lease runs out (with the same
+//! `Message-ID`, so the one duplicate a crash can cause is recognisable). The rate is capped across
+//! instances by a per-minute counter in the database, and each instance spaces its sends within the
+//! minute.
+
+use super::{Courier, Outgoing, SendError};
+use crate::{App, AppError};
+use bonafide_domain::{DrillId, Scenario};
+use bonafide_store::{DueSend, SendResult};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Attempts before a message is given up.
+const MAX_ATTEMPTS: i64 = 6;
+
+/// How long a sender holds a message it took.
+const LEASE: time::Duration = time::Duration::minutes(5);
+
+/// The wait before attempt `n + 1` after `n` failed ones: 1 min, 5 min, 15 min, 1 h, 2 h.
+fn backoff(attempts: i64) -> time::Duration {
+    let minutes = [1, 5, 15, 60, 120];
+    time::Duration::minutes(*minutes.get(usize::try_from(attempts).unwrap_or(0)).unwrap_or(&120))
+}
+
+/// The rate limit's bucket, shared by every instance.
+const BUCKET: &str = "drill-sends";
+
+/// The messages per minute in force.
+fn per_minute(app: &App) -> u32 {
+    match app.settings().drills.sends_per_minute {
+        0 => 60,
+        n => n,
+    }
+}
+
+/// Waits until the company-wide rate allows one more send in this minute, and takes it.
+async fn take_turn(app: &App) -> Result<(), AppError> {
+    let limit = i64::from(per_minute(app));
+    loop {
+        let now = app.now().unix_timestamp();
+        if app.store().hit_rate_limit(BUCKET, now.div_euclid(60)).await? <= limit {
+            return Ok(());
+        }
+        let wait = u64::try_from(60 - now.rem_euclid(60)).unwrap_or(1).max(1);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
+}
+
+/// The message for one due send.
+fn outgoing(app: &App, drill: DrillId, scenario: &Scenario, due: &DueSend, channel: bonafide_domain::DrillChannel) -> Outgoing {
+    let t = &due.target;
+    let base = app.settings().public_url.as_deref().unwrap_or("").trim_end_matches('/');
+    let token = app.secret().drill_key().token(&t.id.to_string());
+    let link = format!("{base}/d/{token}");
+    let host = reqwest::Url::parse(base).ok().and_then(|u| u.host_str().map(str::to_owned));
+    Outgoing {
+        channel,
+        to_email: t.email.clone(),
+        to_name: t.display_name.clone(),
+        to_phone: t.phone.clone(),
+        from_name: scenario.sender_name.clone(),
+        from_address: scenario.sender_address.clone(),
+        subject: scenario.subject_line().to_owned(),
+        text: scenario.render(&t.display_name, &link),
+        message_id: format!("drill-{}@{}", t.id, host.as_deref().unwrap_or("bonafide.invalid")),
+        drill_header: super::header(app, drill, &t.email),
+    }
+}
+
+/// Sends every message due now, once each, at the rate in force; how many were attempted.
+pub async fn send_due(app: &App, courier: &Courier) -> Result<usize, AppError> {
+    let now = app.now();
+    let due = app.store().claim_due_sends(now, now + LEASE, 20).await?;
+    let spacing = Duration::from_secs_f64(60.0 / f64::from(per_minute(app)));
+    let mut drills: HashMap<DrillId, Option<(Scenario, bonafide_domain::DrillChannel)>> = HashMap::new();
+    for d in &due {
+        let started = std::time::Instant::now();
+        let drill = d.target.drill;
+        if !drills.contains_key(&drill) {
+            let found = app.store().drill(drill).await?;
+            let parsed = found.and_then(|r| serde_json::from_str(&r.drill.scenario).ok().map(|s| (s, r.drill.channel)));
+            drills.insert(drill, parsed);
+        }
+        let Some(Some((scenario, channel))) = drills.get(&drill) else {
+            let failed = SendResult::Failed("the drill's scenario cannot be read".into());
+            app.store().record_send(d.target.id, &failed, app.now()).await?;
+            continue;
+        };
+        take_turn(app).await?;
+        if d.interrupted {
+            tracing::warn!(target = %d.target.id, "sending again a drill message whose earlier attempt was interrupted");
+        }
+        let message = outgoing(app, drill, scenario, d, *channel);
+        let result = match courier.send(&message).await {
+            Ok(reply) => SendResult::Sent(reply),
+            Err(SendError::Transient(why)) if d.attempts + 1 < MAX_ATTEMPTS => {
+                SendResult::Retry(why, app.now() + backoff(d.attempts))
+            }
+            Err(SendError::Transient(why) | SendError::Permanent(why)) => SendResult::Failed(why),
+        };
+        if !matches!(result, SendResult::Sent(_)) {
+            tracing::warn!(target = %d.target.id, attempt = d.attempts + 1, result = ?result, "drill message not sent");
+        }
+        app.store().record_send(d.target.id, &result, app.now()).await?;
+        if let Some(rest) = spacing.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+    Ok(due.len())
+}
+
+/// Sends drill messages until the process ends.
+pub async fn send_loop(app: App) {
+    let courier = match Courier::new(&app.settings().drills) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "drill messages are not sent");
+            return;
+        }
+    };
+    loop {
+        match send_due(&app, &courier).await {
+            Ok(0) => tokio::time::sleep(Duration::from_millis(500)).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "drill messages could not be read");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
