@@ -81,8 +81,10 @@ pub struct NewDrillInput {
 
 /// A drill as the API and the portal show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillView {
     /// Its id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: DrillId,
     /// Its name.
     pub name: String,
@@ -102,15 +104,19 @@ pub struct DrillView {
     pub finished: bool,
     /// When it was written.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
     /// When it was launched.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub launched_at: Option<OffsetDateTime>,
     /// When its window ends.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub ends_at: Option<OffsetDateTime>,
     /// When it was stopped.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub stopped_at: Option<OffsetDateTime>,
     /// How many people it targets (0 before launch).
     pub target_count: i64,

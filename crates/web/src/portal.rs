@@ -11,6 +11,7 @@ mod charts;
 mod checks;
 mod console;
 mod directory;
+mod drill_landing;
 mod forms;
 mod home;
 pub(crate) mod html;
@@ -66,6 +67,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(access::router())
         .merge(risk::router())
+        .merge(drill_landing::router())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -19,6 +19,7 @@ pub(crate) use staff::svg_response;
 pub(crate) mod stix;
 pub(crate) mod views;
 mod webhooks;
+mod drills;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -88,6 +89,15 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         .route("/api/v1/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/api/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/api/v1/drills", post(drills::create).get(drills::list))
+        .route("/api/v1/drills/scenarios", get(drills::scenarios))
+        .route("/api/v1/drills/settings", get(drills::settings).put(drills::put_settings))
+        .route("/api/v1/drills/verify-header", post(drills::verify_header))
+        .route("/api/v1/drills/{id}", get(drills::get))
+        .route("/api/v1/drills/{id}/launch", post(drills::launch))
+        .route("/api/v1/drills/{id}/stop", post(drills::stop))
+        .route("/api/v1/drills/{id}/results", get(drills::results))
+        .route("/api/v1/people/{email}/drills", get(drills::person))
         .nest("/scim/v2", scim::router())
 }
 
@@ -111,6 +121,8 @@ pub(crate) fn router(config: &crate::WebConfig) -> Router<AppState> {
         campaigns::official_contacts, campaigns::split, campaigns::warnings,
         analyze::analyze_route,
         webhooks::events, webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
+        drills::create, drills::list, drills::scenarios, drills::settings, drills::put_settings, drills::verify_header,
+        drills::get, drills::launch, drills::stop, drills::results, drills::person,
     ),
     components(schemas(ProblemDoc, FieldErrorDoc), responses(Conflict)),
     modifiers(&Common),

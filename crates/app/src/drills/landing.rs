@@ -23,6 +23,10 @@ pub struct Landing {
     pub subject: String,
     /// What the scenario asks for (the form asks for it too).
     pub ask: Ask,
+    /// The staff id the persona claims.
+    pub claimed_staff_id: Option<String>,
+    /// The number the persona gives.
+    pub caller_number: Option<String>,
     /// How the message came.
     pub channel: DrillChannel,
     /// The lesson, once a mistake was made.
@@ -110,6 +114,8 @@ async fn landing(app: &App, d: &DrillRecord, t: &TargetRecord) -> Result<Landing
         sender_name: s.sender_name.clone(),
         subject: s.subject_line().to_owned(),
         ask: s.ask,
+        claimed_staff_id: s.claimed_staff_id.clone(),
+        caller_number: s.caller_number.clone(),
         channel: d.drill.channel,
         lesson,
     })

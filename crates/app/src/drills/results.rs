@@ -16,11 +16,12 @@ use time::OffsetDateTime;
 
 /// Counts by outcome, every outcome present (best first).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     /// How many targets.
     pub targets: i64,
     /// How many by outcome.
-    pub outcomes: BTreeMap<&'static str, i64>,
+    pub outcomes: BTreeMap<String, i64>,
     /// How many opened the link (people and scanners alike).
     pub opened: i64,
     /// How many read the lesson after a mistake.
@@ -31,7 +32,7 @@ impl Counts {
     fn new() -> Self {
         Self {
             targets: 0,
-            outcomes: Outcome::ALL.iter().map(|o| (o.as_str(), 0)).collect(),
+            outcomes: Outcome::ALL.iter().map(|o| (o.as_str().to_owned(), 0)).collect(),
             opened: 0,
             lessons_read: 0,
         }
@@ -39,7 +40,7 @@ impl Counts {
 
     fn add(&mut self, g: &Graded) {
         self.targets += 1;
-        *self.outcomes.entry(g.outcome.as_str()).or_default() += 1;
+        *self.outcomes.entry(g.outcome.as_str().to_owned()).or_default() += 1;
         self.opened += i64::from(g.target.signals.opened.is_some());
         self.lessons_read += i64::from(g.target.lesson_read_at.is_some());
     }
@@ -52,6 +53,7 @@ impl Counts {
 
 /// A department's results; no counts when it is smaller than the minimum group this viewer may see.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentResult {
     /// The department.
     pub department: String,
@@ -63,9 +65,11 @@ pub struct DepartmentResult {
 
 /// What happened in one stretch of the window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     /// When it starts.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: OffsetDateTime,
     /// Messages sent.
     pub sent: i64,
@@ -81,6 +85,7 @@ pub struct Bucket {
 
 /// One target's result (security admins only).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonResult {
     /// Their email.
     pub email: String,
@@ -96,31 +101,39 @@ pub struct PersonResult {
     pub last_reply: Option<String>,
     /// When it was accepted.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub sent_at: Option<OffsetDateTime>,
     /// When the link was fetched.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub opened_at: Option<OffsetDateTime>,
     /// When a button was pressed.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub clicked_at: Option<OffsetDateTime>,
     /// When the form was submitted.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub submitted_at: Option<OffsetDateTime>,
     /// How many characters were typed (never what).
     pub typed_chars: Option<i64>,
     /// When they reported it.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub reported_at: Option<OffsetDateTime>,
     /// When they checked the persona and were told it was not verified.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub verified_at: Option<OffsetDateTime>,
     /// When they read the lesson.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub lesson_read_at: Option<OffsetDateTime>,
 }
 
 /// A drill's results.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Results {
     /// The drill.
     pub drill: DrillView,
@@ -321,18 +334,22 @@ impl Results {
 
 /// One drill in a person's history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonDrill {
     /// The drill.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub drill: DrillId,
     /// Its name.
     pub name: String,
     /// When it was launched.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub launched_at: Option<OffsetDateTime>,
     /// Their grade.
     pub outcome: Outcome,
     /// When they made the mistake, if they did.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub mistake_at: Option<OffsetDateTime>,
     /// Whether this mistake repeats one made in an earlier drill.
     pub repeat_mistake: bool,

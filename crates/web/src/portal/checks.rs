@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::portal::forms::{ASKS, CHANNELS, CodeForm, Fields, failed, field, messages, repeated};
 use crate::portal::html::{csrf_field, notice, page, phone_link, respond};
-use crate::portal::input::PagePath;
+use crate::portal::input::{PagePath, PageQuery};
 use crate::portal::session::{CsrfForm, Page};
 use crate::portal::staff::staff_card;
 use axum::Router;
@@ -26,7 +26,19 @@ pub(super) fn router() -> Router<AppState> {
         .route("/checks/{id}/code", post(check_code))
 }
 
+/// What the contact form starts with: a drill's lesson links here with its persona filled in.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ContactPrefill {
+    claimed: Option<String>,
+    from: Option<String>,
+}
+
 fn contact_markup(csrf: &str, problem: Option<&str>) -> Markup {
+    contact_markup_with(csrf, problem, &ContactPrefill::default())
+}
+
+fn contact_markup_with(csrf: &str, problem: Option<&str>, prefill: &ContactPrefill) -> Markup {
+    let short = |v: &Option<String>, max: usize| v.as_deref().unwrap_or("").chars().take(max).collect::<String>();
     html! {
         h1 { "Someone is contacting me" }
         @if let Some(p) = problem { (notice(p, true)) }
@@ -35,7 +47,7 @@ fn contact_markup(csrf: &str, problem: Option<&str>) -> Markup {
             (csrf_field(csrf))
             div {
                 label for="claimed" { "Who do they say they are?" span.hint { "A name, or a staff id such as IT-0042." } }
-                input #claimed type="text" name="claimed" autocomplete="off" maxlength="120";
+                input #claimed type="text" name="claimed" autocomplete="off" maxlength="120" value=(short(&prefill.claimed, 120));
             }
             fieldset.choices {
                 legend { "How are they contacting you?" }
@@ -45,7 +57,7 @@ fn contact_markup(csrf: &str, problem: Option<&str>) -> Markup {
             }
             div {
                 label for="from" { "Their number or address" span.hint { "The number on your screen, or the sender's address. Optional." } }
-                input #from type="text" name="from" autocomplete="off" maxlength="254";
+                input #from type="text" name="from" autocomplete="off" maxlength="254" value=(short(&prefill.from, 254));
             }
             fieldset.choices {
                 legend { "What are they asking for?" }
@@ -62,8 +74,9 @@ fn contact_markup(csrf: &str, problem: Option<&str>) -> Markup {
     }
 }
 
-async fn contact_form(p: Page<Everyone>) -> Response {
-    respond(StatusCode::OK, page("Someone is contacting me", Some(&p.viewer), contact_markup(&p.viewer.csrf, None)))
+async fn contact_form(p: Page<Everyone>, PageQuery(prefill): PageQuery<ContactPrefill>) -> Response {
+    let body = contact_markup_with(&p.viewer.csrf, None, &prefill);
+    respond(StatusCode::OK, page("Someone is contacting me", Some(&p.viewer), body))
 }
 
 /// Reads the contact form (repeated `asked_for` fields; one box for a name or staff id, one for a number
