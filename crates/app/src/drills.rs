@@ -381,10 +381,14 @@ pub async fn launch(app: &App, who: &Caller, id: &str) -> Result<DrillView, AppE
 pub async fn stop(app: &App, who: &Caller, id: &str) -> Result<DrillView, AppError> {
     app.authorize(who, SECURITY_ADMINS, "drills.stop").await?;
     let record = record(app, id).await?;
-    let event = who.event("drill.stopped", record.drill.id.to_string()).with(serde_json::json!({ "via": who.via.as_str() }));
+    let event =
+        who.event("drill.stopped", record.drill.id.to_string()).with(serde_json::json!({ "via": who.via.as_str() }));
     let now = app.now();
     if !app.store().stop_drill(record.drill.id, &event, now).await? {
-        return Err(AppError::Conflict(format!("this drill is {}, only a running drill can be stopped", record.status)));
+        return Err(AppError::Conflict(format!(
+            "this drill is {}, only a running drill can be stopped",
+            record.status
+        )));
     }
     DrillView::of(&app.store().drill(record.drill.id).await?.ok_or(AppError::NotFound)?, now)
 }

@@ -29,10 +29,10 @@ pub use challenge::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use contact::{Ask, Channel};
-pub use drill::{DrillChannel, DrillStatus, Outcome, Scenario, SendStatus, Signals};
+pub use drill::{DrillChannel, DrillStatus, Scenario, SendStatus, Signals};
 pub use ids::{
-    AlertId, CampaignId, CheckId, DeliveryId, DrillId, DrillTargetId, Email, OutreachId, PersonId, ReportId, RequestKey, StaffId, TokenId,
-    WebhookId,
+    AlertId, CampaignId, CheckId, DeliveryId, DrillId, DrillTargetId, Email, OutreachId, PersonId, ReportId,
+    RequestKey, StaffId, TokenId, WebhookId,
 };
 pub use outreach::{OutreachStatus, OutreachWindow};
 pub use person::{DisplayName, NewPerson, PersonFacts, PersonStatus, Principal, Role, Roles, SessionStage};

@@ -324,9 +324,10 @@ impl Store {
 
     /// Every drill, newest first.
     pub async fn drills(&self) -> Result<Vec<DrillRecord>, StoreError> {
-        let rows = sqlx::query(dynamic(format!("SELECT {DRILL_COLUMNS} FROM drills d ORDER BY d.created_at DESC, d.id")))
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(dynamic(format!("SELECT {DRILL_COLUMNS} FROM drills d ORDER BY d.created_at DESC, d.id")))
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(drill_from).collect()
     }
 
@@ -400,32 +401,33 @@ impl Store {
         if stopped.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("UPDATE drill_targets SET send_status = 'cancelled' WHERE drill_id = $1 AND send_status = 'queued'")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE drill_targets SET send_status = 'cancelled' WHERE drill_id = $1 AND send_status = 'queued'",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
         commit_audited(tx, &[audit], now).await?;
         Ok(true)
     }
 
     /// Every target of drill `id`, in sending order.
     pub async fn drill_targets(&self, id: DrillId) -> Result<Vec<TargetRecord>, StoreError> {
-        let rows =
-            sqlx::query(dynamic(format!("SELECT {TARGET_COLUMNS} FROM drill_targets t WHERE t.drill_id = $1 ORDER BY t.position")))
-                .bind(id.to_string())
-                .fetch_all(&self.read)
-                .await?;
+        let rows = sqlx::query(dynamic(format!(
+            "SELECT {TARGET_COLUMNS} FROM drill_targets t WHERE t.drill_id = $1 ORDER BY t.position"
+        )))
+        .bind(id.to_string())
+        .fetch_all(&self.read)
+        .await?;
         rows.iter().map(target_from).collect()
     }
 
     /// Every drill `person` was a target of, with their row, newest drill first.
     pub async fn person_drills(&self, person: PersonId) -> Result<Vec<(DrillRecord, TargetRecord)>, StoreError> {
-        let rows = sqlx::query(dynamic(format!(
-            "SELECT {TARGET_COLUMNS} FROM drill_targets t WHERE t.person_id = $1"
-        )))
-        .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(dynamic(format!("SELECT {TARGET_COLUMNS} FROM drill_targets t WHERE t.person_id = $1")))
+            .bind(person.to_string())
+            .fetch_all(&self.read)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let target = target_from(row)?;
@@ -616,7 +618,12 @@ impl Store {
 
     /// Records how an attempt at target `id`'s message ended; only the sender holding it (the row is
     /// still `sending`) can.
-    pub async fn record_send(&self, id: DrillTargetId, result: &SendResult, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn record_send(
+        &self,
+        id: DrillTargetId,
+        result: &SendResult,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let (status, reply, sent_at, next) = match result {
             SendResult::Sent(r) => ("sent", r, Some(millis(now)), None),
             SendResult::Retry(r, at) => ("queued", r, None, Some(millis(*at))),

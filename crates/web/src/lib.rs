@@ -141,8 +141,8 @@ impl Application {
     }
 
     /// Starts the background work a server runs besides answering requests: webhook deliveries, the
-    /// contact policy's acknowledgement reminders, writing the counted access decisions and the daily risk
-    /// snapshot.
+    /// contact policy's acknowledgement reminders, writing the counted access decisions, the daily risk
+    /// snapshot and sending drill messages.
     pub fn start_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
         let app = state.app.clone();
         tokio::spawn(async move {
@@ -150,6 +150,7 @@ impl Application {
                 bonafide_app::webhooks::delivery_loop(app.clone()),
                 bonafide_app::policy::reminder_loop(app.clone()),
                 bonafide_app::decisions::flush_loop(app.clone()),
+                bonafide_app::drills::sender::send_loop(app.clone()),
                 bonafide_app::risk::snapshot_loop(app)
             );
         })

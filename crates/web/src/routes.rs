@@ -16,10 +16,10 @@ mod risk;
 mod scim;
 mod staff;
 pub(crate) use staff::svg_response;
+mod drills;
 pub(crate) mod stix;
 pub(crate) mod views;
 mod webhooks;
-mod drills;
 
 use crate::AppState;
 use crate::error::ApiError;

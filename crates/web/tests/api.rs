@@ -72,6 +72,8 @@ mod auth;
 mod backup;
 #[path = "api/checks.rs"]
 mod checks;
+#[path = "api/drills.rs"]
+mod drills;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/first_impressions.rs"]

@@ -8,8 +8,8 @@
 use crate::{App, AppError, Caller};
 use bonafide_analyzer::{Analyzer, Stage};
 use bonafide_auth::drill::token_hash;
-use bonafide_domain::drill::{grade, mistake_at};
-use bonafide_domain::{Ask, DrillChannel, DrillId, DrillStatus, Outcome, PhoneNumber, ReportId, Scenario};
+use bonafide_domain::drill::{Outcome, grade, mistake_at};
+use bonafide_domain::{Ask, DrillChannel, DrillId, DrillStatus, PhoneNumber, ReportId, Scenario};
 use bonafide_store::{Actor, AuditEvent, DrillRecord, Mark, Outcome as AuditOutcome, TargetRecord};
 
 /// The landing page: the persona's portal, or the lesson after a mistake.
@@ -231,7 +231,8 @@ pub(crate) async fn recognise(app: &App, who: &Caller, named: &Named<'_>) -> Res
     if address.is_none() && number.is_none() && staff_id.is_none() {
         return Ok(None);
     }
-    let found = app.store().drills_matching(who.person.id, address.as_deref(), number.as_deref(), staff_id.as_deref()).await?;
+    let found =
+        app.store().drills_matching(who.person.id, address.as_deref(), number.as_deref(), staff_id.as_deref()).await?;
     Ok(found.into_iter().next().map(|(d, t)| Recognised { drill: d.drill.id, target: t }))
 }
 

@@ -8,8 +8,8 @@
 use super::{DrillView, anonymous, normal_number, normal_staff_id, record};
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
 use crate::{App, AppError, Caller};
-use bonafide_domain::drill::{grade, mistake_at};
-use bonafide_domain::{DrillId, Email, Outcome, Role, SendStatus};
+use bonafide_domain::drill::{Outcome, grade, mistake_at};
+use bonafide_domain::{DrillId, Email, Role, SendStatus};
 use bonafide_store::{DrillRecord, TargetCheck, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;

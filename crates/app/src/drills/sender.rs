@@ -49,7 +49,13 @@ async fn take_turn(app: &App) -> Result<(), AppError> {
 }
 
 /// The message for one due send.
-fn outgoing(app: &App, drill: DrillId, scenario: &Scenario, due: &DueSend, channel: bonafide_domain::DrillChannel) -> Outgoing {
+fn outgoing(
+    app: &App,
+    drill: DrillId,
+    scenario: &Scenario,
+    due: &DueSend,
+    channel: bonafide_domain::DrillChannel,
+) -> Outgoing {
     let t = &due.target;
     let base = app.settings().public_url.as_deref().unwrap_or("").trim_end_matches('/');
     let token = app.secret().drill_key().token(&t.id.to_string());

@@ -14,13 +14,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use bonafide_app::AppError;
 use bonafide_app::drills::landing::{self, Landing, Lesson};
-use bonafide_domain::{Ask, Outcome};
+use bonafide_domain::Ask;
 use maud::{DOCTYPE, Markup, html};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/d/{token}", get(open).post(press))
-        .route("/d/{token}/read", post(read))
+    Router::new().route("/d/{token}", get(open).post(press)).route("/d/{token}/read", post(read))
 }
 
 /// What the imitation portal's form asks for, by the scenario's ask.
@@ -50,24 +48,27 @@ fn shell(title: &str, body: Markup) -> Markup {
 
 fn portal(token: &str, l: &Landing) -> Markup {
     let (secret_label, autocomplete) = asked(l.ask);
-    shell(&format!("{} · Self-service", l.sender_name), html! {
-        div.panel {
-            h1 { (l.sender_name) }
-            p.lead { (l.subject) }
-            p { "Sign in to continue. This takes under a minute." }
-            form.stack method="post" action=(format!("/d/{token}")) autocomplete="off" {
-                div {
-                    label for="username" { "Work email or user name" }
-                    input #username type="text" name="username" autocomplete="off" maxlength="200";
+    shell(
+        &format!("{} · Self-service", l.sender_name),
+        html! {
+            div.panel {
+                h1 { (l.sender_name) }
+                p.lead { (l.subject) }
+                p { "Sign in to continue. This takes under a minute." }
+                form.stack method="post" action=(format!("/d/{token}")) autocomplete="off" {
+                    div {
+                        label for="username" { "Work email or user name" }
+                        input #username type="text" name="username" autocomplete="off" maxlength="200";
+                    }
+                    div {
+                        label for="secret" { (secret_label) }
+                        input #secret type="password" name="secret" autocomplete=(autocomplete) maxlength="200";
+                    }
+                    button.big type="submit" { "Continue" }
                 }
-                div {
-                    label for="secret" { (secret_label) }
-                    input #secret type="password" name="secret" autocomplete=(autocomplete) maxlength="200";
-                }
-                button.big type="submit" { "Continue" }
             }
-        }
-    })
+        },
+    )
 }
 
 /// The message with the analyzer's evidence marked and labelled.
@@ -88,36 +89,39 @@ fn marked(l: &Lesson) -> Markup {
 }
 
 fn lesson(token: &str, l: &Landing, lesson: &Lesson) -> Markup {
-    shell("A practice drill · Bonafide", html! {
-        div.panel.warn role="alert" {
-            h1 { "This was a practice drill" }
-            p.lead {
-                @if lesson.outcome == Outcome::Complied {
-                    "You typed into a page that a message from \"" (l.sender_name) "\" sent you to. Nothing you typed was kept. A real attacker would now have it."
-                } @else {
-                    "You followed a link from \"" (l.sender_name) "\" and pressed its button. Nothing happened, because this was a practice run."
+    shell(
+        "A practice drill · Bonafide",
+        html! {
+            div.panel.warn role="alert" {
+                h1 { "This was a practice drill" }
+                p.lead {
+                    @if lesson.outcome == Outcome::Complied {
+                        "You typed into a page that a message from \"" (l.sender_name) "\" sent you to. Nothing you typed was kept. A real attacker would now have it."
+                    } @else {
+                        "You followed a link from \"" (l.sender_name) "\" and pressed its button. Nothing happened, because this was a practice run."
+                    }
+                }
+                p { "Two minutes: this is what gave it away, and what to do next time." }
+            }
+            h2 { "The message, with the signs marked" }
+            div.panel { p.message style="white-space: pre-wrap" { (marked(lesson)) } }
+            h2 { "The company's rules for IT contacts" }
+            ol { @for r in &lesson.rules { li { (r) } } }
+            @if let Some(n) = &lesson.desk_number {
+                p { "Not sure? Call the service desk on " (phone_link(n)) ", the number in the directory." }
+            }
+            p {
+                a.button.big href=(practice_link(l)) { "Run a practice check" }
+            }
+            @if lesson.read {
+                p role="status" { "Thank you: the lesson is marked read." }
+            } @else {
+                form method="post" action=(format!("/d/{token}/read")) {
+                    button type="submit" { "I have read this" }
                 }
             }
-            p { "Two minutes: this is what gave it away, and what to do next time." }
-        }
-        h2 { "The message, with the signs marked" }
-        div.panel { p.message style="white-space: pre-wrap" { (marked(lesson)) } }
-        h2 { "The company's rules for IT contacts" }
-        ol { @for r in &lesson.rules { li { (r) } } }
-        @if let Some(n) = &lesson.desk_number {
-            p { "Not sure? Call the service desk on " (phone_link(n)) ", the number in the directory." }
-        }
-        p {
-            a.button.big href=(practice_link(l)) { "Run a practice check" }
-        }
-        @if lesson.read {
-            p role="status" { "Thank you: the lesson is marked read." }
-        } @else {
-            form method="post" action=(format!("/d/{token}/read")) {
-                button type="submit" { "I have read this" }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// The portal's check form, with the drill's persona filled in.
@@ -156,7 +160,11 @@ fn failed(e: AppError) -> Response {
 }
 
 /// `GET /d/{token}`: records that the link was opened (people, scanners and previews alike).
-async fn open(State(state): State<AppState>, ClientAddr(client): ClientAddr, PagePath(token): PagePath<String>) -> Response {
+async fn open(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    PagePath(token): PagePath<String>,
+) -> Response {
     match landing::open(&state.app, &token, &client).await {
         Ok(l) => render(&token, &l),
         Err(e) => failed(e),
@@ -180,7 +188,11 @@ async fn press(
 }
 
 /// `POST /d/{token}/read`: the lesson was read.
-async fn read(State(state): State<AppState>, ClientAddr(client): ClientAddr, PagePath(token): PagePath<String>) -> Response {
+async fn read(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    PagePath(token): PagePath<String>,
+) -> Response {
     match landing::lesson_read(&state.app, &token, &client).await {
         Ok(l) => render(&token, &l),
         Err(e) => failed(e),
