@@ -90,6 +90,20 @@ async fn a_refused_recipient_is_permanent_and_the_pooled_transport_keeps_working
 }
 
 #[tokio::test]
+async fn a_server_without_tls_gets_nothing_when_tls_is_required_or_implicit() {
+    let Some(sink) = SmtpSink::start_or_skip(&[]) else { return };
+    for tls in [SmtpTls::Required, SmtpTls::Implicit] {
+        let smtp = Smtp { tls, ..smtp(sink.port()) };
+        let delivery =
+            DrillDelivery { smtp: Some(smtp), from: Some("helpdesk@example.com".into()), ..Default::default() };
+        let courier = Courier::new(&delivery).unwrap();
+        let e = courier.send(&outgoing(DrillChannel::Email, "zoe@example.com", 1)).await.unwrap_err();
+        assert!(matches!(e, SendError::Transient(_)), "{tls:?}: {e:?}");
+    }
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
 async fn a_mail_server_that_is_not_listening_is_transient_and_missing_settings_are_permanent() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let delivery = DrillDelivery { smtp: Some(smtp(closed)), from: Some("a@example.com".into()), ..Default::default() };
