@@ -3,6 +3,7 @@
 //! [`InvalidInputError`] (exit code 3) naming the key, the value and where it came from; nothing is
 //! clamped, every bounded key has a documented range (README.md, "The command line").
 
+mod drills;
 mod layers;
 mod sso;
 
@@ -51,9 +52,9 @@ pub const KEYS: &[&str] = &[
     "scim_groups",
 ];
 
-/// Every key, the single sign-on keys included.
+/// Every key, the single sign-on and drill delivery keys included.
 fn keys() -> Vec<&'static str> {
-    KEYS.iter().chain(sso::KEYS).copied().collect()
+    KEYS.iter().chain(sso::KEYS).chain(drills::KEYS).copied().collect()
 }
 
 /// The database when nothing names one.
@@ -219,6 +220,7 @@ fn app_and_web(layers: &Layers) -> Result<(AppSettings, WebConfig), InvalidInput
     set(&mut app.webhooks.allow_private, layers.get("webhook_allow_private", boolean)?);
     set(&mut app.scim_groups, layers.get("scim_groups", scim_groups)?);
     (app.sso, app.local_passwords) = sso::read(layers)?;
+    app.drills = drills::read(layers)?;
     Ok((app, web))
 }
 

@@ -49,6 +49,7 @@ pub mod records {
 /// Test databases and seeding helpers, for this workspace's tests.
 #[cfg(feature = "testing")]
 pub mod testing {
+    pub mod smtp_sink;
     pub use bonafide_store::testing::*;
     pub use bonafide_store::{Backend, Store};
 }

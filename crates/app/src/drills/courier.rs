@@ -2,6 +2,9 @@
 //! webhook (JSON `{text}`), or the company's SMS gateway (a configurable POST with the number and the
 //! text). The server's reply is kept, so a failed send says why.
 
+mod http;
+mod smtp;
+
 use bonafide_domain::DrillChannel;
 use secrecy::SecretString;
 use std::time::Duration;
@@ -99,20 +102,62 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// Sends drill messages on every channel that is set up.
+/// Sends drill messages on every channel that is set up. Build one per process and share it: the SMTP
+/// connections are pooled inside.
 pub struct Courier {
     delivery: DrillDelivery,
+    /// The pooled mail transport, when `smtp_url` is set.
+    smtp: Option<smtp::Transport>,
+    /// The client for the chat webhook and the SMS gateway.
+    http: reqwest::Client,
 }
 
 impl Courier {
-    /// A courier for `delivery`.
+    /// A courier for `delivery`. Must run inside the Tokio runtime when SMTP is set up (the pool starts
+    /// its clean-up task); otherwise, and when the TLS set-up fails, says why.
     pub fn new(delivery: &DrillDelivery) -> Result<Self, String> {
-        Ok(Self { delivery: delivery.clone() })
+        let smtp = delivery.smtp.as_ref().map(smtp::transport).transpose()?;
+        Ok(Self { delivery: delivery.clone(), smtp, http: http::client()? })
     }
 
-    /// Hands `m` to its channel; the server's reply on success.
+    /// Hands `m` to its channel; the server's reply on success (`250 …`, `200 ok`).
     pub async fn send(&self, m: &Outgoing) -> Result<String, SendError> {
-        let _ = (&self.delivery, m);
-        Err(SendError::Permanent("drill delivery is not built yet".into()))
+        match m.channel {
+            DrillChannel::Email => {
+                let transport = self.smtp.as_ref().ok_or_else(|| missing("email", "smtp_url"))?;
+                smtp::send(transport, smtp::message(m, self.delivery.from.as_deref())?).await
+            }
+            DrillChannel::Chat => {
+                let url = self
+                    .delivery
+                    .chat_webhook_url
+                    .as_deref()
+                    .ok_or_else(|| missing("chat", "drill_chat_webhook_url"))?;
+                http::post(&self.http, url, http::chat_body(m), None, &m.drill_header).await
+            }
+            DrillChannel::Sms => {
+                let gateway = self.delivery.sms.as_ref().ok_or_else(|| missing("SMS", "drill_sms_url"))?;
+                let to = m.to_phone.as_deref().filter(|p| !p.trim().is_empty());
+                let to = to.ok_or_else(|| SendError::Permanent("no mobile number".into()))?;
+                let body = http::sms_body(gateway, to, &m.text);
+                http::post(&self.http, &gateway.url, body, gateway.token.as_ref(), &m.drill_header).await
+            }
+        }
     }
+}
+
+impl std::fmt::Debug for Courier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The settings' Debug hides the password and the token.
+        f.debug_struct("Courier").field("delivery", &self.delivery).finish_non_exhaustive()
+    }
+}
+
+fn missing(channel: &str, key: &str) -> SendError {
+    SendError::Permanent(format!("{channel} drills are not set up: {key} is not set"))
+}
+
+/// `s` with line breaks as spaces: a header value cannot start another header.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
 }

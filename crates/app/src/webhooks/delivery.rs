@@ -65,7 +65,7 @@ impl Resolve for FilteringResolver {
 }
 
 /// TLS for https receivers: ring, TLS 1.2 and 1.3, Mozilla's roots compiled in, HTTP/1.1 (no ALPN).
-fn tls() -> Result<rustls::ClientConfig, String> {
+pub(crate) fn tls() -> Result<rustls::ClientConfig, String> {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
