@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use bonafide_app::AppError;
 use bonafide_app::drills::landing::{self, Landing, Lesson};
 use bonafide_domain::Ask;
+use bonafide_domain::drill::Outcome;
 use maud::{DOCTYPE, Markup, html};
 
 pub(super) fn router() -> Router<AppState> {
