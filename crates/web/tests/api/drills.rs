@@ -4,7 +4,7 @@
 //! campaign; a real report that shares nothing with the drill is not swallowed), with results that
 //! respect who may see people.
 
-use crate::helpers::{Body, TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 use axum::http::Method;
 use bonafide_store::Backend;
 use serde_json::{Value, json};
@@ -55,10 +55,19 @@ fn person<'a>(results: &'a Value, email: &str) -> &'a Value {
     results["people"].as_array().unwrap().iter().find(|p| p["email"] == email).unwrap()
 }
 
-async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+/// A page of the landing (HTML, not the API's problems): its status and text.
+async fn page(app: &TestApp, method: Method, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let body: String = fields.iter().map(|(k, v)| format!("{k}={}", v.replace(' ', "+"))).collect::<Vec<_>>().join("&");
-    let r = app.send(Method::POST, path, None, Body::Raw("application/x-www-form-urlencoded", body.into_bytes())).await;
-    (r.status, r.text)
+    let mut request = reqwest::Client::new().request(method.clone(), format!("{}{path}", app.base()));
+    if method == Method::POST {
+        request = request.header("content-type", "application/x-www-form-urlencoded").body(body);
+    }
+    let r = request.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    page(app, Method::POST, path, fields).await
 }
 
 async fn a_drill_is_sent_graded_on_the_procedure_and_reported_as_practice(backend: Backend) {
@@ -107,13 +116,13 @@ async fn a_drill_is_sent_graded_on_the_procedure_and_reported_as_practice(backen
     };
 
     // A GET is an open, never a click: scanners fetch links.
-    let opened = app.send(Method::GET, &format!("/d/{erin}"), None, Body::Empty).await;
-    assert_eq!(opened.status, 200);
-    assert!(opened.text.contains("Continue") && !opened.text.contains("practice drill"), "{}", opened.text);
+    let (status, opened) = page(&app, Method::GET, &format!("/d/{erin}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(opened.contains("Continue") && !opened.contains("practice drill"), "{opened}");
     let r = results("admin").await;
     assert_eq!(person(&r.body, "erin@example.com")["outcome"], "ignored");
     assert!(person(&r.body, "erin@example.com")["opened_at"].is_string());
-    assert_eq!(app.send(Method::GET, "/d/not-a-token", None, Body::Empty).await.status, 404);
+    assert_eq!(page(&app, Method::GET, "/d/not-a-token", &[]).await.0, 404);
 
     // Typing into the page is compliance; only the count of characters is kept.
     let marker = "Zq7-secret-typed-PASSWORD";
