@@ -435,7 +435,7 @@ impl Store {
                 out.push((d, target));
             }
         }
-        out.sort_by(|a, b| b.0.created_at.cmp(&a.0.created_at));
+        out.sort_by_key(|d| std::cmp::Reverse(d.0.created_at));
         Ok(out)
     }
 

@@ -84,10 +84,9 @@ pub async fn send_due(app: &App, courier: &Courier) -> Result<usize, AppError> {
     for d in &due {
         let started = std::time::Instant::now();
         let drill = d.target.drill;
-        if !drills.contains_key(&drill) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = drills.entry(drill) {
             let found = app.store().drill(drill).await?;
-            let parsed = found.and_then(|r| serde_json::from_str(&r.drill.scenario).ok().map(|s| (s, r.drill.channel)));
-            drills.insert(drill, parsed);
+            slot.insert(found.and_then(|r| serde_json::from_str(&r.drill.scenario).ok().map(|s| (s, r.drill.channel))));
         }
         let Some(Some((scenario, channel))) = drills.get(&drill) else {
             let failed = SendResult::Failed("the drill's scenario cannot be read".into());
