@@ -23,6 +23,7 @@ pub const KEYS: &[&str] = &[
     "drill_sms_url",
     "drill_sms_body",
     "drill_sms_token_file",
+    "drill_outbox_dir",
 ];
 
 /// The SMS body when `drill_sms_body` is not set.
@@ -57,7 +58,8 @@ pub fn read(layers: &Layers) -> Result<DrillDelivery, InvalidInputError> {
     let sends_per_minute = layers.get("drill_sends_per_minute", whole_as(1, 100_000))?.unwrap_or(60);
     let chat_webhook_url =
         unshown(layers, "drill_chat_webhook_url")?.map(|u| http_url("drill_chat_webhook_url", &u)).transpose()?;
-    Ok(DrillDelivery { smtp, from, sends_per_minute, chat_webhook_url, sms: sms(layers)? })
+    let outbox = layers.get("drill_outbox_dir", path)?;
+    Ok(DrillDelivery { smtp, from, sends_per_minute, chat_webhook_url, sms: sms(layers)?, outbox })
 }
 
 /// The SMS gateway, when `drill_sms_url` is set.

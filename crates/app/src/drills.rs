@@ -292,6 +292,12 @@ pub(crate) async fn record(app: &App, id: &str) -> Result<DrillRecord, AppError>
 /// Why `channel` cannot be sent on with these settings, if it cannot.
 fn unavailable(app: &App, channel: DrillChannel, scenario: &Scenario) -> Option<&'static str> {
     let d = &app.settings().drills;
+    if app.settings().public_url.is_none() {
+        return Some("drills need public_url, so that links reach the portal");
+    }
+    if d.outbox.is_some() {
+        return None;
+    }
     match channel {
         DrillChannel::Email if d.smtp.is_none() => Some("email drills need smtp_url in the settings"),
         DrillChannel::Email if d.from.is_none() && scenario.sender_address.is_none() => {
@@ -301,7 +307,6 @@ fn unavailable(app: &App, channel: DrillChannel, scenario: &Scenario) -> Option<
             Some("chat drills need drill_chat_webhook_url in the settings")
         }
         DrillChannel::Sms if d.sms.is_none() => Some("SMS drills need drill_sms_url in the settings"),
-        _ if app.settings().public_url.is_none() => Some("drills need public_url, so that links reach the portal"),
         _ => None,
     }
 }

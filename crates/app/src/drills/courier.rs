@@ -22,6 +22,10 @@ pub struct DrillDelivery {
     pub chat_webhook_url: Option<String>,
     /// The SMS gateway (`drill_sms_url`, `drill_sms_body`, `drill_sms_token_file`).
     pub sms: Option<SmsGateway>,
+    /// When set, no message is sent: each is written to a file here instead (`drill_outbox_dir`), an
+    /// email as the `.eml` a mail server would get, a chat or SMS message as `.json`. For trial runs
+    /// and the demo.
+    pub outbox: Option<std::path::PathBuf>,
 }
 
 /// How TLS is used with the mail server.
@@ -122,6 +126,9 @@ impl Courier {
 
     /// Hands `m` to its channel; the server's reply on success (`250 …`, `200 ok`).
     pub async fn send(&self, m: &Outgoing) -> Result<String, SendError> {
+        if let Some(dir) = &self.delivery.outbox {
+            return self.write_out(dir, m).await;
+        }
         match m.channel {
             DrillChannel::Email => {
                 let transport = self.smtp.as_ref().ok_or_else(|| missing("email", "smtp_url"))?;
@@ -143,6 +150,30 @@ impl Courier {
                 http::post(&self.http, &gateway.url, body, gateway.token.as_ref(), &m.drill_header).await
             }
         }
+    }
+}
+
+impl Courier {
+    /// Writes `m` into the outbox `dir` as a mail server or gateway would get it.
+    async fn write_out(&self, dir: &std::path::Path, m: &Outgoing) -> Result<String, SendError> {
+        let safe: String = m.message_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let (name, bytes) = match m.channel {
+            DrillChannel::Email => (format!("{safe}.eml"), smtp::message(m, self.delivery.from.as_deref())?.formatted()),
+            channel => {
+                let body = serde_json::json!({
+                    "channel": channel.as_str(), "to": m.to_email, "to_phone": m.to_phone, "text": m.text,
+                    "x_bonafide_drill": m.drill_header,
+                });
+                (format!("{safe}.json"), body.to_string().into_bytes())
+            }
+        };
+        let path = dir.join(name);
+        let written = async {
+            tokio::fs::create_dir_all(dir).await?;
+            tokio::fs::write(&path, bytes).await
+        };
+        written.await.map_err(|e| SendError::Transient(format!("the outbox {} cannot be written: {e}", dir.display())))?;
+        Ok(format!("written to the outbox as {}", path.display()))
     }
 }
 
