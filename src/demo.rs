@@ -341,7 +341,7 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     if let Some(path) = &credentials_out {
         write_private(path, &serde_json::to_vec_pretty(&credentials)?)?;
     }
-    print_welcome(&credentials, fresh, &db, credentials_out.as_deref());
+    print_welcome(&credentials, fresh, &db, credentials_out.as_deref(), &outbox);
     // Single sign-on can be tried on the demo: its keys (`BONAFIDE_OIDC_*`, `BONAFIDE_LOCAL_PASSWORDS`) are
     // read from the environment; every other setting stays the demo's.
     let loaded = crate::settings::Settings::load(None, crate::settings::Overrides::default(), std::env::vars_os())?;
@@ -373,7 +373,7 @@ const STORY_PEOPLE: [(&str, &str); 4] = [
     ("AUDITOR", "audra.mills@example.com"),
 ];
 
-fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option<&Path>) {
+fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option<&Path>, outbox: &Path) {
     let person = |email: &str| c.people.iter().find(|p| p.email == email);
     outln!("Bonafide demo {} at {db}", if fresh { "company created" } else { "company reused" });
     outln!("Serving on {}  (Ctrl-C to stop)\n", c.base_url);
@@ -391,6 +391,7 @@ fn print_welcome(c: &Credentials, fresh: bool, db: &str, credentials_out: Option
     if let Some(path) = credentials_out {
         outln!("\nAll {} people and their tokens: {}", c.people.len(), path.display());
     }
+    outln!("\nDrill messages are written, never sent, to {} (open an .eml: its link works).", outbox.display());
     let story = STORY.replace("http://localhost:8080", &c.base_url);
     outln!("\nThe story: Sam calls Ana about her open request, and she checks him.\n{story}");
 }
