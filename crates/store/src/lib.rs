@@ -12,6 +12,7 @@ mod campaigns;
 mod checks;
 mod codec;
 mod correlation;
+mod drill_progress;
 mod drills;
 mod events;
 mod facts;
@@ -45,9 +46,8 @@ pub use bonafide_domain::{NewPerson, Principal};
 pub use campaigns::{Campaign, Cluster, CorrelationCounts, Sighted};
 pub use checks::{AcrossChecks, Alert, CheckRecord, NewCheck};
 pub use correlation::{ClusterStatus, CorrelationSettings};
-pub use drills::{
-    Candidate, DrillRecord, DueSend, Mark, NewDrill, NewTarget, SendResult, TargetCheck, TargetRecord, normal_address,
-};
+pub use drill_progress::{DueSend, Mark, SendResult};
+pub use drills::{Candidate, DrillRecord, NewDrill, NewTarget, TargetCheck, TargetRecord, normal_address};
 pub use events::{Delivery, DueDelivery, Event, Webhook};
 pub use facts::{CheckFacts, FactsQuery, StaffCandidate};
 pub use gauges::{PoolUse, StoreGauges};

@@ -1,6 +1,7 @@
 //! Drill messages are taken for sending by one conditional `UPDATE` each: senders racing on the same
 //! database never hold the same message, and a message whose sender died is taken again only once its
 //! lease has run out, marked as interrupted. On SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
 use bonafide_domain::{DrillChannel, DrillId, DrillTargetId, NewPerson, PersonId, Roles};
 use bonafide_store::testing::TestDb;
