@@ -105,17 +105,33 @@ pub(crate) async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
     demo_history::caller_by_email(app, email_of(name)?.as_str()).await
 }
 
+/// Seeds the example company into an empty store, without its drills (benchmarks and backup tests need
+/// none): [`seed_with`].
+pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
+    seed_with(store, now, None).await
+}
+
 /// Seeds the example company into an empty store, through the same use cases as the portal and the API
 /// (each step by the person who would take it, at a moment of its own): people, a few open and assigned
 /// requests, one approved outreach, a campaign under way against the sales team, and 90 days of history
-/// (the contact policy, checks, a complied contact and a risk snapshot each day: `demo_history`).
-pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
+/// (the contact policy, checks, a complied contact and a risk snapshot each day: `demo_history`), and,
+/// when `drills` says how their messages go out, two drills (`demo_drills`).
+pub async fn seed_with(store: &Store, now: OffsetDateTime, drills: Option<DemoDrills>) -> anyhow::Result<()> {
     use bonafide_app::{directory, outreach, reports, requests, security};
     // The company was set up when its history starts.
     let clock = Arc::new(ManualClock::new(now - Duration::days(demo_history::DAYS)));
-    // Seeding derives no challenge codes: any key will do.
-    let (secret, _) = ChallengeSecret::generate();
-    let settings = AppSettings { company_domains: vec!["example.com".to_owned()], ..AppSettings::default() };
+    // Seeding derives no challenge codes, but drill links: the server's secret, so the links work.
+    let (secret, public_url, outbox) = match drills {
+        Some(DemoDrills { secret, public_url, outbox }) => (secret, Some(public_url), Some(outbox)),
+        None => (ChallengeSecret::generate().0, None, None),
+    };
+    let with_drills = outbox.is_some();
+    let settings = AppSettings {
+        company_domains: vec!["example.com".to_owned()],
+        public_url,
+        drills: outbox.map(crate::demo_drills::delivery).unwrap_or_default(),
+        ..AppSettings::default()
+    };
     let app = App::new(store.clone(), clock.clone(), Arc::new(secret), settings);
     let people = people()?;
     directory::import_records(&app, Acting::Operator, "demo", &people, |_| {}).await.context("seeding people")?;
@@ -180,9 +196,35 @@ pub async fn seed(store: &Store, now: OffsetDateTime) -> anyhow::Result<()> {
         };
         reports::file(&app, &reporter, report, None).await?;
     }
+    if with_drills {
+        crate::demo_drills::seed(&app, &clock, &admin, now).await.context("seeding the drills")?;
+    }
     // Today's risk snapshot, after the 89 days before it.
     bonafide_app::risk::snapshot(&app).await.context("taking today's risk snapshot")?;
     Ok(())
+}
+
+/// What the demo's drills need: the server's secret (their links are derived from it), the address the
+/// links point to, and the outbox their messages are written to.
+pub struct DemoDrills {
+    /// The secret the server runs with.
+    pub secret: ChallengeSecret,
+    /// The server's base URL.
+    pub public_url: String,
+    /// Where drill messages are written instead of sent.
+    pub outbox: PathBuf,
+}
+
+/// Where the demo writes drill messages: `BONAFIDE_DRILL_OUTBOX_DIR`, else `bonafide-demo-outbox` beside
+/// the SQLite file (in the current directory for PostgreSQL).
+fn demo_outbox(db: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("BONAFIDE_DRILL_OUTBOX_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    match db.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)) {
+        Some(file) => Path::new(file).parent().unwrap_or(Path::new("")).join("bonafide-demo-outbox"),
+        None => PathBuf::from("bonafide-demo-outbox"),
+    }
 }
 
 /// The demo company's access policies, as the seed's advice has them.
@@ -261,16 +303,18 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
         Arc::new(issuer_secret),
         AppSettings::default(),
     );
-    let fresh = bonafide_app::directory::list(&app, Acting::Operator).await?.is_empty();
-    if fresh {
-        seed(&store, now).await?;
-    }
-    let secret = demo_secret(&db)?;
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     // Browsers accept passkeys on `localhost`, never on an IP address: the demo is reached by name.
     let addr = listener.local_addr()?;
     let base_url = serve::local_public_url(addr).unwrap_or_else(|| format!("http://{addr}"));
+    let outbox = demo_outbox(&db);
+    let fresh = bonafide_app::directory::list(&app, Acting::Operator).await?.is_empty();
+    if fresh {
+        let drills = DemoDrills { secret: demo_secret(&db)?, public_url: base_url.clone(), outbox: outbox.clone() };
+        seed_with(&store, now, Some(drills)).await?;
+    }
+    let secret = demo_secret(&db)?;
 
     // Fresh tokens and one fresh portal password on every start: both are only ever stored hashed, so old
     // ones cannot be shown again. Every demo person gets the password (each with its own salt).
@@ -301,8 +345,12 @@ pub async fn run(listen: String, db: Option<String>, credentials_out: Option<Pat
     // Single sign-on can be tried on the demo: its keys (`BONAFIDE_OIDC_*`, `BONAFIDE_LOCAL_PASSWORDS`) are
     // read from the environment; every other setting stays the demo's.
     let loaded = crate::settings::Settings::load(None, crate::settings::Overrides::default(), std::env::vars_os())?;
-    let settings =
-        AppSettings { sso: loaded.app.sso, local_passwords: loaded.app.local_passwords, ..AppSettings::default() };
+    let settings = AppSettings {
+        sso: loaded.app.sso,
+        local_passwords: loaded.app.local_passwords,
+        drills: crate::demo_drills::delivery(outbox),
+        ..AppSettings::default()
+    };
     serve::serve_on(listener, store, secret, settings, WebConfig::default()).await
 }
 
@@ -413,7 +461,11 @@ mod tests {
         use bonafide_app::risk::GroupRisk;
         let db = bonafide_store::testing::TestDb::new(backend).await.unwrap();
         let now = OffsetDateTime::now_utc();
-        seed(&db.store, now).await.unwrap();
+        let outbox = tempfile::tempdir().unwrap();
+        let (secret, _) = bonafide_auth::ChallengeSecret::generate();
+        let drills =
+            DemoDrills { secret, public_url: "http://localhost:8080".into(), outbox: outbox.path().to_owned() };
+        seed_with(&db.store, now, Some(drills)).await.unwrap();
         let (secret, _) = bonafide_auth::ChallengeSecret::generate();
         let clock = std::sync::Arc::new(ManualClock::new(now));
         let app = App::new(db.store.clone(), clock, std::sync::Arc::new(secret), Default::default());
@@ -439,6 +491,20 @@ mod tests {
         let it = risk::trend(&app, &admin, Some("IT"), days).await.unwrap();
         assert_eq!(it.first().map(|d| d.high_or_above), Some(1.0));
         assert_eq!(it.last().map(|d| d.high_or_above), Some(0.0));
+        // One drill finished two weeks ago with every outcome, one running since this morning.
+        let drills = bonafide_app::drills::list(&app, &admin).await.unwrap();
+        assert_eq!(drills.len(), 2);
+        let (running, finished) = (&drills[0], &drills[1]);
+        assert!(running.status == bonafide_domain::DrillStatus::Running && !running.finished, "{running:?}");
+        assert!(running.sent >= 1 && running.sent < running.target_count, "{running:?}");
+        assert!(finished.finished && finished.sent == finished.target_count, "{finished:?}");
+        let results = bonafide_app::drills::results::results(&app, &admin, &finished.id.to_string()).await.unwrap();
+        for outcome in bonafide_domain::drill::Outcome::ALL {
+            assert!(results.totals.of(outcome) > 0, "no {outcome} in {:?}", results.totals);
+        }
+        let running = bonafide_app::drills::results::results(&app, &admin, &running.id.to_string()).await.unwrap();
+        assert_eq!(running.totals.of(bonafide_domain::drill::Outcome::Reported), 1);
+        assert!(outbox.path().read_dir().unwrap().count() >= usize::try_from(finished.sent).unwrap());
         // Today's snapshot agrees with the live profile.
         let today = company.last().unwrap();
         assert_eq!(today.day, risk::day_of(now));

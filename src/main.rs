@@ -23,6 +23,7 @@ mod bench_portal;
 mod bench_risk;
 mod cli;
 mod demo;
+mod demo_drills;
 mod demo_history;
 mod embed;
 mod import;

@@ -17,7 +17,7 @@ pub mod sender;
 pub use courier::{Courier, DrillDelivery, Outgoing, SendError, SmsGateway, Smtp, SmtpTls};
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};
-use crate::{App, AppError, Caller, FieldError};
+use crate::{Acting, App, AppError, Caller, FieldError};
 use bonafide_auth::drill::token_hash;
 use bonafide_domain::drill::{self, BUILT_IN, MAX_TARGETS, MAX_WINDOW_HOURS};
 use bonafide_domain::{DrillChannel, DrillId, DrillStatus, DrillTargetId, Email, PhoneNumber, Scenario, StaffId};
@@ -157,8 +157,11 @@ pub fn scenarios() -> Vec<(&'static str, &'static str, Scenario)> {
     BUILT_IN.iter().map(|b| (b.id, b.title, b.scenario())).collect()
 }
 
-fn persona(s: &Scenario, app: &App) -> (Option<String>, Option<String>, Option<String>) {
-    let address = s.sender_address.as_deref().and_then(bonafide_store::normal_address);
+/// The persona a report or a check is matched on: the scenario's address (for an email drill without
+/// one, `smtp_from`, which its messages come from), number and staff id, normalised.
+fn persona(s: &Scenario, channel: DrillChannel, app: &App) -> (Option<String>, Option<String>, Option<String>) {
+    let from = (channel == DrillChannel::Email).then_some(app.settings().drills.from.as_deref()).flatten();
+    let address = s.sender_address.as_deref().or(from).and_then(bonafide_store::normal_address);
     let number = s.caller_number.as_deref().map(|n| normal_number(app, n));
     let staff = s.claimed_staff_id.as_deref().map(normal_staff_id);
     (address, number, staff)
@@ -245,7 +248,7 @@ pub async fn create(app: &App, who: &Caller, input: NewDrillInput) -> Result<Dri
     let Some(scenario) = scenario.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let (sender_address, caller_number, claimed_staff_id) = persona(&scenario, app);
+    let (sender_address, caller_number, claimed_staff_id) = persona(&scenario, input.channel, app);
     let mut targets = input.targets;
     targets.departments = targets.departments.iter().map(|d| d.trim().to_owned()).collect();
     targets.emails = targets.emails.iter().map(|e| e.trim().to_lowercase()).collect();
@@ -396,6 +399,19 @@ pub async fn stop(app: &App, who: &Caller, id: &str) -> Result<DrillView, AppErr
         )));
     }
     DrillView::of(&app.store().drill(record.drill.id).await?.ok_or(AppError::NotFound)?, now)
+}
+
+/// Every target of drill `id` with their link, for the operator alone (the demo plays its targets'
+/// part with them; nobody signed in may see another person's link).
+pub async fn links(app: &App, by: Acting<'_>, id: &str) -> Result<Vec<(String, String)>, AppError> {
+    if let Acting::Person(who) = by {
+        return Err(app.refuse(who, "drills.links", "only the operator at the command line sees drill links").await);
+    }
+    let record = record(app, id).await?;
+    let base = app.settings().public_url.as_deref().unwrap_or("").trim_end_matches('/').to_owned();
+    let key = app.secret().drill_key();
+    let targets = app.store().drill_targets(record.drill.id).await?;
+    Ok(targets.into_iter().map(|t| (t.email, format!("{base}/d/{}", key.token(&t.id.to_string())))).collect())
 }
 
 /// Whether drill results are anonymous (the company's switch).

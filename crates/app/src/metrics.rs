@@ -36,6 +36,7 @@ pub struct Metrics {
     challenge_locks: Counters,
     reports: Counters,
     deliveries: Counters,
+    drill_sends: Counters,
 }
 
 impl Default for Metrics {
@@ -51,6 +52,7 @@ impl Default for Metrics {
             challenge_locks: Counters::default(),
             reports: Counters::default(),
             deliveries: Counters::default(),
+            drill_sends: Counters::default(),
         };
         for verdict in Verdict::NAMES {
             metrics.checks.add(&[verdict], 0);
@@ -58,9 +60,15 @@ impl Default for Metrics {
         for outcome in DELIVERY_OUTCOMES {
             metrics.deliveries.add(&[outcome], 0);
         }
+        for outcome in DRILL_SEND_OUTCOMES {
+            metrics.drill_sends.add(&[outcome], 0);
+        }
         metrics
     }
 }
+
+/// What a drill message's attempt comes to.
+const DRILL_SEND_OUTCOMES: [&str; 3] = ["sent", "retry", "failed"];
 
 /// What a webhook delivery attempt comes to.
 const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "failed", "gave_up"];
@@ -103,6 +111,11 @@ impl Metrics {
         self.deliveries.add(&[outcome], 1);
     }
 
+    /// Records a drill message's attempt: `sent`, `retry` (to be tried again) or `failed`.
+    pub(crate) fn drill_send(&self, outcome: &'static str) {
+        self.drill_sends.add(&[outcome], 1);
+    }
+
     fn write(&self, text: &mut Text) {
         text.counters(
             "bonafide_http_requests_total",
@@ -136,6 +149,12 @@ impl Metrics {
             "Webhook delivery attempts, by outcome (delivered, failed, gave_up).",
             &["outcome"],
             &self.deliveries,
+        );
+        text.counters(
+            "bonafide_drill_messages_total",
+            "Drill message attempts, by outcome (sent, retry, failed).",
+            &["outcome"],
+            &self.drill_sends,
         );
     }
 }
@@ -186,6 +205,8 @@ pub async fn scrape(app: &App, _by: &Scraper) -> Result<String, AppError> {
     }
     text.family("bonafide_webhook_delivery_backlog", "gauge", "Webhook deliveries waiting for an attempt.");
     text.sample("bonafide_webhook_delivery_backlog", &[], gauges.delivery_backlog);
+    text.family("bonafide_drill_send_backlog", "gauge", "Drill messages of running drills queued or being sent.");
+    text.sample("bonafide_drill_send_backlog", &[], store.drill_backlog().await?);
     let pools = store.pool_use();
     text.family("bonafide_db_pool_connections", "gauge", "Database connections open, by pool and state.");
     for p in &pools {

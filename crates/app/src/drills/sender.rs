@@ -109,6 +109,11 @@ pub async fn send_due(app: &App, courier: &Courier) -> Result<usize, AppError> {
             tracing::warn!(target = %d.target.id, attempt = d.attempts + 1, result = ?result, "drill message not sent");
         }
         app.store().record_send(d.target.id, &result, app.now()).await?;
+        app.metrics().drill_send(match result {
+            SendResult::Sent(_) => "sent",
+            SendResult::Retry(..) => "retry",
+            SendResult::Failed(_) => "failed",
+        });
         if let Some(rest) = spacing.checked_sub(started.elapsed()) {
             tokio::time::sleep(rest).await;
         }
