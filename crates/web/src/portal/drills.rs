@@ -185,7 +185,7 @@ fn facts(csrf: &str, d: &DrillView, admin: bool) -> Markup {
             dt { "Launched" } dd { (launched(d)) }
             @if let Some(end) = d.ends_at { dt { "Window ends" } dd { (when(end)) } }
             @if let Some(stopped) = d.stopped_at { dt { "Stopped" } dd { (when(stopped)) } }
-            dt { "Messages" } dd { (d.target_count) " targets · " (d.sent) " sent · " (d.failed) " failed" }
+            dt { "Messages" } dd { (d.target_count) @if d.target_count == 1 { " target" } @else { " targets" } " · " (d.sent) " sent · " (d.failed) " failed" }
         }
         @if admin && d.status == DrillStatus::Draft {
             form.inline method="post" action=(format!("/security/drills/{}/launch", d.id)) {

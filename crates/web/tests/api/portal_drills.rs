@@ -222,7 +222,8 @@ async fn security_admins_launch_and_stop_drills_and_read_results_people_and_hist
     assert!(page.text.contains("<h2 id=\"people\">People</h2>"));
     assert!(page.text.contains("<a href=\"/security/drills/people/erin@example.com\">Erin Walsh</a>"), "{}", page.text);
     assert!(page.text.contains("11 characters") && !page.text.contains("hunter2"), "the count, never the text");
-    assert!(page.text.contains("<td data-label=\"Department\">Finance</td>"));
+    assert!(page.text.contains("<td data-label=\"Department\">Finance</td>"), "the departments' table");
+    assert!(page.text.contains("<span class=\"muted department\">Finance</span>"), "Erin's department");
 
     let csv = ada.get(&format!("{path}/results.csv")).await;
     assert_eq!(csv.status, 200);

@@ -21,6 +21,17 @@ pub(super) fn outcome_words(o: Outcome) -> &'static str {
     }
 }
 
+/// An outcome in a table's heading: one short word.
+fn outcome_short(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Reported => "Reported",
+        Outcome::VerifiedFirst => "Checked",
+        Outcome::Ignored => "Ignored",
+        Outcome::Clicked => "Clicked",
+        Outcome::Complied => "Complied",
+    }
+}
+
 /// How an outcome reads: the procedure followed, nothing done, or the mistake made.
 fn tone(o: Outcome) -> Tone {
     match o {
@@ -74,13 +85,13 @@ fn totals(c: &Counts) -> Markup {
     let caption = Caption { id: "outcomes-chart", title: "The targets by outcome, best first", desc };
     html! {
         div.compare {
-            figure { (charts::outcomes(&caption, c.targets, &bars)) }
+            figure.drill-chart { (charts::outcomes(&caption, c.targets, &bars)) }
             div.table-wrap { table.totals {
                 caption.visually-hidden { "The targets by outcome" }
                 thead { tr { th scope="col" { "Outcome" } th scope="col" { "People" } th scope="col" { "Share" } } }
                 tbody {
                     @for o in Outcome::ALL {
-                        tr { th scope="row" { (outcome_badge(o)) " " (outcome_words(o)) }
+                        tr { th scope="row" { (outcome_words(o)) }
                              td data-outcome=(o.as_str()) { (c.of(o)) } td { (percent(share(c.of(o), c.targets))) } }
                     }
                     tr { th scope="row" { "Targets" } td.targets { (c.targets) } td {} }
@@ -101,7 +112,7 @@ fn departments(r: &Results) -> Markup {
             div.table-wrap { table.stack.departments {
                 thead { tr {
                     th scope="col" { "Department" } th scope="col" { "Targets" }
-                    @for o in Outcome::ALL { th scope="col" { (outcome_words(o)) } }
+                    @for o in Outcome::ALL { th scope="col" title=(outcome_words(o)) { (outcome_short(o)) } }
                     th scope="col" { "Opened" }
                 } }
                 tbody {
@@ -167,18 +178,21 @@ fn timeline(buckets: &[Bucket]) -> Markup {
         desc: desc.clone(),
     };
     html! {
-        figure {
+        figure.drill-chart {
             (charts::timeline(&caption, unit, &stretches))
             figcaption.muted { (desc) }
         }
         @if !buckets.is_empty() {
             details {
                 summary { "The figures, " (unit) " by " (unit) }
-                div.table-wrap { table {
+                div.table-wrap { table.stack {
                     thead { tr { th scope="col" { "From (UTC)" } th scope="col" { "Sent" } th scope="col" { "Opened" }
                                  th scope="col" { "Mistakes" } th scope="col" { "Reported" } th scope="col" { "Checked" } } }
                     tbody { @for (b, s) in buckets.iter().zip(&stretches) {
-                        tr { td { (s.label) } td { (b.sent) } td { (b.opened) } td { (b.mistakes) } td { (b.reported) } td { (b.verified) } }
+                        tr {
+                            td data-label="From (UTC)" { (s.label) } td data-label="Sent" { (b.sent) } td data-label="Opened" { (b.opened) }
+                            td data-label="Mistakes" { (b.mistakes) } td data-label="Reported" { (b.reported) } td data-label="Checked" { (b.verified) }
+                        }
                     } }
                 } }
             }
@@ -223,15 +237,15 @@ fn people_table(people: &[PersonResult]) -> Markup {
         @else {
             div.table-wrap { table.stack.people {
                 thead { tr {
-                    th scope="col" { "Person" } th scope="col" { "Department" } th scope="col" { "Outcome" }
+                    th scope="col" { "Person" } th scope="col" { "Outcome" }
                     th scope="col" { "Message" } th scope="col" { "What they did" } th scope="col" { "Typed" }
                 } }
                 tbody { @for p in people {
                     tr {
                         td data-label="Person" {
                             a href=(format!("/security/drills/people/{}", p.email)) { (p.display_name) } br; span.email { (p.email) }
+                            br; span.muted.department { (p.department) }
                         }
-                        td data-label="Department" { (p.department) }
                         td data-label="Outcome" { (outcome_badge(p.outcome)) }
                         td data-label="Message" { (message_state(p)) }
                         td data-label="What they did" { (steps(p)) }
