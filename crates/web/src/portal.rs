@@ -12,6 +12,7 @@ mod checks;
 mod console;
 mod directory;
 mod drill_landing;
+mod drills;
 mod forms;
 mod home;
 pub(crate) mod html;
@@ -67,6 +68,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(access::router())
         .merge(risk::router())
+        .merge(drills::router())
         .merge(drill_landing::router())
 }
 

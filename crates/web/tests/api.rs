@@ -98,6 +98,8 @@ mod policy;
 mod portal;
 #[path = "api/portal_access.rs"]
 mod portal_access;
+#[path = "api/portal_drills.rs"]
+mod portal_drills;
 #[path = "api/portal_import.rs"]
 mod portal_import;
 #[path = "api/portal_policy.rs"]

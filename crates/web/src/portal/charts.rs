@@ -7,6 +7,9 @@
 
 use maud::{Markup, html};
 
+mod drills;
+pub(crate) use drills::{OutcomeBar, Stretch, outcomes, timeline};
+
 /// Every chart's width in user units (about a phone's).
 const WIDTH: f64 = 360.0;
 

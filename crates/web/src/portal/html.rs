@@ -38,6 +38,7 @@ pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup
                                     li { a href="/security/audit" { "Audit log" } }
                                     li { a href="/security/access" { "Access" } }
                                     li { a href="/security/risk" { "Risk" } }
+                                    li { a href="/security/drills" { "Drills" } }
                                 }
                                 li { a href="/account" { "My account" } }
                             }

@@ -233,3 +233,81 @@ fn shares_read_as_whole_percents_unless_they_are_not() {
     );
     assert_eq!(label("a\u{0}b\u{1b}[31m", 10), "ab[31m");
 }
+
+#[test]
+fn a_drills_outcomes_are_bars_with_their_count_and_share_coloured_by_tone() {
+    let bars = [
+        OutcomeBar { label: "Reported", count: 3, tone: Tone::Good },
+        OutcomeBar { label: "Checked first", count: 1, tone: Tone::Good },
+        OutcomeBar { label: "Ignored", count: 4, tone: Tone::Fair },
+        OutcomeBar { label: "Clicked", count: 0, tone: Tone::Poor },
+        OutcomeBar { label: "Complied", count: 4, tone: Tone::Poor },
+    ];
+    let chart = outcomes(&caption("outcomes", "Outcomes"), 12, &bars);
+    let texts = a_good_chart(&chart, "outcomes", "Share of the drill's targets", "Outcome");
+    for shown in ["Reported", "3 (25%)", "1 (8.3%)", "4 (33.3%)", "0 (0%)", "Complied"] {
+        assert!(texts.iter().any(|t| t == shown), "{shown}: {texts:?}");
+    }
+    let svg = parse(&chart);
+    let groups = svg.named("g");
+    assert_eq!(groups.len(), 5, "one bar each");
+    let fills: Vec<&str> = groups.iter().map(|g| g.named("rect")[1].attr("fill").unwrap()).collect();
+    assert_eq!(fills, ["#2e7d32", "#2e7d32", "#9a6700", "#c62828", "#c62828"], "good, fair and poor");
+    let widths: Vec<&str> = groups.iter().map(|g| g.named("rect")[1].attr("width").unwrap()).collect();
+    assert_eq!(widths, ["82.0", "27.3", "109.3", "0.0", "109.3"]);
+    assert_eq!(groups[4].children[0].deep_text(), "Complied: 4 (33.3%)");
+}
+
+#[test]
+fn a_drill_with_no_targets_yet_divides_by_nothing() {
+    let bars = [OutcomeBar { label: "Reported", count: 0, tone: Tone::Good }];
+    let chart = outcomes(&caption("none", "Outcomes"), 0, &bars);
+    let texts = a_good_chart(&chart, "none", "Share of the drill's targets", "Outcome");
+    assert!(texts.iter().any(|t| t == "0 (0%)"), "{texts:?}");
+    assert!(!chart.into_string().contains("NaN"));
+}
+
+#[test]
+fn a_drills_timeline_draws_four_lines_with_a_legend_and_counts_on_its_axis() {
+    let stretch = |label: &str, sent, opened, mistakes, reported| Stretch {
+        label: label.into(),
+        sent,
+        opened,
+        mistakes,
+        reported,
+    };
+    let stretches =
+        [stretch("12-08 09:00", 5, 2, 0, 0), stretch("12-08 10:00", 3, 4, 2, 1), stretch("12-08 11:00", 0, 1, 1, 3)];
+    let chart = timeline(&caption("timeline", "Over the window"), "hour", &stretches);
+    let texts = a_good_chart(&chart, "timeline", "Time (by hour, UTC)", "People");
+    for shown in ["Sent", "Opened", "Mistakes", "Reported", "12-08 09:00", "12-08 11:00", "0", "5", "10"] {
+        assert!(texts.iter().any(|t| t == shown), "{shown}: {texts:?}");
+    }
+    let svg = parse(&chart);
+    assert_eq!(svg.named("polyline").len(), 4, "a line per series");
+    let series: Vec<&str> = svg.named("g").iter().map(|g| g.attr("data-series").unwrap()).collect();
+    assert_eq!(series, ["Sent", "Opened", "Mistakes", "Reported"]);
+    let circles = svg.named("circle");
+    assert_eq!(circles.len(), 12);
+    assert_eq!(circles[0].children[0].deep_text(), "12-08 09:00: 5 sent");
+    assert_eq!(circles[0].attr("cy"), Some("111.0"), "5 of 10 is half the plot's height (130 from 46)");
+    assert_eq!(circles[2].attr("cx"), Some("346.0"), "the last stretch at the right end");
+    let dashes: std::collections::BTreeSet<&str> =
+        svg.named("polyline").iter().map(|l| l.attr("stroke-dasharray").unwrap()).collect();
+    assert_eq!(dashes.len(), 4, "each line has its own dashes, read without colour");
+}
+
+#[test]
+fn a_drills_timeline_before_launch_or_of_one_stretch_is_honest() {
+    let chart = timeline(&caption("t", "Not yet"), "hour", &[]);
+    let texts = a_good_chart(&chart, "t", "Time (by hour, UTC)", "People");
+    assert!(texts.iter().any(|t| t == "Not launched yet"), "{texts:?}");
+    assert!(parse(&chart).named("circle").is_empty());
+    let one = [Stretch { label: "12-08 09:00".into(), sent: 1, opened: 0, mistakes: 0, reported: 0 }];
+    let chart = timeline(&caption("t1", "One hour"), "hour", &one);
+    a_good_chart(&chart, "t1", "Time (by hour, UTC)", "People");
+    let svg = parse(&chart);
+    assert!(svg.named("polyline").is_empty(), "one point per series, no line");
+    assert_eq!(svg.named("circle").len(), 4);
+    assert!(!chart.into_string().contains("NaN"));
+}
