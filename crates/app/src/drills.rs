@@ -6,7 +6,7 @@
 //! are spread across the window in a random order. Senders on any instance take due messages one by one
 //! from the database ([`sender`]). The landing page ([`landing`]) records an open, a button press and a
 //! submission (only how many characters were typed) and turns into a lesson after a mistake. A report of
-//! the drill is recognised before it reaches correlation ([`landing::recognise_report`]): it joins no
+//! the drill is recognised before it reaches correlation (in `landing`, called by `reports::file`): it joins no
 //! campaign and raises no alert. Results ([`results`]) grade every target.
 
 pub mod courier;
