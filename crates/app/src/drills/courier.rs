@@ -156,9 +156,12 @@ impl Courier {
 impl Courier {
     /// Writes `m` into the outbox `dir` as a mail server or gateway would get it.
     async fn write_out(&self, dir: &std::path::Path, m: &Outgoing) -> Result<String, SendError> {
-        let safe: String = m.message_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let safe: String =
+            m.message_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         let (name, bytes) = match m.channel {
-            DrillChannel::Email => (format!("{safe}.eml"), smtp::message(m, self.delivery.from.as_deref())?.formatted()),
+            DrillChannel::Email => {
+                (format!("{safe}.eml"), smtp::message(m, self.delivery.from.as_deref())?.formatted())
+            }
             channel => {
                 let body = serde_json::json!({
                     "channel": channel.as_str(), "to": m.to_email, "to_phone": m.to_phone, "text": m.text,
@@ -172,7 +175,9 @@ impl Courier {
             tokio::fs::create_dir_all(dir).await?;
             tokio::fs::write(&path, bytes).await
         };
-        written.await.map_err(|e| SendError::Transient(format!("the outbox {} cannot be written: {e}", dir.display())))?;
+        written
+            .await
+            .map_err(|e| SendError::Transient(format!("the outbox {} cannot be written: {e}", dir.display())))?;
         Ok(format!("written to the outbox as {}", path.display()))
     }
 }
