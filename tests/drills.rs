@@ -281,6 +281,14 @@ async fn an_email_drill_is_sent_through_smtp_graded_and_reported_and_keeps_no_ty
     let people = api.results(&admin, &id).await;
     assert_eq!(people[b]["outcome"], "reported");
     assert_eq!(people[a]["outcome"], "complied");
+    // FIXME: slow-logins names no sender address, so the From people see is `smtp_from`; drills are
+    // matched on the scenario's own address only, so a report naming just that sender (no link, no
+    // number) is filed as a real report rather than as the drill's result.
+    let (status, filed) = api
+        .post("/api/v1/reports", &b_token, json!({ "channel": "email", "caller_address": "it-desk@example.com" }))
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    assert!(filed.get("practice").is_none_or(Value::is_null), "fixed? then assert the practice answer: {filed}");
 
     // What A typed is in no database file and no log line; A's email is in the database (the search works).
     drop(server);
