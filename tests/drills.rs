@@ -387,16 +387,25 @@ async fn two_instances_on_one_postgres_database_send_each_message_exactly_once()
             return;
         }
     };
+    // The schema is dropped whether the test passes or not (the servers are killed first).
+    let outcome = tokio::spawn(two_instances_send_once(pg.url.clone(), sink)).await;
+    pg.drop_db().await;
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+}
+
+async fn two_instances_send_once(url: String, sink: SmtpSink) {
     let dir = tempfile::tempdir().unwrap();
     let employees = 100;
-    import(dir.path(), &pg.url, &company(employees));
-    let admin = token(dir.path(), &pg.url, "admin@example.com");
+    import(dir.path(), &url, &company(employees));
+    let admin = token(dir.path(), &url, "admin@example.com");
     let client = client();
     // Each instance has its own From address, so the messages tell which one sent them.
     let (port_a, port_b) = (free_port(), free_port());
     let one = Serve {
         dir: dir.path(),
-        db: &pg.url,
+        db: &url,
         port: port_a,
         sink: &sink,
         from: "a@example.com",
@@ -419,6 +428,4 @@ async fn two_instances_on_one_postgres_database_send_each_message_exactly_once()
     let _ =
         std::io::stderr().write_all(format!("instance a sent {by_a}, b sent {}\n", received.len() - by_a).as_bytes());
     assert!(by_a > 0 && by_a < received.len(), "both instances sent: a {by_a} of {}", received.len());
-    drop((_a, _b));
-    pg.drop_db().await;
 }
