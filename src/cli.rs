@@ -3,8 +3,8 @@
 use crate::operator::{cli_app, input_error, open_store};
 use crate::settings::{Overrides, Settings};
 use crate::{
-    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_portal,
-    bench_risk, demo, import, policy, scan, serve,
+    InvalidInputError, TamperedError, backup, bench, bench_analyze, bench_authorize, bench_correlate, bench_drills,
+    bench_portal, bench_risk, demo, import, policy, scan, serve,
 };
 use anyhow::Context;
 use bonafide_app::reports::Report;
@@ -260,6 +260,9 @@ enum BenchCommand {
     /// PostgreSQL with --postgres), and `GET /api/v1/risk/departments` at 10,000 people against
     /// `GET /healthz`.
     Risk(bench_risk::RiskBenchArgs),
+    /// QPQ drills: queueing an email drill to 10,000 synthetic people, and delivering it through a real
+    /// SMTP server (aiosmtpd) against the same messages sent straight through one SMTP transport.
+    Drills(bench_drills::DrillsBenchArgs),
 }
 
 /// Runs one command.
@@ -358,6 +361,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Analyze(a)) => bench_analyze::run_analyze(a),
         Command::Bench(BenchCommand::Authorize(a)) => bench_authorize::run_authorize(a).await,
         Command::Bench(BenchCommand::Risk(a)) => bench_risk::run_risk(a).await,
+        Command::Bench(BenchCommand::Drills(a)) => bench_drills::run_drills(a).await,
     }
 }
 

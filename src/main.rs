@@ -19,6 +19,7 @@ mod bench;
 mod bench_analyze;
 mod bench_authorize;
 mod bench_correlate;
+mod bench_drills;
 mod bench_portal;
 mod bench_risk;
 mod cli;
