@@ -317,7 +317,7 @@ fn expire_leases(db_file: &Path) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_killed_while_sending_a_drill_loses_no_message_and_resends_at_most_the_one_in_flight() {
+async fn a_server_killed_while_sending_a_drill_loses_no_message_and_resends_at_most_the_ones_in_flight() {
     let Some(sink) = SmtpSink::start_or_skip(&[]) else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://bonafide.db";
@@ -371,7 +371,9 @@ async fn a_server_killed_while_sending_a_drill_loses_no_message_and_resends_at_m
     }
     let extra: usize = got.values().map(|ids| ids.len() - 1).sum();
     let _ = std::io::stderr().write_all(format!("{extra} extra copies after {kills} kills\n").as_bytes());
-    assert!(extra <= kills, "{extra} extra copies after {kills} kills: {got:?}");
+    // A sender hands over at most 8 messages at once (`drills::sender`), so a crash can leave at most 8
+    // accepted but unrecorded; at this rate (a send every 60 ms, each taking less) it is mostly one.
+    assert!(extra <= kills * 8, "{extra} extra copies after {kills} kills: {got:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -107,7 +107,8 @@ pub enum SendError {
 }
 
 /// Sends drill messages on every channel that is set up. Build one per process and share it: the SMTP
-/// connections are pooled inside.
+/// connections are pooled inside (clones share them).
+#[derive(Clone)]
 pub struct Courier {
     delivery: DrillDelivery,
     /// The pooled mail transport, when `smtp_url` is set.

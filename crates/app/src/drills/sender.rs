@@ -75,13 +75,52 @@ fn outgoing(
     }
 }
 
-/// Sends every message due now, once each, at the rate in force; how many were attempted.
+/// Messages handed over at once: a mail server answers each message after a round trip (and lettre's
+/// connections wait out the peer's delayed acknowledgement), so one connection alone would cap the rate.
+const IN_FLIGHT: usize = 8;
+
+/// How many messages one claim takes: about five seconds' worth at the rate in force, 1 to 20, so that a
+/// claim is sent long before its lease ends even when many instances share a low rate.
+fn batch(app: &App) -> i64 {
+    i64::from(per_minute(app) / 12).clamp(1, 20)
+}
+
+/// Hands one claimed message over and records how it went.
+async fn attempt(app: App, courier: Courier, due: DueSend, message: Outgoing) {
+    if due.interrupted {
+        tracing::warn!(target = %due.target.id, "sending again a drill message whose earlier attempt was interrupted");
+    }
+    let result = match courier.send(&message).await {
+        Ok(reply) => SendResult::Sent(reply),
+        Err(SendError::Transient(why)) if due.attempts + 1 < MAX_ATTEMPTS => {
+            SendResult::Retry(why, app.now() + backoff(due.attempts))
+        }
+        Err(SendError::Transient(why) | SendError::Permanent(why)) => SendResult::Failed(why),
+    };
+    if !matches!(result, SendResult::Sent(_)) {
+        tracing::warn!(target = %due.target.id, attempt = due.attempts + 1, result = ?result, "drill message not sent");
+    }
+    if let Err(e) = app.store().record_send(due.target.id, &result, app.now()).await {
+        // The lease runs out and the message is taken again (with the same Message-ID).
+        tracing::error!(target = %due.target.id, error = %e, "a drill message's outcome could not be recorded");
+    }
+    app.metrics().drill_send(match result {
+        SendResult::Sent(_) => "sent",
+        SendResult::Retry(..) => "retry",
+        SendResult::Failed(_) => "failed",
+    });
+}
+
+/// Sends every message due now, once each, at the rate in force, up to [`IN_FLIGHT`] at a time; how many
+/// were attempted. Returns once every attempt is recorded.
 pub async fn send_due(app: &App, courier: &Courier) -> Result<usize, AppError> {
     let now = app.now();
-    let due = app.store().claim_due_sends(now, now + LEASE, 20).await?;
+    let due = app.store().claim_due_sends(now, now + LEASE, batch(app)).await?;
+    let count = due.len();
     let spacing = Duration::from_secs_f64(60.0 / f64::from(per_minute(app)));
     let mut drills: HashMap<DrillId, Option<(Scenario, bonafide_domain::DrillChannel)>> = HashMap::new();
-    for d in &due {
+    let mut flying = tokio::task::JoinSet::new();
+    for d in due {
         let started = std::time::Instant::now();
         let drill = d.target.drill;
         if let std::collections::hash_map::Entry::Vacant(slot) = drills.entry(drill) {
@@ -93,32 +132,18 @@ pub async fn send_due(app: &App, courier: &Courier) -> Result<usize, AppError> {
             app.store().record_send(d.target.id, &failed, app.now()).await?;
             continue;
         };
+        let message = outgoing(app, drill, scenario, &d, *channel);
         take_turn(app).await?;
-        if d.interrupted {
-            tracing::warn!(target = %d.target.id, "sending again a drill message whose earlier attempt was interrupted");
+        while flying.len() >= IN_FLIGHT {
+            flying.join_next().await;
         }
-        let message = outgoing(app, drill, scenario, d, *channel);
-        let result = match courier.send(&message).await {
-            Ok(reply) => SendResult::Sent(reply),
-            Err(SendError::Transient(why)) if d.attempts + 1 < MAX_ATTEMPTS => {
-                SendResult::Retry(why, app.now() + backoff(d.attempts))
-            }
-            Err(SendError::Transient(why) | SendError::Permanent(why)) => SendResult::Failed(why),
-        };
-        if !matches!(result, SendResult::Sent(_)) {
-            tracing::warn!(target = %d.target.id, attempt = d.attempts + 1, result = ?result, "drill message not sent");
-        }
-        app.store().record_send(d.target.id, &result, app.now()).await?;
-        app.metrics().drill_send(match result {
-            SendResult::Sent(_) => "sent",
-            SendResult::Retry(..) => "retry",
-            SendResult::Failed(_) => "failed",
-        });
+        flying.spawn(attempt(app.clone(), courier.clone(), d, message));
         if let Some(rest) = spacing.checked_sub(started.elapsed()) {
             tokio::time::sleep(rest).await;
         }
     }
-    Ok(due.len())
+    while flying.join_next().await.is_some() {}
+    Ok(count)
 }
 
 /// Sends drill messages until the process ends.
