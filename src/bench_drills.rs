@@ -192,12 +192,13 @@ pub async fn run_drills(args: DrillsBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Messages a second handed to the mail server one after another through `courier`, as the send loop
-/// hands them, with a message of the drill's shape and size and no database.
+/// Messages a second handed to the mail server through `courier`, as many at once as the send loop
+/// hands over, with a message of the drill's shape and size and no database.
 async fn baseline(courier: &Courier, n: usize, json: bool) -> anyhow::Result<f64> {
     let scenario = bonafide_domain::drill::builtin("slow-logins").context("no slow-logins scenario")?.scenario();
     let bar = crate::progress::bar(Some(n as u64), "sent straight", json);
     let started = Instant::now();
+    let mut flying = tokio::task::JoinSet::new();
     for i in 0..n {
         let name = format!("Bench Drill {i}");
         let link = format!("https://bonafide.example.com/d/{:043}", i);
@@ -213,8 +214,16 @@ async fn baseline(courier: &Courier, n: usize, json: bool) -> anyhow::Result<f64
             message_id: format!("drill-{}@bonafide.example.com", uuid_like(i)),
             drill_header: "0".repeat(100),
         };
-        courier.send(&m).await.map_err(|e| anyhow::anyhow!("the baseline's send {i}: {e}"))?;
+        while flying.len() >= drills::sender::IN_FLIGHT {
+            flying.join_next().await.context("a send")???;
+        }
+        let courier = courier.clone();
+        flying
+            .spawn(async move { courier.send(&m).await.map_err(|e| anyhow::anyhow!("the baseline's send {i}: {e}")) });
         bar.inc(1);
+    }
+    while let Some(sent) = flying.join_next().await {
+        sent??;
     }
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -77,7 +77,7 @@ fn outgoing(
 
 /// Messages handed over at once: a mail server answers each message after a round trip (and lettre's
 /// connections wait out the peer's delayed acknowledgement), so one connection alone would cap the rate.
-const IN_FLIGHT: usize = 8;
+pub const IN_FLIGHT: usize = 8;
 
 /// How many messages one claim takes: about five seconds' worth at the rate in force, 1 to 20, so that a
 /// claim is sent long before its lease ends even when many instances share a low rate.
