@@ -3,19 +3,8 @@
 
 mod common;
 
+use common::bonafide;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bonafide(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bonafide"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("BONAFIDE_DB")
-        .env_remove("BONAFIDE_SECRET")
-        .env_remove("BONAFIDE_CONFIG")
-        .output()
-        .unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -12,28 +12,17 @@
 mod common;
 
 use bonafide_app::testing::smtp_sink::{Received, SmtpSink};
-use common::Kill;
+use common::{Kill, bonafide};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The challenge secret every server of a test shares: the link tokens are derived from it.
 fn secret() -> String {
     "5e".repeat(32)
-}
-
-fn bonafide(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bonafide"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("BONAFIDE_DB")
-        .env_remove("BONAFIDE_SECRET")
-        .env_remove("BONAFIDE_CONFIG")
-        .output()
-        .unwrap()
 }
 
 /// Imports `csv` (a file's text) into `db`.

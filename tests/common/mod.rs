@@ -1,7 +1,7 @@
 //! Shared by the integration tests that run the real binary.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process killed when dropped (also when a test fails).
@@ -12,6 +12,20 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `bonafide ARGS` run in `dir` to its end, with none of the operator's `BONAFIDE_DB`, `BONAFIDE_SECRET`
+/// or `BONAFIDE_CONFIG` leaking in.
+#[allow(dead_code, reason = "each test binary compiles this module; not every test runs one-off commands")]
+pub fn bonafide(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bonafide"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BONAFIDE_DB")
+        .env_remove("BONAFIDE_SECRET")
+        .env_remove("BONAFIDE_CONFIG")
+        .output()
+        .unwrap()
 }
 
 /// `bonafide demo` on a free port in `dir`, once its credentials file is written: the running process

@@ -6,7 +6,7 @@ mod delivery;
 mod lookup;
 
 pub use address::WebhookPolicy;
-pub(crate) use delivery::{sso_http_client, tls};
+pub(crate) use delivery::{describe, sso_http_client, tls};
 pub use lookup::{HostError, HostLookup, Lookup, StaticLookup, SystemLookup, allowed_addresses};
 
 use crate::access::{SECURITY_ADMINS, SECURITY_READERS};

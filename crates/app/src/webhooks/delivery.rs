@@ -124,7 +124,7 @@ impl WebhookClient {
 
 /// A reqwest error with its causes (the resolver's refusal is a cause), without the URL, which the
 /// delivery log already shows.
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return if e.is_connect() { "connection timed out" } else { "no answer within 10 s" }.to_owned();
     }

@@ -229,10 +229,7 @@ async fn launch(
     PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    match drills::launch(&state.app, p.viewer.caller(), &id).await {
-        Ok(d) => Redirect::to(&format!("/security/drills/{}", d.id)).into_response(),
-        Err(e) => failed(e, &p.viewer),
-    }
+    back_to_drill(drills::launch(&state.app, p.viewer.caller(), &id).await, &p.viewer)
 }
 
 async fn stop(
@@ -241,9 +238,14 @@ async fn stop(
     PagePath(id): PagePath<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Response {
-    match drills::stop(&state.app, p.viewer.caller(), &id).await {
+    back_to_drill(drills::stop(&state.app, p.viewer.caller(), &id).await, &p.viewer)
+}
+
+/// After a Launch or Stop button: back to the drill's page, or the use case's refusal as a page.
+fn back_to_drill(done: Result<DrillView, AppError>, viewer: &Viewer) -> Response {
+    match done {
         Ok(d) => Redirect::to(&format!("/security/drills/{}", d.id)).into_response(),
-        Err(e) => failed(e, &p.viewer),
+        Err(e) => failed(e, viewer),
     }
 }
 

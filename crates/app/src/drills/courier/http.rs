@@ -7,7 +7,6 @@
 
 use super::{Outgoing, SendError, SmsGateway};
 use secrecy::{ExposeSecret, SecretString};
-use std::error::Error as _;
 use std::time::Duration;
 
 /// How long connecting may take, and the whole exchange.
@@ -110,18 +109,7 @@ async fn first_chars(response: &mut reqwest::Response) -> String {
 
 /// A reqwest error with its causes and without the URL (an SMS gateway's may carry a key).
 fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    if e.is_timeout() {
-        return if e.is_connect() { "connection timed out" } else { "no answer within 10 s" }.to_owned();
-    }
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
+    crate::webhooks::describe(&e.without_url())
 }
 
 #[cfg(test)]
